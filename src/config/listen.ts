@@ -1,0 +1,58 @@
+// Flamenco's `listen` address syntax (`:8080`, `127.0.0.1:8080`, `[::1]:8080`) and the
+// `PORT` environment value, turned into what Bun.serve needs.
+
+export const DEFAULT_PORT = 8080;
+// An address without a host means "every interface", like Go's `:8080`; this is Bun's own default.
+export const ANY_HOST = '0.0.0.0';
+const MAX_PORT = 65535;
+
+export interface ListenAddress {
+  hostname: string;
+  port: number;
+}
+
+/** Parses a port number (0 lets the OS choose); throws Error naming the problem. */
+export function parsePort(text: string): number {
+  if (!/^\d+$/.test(text) || Number(text) > MAX_PORT) {
+    throw new Error(`invalid port ${JSON.stringify(text)} (use a number from 0 to ${MAX_PORT})`);
+  }
+  return Number(text);
+}
+
+/** Parses `host:port`, `:port`, `[ipv6]:port` or a bare host; throws Error naming the problem. */
+export function parseListen(address: string): ListenAddress {
+  const text = address.trim();
+  const invalid = (why: string) =>
+    new Error(`invalid listen address ${JSON.stringify(address)}: ${why} (use host:port, e.g. :8080 or 127.0.0.1:8080)`);
+  if (text === '') throw invalid('it is empty');
+
+  let host: string;
+  let portText: string | undefined;
+  if (text.startsWith('[')) {
+    const close = text.indexOf(']');
+    if (close < 0) throw invalid('missing "]" after the IPv6 address');
+    host = text.slice(1, close);
+    if (host === '') throw invalid('empty IPv6 address between brackets');
+    const rest = text.slice(close + 1);
+    if (rest !== '') {
+      if (!rest.startsWith(':')) throw invalid('expected ":port" after "]"');
+      portText = rest.slice(1);
+    }
+  } else {
+    const parts = text.split(':');
+    if (parts.length > 2) throw invalid('IPv6 addresses need brackets, e.g. [::1]:8080');
+    host = parts[0];
+    portText = parts[1];
+  }
+  if (/[\s/[\]]/.test(host)) throw invalid(`bad host ${JSON.stringify(host)}`);
+
+  let port = DEFAULT_PORT;
+  if (portText !== undefined) {
+    try {
+      port = parsePort(portText);
+    } catch (err) {
+      throw invalid((err as Error).message);
+    }
+  }
+  return { hostname: host === '' ? ANY_HOST : host, port };
+}

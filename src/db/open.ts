@@ -1,0 +1,47 @@
+// Opens the Manager's SQLite database (the bun:sqlite edge adapter): pragmas the way Flamenco
+// learned the hard way, migrations at start-up, and periodic WAL checkpoints.
+import { Database } from "bun:sqlite";
+import { mkdirSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { drizzle } from "drizzle-orm/bun-sqlite";
+import { migrate } from "drizzle-orm/bun-sqlite/migrator";
+import * as schema from "./schema";
+import type { Db } from "./types";
+
+export const BUSY_TIMEOUT_MS = 20_000;
+export const WAL_CHECKPOINT_INTERVAL_MS = 15 * 60_000;
+const MIGRATIONS_DIR = join(import.meta.dir, "migrations");
+
+export interface OpenedDatabase {
+  db: Db;
+  sqlite: Database;
+  /** Stops the checkpoint timer, checkpoints and closes the file. */
+  close(): void;
+}
+
+export function openDatabase(path: string): OpenedDatabase {
+  if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+  const sqlite = new Database(path, { create: true, strict: true });
+  sqlite.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
+  sqlite.exec("PRAGMA journal_mode = WAL");
+  sqlite.exec("PRAGMA synchronous = NORMAL");
+  sqlite.exec("PRAGMA foreign_keys = ON");
+  const fk = sqlite.query("PRAGMA foreign_keys").get() as { foreign_keys: number };
+  if (fk.foreign_keys !== 1) throw new Error("SQLite refused to enable foreign keys");
+
+  const db = drizzle({ client: sqlite, schema });
+  migrate(db, { migrationsFolder: MIGRATIONS_DIR });
+
+  const checkpoint = () => sqlite.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+  const timer = setInterval(checkpoint, WAL_CHECKPOINT_INTERVAL_MS);
+  timer.unref?.();
+  return {
+    db: db as unknown as Db,
+    sqlite,
+    close() {
+      clearInterval(timer);
+      checkpoint();
+      sqlite.close();
+    },
+  };
+}

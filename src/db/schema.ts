@@ -1,0 +1,219 @@
+// The database schema: every table of the Manager, in one place. Migrations in
+// src/db/migrations are generated from this file by drizzle-kit (`bun run db:generate`).
+import { sql } from "drizzle-orm";
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+
+/** Timestamps are stored as integer milliseconds since the epoch (UTC). */
+const timestamp = (name: string) => integer(name, { mode: "timestamp_ms" });
+
+/**
+ * The columns every entity table shares. `updated_at` starts equal to
+ * `created_at` and is bumped by Drizzle on every update that does not set it
+ * explicitly, so no code path can forget it.
+ */
+export function commonColumns() {
+  return {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    createdAt: timestamp("created_at")
+      .notNull()
+      .$defaultFn(() => new Date()),
+    updatedAt: timestamp("updated_at")
+      .notNull()
+      .$defaultFn(() => new Date())
+      .$onUpdateFn(() => new Date()),
+  };
+}
+
+export const workerTags = sqliteTable("worker_tags", {
+  ...commonColumns(),
+  uuid: text("uuid").notNull().unique(),
+  name: text("name").notNull().unique(),
+  description: text("description").notNull().default(""),
+});
+
+export const workers = sqliteTable(
+  "workers",
+  {
+    ...commonColumns(),
+    uuid: text("uuid").notNull().unique(),
+    /** Bun.password hash of the worker's secret. */
+    secret: text("secret").notNull(),
+    name: text("name").notNull(),
+    address: text("address").notNull().default(""),
+    platform: text("platform").notNull().default(""),
+    software: text("software").notNull().default(""),
+    status: text("status").notNull().default(""),
+    lastSeenAt: timestamp("last_seen_at"),
+    statusRequested: text("status_requested").notNull().default(""),
+    lazyStatusRequest: integer("lazy_status_request", { mode: "boolean" }).notNull().default(false),
+    /** Comma-separated, trimmed and lower-cased at sign-on. */
+    supportedTaskTypes: text("supported_task_types").notNull().default(""),
+    canRestart: integer("can_restart", { mode: "boolean" }).notNull().default(false),
+  },
+  (t) => [index("workers_status_idx").on(t.status)],
+);
+
+export const workerTagMembership = sqliteTable(
+  "worker_tag_membership",
+  {
+    workerTagId: integer("worker_tag_id")
+      .notNull()
+      .references(() => workerTags.id, { onDelete: "cascade" }),
+    workerId: integer("worker_id")
+      .notNull()
+      .references(() => workers.id, { onDelete: "cascade" }),
+  },
+  (t) => [
+    primaryKey({ columns: [t.workerTagId, t.workerId] }),
+    index("worker_tag_membership_worker_idx").on(t.workerId),
+  ],
+);
+
+export const jobs = sqliteTable(
+  "jobs",
+  {
+    ...commonColumns(),
+    uuid: text("uuid").notNull().unique(),
+    name: text("name").notNull(),
+    jobType: text("job_type").notNull(),
+    priority: integer("priority").notNull().default(50),
+    status: text("status").notNull(),
+    activity: text("activity").notNull().default(""),
+    settings: text("settings", { mode: "json" }).notNull().$type<Record<string, unknown>>(),
+    metadata: text("metadata", { mode: "json" }).notNull().$type<Record<string, string>>(),
+    deleteRequestedAt: timestamp("delete_requested_at"),
+    storageShamanCheckoutId: text("storage_shaman_checkout_id").notNull().default(""),
+    workerTagId: integer("worker_tag_id").references(() => workerTags.id, {
+      onDelete: "set null",
+    }),
+    stepsCompleted: integer("steps_completed").notNull().default(0),
+    stepsTotal: integer("steps_total").notNull().default(0),
+  },
+  (t) => [
+    index("jobs_status_priority_idx").on(t.status, t.priority),
+    index("jobs_delete_requested_idx").on(t.deleteRequestedAt),
+    index("jobs_updated_at_idx").on(t.updatedAt),
+  ],
+);
+
+export interface TaskCommand {
+  name: string;
+  parameters: Record<string, unknown>;
+  total_step_count: number;
+}
+
+export const tasks = sqliteTable(
+  "tasks",
+  {
+    ...commonColumns(),
+    uuid: text("uuid").notNull().unique(),
+    name: text("name").notNull(),
+    type: text("type").notNull(),
+    jobId: integer("job_id")
+      .notNull()
+      .references(() => jobs.id, { onDelete: "cascade" }),
+    indexInJob: integer("index_in_job").notNull(),
+    priority: integer("priority").notNull().default(50),
+    status: text("status").notNull(),
+    workerId: integer("worker_id").references(() => workers.id, { onDelete: "set null" }),
+    lastTouchedAt: timestamp("last_touched_at"),
+    commands: text("commands", { mode: "json" }).notNull().$type<TaskCommand[]>(),
+    activity: text("activity").notNull().default(""),
+    stepsCompleted: integer("steps_completed").notNull().default(0),
+    stepsTotal: integer("steps_total").notNull().default(0),
+  },
+  (t) => [
+    uniqueIndex("tasks_job_index_idx").on(t.jobId, t.indexInJob),
+    index("tasks_status_job_idx").on(t.status, t.jobId),
+    index("tasks_worker_status_idx").on(t.workerId, t.status),
+    index("tasks_status_touched_idx").on(t.status, t.lastTouchedAt),
+    // The scheduler walks this in its order; the WHERE must match src/scheduler/select.ts literally.
+    index("tasks_schedulable_idx")
+      .on(t.jobId, t.type, sql`${t.priority} desc`, t.id)
+      .where(sql`${t.status} in ('queued', 'soft-failed')`),
+  ],
+);
+
+export const taskDependencies = sqliteTable(
+  "task_dependencies",
+  {
+    taskId: integer("task_id")
+      .notNull()
+      .references(() => tasks.id, { onDelete: "cascade" }),
+    dependencyId: integer("dependency_id")
+      .notNull()
+      .references(() => tasks.id, { onDelete: "cascade" }),
+  },
+  (t) => [
+    primaryKey({ columns: [t.taskId, t.dependencyId] }),
+    index("task_dependencies_dependency_idx").on(t.dependencyId),
+  ],
+);
+
+export const taskFailures = sqliteTable(
+  "task_failures",
+  {
+    createdAt: timestamp("created_at")
+      .notNull()
+      .$defaultFn(() => new Date()),
+    taskId: integer("task_id")
+      .notNull()
+      .references(() => tasks.id, { onDelete: "cascade" }),
+    workerId: integer("worker_id")
+      .notNull()
+      .references(() => workers.id, { onDelete: "cascade" }),
+  },
+  (t) => [primaryKey({ columns: [t.taskId, t.workerId] }), index("task_failures_worker_idx").on(t.workerId)],
+);
+
+export const jobBlocks = sqliteTable(
+  "job_blocks",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    createdAt: timestamp("created_at")
+      .notNull()
+      .$defaultFn(() => new Date()),
+    jobId: integer("job_id")
+      .notNull()
+      .references(() => jobs.id, { onDelete: "cascade" }),
+    workerId: integer("worker_id")
+      .notNull()
+      .references(() => workers.id, { onDelete: "cascade" }),
+    taskType: text("task_type").notNull(),
+  },
+  (t) => [
+    uniqueIndex("job_worker_tasktype").on(t.jobId, t.workerId, t.taskType),
+    index("job_blocks_worker_idx").on(t.workerId),
+  ],
+);
+
+/** A single row (id 1) pointing at the job that most recently produced an image. */
+export const lastRendereds = sqliteTable("last_rendereds", {
+  ...commonColumns(),
+  jobId: integer("job_id")
+    .notNull()
+    .references(() => jobs.id, { onDelete: "cascade" }),
+});
+
+export const sleepSchedules = sqliteTable(
+  "sleep_schedules",
+  {
+    ...commonColumns(),
+    workerId: integer("worker_id")
+      .notNull()
+      .unique()
+      .references(() => workers.id, { onDelete: "cascade" }),
+    isActive: integer("is_active", { mode: "boolean" }).notNull().default(false),
+    daysOfWeek: text("days_of_week").notNull().default(""),
+    startTime: text("start_time").notNull().default(""),
+    endTime: text("end_time").notNull().default(""),
+    nextCheck: timestamp("next_check"),
+  },
+  (t) => [index("sleep_schedules_next_check_idx").on(t.isActive, t.nextCheck)],
+);
+
+export type JobRow = typeof jobs.$inferSelect;
+export type TaskRow = typeof tasks.$inferSelect;
+export type WorkerRow = typeof workers.$inferSelect;
+export type WorkerTagRow = typeof workerTags.$inferSelect;
+export type SleepScheduleRow = typeof sleepSchedules.$inferSelect;

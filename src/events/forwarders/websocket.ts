@@ -1,0 +1,202 @@
+// The native WebSocket forwarder (Flamenco's SocketIO replacement) at `/ws`: rooms are Bun
+// pub/sub topics named after event topics (fan-out happens natively), plus the subscription
+// protocol, keep-alive pings, and backpressure so a client that stops reading is closed.
+import type { Server, ServerWebSocket, WebSocketHandler } from "bun";
+import { errorBody } from "../../api/http";
+import { type Clock, systemClock } from "../../clock";
+import type { Forwarder, PublishedEvent } from "../broker";
+import { AUTO_JOINED_ROOMS, ackFrame, interpretClientMessage } from "./subscriptions";
+
+export const WS_PATH = "/ws";
+export const WS_PING_INTERVAL_MS = 25_000;
+/** Bytes a client may leave unread (beyond what the kernel holds) before it is closed with 1008. */
+export const WS_MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
+/**
+ * Unread bytes past which Bun itself cuts the connection (no close frame), should one
+ * synchronous burst overshoot the limit above before the check after it runs.
+ */
+export const WS_HARD_BUFFER_FACTOR = 4;
+export const WS_MAX_CONNECTIONS = 1000;
+/**
+ * At most one flush per interval: an idle server sends at once, a busy one writes each client
+ * its frames together instead of one write per event.
+ */
+export const WS_FLUSH_INTERVAL_MS = 10;
+/** Clients only send small subscription requests. */
+export const WS_MAX_CLIENT_MESSAGE_BYTES = 16 * 1024;
+
+export const WS_CLOSE_GOING_AWAY = 1001;
+export const WS_CLOSE_POLICY_VIOLATION = 1008;
+export const WS_CLOSE_TRY_AGAIN_LATER = 1013;
+
+export interface WebSocketForwarderOptions {
+  log?: (msg: string) => void;
+  clock?: Clock;
+  maxConnections?: number;
+  maxBufferedBytes?: number;
+  pingIntervalMs?: number;
+}
+
+interface Connection {
+  ws: ServerWebSocket<WsData>;
+  /** Answered a ping or sent something since the last ping. */
+  alive: boolean;
+}
+
+/** The per-socket data `Bun.serve` must be typed with: `Bun.serve<WsData>(...)`. */
+export interface WsData {
+  conn: Connection | null;
+}
+
+export interface WebSocketStats {
+  connections: number;
+  framesSent: number;
+  slowClientsClosed: number;
+  upgradesRefused: number;
+}
+
+export interface WebSocketForwarder {
+  forwarder: Forwarder;
+  /** For requests to `/ws`: `undefined` once upgraded, else the error response to return. */
+  upgrade(req: Request, server: Server<WsData>): Response | undefined;
+  websocket: WebSocketHandler<WsData>;
+  /** Closes every connection with 1001 and refuses new ones (shutdown). */
+  closeAll(): void;
+  stats(): WebSocketStats;
+}
+
+/** Server→client frame, built around the payload JSON the broker serialised once. */
+function eventFrame(e: PublishedEvent): string {
+  return `{"event":${JSON.stringify(e.event)},"topic":${JSON.stringify(e.topic)},"payload":${e.json}}`;
+}
+
+export function createWebSocketForwarder(opts: WebSocketForwarderOptions = {}): WebSocketForwarder {
+  const log = opts.log ?? console.error;
+  const clock = opts.clock ?? systemClock;
+  const maxConnections = opts.maxConnections ?? WS_MAX_CONNECTIONS;
+  const maxBufferedBytes = opts.maxBufferedBytes ?? WS_MAX_BUFFERED_BYTES;
+  const pingIntervalMs = opts.pingIntervalMs ?? WS_PING_INTERVAL_MS;
+
+  const connections = new Set<Connection>();
+  let server: Server<WsData> | null = null;
+  let pending: PublishedEvent[] = [];
+  let flushScheduled = false;
+  let lastFlushAt = Number.NEGATIVE_INFINITY;
+  let pingTimer: unknown = null;
+  let shuttingDown = false;
+  const counters = { framesSent: 0, slowClientsClosed: 0, upgradesRefused: 0 };
+
+  function pingAll() {
+    for (const conn of connections) {
+      if (!conn.alive) {
+        conn.ws.terminate();
+        continue;
+      }
+      conn.alive = false;
+      conn.ws.ping();
+    }
+  }
+
+  function closeSlowClients() {
+    for (const { ws } of connections) {
+      if (ws.getBufferedAmount() <= maxBufferedBytes) continue;
+      counters.slowClientsClosed++;
+      log(`websocket: closing client ${ws.remoteAddress}: more than ${maxBufferedBytes} bytes unread`);
+      ws.close(WS_CLOSE_POLICY_VIOLATION, "client too slow: send buffer limit exceeded");
+    }
+  }
+
+  /** Publishes what was forwarded since the last flush; Bun fans each frame out natively. */
+  function flush() {
+    flushScheduled = false;
+    lastFlushAt = clock.now().getTime();
+    const batch = pending;
+    pending = [];
+    if (!server) return;
+    for (const e of batch) {
+      const subscribers = server.subscriberCount(e.topic);
+      if (subscribers === 0) continue;
+      server.publish(e.topic, eventFrame(e));
+      counters.framesSent += subscribers;
+    }
+    closeSlowClients();
+  }
+
+  const forwarder: Forwarder = {
+    name: "websocket",
+    forward(event) {
+      if (!server) return;
+      pending.push(event);
+      if (flushScheduled) return;
+      flushScheduled = true;
+      const waitMs = lastFlushAt + WS_FLUSH_INTERVAL_MS - clock.now().getTime();
+      if (waitMs > 0) clock.setTimeout(flush, waitMs);
+      else setImmediate(flush);
+    },
+  };
+
+  const websocket: WebSocketHandler<WsData> = {
+    maxPayloadLength: WS_MAX_CLIENT_MESSAGE_BYTES,
+    backpressureLimit: maxBufferedBytes * WS_HARD_BUFFER_FACTOR,
+    closeOnBackpressureLimit: true,
+    // Liveness is checked by our own pings, so Bun's idle timer stays off.
+    idleTimeout: 0,
+    sendPings: false,
+    open(ws) {
+      if (shuttingDown || connections.size >= maxConnections) {
+        counters.upgradesRefused++;
+        ws.close(WS_CLOSE_TRY_AGAIN_LATER, "too many connections");
+        return;
+      }
+      const conn: Connection = { ws, alive: true };
+      ws.data.conn = conn;
+      connections.add(conn);
+      for (const room of AUTO_JOINED_ROOMS) ws.subscribe(room);
+      if (pingTimer === null) pingTimer = clock.setInterval(pingAll, pingIntervalMs);
+    },
+    message(ws, message) {
+      const conn = ws.data.conn;
+      if (!conn) return;
+      conn.alive = true;
+      const request = interpretClientMessage(typeof message === "string" ? message : message.toString("utf8"));
+      if (request.action === "join") for (const room of request.rooms) ws.subscribe(room);
+      if (request.action === "leave") for (const room of request.rooms) ws.unsubscribe(room);
+      ws.send(ackFrame(request.event, request.ack));
+    },
+    pong(ws) {
+      if (ws.data.conn) ws.data.conn.alive = true;
+    },
+    close(ws) {
+      const conn = ws.data.conn;
+      if (!conn) return;
+      ws.data.conn = null;
+      connections.delete(conn);
+      if (connections.size === 0 && pingTimer !== null) {
+        clock.clearInterval(pingTimer);
+        pingTimer = null;
+      }
+    },
+  };
+
+  return {
+    forwarder,
+    websocket,
+    upgrade(req, srv) {
+      if (shuttingDown || connections.size >= maxConnections) {
+        counters.upgradesRefused++;
+        const message = shuttingDown
+          ? "the Manager is shutting down"
+          : `too many WebSocket connections (at most ${maxConnections})`;
+        return Response.json(errorBody(503, message), { status: 503 });
+      }
+      server = srv;
+      if (srv.upgrade(req, { data: { conn: null } })) return undefined;
+      return Response.json(errorBody(400, "expected a WebSocket upgrade request"), { status: 400 });
+    },
+    closeAll() {
+      shuttingDown = true;
+      for (const conn of [...connections]) conn.ws.close(WS_CLOSE_GOING_AWAY, "the Manager is shutting down");
+    },
+    stats: () => ({ connections: connections.size, ...counters }),
+  };
+}

@@ -1,0 +1,134 @@
+// Task assignment (workers.md §6): hands a polling worker its next task in one write
+// transaction, so with any number of concurrent polls each task goes to exactly one worker.
+import { eq } from "drizzle-orm";
+import type { Clock } from "../clock";
+import { jobs, tasks, workers, type TaskCommand, type TaskRow, type WorkerRow } from "../db/schema";
+import { inTransaction } from "../db/transaction";
+import type { Db } from "../db/types";
+import { conflict } from "../errors";
+import type { EventBroker } from "../events/broker";
+import { workerUpdate } from "../events/payloads";
+import { makeExpander, type Expander, type VariableContext } from "../config/variables";
+import type { TaskLogSink } from "../state/deps";
+import { workerIdent } from "../state/messages";
+import type { TaskStateMachine } from "../state/task-state";
+import { markSeen } from "../workers/seen";
+import { findActiveTaskOfWorker, findSchedulableTask } from "./select";
+
+/** AssignedTask as the Worker receives it. */
+export interface AssignedTask {
+  uuid: string;
+  job: string;
+  name: string;
+  status: string;
+  priority: number;
+  job_priority: number;
+  job_type: string;
+  task_type: string;
+  commands: { name: string; parameters: Record<string, unknown>; total_step_count: number }[];
+  steps_completed: number;
+  steps_total: number;
+}
+
+export type ScheduleResult =
+  | { kind: "assigned"; task: AssignedTask }
+  | { kind: "none" }
+  /** The worker must first go to this status (answered with 423). */
+  | { kind: "status-change-requested"; statusRequested: string };
+
+export interface SchedulerDeps {
+  db: Db;
+  broker: EventBroker;
+  clock: Clock;
+  taskMachine: Pick<TaskStateMachine, "taskStatusChange">;
+  taskLogs: TaskLogSink;
+  /** The current variables (read at every assignment, so a configuration reload applies). */
+  variables: () => VariableContext;
+}
+
+export const taskAssignedLine = (worker: Pick<WorkerRow, "name" | "uuid">) =>
+  `Task assigned to worker ${workerIdent(worker)}`;
+
+/**
+ * Expands the top-level parameter values a worker reads as text: strings, and the string
+ * elements of arrays. Numbers, booleans and nested objects are passed as they are (§6.4).
+ */
+export function expandCommands(commands: TaskCommand[], expand: Expander): AssignedTask["commands"] {
+  return commands.map((cmd) => ({
+    name: cmd.name,
+    total_step_count: cmd.total_step_count,
+    parameters: Object.fromEntries(
+      Object.entries(cmd.parameters ?? {}).map(([key, value]) => {
+        if (typeof value === "string") return [key, expand(value)];
+        if (Array.isArray(value)) return [key, value.map((v) => (typeof v === "string" ? expand(v) : v))];
+        return [key, value];
+      }),
+    ),
+  }));
+}
+
+export function createScheduler(deps: SchedulerDeps) {
+  const { db, broker, clock } = deps;
+
+  /**
+   * Everything, from reading the worker's current state to the status change, runs in one
+   * BEGIN IMMEDIATE transaction without await points: the select+update cannot interleave with
+   * another poll, neither inside this process nor with another connection. That is also why no
+   * async lock (Flamenco's scheduler mutex) is needed here or in may-i-run.
+   */
+  function scheduleTask(authenticated: WorkerRow): ScheduleResult {
+    const result = inTransaction(db, broker, (tx, emit): ScheduleResult | { kind: "not-awake"; status: string } => {
+      const now = clock.now();
+      // The row read at authentication may predate a status request; decide on the current one.
+      const worker = tx.select().from(workers).where(eq(workers.id, authenticated.id)).get();
+      if (!worker) throw conflict("worker was deleted");
+      markSeen(tx, worker, now);
+      if (worker.statusRequested !== "") {
+        return { kind: "status-change-requested", statusRequested: worker.statusRequested };
+      }
+      // Answered after the commit, so the worker is still marked as seen.
+      if (worker.status !== "awake") return { kind: "not-awake", status: worker.status };
+
+      const taskId = findActiveTaskOfWorker(tx, worker.id) ?? findSchedulableTask(tx, worker);
+      if (taskId === null) return { kind: "none" };
+
+      const claimed = tx
+        .update(tasks)
+        .set({ workerId: worker.id, lastTouchedAt: now, updatedAt: now })
+        .where(eq(tasks.id, taskId))
+        .returning()
+        .get() as TaskRow;
+      const job = tx.select().from(jobs).where(eq(jobs.id, claimed.jobId)).get()!;
+      deps.taskLogs.appendManagerLine(job.uuid, claimed.uuid, taskAssignedLine(worker));
+      // Also for a re-handed active task: the event and the job's reaction still happen.
+      const active = deps.taskMachine.taskStatusChange(tx, emit, claimed, "active");
+      emit(workerUpdate(worker));
+
+      const expand = makeExpander(deps.variables(), worker.platform);
+      return {
+        kind: "assigned",
+        task: {
+          uuid: active.uuid,
+          job: job.uuid,
+          name: active.name,
+          status: active.status,
+          priority: active.priority,
+          job_priority: job.priority,
+          job_type: job.jobType,
+          task_type: active.type,
+          commands: expandCommands(active.commands, expand),
+          steps_completed: active.stepsCompleted,
+          steps_total: active.stepsTotal,
+        },
+      };
+    });
+    if (result.kind === "not-awake") {
+      throw conflict(`worker is in state "${result.status}", must be "awake" to get a task`);
+    }
+    return result;
+  }
+
+  return { scheduleTask };
+}
+
+export type Scheduler = ReturnType<typeof createScheduler>;

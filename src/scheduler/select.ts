@@ -1,0 +1,79 @@
+// The scheduler's read side (workers.md §6.2): which task a worker gets, as single indexed
+// queries, so a poll costs index seeks per (job, task type) and never a scan of the tasks table.
+import { sql, type SQL } from "drizzle-orm";
+import type { DbOrTx } from "../db/types";
+import { splitTaskTypes } from "../workers/registration";
+
+/** The worker fields the selection depends on. */
+export interface SchedulingWorker {
+  id: number;
+  /** As stored at sign-on: comma-separated, no spaces. */
+  supportedTaskTypes: string;
+}
+
+/**
+ * The worker's active task in a schedulable job, which it gets back before anything else
+ * (no task-type, tag or blocklist re-check, as in Flamenco). Lowest id first if it has several.
+ */
+export function findActiveTaskOfWorker(tx: DbOrTx, workerId: number): number | null {
+  // all() rather than get(): Drizzle's raw get() returns a row as an array of values.
+  const [row] = tx.all<{ id: number }>(sql`
+    SELECT t.id FROM tasks t JOIN jobs j ON j.id = t.job_id
+    WHERE t.worker_id = ${workerId} AND t.status = 'active' AND j.status IN ('active', 'queued')
+    ORDER BY t.id LIMIT 1`);
+  return row?.id ?? null;
+}
+
+/**
+ * The best new task for the worker, or null. Eligible: task queued or soft-failed, job active
+ * or queued, task type supported by the worker and not blocklisted for it on that job, job
+ * untagged or tagged with one of the worker's tags, not failed before by this worker, and every
+ * dependency completed. The task's current worker_id does not matter.
+ *
+ * Order: job priority DESC, then task priority DESC, then task id ASC. Flamenco has no explicit
+ * tie-break and gets id order from SQLite's plan; Tablao states it, so equal priorities always
+ * run in creation order.
+ *
+ * Shape of the query: for every candidate (job, task type) pair, a correlated subquery walks the
+ * partial index `tasks_schedulable_idx (job_id, type, priority DESC, id) WHERE status IN
+ * ('queued', 'soft-failed')` in the wanted order and stops at the first eligible task; only those
+ * few per-pair winners are sorted. The status condition must stay literally as in the index
+ * definition, or SQLite will not use the partial index.
+ */
+export function findSchedulableTask(tx: DbOrTx, worker: SchedulingWorker): number | null {
+  const types = splitTaskTypes(worker.supportedTaskTypes);
+  if (types.length === 0) return null;
+  const [row] = tx.all<{ id: number }>(schedulableTaskQuery(worker.id, types));
+  return row?.id ?? null;
+}
+
+/** The query of findSchedulableTask; exported so tests can check its plan. */
+export function schedulableTaskQuery(workerId: number, types: string[]): SQL {
+  return sql`
+    WITH candidate_jobs AS (
+      SELECT j.id, j.priority FROM jobs j
+      WHERE j.status IN ('active', 'queued')
+        AND (j.worker_tag_id IS NULL OR j.worker_tag_id IN (
+          SELECT m.worker_tag_id FROM worker_tag_membership m WHERE m.worker_id = ${workerId}))
+    ),
+    best_per_job_and_type AS (
+      SELECT cj.priority AS job_priority, (
+        SELECT t.id FROM tasks t
+        WHERE t.job_id = cj.id AND t.type = wt.value AND t.status IN ('queued', 'soft-failed')
+          AND NOT EXISTS (
+            SELECT 1 FROM task_failures f WHERE f.task_id = t.id AND f.worker_id = ${workerId})
+          AND NOT EXISTS (
+            SELECT 1 FROM task_dependencies d JOIN tasks dep ON dep.id = d.dependency_id
+            WHERE d.task_id = t.id AND dep.status <> 'completed')
+        ORDER BY t.priority DESC, t.id ASC
+        LIMIT 1
+      ) AS task_id
+      FROM candidate_jobs cj, json_each(${JSON.stringify(types)}) wt
+      WHERE NOT EXISTS (
+        SELECT 1 FROM job_blocks b
+        WHERE b.job_id = cj.id AND b.worker_id = ${workerId} AND b.task_type = wt.value)
+    )
+    SELECT t.id FROM best_per_job_and_type best JOIN tasks t ON t.id = best.task_id
+    ORDER BY best.job_priority DESC, t.priority DESC, t.id ASC
+    LIMIT 1`;
+}

@@ -1,0 +1,120 @@
+// The task status change (TSC): save a task's new status with its step consequences, announce
+// it, and let the task's job react to it (state-machines.md §3).
+import { eq, sql } from "drizzle-orm";
+import { jobs, tasks, workers, type JobRow, type TaskRow } from "../db/schema";
+import type { Emit } from "../db/transaction";
+import type { DbOrTx } from "../db/types";
+import { taskUpdate } from "../events/payloads";
+import type { StateMachineDeps } from "./deps";
+import type { JobStateMachine } from "./job-state";
+import { countTasksOfJob, recomputeJobSteps } from "./job-tasks";
+import { jobReasons, taskChangedStatusLine } from "./messages";
+import { POTENTIALLY_RUNNABLE } from "./statuses";
+
+/** Share of a job's tasks (in %) that must hard-fail to fail the job; not configurable. */
+export const TASK_FAIL_JOB_PERCENTAGE = 10;
+
+export interface TaskStateMachine {
+  /**
+   * Gives `task` (as loaded: its status is the old one) the new status and runs the job's
+   * reaction. Only status (and steps) are written; save activity before calling. Returns the
+   * saved task.
+   */
+  taskStatusChange(tx: DbOrTx, emit: Emit, task: TaskRow, newStatus: string): TaskRow;
+}
+
+export function createTaskStateMachine(
+  deps: Pick<StateMachineDeps, "clock" | "log" | "taskLogs">,
+  jobMachine: JobStateMachine,
+): TaskStateMachine {
+  const { clock, log, taskLogs } = deps;
+
+  /** Table 3.1, first matching row wins. */
+  function reactJob(tx: DbOrTx, emit: Emit, job: JobRow, task: TaskRow): void {
+    const change = (target: string, reason: string) => void jobMachine.jobStatusChange(tx, emit, job, target, reason);
+    const counts = () => countTasksOfJob(tx, job.id);
+    const pauseDone = (c: ReturnType<typeof counts>) => job.status === "pause-requested" && c.of("active") === 0;
+
+    switch (task.status) {
+      case "queued":
+        // Requeueing one task of a finished job requeues the whole job (Flamenco's rule).
+        if (job.status === "completed") change("requeueing", jobReasons.taskQueued);
+        return;
+      case "paused":
+        if (pauseDone(counts())) change("paused", jobReasons.lastTaskPaused);
+        return;
+      case "canceled": {
+        const c = counts();
+        if (c.of(...POTENTIALLY_RUNNABLE) === 0) change("canceled", jobReasons.lastRunnableCanceled);
+        else if (pauseDone(c)) change("paused", jobReasons.pausedAfterCancel);
+        return;
+      }
+      case "failed": {
+        const c = counts();
+        if (c.total === 0) {
+          log(`task ${task.uuid} failed, but its job ${job.uuid} counts no tasks`);
+          return;
+        }
+        // Integer form of trunc(failed / total * 100) >= 10.
+        if (c.of("failed") * 100 >= c.total * TASK_FAIL_JOB_PERCENTAGE) change("failed", jobReasons.tooManyFailed);
+        else if (pauseDone(c)) change("paused", jobReasons.pausedAfterFailure);
+        else if (job.status === "queued") change("active", jobReasons.failedNotEnough);
+        return;
+      }
+      case "active":
+      case "soft-failed":
+        if (job.status !== "active" && job.status !== "cancel-requested") {
+          change("active", jobReasons.taskBecame(task.status));
+        }
+        return;
+      case "completed": {
+        const c = counts();
+        if (c.of("completed") === c.total) change("completed", jobReasons.allCompleted);
+        else if (pauseDone(c)) change("paused", jobReasons.pausedAfterCompletion);
+        else if (job.status === "queued") change("active", jobReasons.moreToDo);
+        return;
+      }
+      default:
+        log(`task ${task.uuid} got status "${task.status}", which Flamenco does not know; job ${job.uuid} unchanged`);
+    }
+  }
+
+  function workerOf(tx: DbOrTx, task: TaskRow) {
+    if (task.workerId == null) return null;
+    return tx.select({ name: workers.name, uuid: workers.uuid }).from(workers).where(eq(workers.id, task.workerId)).get() ?? null;
+  }
+
+  return {
+    taskStatusChange(tx, emit, task, newStatus) {
+      let job = tx.select().from(jobs).where(eq(jobs.id, task.jobId)).get();
+      if (!job) throw new Error(`cannot fetch the job of task ${task.uuid}`);
+      const oldStatus = task.status;
+      const changed = oldStatus !== newStatus;
+      // Completing means all steps are done; queueing means starting over.
+      const steps =
+        changed && newStatus === "completed"
+          ? { stepsCompleted: sql`${tasks.stepsTotal}` }
+          : changed && newStatus === "queued"
+            ? { stepsCompleted: 0 }
+            : {};
+      const saved = tx
+        .update(tasks)
+        .set({ status: newStatus, updatedAt: clock.now(), ...steps })
+        .where(eq(tasks.id, task.id))
+        .returning()
+        .get();
+      if (!saved) throw new Error(`task ${task.uuid} does not exist`);
+      if (changed) {
+        taskLogs.appendManagerLine(job.uuid, saved.uuid, taskChangedStatusLine(oldStatus, newStatus));
+        if ("stepsCompleted" in steps) job = recomputeJobSteps(tx, job.id, clock.now());
+      }
+      emit(taskUpdate(saved, job.uuid, workerOf(tx, saved), oldStatus));
+      try {
+        reactJob(tx, emit, job, saved);
+      } catch (err) {
+        throw new Error(`updating job after task status change: ${(err as Error).message}`, { cause: err });
+      }
+      return saved;
+    },
+  };
+}

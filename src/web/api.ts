@@ -1,0 +1,112 @@
+// The dashboard's REST client for the Manager's /api/v3 endpoints: one function per call,
+// errors surfaced as ApiRequestError carrying Flamenco's `{code, message}`.
+import type {
+  BlocklistEntry,
+  FarmStatus,
+  Job,
+  JobStatus,
+  LastRenderedInfo,
+  ManagerVersion,
+  SleepSchedule,
+  Task,
+  TaskLogInfo,
+  TaskStatus,
+  TaskSummary,
+  Worker,
+  WorkerStatus,
+  WorkerSummary,
+  WorkerTag,
+} from "./types";
+
+/** Recorded as the reason of every status change made from the dashboard. */
+export const WEB_REASON = "requested from web interface";
+
+export class ApiRequestError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const BASE = "/api/v3";
+const id = (s: string) => encodeURIComponent(s);
+
+async function call(method: string, path: string, body?: unknown): Promise<Response> {
+  const res = await fetch(BASE + path, {
+    method,
+    headers: body === undefined ? {} : { "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (res.ok) return res;
+  let message = `${method} ${path} failed with HTTP ${res.status}`;
+  try {
+    const err = (await res.json()) as { message?: string };
+    if (err.message) message = err.message;
+  } catch {
+    // A non-JSON error body: the status line is all we have.
+  }
+  throw new ApiRequestError(res.status, message);
+}
+
+async function json<T>(method: string, path: string, body?: unknown): Promise<T> {
+  return (await (await call(method, path, body)).json()) as T;
+}
+
+/** For endpoints that answer 204 when there is nothing to show. */
+async function jsonOrNone<T>(path: string): Promise<T | null> {
+  const res = await call("GET", path);
+  return res.status === 204 ? null : ((await res.json()) as T);
+}
+
+async function send(method: string, path: string, body?: unknown): Promise<void> {
+  await call(method, path, body);
+}
+
+export const api = {
+  version: () => json<ManagerVersion>("GET", "/version"),
+  farmStatus: async () => (await json<{ status: FarmStatus }>("GET", "/status")).status,
+
+  jobs: async () => (await json<{ jobs: Job[] }>("GET", "/jobs")).jobs,
+  job: (jobId: string) => json<Job>("GET", `/jobs/${id(jobId)}`),
+  jobTasks: async (jobId: string) =>
+    (await json<{ tasks: TaskSummary[] }>("GET", `/jobs/${id(jobId)}/tasks`)).tasks,
+  setJobStatus: (jobId: string, status: JobStatus) =>
+    send("POST", `/jobs/${id(jobId)}/setstatus`, { status, reason: WEB_REASON }),
+  setJobPriority: (jobId: string, priority: number) =>
+    send("POST", `/jobs/${id(jobId)}/setpriority`, { priority }),
+  deleteJob: (jobId: string) => send("DELETE", `/jobs/${id(jobId)}`),
+  jobBlocklist: (jobId: string) => json<BlocklistEntry[]>("GET", `/jobs/${id(jobId)}/blocklist`),
+  removeFromBlocklist: (jobId: string, entries: BlocklistEntry[]) =>
+    send("DELETE", `/jobs/${id(jobId)}/blocklist`, entries),
+  jobLastRendered: (jobId: string) => jsonOrNone<LastRenderedInfo>(`/jobs/${id(jobId)}/last-rendered`),
+  farmLastRendered: () => jsonOrNone<LastRenderedInfo>("/jobs/last-rendered"),
+
+  task: (taskId: string) => json<Task>("GET", `/tasks/${id(taskId)}`),
+  taskLogTail: async (taskId: string) => {
+    const res = await call("GET", `/tasks/${id(taskId)}/logtail`);
+    return res.status === 204 ? "" : await res.text();
+  },
+  taskLogInfo: (taskId: string) => jsonOrNone<TaskLogInfo>(`/tasks/${id(taskId)}/log`),
+  setTaskStatus: (taskId: string, status: TaskStatus) =>
+    send("POST", `/tasks/${id(taskId)}/setstatus`, { status, reason: WEB_REASON }),
+
+  workers: async () => (await json<{ workers: WorkerSummary[] }>("GET", "/worker-mgt/workers")).workers,
+  worker: (workerId: string) => json<Worker>("GET", `/worker-mgt/workers/${id(workerId)}`),
+  requestWorkerStatus: (workerId: string, status: WorkerStatus, isLazy: boolean) =>
+    send("POST", `/worker-mgt/workers/${id(workerId)}/setstatus`, { status, is_lazy: isLazy }),
+  setWorkerTags: (workerId: string, tagIds: string[]) =>
+    send("POST", `/worker-mgt/workers/${id(workerId)}/settags`, { tag_ids: tagIds }),
+  deleteWorker: (workerId: string) => send("DELETE", `/worker-mgt/workers/${id(workerId)}`),
+  sleepSchedule: (workerId: string) =>
+    jsonOrNone<SleepSchedule>(`/worker-mgt/workers/${id(workerId)}/sleep-schedule`),
+  setSleepSchedule: (workerId: string, schedule: SleepSchedule) =>
+    send("POST", `/worker-mgt/workers/${id(workerId)}/sleep-schedule`, schedule),
+
+  tags: async () => (await json<{ tags: WorkerTag[] }>("GET", "/worker-mgt/tags")).tags,
+  createTag: (tag: { name: string; description: string }) => json<WorkerTag>("POST", "/worker-mgt/tags", tag),
+  updateTag: (tagId: string, tag: { name: string; description: string }) =>
+    send("PUT", `/worker-mgt/tag/${id(tagId)}`, tag),
+  deleteTag: (tagId: string) => send("DELETE", `/worker-mgt/tag/${id(tagId)}`),
+};

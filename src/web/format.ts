@@ -1,0 +1,45 @@
+// Display helpers for timestamps and progress.
+import { ZERO_TIME } from "../events/payloads";
+
+const SECOND_MS = 1000;
+const MINUTE_MS = 60 * SECOND_MS;
+const HOUR_MS = 60 * MINUTE_MS;
+const DAY_MS = 24 * HOUR_MS;
+
+/** "12 s ago", "5 min ago", "3 h ago", or a date for anything older than a day. */
+export function timeAgo(iso: string | undefined, now: number): string {
+  if (!iso || iso === ZERO_TIME) return "never";
+  const t = Date.parse(iso);
+  if (Number.isNaN(t)) return iso;
+  const age = now - t;
+  if (age < 5 * SECOND_MS) return "just now";
+  if (age < MINUTE_MS) return `${Math.floor(age / SECOND_MS)} s ago`;
+  if (age < HOUR_MS) return `${Math.floor(age / MINUTE_MS)} min ago`;
+  if (age < DAY_MS) return `${Math.floor(age / HOUR_MS)} h ago`;
+  return new Date(t).toLocaleString();
+}
+
+export function fullTime(iso: string | undefined): string {
+  if (!iso || iso === ZERO_TIME) return "never";
+  const t = Date.parse(iso);
+  return Number.isNaN(t) ? iso : new Date(t).toLocaleString();
+}
+
+/** Whole percent of steps done; 0 when the total is unknown. */
+export function progressPercent(done: number, total: number): number {
+  return total > 0 ? Math.min(100, Math.floor((100 * done) / total)) : 0;
+}
+
+/** Orders wire objects by their `updated` timestamp, newest first. */
+export function byUpdatedDesc(a: { updated: string }, b: { updated: string }): number {
+  return Date.parse(b.updated) - Date.parse(a.updated);
+}
+
+/**
+ * Whether `candidate` is at least as recent as `current` (equal counts: events repeat state).
+ * Without timestamps to compare, the candidate wins.
+ */
+export function isNotOlder(candidate: { updated?: string }, current: { updated?: string } | undefined): boolean {
+  if (!current?.updated || !candidate.updated) return true;
+  return Date.parse(candidate.updated) >= Date.parse(current.updated);
+}

@@ -1,0 +1,183 @@
+// Details of one job: what it is, its settings and metadata, progress, priority editing,
+// actions, its last-rendered image and its blocklist.
+/** @jsxImportSource preact */
+import { useEffect, useState } from "preact/hooks";
+import { api } from "../api";
+import { JOB_ACTIONS, jobActionAllowed } from "../status-rules";
+import { useStore } from "../store";
+import type { BlocklistEntry, Job, LastRenderedInfo } from "../types";
+import { LastRenderedImage } from "../last-rendered/LastRenderedImage";
+import { useApp } from "../ui/context";
+import { ConfirmButton, Field, Progress, StatusBadge, TimeAgo } from "../ui/widgets";
+
+const PRIORITY_MIN = 0;
+const PRIORITY_MAX = 100;
+
+const show = (v: unknown) => (typeof v === "string" ? v : JSON.stringify(v));
+
+function KeyValues({ title, values }: { title: string; values: Record<string, unknown> | undefined }) {
+  const entries = Object.entries(values ?? {});
+  return (
+    <details class="key-values" open>
+      <summary>{title}</summary>
+      {entries.length === 0 ? (
+        <p class="hint">none</p>
+      ) : (
+        <dl class="fields">
+          {entries.map(([k, v]) => (
+            <Field key={k} label={k}>
+              <span class="mono">{show(v)}</span>
+            </Field>
+          ))}
+        </dl>
+      )}
+    </details>
+  );
+}
+
+function PriorityEditor({ job }: { job: Job }) {
+  const { attempt } = useApp().state;
+  const [value, setValue] = useState(String(job.priority));
+  useEffect(() => setValue(String(job.priority)), [job.priority]);
+  const n = Number(value);
+  const valid = value.trim() !== "" && Number.isInteger(n) && n >= PRIORITY_MIN && n <= PRIORITY_MAX;
+  return (
+    <form
+      class="inline-form"
+      onSubmit={(e) => {
+        e.preventDefault();
+        if (valid) void attempt("change the priority", () => api.setJobPriority(job.id, n));
+      }}
+    >
+      <input
+        type="number"
+        min={PRIORITY_MIN}
+        max={PRIORITY_MAX}
+        aria-label="Priority"
+        value={value}
+        onInput={(e) => setValue(e.currentTarget.value)}
+      />
+      <button type="submit" disabled={!valid || n === job.priority}>
+        Set priority
+      </button>
+    </form>
+  );
+}
+
+function JobActions({ job, onDeleted }: { job: Job; onDeleted: () => void }) {
+  const { attempt } = useApp().state;
+  return (
+    <div class="toolbar" aria-label="Job actions">
+      {(["cancel", "pause", "requeue"] as const).map((a) => (
+        <button
+          type="button"
+          key={a}
+          disabled={!jobActionAllowed(a, job)}
+          onClick={() => attempt(`${a} the job`, () => api.setJobStatus(job.id, JOB_ACTIONS[a].target!))}
+        >
+          {JOB_ACTIONS[a].label}
+        </button>
+      ))}
+      <ConfirmButton
+        label="Delete"
+        confirmLabel="Really delete?"
+        disabled={!jobActionAllowed("delete", job)}
+        onConfirm={async () => {
+          if (await attempt("delete the job", () => api.deleteJob(job.id))) onDeleted();
+        }}
+      />
+    </div>
+  );
+}
+
+function Blocklist({ job, entries, onChange }: { job: Job; entries: BlocklistEntry[]; onChange: () => void }) {
+  const { attempt } = useApp().state;
+  return (
+    <details class="blocklist" open={entries.length > 0}>
+      <summary>Blocklist ({entries.length})</summary>
+      {entries.length === 0 ? (
+        <p class="hint">No worker is blocked from this job.</p>
+      ) : (
+        <table class="table" aria-label="Blocklist">
+          <thead>
+            <tr>
+              <th>Worker</th>
+              <th>Task type</th>
+              <th />
+            </tr>
+          </thead>
+          <tbody>
+            {entries.map((e) => (
+              <tr key={`${e.worker_id}/${e.task_type}`}>
+                <td>{e.worker_name || e.worker_id}</td>
+                <td>{e.task_type}</td>
+                <td>
+                  <button
+                    type="button"
+                    onClick={async () => {
+                      await attempt("remove the blocklist entry", () => api.removeFromBlocklist(job.id, [e]));
+                      onChange();
+                    }}
+                  >
+                    Remove
+                  </button>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </details>
+  );
+}
+
+export function JobDetails(props: {
+  job: Job;
+  blocklist: BlocklistEntry[];
+  lastRendered: LastRenderedInfo | null;
+  imageVersion: number;
+  onBlocklistChange: () => void;
+  onDeleted: () => void;
+}) {
+  const { job } = props;
+  const tags = useStore(useApp().state.tags);
+  const tag = job.worker_tag ? (tags.find((t) => t.id === job.worker_tag)?.name ?? job.worker_tag) : "any worker";
+  return (
+    <section class="job-details" aria-label="Job details" data-job-id={job.id}>
+      <h2>{job.name}</h2>
+      <JobActions job={job} onDeleted={props.onDeleted} />
+      <div class="details-grid">
+        <dl class="fields">
+          <Field label="Status">
+            <StatusBadge status={job.status} />
+            {job.delete_requested_at && <span class="hint"> deletion requested</span>}
+          </Field>
+          <Field label="Activity">{job.activity || "—"}</Field>
+          <Field label="Progress">
+            <Progress done={job.steps_completed} total={job.steps_total} />
+          </Field>
+          <Field label="Type">{job.type}</Field>
+          <Field label="Priority">
+            <PriorityEditor job={job} />
+          </Field>
+          <Field label="Worker tag">{tag}</Field>
+          <Field label="Created">
+            <TimeAgo iso={job.created} />
+          </Field>
+          <Field label="Updated">
+            <TimeAgo iso={job.updated} />
+          </Field>
+          <Field label="ID">
+            <span class="mono">{job.id}</span>
+          </Field>
+        </dl>
+        {props.lastRendered && (
+          <LastRenderedImage info={props.lastRendered} version={props.imageVersion} size="small" />
+        )}
+      </div>
+      <KeyValues title="Settings" values={job.settings} />
+      <KeyValues title="Metadata" values={job.metadata} />
+      <Blocklist job={job} entries={props.blocklist} onChange={props.onBlocklistChange} />
+    </section>
+  );
+}

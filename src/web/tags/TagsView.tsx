@@ -1,0 +1,105 @@
+// Worker tags: create, rename, describe and delete them.
+/** @jsxImportSource preact */
+import { useEffect, useState } from "preact/hooks";
+import { api } from "../api";
+import { useStore } from "../store";
+import type { WorkerTag } from "../types";
+import { useApp } from "../ui/context";
+import { ConfirmButton } from "../ui/widgets";
+
+function TagRow({ tag }: { tag: WorkerTag }) {
+  const { attempt } = useApp().state;
+  const [name, setName] = useState(tag.name);
+  const [description, setDescription] = useState(tag.description ?? "");
+  useEffect(() => setName(tag.name), [tag.name]);
+  useEffect(() => setDescription(tag.description ?? ""), [tag.description]);
+  const id = tag.id ?? "";
+  const changed = name !== tag.name || description !== (tag.description ?? "");
+  return (
+    <tr data-tag-id={id}>
+      <td>
+        <input type="text" aria-label={`Name of tag ${tag.name}`} value={name} onInput={(e) => setName(e.currentTarget.value)} />
+      </td>
+      <td>
+        <input
+          type="text"
+          aria-label={`Description of tag ${tag.name}`}
+          value={description}
+          onInput={(e) => setDescription(e.currentTarget.value)}
+        />
+      </td>
+      <td class="actions">
+        <button
+          type="button"
+          disabled={!changed || !name.trim()}
+          onClick={() => attempt(`update tag ${tag.name}`, () => api.updateTag(id, { name: name.trim(), description }))}
+        >
+          Save
+        </button>
+        <ConfirmButton label="Delete" confirmLabel="Really delete?" onConfirm={() => attempt(`delete tag ${tag.name}`, () => api.deleteTag(id))} />
+      </td>
+    </tr>
+  );
+}
+
+function NewTagForm() {
+  const { state } = useApp();
+  const tags = useStore(state.tags);
+  const [name, setName] = useState("");
+  const [description, setDescription] = useState("");
+  const trimmed = name.trim();
+  const taken = tags.some((t) => t.name === trimmed);
+  return (
+    <form
+      class="inline-form new-tag"
+      aria-label="New tag"
+      onSubmit={async (e) => {
+        e.preventDefault();
+        if (!trimmed || taken) return;
+        if (await state.attempt("create the tag", () => api.createTag({ name: trimmed, description }))) {
+          setName("");
+          setDescription("");
+        }
+      }}
+    >
+      <input type="text" placeholder="New tag name" aria-label="New tag name" value={name} onInput={(e) => setName(e.currentTarget.value)} />
+      <input
+        type="text"
+        placeholder="Description"
+        aria-label="New tag description"
+        value={description}
+        onInput={(e) => setDescription(e.currentTarget.value)}
+      />
+      <button type="submit" disabled={!trimmed || taken}>
+        Create tag
+      </button>
+      {taken && <span class="error">A tag with this name exists.</span>}
+    </form>
+  );
+}
+
+export function TagsView() {
+  const tags = useStore(useApp().state.tags);
+  return (
+    <section class="pane tags-view">
+      <h2>Worker tags</h2>
+      <p class="hint">Jobs with a tag only run on workers that have it; workers without tags only run untagged jobs.</p>
+      <NewTagForm />
+      <table class="table" aria-label="Tags">
+        <thead>
+          <tr>
+            <th>Name</th>
+            <th>Description</th>
+            <th />
+          </tr>
+        </thead>
+        <tbody>
+          {tags.map((t) => (
+            <TagRow key={t.id} tag={t} />
+          ))}
+        </tbody>
+      </table>
+      {tags.length === 0 && <p class="hint empty">No tags yet.</p>}
+    </section>
+  );
+}

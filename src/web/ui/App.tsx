@@ -1,0 +1,83 @@
+// The page shell: header with navigation, farm status and connection state, the current
+// view, and the notification footer.
+/** @jsxImportSource preact */
+import { JobsView } from "../jobs/JobsView";
+import { LastRenderedView } from "../last-rendered/LastRenderedView";
+import type { Route } from "../router";
+import { useStore } from "../store";
+import { TagsView } from "../tags/TagsView";
+import { WorkersView } from "../workers/WorkersView";
+import { useApp } from "./context";
+import { NotificationBar } from "./NotificationBar";
+import { Link } from "./widgets";
+
+const NAV: { view: Route["view"]; label: string }[] = [
+  { view: "jobs", label: "Jobs" },
+  { view: "workers", label: "Workers" },
+  { view: "tags", label: "Tags" },
+  { view: "last-rendered", label: "Last Rendered" },
+];
+
+function ConnectionIndicator() {
+  const { live, shuttingDown } = useApp().state;
+  const state = useStore(live.state);
+  const stopping = useStore(shuttingDown);
+  const label = stopping ? "Manager shutting down" : state === "open" ? "Live" : "Reconnecting…";
+  return (
+    <span class={`connection connection-${stopping ? "stopping" : state}`} data-state={state} title="Live updates">
+      {label}
+    </span>
+  );
+}
+
+function FarmStatusIndicator() {
+  const status = useStore(useApp().state.farmStatus);
+  return (
+    <span class={`farm-status farm-${status}`} data-status={status}>
+      Farm: <strong>{status}</strong>
+    </span>
+  );
+}
+
+function CurrentView({ route }: { route: Route }) {
+  switch (route.view) {
+    case "jobs":
+      return <JobsView jobId={route.jobId} taskId={route.taskId} />;
+    case "workers":
+      return <WorkersView workerId={route.workerId} />;
+    case "tags":
+      return <TagsView />;
+    case "last-rendered":
+      return <LastRenderedView />;
+  }
+}
+
+export function App() {
+  const { router, state } = useApp();
+  const route = useStore(router.route);
+  const name = useStore(state.managerName);
+  return (
+    <div class="shell">
+      <header class="header">
+        <span class="brand" title={name}>
+          Tablao{name && name !== "Tablao" ? ` · ${name}` : ""}
+        </span>
+        <nav class="nav">
+          {NAV.map((n) => (
+            <Link key={n.view} to={{ view: n.view }} class={route.view === n.view ? "active" : ""}>
+              {n.label}
+            </Link>
+          ))}
+        </nav>
+        <span class="indicators">
+          <FarmStatusIndicator />
+          <ConnectionIndicator />
+        </span>
+      </header>
+      <main class="main">
+        <CurrentView route={route} />
+      </main>
+      <NotificationBar />
+    </div>
+  );
+}

@@ -1,0 +1,109 @@
+// Worker credentials: bcrypt hashing of secrets at registration, and verification of
+// (uuid, secret) pairs with a small cache, because bcrypt is slow by design and hundreds of
+// polling workers would otherwise spend the Manager's CPU on re-verifying the same secret.
+import { eq, sql } from "drizzle-orm";
+import { workers, type WorkerRow } from "../db/schema";
+import type { Db } from "../db/types";
+import { badRequest } from "../errors";
+
+/** Flamenco's cost (bcrypt's minimum): secrets are 256 random bits, not human passwords. */
+export const SECRET_BCRYPT_COST = 4;
+/** bcrypt only reads this many bytes; longer secrets are refused rather than truncated. */
+export const SECRET_MAX_BYTES = 72;
+export const AUTH_CACHE_MAX_ENTRIES = 10_000;
+
+export async function hashWorkerSecret(secret: string): Promise<string> {
+  if (Buffer.byteLength(secret, "utf8") > SECRET_MAX_BYTES) {
+    throw badRequest(`error hashing password: the secret is longer than ${SECRET_MAX_BYTES} bytes`);
+  }
+  return Bun.password.hash(secret, { algorithm: "bcrypt", cost: SECRET_BCRYPT_COST });
+}
+
+export type AuthFailure = "no auth header found" | "no such worker known";
+export type AuthResult = { ok: true; worker: WorkerRow } | { ok: false; cause: AuthFailure };
+
+export interface Credentials {
+  uuid: string;
+  secret: string;
+}
+
+/** Parses an HTTP Basic `Authorization` header the way Go's `Request.BasicAuth` does. */
+export function parseBasicAuth(header: string | undefined | null): Credentials | null {
+  if (!header || header.length < 6 || header.slice(0, 6).toLowerCase() !== "basic ") return null;
+  const encoded = header.slice(6);
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(encoded) || encoded.length % 4 !== 0) return null;
+  const decoded = Buffer.from(encoded, "base64").toString("utf8");
+  const colon = decoded.indexOf(":");
+  if (colon < 0) return null;
+  return { uuid: decoded.slice(0, colon), secret: decoded.slice(colon + 1) };
+}
+
+export class WorkerAuthenticator {
+  /** SHA-256 digests over (uuid, stored hash, secret); insertion order gives FIFO eviction. */
+  private readonly verified = new Set<string>();
+  private readonly byUUID;
+  private dummyHash: Promise<string> | null = null;
+
+  constructor(db: Db) {
+    this.byUUID = db
+      .select()
+      .from(workers)
+      .where(eq(workers.uuid, sql.placeholder("uuid")))
+      .prepare();
+  }
+
+  async authenticate(header: string | undefined | null): Promise<AuthResult> {
+    const creds = parseBasicAuth(header);
+    if (!creds) return { ok: false, cause: "no auth header found" };
+
+    const worker = this.byUUID.get({ uuid: creds.uuid }) as WorkerRow | undefined;
+    if (!worker) {
+      // Verify against some bcrypt hash anyway, so an unknown UUID costs as much as a bad secret.
+      await verifySecret(creds.secret, await this.unknownWorkerHash());
+      return { ok: false, cause: "no such worker known" };
+    }
+    const key = cacheKey(creds, worker.secret);
+    if (this.verified.has(key)) return { ok: true, worker };
+    if (!(await verifySecret(creds.secret, worker.secret))) {
+      return { ok: false, cause: "no such worker known" };
+    }
+
+    this.remember(key);
+    return { ok: true, worker };
+  }
+
+  private remember(key: string): void {
+    if (this.verified.size >= AUTH_CACHE_MAX_ENTRIES) {
+      const oldest = this.verified.values().next().value;
+      if (oldest !== undefined) this.verified.delete(oldest);
+    }
+    this.verified.add(key);
+  }
+
+  private unknownWorkerHash(): Promise<string> {
+    this.dummyHash ??= Bun.password.hash(crypto.randomUUID(), {
+      algorithm: "bcrypt",
+      cost: SECRET_BCRYPT_COST,
+    });
+    return this.dummyHash;
+  }
+}
+
+function cacheKey(creds: Credentials, storedHash: string): string {
+  const hasher = new Bun.CryptoHasher("sha256");
+  hasher.update(creds.uuid);
+  hasher.update("\0");
+  hasher.update(storedHash);
+  hasher.update("\0");
+  hasher.update(creds.secret);
+  return hasher.digest("base64");
+}
+
+async function verifySecret(secret: string, hash: string): Promise<boolean> {
+  try {
+    return await Bun.password.verify(secret, hash, "bcrypt");
+  } catch {
+    // Not a hash Bun understands (e.g. a damaged row): treat as a wrong secret.
+    return false;
+  }
+}

@@ -1,0 +1,472 @@
+// The web dashboard in a real Chromium against a real Manager (SQLite file, Bun.serve, /ws):
+// live job, task, log and worker updates, actions taken in the UI, reconnection, both layouts,
+// screenshots, and a clean browser console.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { existsSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { chromium, type Browser, type Locator, type Page, type WebSocketRoute } from "playwright-core";
+import sharp from "sharp";
+import { startTestManager, type TestManager } from "../support/manager";
+
+const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+const ARTIFACTS_DIR = join(import.meta.dir, "..", "..", "test-artifacts");
+/** How long the UI gets to reflect a change. */
+const UI_TIMEOUT_MS = 10_000;
+const STEP_TIMEOUT_MS = 60_000;
+const POLL_INTERVAL_MS = 50;
+/** A screenshot whose pixels vary less than this (standard deviation, 0-255) counts as blank. */
+const MIN_SCREENSHOT_STDEV = 8;
+
+let manager: TestManager;
+let browser: Browser;
+let page: Page;
+const consoleErrors: string[] = [];
+
+/** What passed through the page's live connection, seen from the middle. */
+const ws = {
+  connections: 0,
+  clientFrames: [] as { connection: number; frame: { event: string; payload: Record<string, unknown> } }[],
+  /** Swallow `/jobs` events, to prove the page refetches after reconnecting. */
+  dropJobEvents: false,
+  current: null as { page: WebSocketRoute; server: WebSocketRoute } | null,
+};
+
+const JOB_NAME = `browser-job-${Date.now()}`;
+const WORKER_NAME = "browser-worker";
+let jobId = "";
+/** A job whose creation the page only learns about by refetching. */
+let missedId = "";
+let worker: ScriptedWorker;
+
+async function until<T>(what: string, probe: () => Promise<T | null | undefined | false>, timeoutMs = UI_TIMEOUT_MS): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await Bun.sleep(POLL_INTERVAL_MS);
+  }
+}
+
+/** Waits until the locator (first match) shows the text. */
+async function shows(locator: Locator, text: string | RegExp) {
+  await locator.filter({ hasText: text }).first().waitFor({ state: "visible", timeout: UI_TIMEOUT_MS });
+}
+
+async function api(method: string, path: string, body?: unknown): Promise<Response> {
+  return fetch(`${manager.url}/api/v3${path}`, {
+    method,
+    headers: body === undefined ? {} : { "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+}
+
+async function submitJob(name: string): Promise<string> {
+  const res = await api("POST", "/jobs", {
+    name,
+    type: "echo-sleep-test",
+    priority: 50,
+    submitter_platform: "linux",
+    settings: { message: "hi", sleep_duration_seconds: 1, sleep_repeats: 2 },
+  });
+  expect(res.status).toBe(200);
+  return ((await res.json()) as { id: string }).id;
+}
+
+/** A worker driven step by step through the worker API, as the Flamenco Worker would. */
+class ScriptedWorker {
+  private constructor(
+    readonly id: string,
+    private readonly auth: string,
+  ) {}
+
+  static async register(name: string): Promise<ScriptedWorker> {
+    const secret = crypto.randomUUID();
+    const res = await api("POST", "/worker/register-worker", {
+      name,
+      secret,
+      platform: "linux",
+      supported_task_types: ["misc"],
+    });
+    expect(res.status).toBe(200);
+    const { uuid } = (await res.json()) as { uuid: string };
+    return new ScriptedWorker(uuid, `Basic ${btoa(`${uuid}:${secret}`)}`);
+  }
+
+  call(method: string, path: string, body?: unknown): Promise<Response> {
+    return fetch(`${manager.url}/api/v3/worker${path}`, {
+      method,
+      headers: { authorization: this.auth, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  }
+
+  async signOn(): Promise<void> {
+    const res = await this.call("POST", "/sign-on", {
+      name: WORKER_NAME,
+      supported_task_types: ["misc"],
+      software_version: "3.9-browser-test",
+    });
+    expect(res.status).toBe(200);
+    const { status_requested } = (await res.json()) as { status_requested: string };
+    await this.changedState(status_requested);
+  }
+
+  async changedState(status: string): Promise<void> {
+    expect((await this.call("POST", "/state-changed", { status })).status).toBe(204);
+  }
+
+  async nextTask(): Promise<{ uuid: string; name: string }> {
+    const res = await this.call("POST", "/task");
+    expect(res.status).toBe(200);
+    return (await res.json()) as { uuid: string; name: string };
+  }
+
+  async update(taskId: string, body: Record<string, unknown>): Promise<void> {
+    expect((await this.call("POST", `/task/${taskId}`, body)).status).toBe(204);
+  }
+
+  async outputProduced(taskId: string, jpeg: Uint8Array): Promise<void> {
+    const res = await fetch(`${manager.url}/api/v3/worker/task/${taskId}/output-produced`, {
+      method: "POST",
+      headers: { authorization: this.auth, "content-type": "image/jpeg" },
+      body: jpeg,
+    });
+    expect(res.status).toBe(202);
+  }
+}
+
+async function imageLoaded(img: Locator): Promise<void> {
+  await img.waitFor({ timeout: UI_TIMEOUT_MS });
+  await until("the image to load", () => img.evaluate((el: HTMLImageElement) => el.complete && el.naturalWidth > 0));
+}
+
+async function screenshot(name: string): Promise<void> {
+  const path = join(ARTIFACTS_DIR, `${name}.png`);
+  const png = await page.screenshot({ path, fullPage: false });
+  const { channels } = await sharp(png).stats();
+  const stdev = Math.max(...channels.slice(0, 3).map((c) => c.stdev));
+  expect(stdev).toBeGreaterThan(MIN_SCREENSHOT_STDEV);
+}
+
+async function noHorizontalOverflow(): Promise<void> {
+  const { scrollWidth, innerWidth } = await page.evaluate(() => ({
+    scrollWidth: document.documentElement.scrollWidth,
+    innerWidth: window.innerWidth,
+  }));
+  expect(scrollWidth).toBeLessThanOrEqual(innerWidth);
+}
+
+const jobRow = () => page.locator(`tr[data-job-id="${jobId}"]`);
+const taskRows = () => page.locator("section.tasks tbody tr");
+const nav = (label: string) => page.locator("nav.nav a", { hasText: label }).click();
+
+async function openHistory(): Promise<Locator> {
+  const toggle = page.locator("footer button", { hasText: /^History/ });
+  if ((await toggle.count()) > 0) await toggle.click();
+  return page.locator(".notification-history li");
+}
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM_PATH)) throw new Error(`no Chromium at ${CHROMIUM_PATH}; install the Debian package 'chromium'`);
+  mkdirSync(ARTIFACTS_DIR, { recursive: true });
+  // One failure blocks a worker from a job, so the blocklist can be exercised with one worker.
+  manager = await startTestManager({ web: true, config: { blocklist_threshold: 1 } });
+  browser = await chromium.launch({
+    executablePath: CHROMIUM_PATH,
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+  });
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  page = await context.newPage();
+  page.on("console", (m) => {
+    if (m.type() === "error") consoleErrors.push(`${m.text()} (${m.location().url})`);
+  });
+  page.on("pageerror", (e) => consoleErrors.push(`uncaught: ${e.message}`));
+  await page.routeWebSocket(/\/ws$/, (pageSide) => {
+    const connection = ++ws.connections;
+    const server = pageSide.connectToServer();
+    pageSide.onMessage((m) => {
+      ws.clientFrames.push({ connection, frame: JSON.parse(String(m)) });
+      server.send(m);
+    });
+    server.onMessage((m) => {
+      if (ws.dropJobEvents && (JSON.parse(String(m)) as { event: string }).event === "/jobs") return;
+      pageSide.send(m);
+    });
+    ws.current = { page: pageSide, server };
+  });
+}, STEP_TIMEOUT_MS);
+
+afterAll(async () => {
+  await browser?.close();
+  await manager?.destroy();
+});
+
+describe("web dashboard", () => {
+  test(
+    "the root URL leads to the app, which goes live",
+    async () => {
+      await page.goto(`${manager.url}/`);
+      expect(new URL(page.url()).pathname).toBe("/app/");
+      await page.locator('.connection[data-state="open"]').waitFor({ timeout: UI_TIMEOUT_MS });
+      await page.locator(".farm-status").waitFor({ timeout: UI_TIMEOUT_MS });
+      const subscribed = await until("the farm-wide subscriptions", async () => {
+        const types = ws.clientFrames.map((f) => f.frame.payload.type);
+        return ["allJobs", "allWorkers", "allWorkerTags"].every((t) => types.includes(t)) && types;
+      });
+      expect(subscribed).toContain("allJobs");
+    },
+    STEP_TIMEOUT_MS,
+  );
+
+  test(
+    "a job submitted through the API appears in the jobs table without a reload",
+    async () => {
+      jobId = await submitJob(JOB_NAME);
+      await shows(jobRow(), JOB_NAME);
+      await shows(jobRow().locator(".status"), "queued");
+      await noHorizontalOverflow();
+      await screenshot("jobs-view");
+    },
+    STEP_TIMEOUT_MS,
+  );
+
+  test(
+    "job details, tasks, task status and log lines follow a worker live",
+    async () => {
+      worker = await ScriptedWorker.register(WORKER_NAME);
+      await worker.signOn();
+
+      await jobRow().locator("a").click();
+      const details = page.locator("section.job-details");
+      await shows(details.locator("h2"), JOB_NAME);
+      await shows(details.locator("dd"), "echo-sleep-test");
+      await shows(details.locator(".key-values dd"), "hi");
+      await until("three tasks", async () => (await taskRows().count()) === 3);
+
+      const task = await worker.nextTask();
+      const row = page.locator(`tr[data-task-id="${task.uuid}"]`);
+      await shows(row.locator(".status"), "active");
+      await shows(row, WORKER_NAME);
+      await shows(jobRow().locator(".status"), "active");
+
+      await row.locator("a", { hasText: task.name }).click();
+      const taskDetails = page.locator("section.task-details");
+      await shows(taskDetails.locator("h3"), task.name);
+      await worker.update(task.uuid, { log: "echo: hi from the browser test" });
+      await shows(taskDetails.locator("pre.log"), "echo: hi from the browser test");
+      await worker.update(task.uuid, { log: "second line\nthird line" });
+      await shows(taskDetails.locator("pre.log"), /third line/);
+      await taskDetails.locator('a[href*="/"]', { hasText: "full log" }).waitFor({ timeout: UI_TIMEOUT_MS });
+
+      await worker.update(task.uuid, { taskStatus: "completed", activity: "Echoed hi" });
+      await shows(row.locator(".status"), "completed");
+      await shows(row, "Echoed hi");
+      await shows(taskDetails.locator(".status"), "completed");
+
+      const frame = await sharp({ create: { width: 320, height: 180, channels: 3, background: { r: 220, g: 120, b: 40 } } })
+        .jpeg()
+        .toBuffer();
+      await worker.outputProduced(task.uuid, new Uint8Array(frame));
+      await imageLoaded(details.locator("figure.last-rendered img"));
+      await noHorizontalOverflow();
+      await screenshot("job-details");
+    },
+    STEP_TIMEOUT_MS,
+  );
+
+  test(
+    "priority is edited from the job details",
+    async () => {
+      const details = page.locator("section.job-details");
+      await details.locator('input[aria-label="Priority"]').fill("70");
+      await details.locator("button", { hasText: "Set priority" }).click();
+      await shows(jobRow().locator("td:nth-child(5)"), /^70$/);
+      const job = (await (await api("GET", `/jobs/${jobId}`)).json()) as { priority: number };
+      expect(job.priority).toBe(70);
+    },
+    STEP_TIMEOUT_MS,
+  );
+
+  test(
+    "cancelling the selected job from the table cascades to its tasks",
+    async () => {
+      await jobRow().locator('input[type="checkbox"]').check();
+      await page.locator(".jobs-table .toolbar button", { hasText: "Cancel (1)" }).click();
+      await shows(jobRow().locator(".status"), "canceled");
+      await until("the remaining tasks to be canceled", async () => {
+        const statuses = await taskRows().locator(".status").allTextContents();
+        return statuses.filter((s) => s === "canceled").length === 2 && statuses.includes("completed");
+      });
+      await shows(await openHistory(), `Job ${JOB_NAME} changed status`);
+      await shows(page.locator(".notification-history li"), "➜ canceled");
+    },
+    STEP_TIMEOUT_MS,
+  );
+
+  test(
+    "a tag is created and renamed in the tags view",
+    async () => {
+      await nav("Tags");
+      await page.locator('input[aria-label="New tag name"]').fill("render-gpu");
+      await page.locator('input[aria-label="New tag description"]').fill("machines with a GPU");
+      await page.locator("form.new-tag button", { hasText: "Create tag" }).click();
+      const nameInput = page.locator('input[aria-label="Name of tag render-gpu"]');
+      await nameInput.waitFor({ timeout: UI_TIMEOUT_MS });
+
+      await nameInput.fill("render-gpu-fast");
+      await page.locator("tr", { has: nameInput }).locator("button", { hasText: "Save" }).click();
+      const renamed = page.locator('input[aria-label="Name of tag render-gpu-fast"]');
+      await renamed.waitFor({ timeout: UI_TIMEOUT_MS });
+      expect(await renamed.inputValue()).toBe("render-gpu-fast");
+      const { tags } = (await (await api("GET", "/worker-mgt/tags")).json()) as {
+        tags: { name: string; description?: string }[];
+      };
+      expect(tags).toEqual([expect.objectContaining({ name: "render-gpu-fast", description: "machines with a GPU" })]);
+    },
+    STEP_TIMEOUT_MS,
+  );
+
+  test(
+    "a worker status request shows as pending, then as a notification once the worker obeys",
+    async () => {
+      await nav("Workers");
+      const row = page.locator(`tr[data-worker-id="${worker.id}"]`);
+      await shows(row, WORKER_NAME);
+      await shows(row.locator(".status"), "awake");
+      await row.locator("a").click();
+      const details = page.locator("section.worker-details");
+      await shows(details.locator("dd"), "linux");
+      await shows(details.locator("dd"), "misc");
+      await shows(details.locator("dd"), "3.9-browser-test");
+      await noHorizontalOverflow();
+      await screenshot("workers-view");
+
+      await details.locator(".status-request button", { hasText: /^asleep$/ }).click();
+      await shows(row.locator(".requested"), "asleep");
+      const state = await worker.call("GET", "/state");
+      expect(state.status).toBe(200);
+      expect(await state.json()).toEqual({ status_requested: "asleep" });
+      await worker.changedState("asleep");
+
+      await shows(row.locator(".status"), "asleep");
+      await shows(await openHistory(), `Worker ${WORKER_NAME} changed status awake ➜ asleep`);
+    },
+    STEP_TIMEOUT_MS,
+  );
+
+  test(
+    "a worker's tags and sleep schedule are edited in its details",
+    async () => {
+      const details = page.locator("section.worker-details");
+      await details.locator(".tag-picker label", { hasText: "render-gpu-fast" }).locator("input").check();
+      await details.locator(".tag-picker button", { hasText: "Save tags" }).click();
+      await shows(details.locator("dd"), "render-gpu-fast");
+      const fetched = (await (await api("GET", `/worker-mgt/workers/${worker.id}`)).json()) as { tags?: { name: string }[] };
+      expect(fetched.tags?.map((t) => t.name)).toEqual(["render-gpu-fast"]);
+
+      const form = details.locator("form.sleep-schedule");
+      await form.locator('input[type="checkbox"]').check();
+      await form.locator("input.days").fill("mo tu");
+      await form.locator('input[type="time"]').first().fill("22:00");
+      await form.locator('input[type="time"]').last().fill("06:00");
+      await form.locator("button", { hasText: "Save schedule" }).click();
+      await shows(form, "saved");
+      const schedule = await (await api("GET", `/worker-mgt/workers/${worker.id}/sleep-schedule`)).json();
+      expect(schedule).toEqual({ is_active: true, days_of_week: "mo tu", start_time: "22:00", end_time: "06:00" });
+    },
+    STEP_TIMEOUT_MS,
+  );
+
+  test(
+    "after a dropped connection the page reconnects, resubscribes and refetches",
+    async () => {
+      await nav("Jobs");
+      await jobRow().locator("a").click();
+      await until("the job subscription", async () =>
+        ws.clientFrames.some((f) => f.frame.payload.type === "job" && f.frame.payload.uuid === jobId),
+      );
+      const before = ws.connections;
+
+      // The event announcing this job never reaches the page; only a refetch can show it.
+      ws.dropJobEvents = true;
+      const missedName = `${JOB_NAME}-missed`;
+      missedId = await submitJob(missedName);
+      ws.current!.page.close({ code: 4000, reason: "dropped by the test" });
+      ws.current!.server.close();
+
+      await until("a new connection", async () => ws.connections > before);
+      await page.locator('.connection[data-state="open"]').waitFor({ timeout: UI_TIMEOUT_MS });
+      await shows(page.locator(`tr[data-job-id="${missedId}"]`), missedName);
+      const resent = await until("the subscriptions to be sent again", async () => {
+        const types = ws.clientFrames.filter((f) => f.connection > before).map((f) => f.frame.payload);
+        const has = (type: string, uuid?: string) => types.some((p) => p.type === type && (!uuid || p.uuid === uuid));
+        return has("allJobs") && has("allWorkers") && has("allWorkerTags") && has("job", jobId) && types;
+      });
+      expect(resent.every((p) => p.op === "subscribe")).toBe(true);
+      ws.dropJobEvents = false;
+    },
+    STEP_TIMEOUT_MS,
+  );
+
+  test(
+    "the farm-wide last-rendered view shows the latest frame",
+    async () => {
+      await nav("Last Rendered");
+      await shows(page.locator(".last-rendered-view a"), JOB_NAME);
+      await imageLoaded(page.locator(".last-rendered-view figure img"));
+    },
+    STEP_TIMEOUT_MS,
+  );
+
+  test(
+    "a blocklist entry is shown and removed, and a failed job is deleted",
+    async () => {
+      expect((await api("POST", `/worker-mgt/workers/${worker.id}/setstatus`, { status: "awake", is_lazy: false })).status).toBe(204);
+      await worker.changedState("awake");
+      const task = await worker.nextTask();
+      await worker.update(task.uuid, { taskStatus: "failed", log: "it broke" });
+
+      await nav("Jobs");
+      const row = page.locator(`tr[data-job-id="${missedId}"]`);
+      await shows(row.locator(".status"), "failed");
+      await row.locator("a").click();
+      const blocklist = page.locator("section.job-details details.blocklist");
+      await shows(blocklist.locator("summary"), "Blocklist (1)");
+      await shows(blocklist.locator("td"), WORKER_NAME);
+      await blocklist.locator("button", { hasText: "Remove" }).click();
+      await shows(blocklist.locator("summary"), "Blocklist (0)");
+      expect(await (await api("GET", `/jobs/${missedId}/blocklist`)).json()).toEqual([]);
+
+      await row.locator('input[type="checkbox"]').check();
+      const del = page.locator(".jobs-table .toolbar button.danger");
+      await del.click();
+      await shows(del, "Really delete 1?");
+      await del.click();
+      await row.waitFor({ state: "detached", timeout: UI_TIMEOUT_MS });
+      expect(new URL(page.url()).pathname).toBe("/app/jobs");
+      await shows(await openHistory(), `Job ${JOB_NAME}-missed was deleted`);
+    },
+    STEP_TIMEOUT_MS,
+  );
+
+  test(
+    "the layout holds at 768 px wide",
+    async () => {
+      await page.setViewportSize({ width: 768, height: 1024 });
+      await jobRow().locator("a").click();
+      await shows(page.locator("section.job-details h2"), JOB_NAME);
+      await page.locator("nav.nav").waitFor({ state: "visible", timeout: UI_TIMEOUT_MS });
+      await noHorizontalOverflow();
+      await screenshot("jobs-view-768");
+      await nav("Workers");
+      await shows(page.locator(`tr[data-worker-id="${worker.id}"]`), WORKER_NAME);
+      await noHorizontalOverflow();
+    },
+    STEP_TIMEOUT_MS,
+  );
+
+  test("the browser console stayed free of errors", () => {
+    expect(consoleErrors).toEqual([]);
+  });
+});

@@ -1,0 +1,71 @@
+// Start-up repair of jobs left in a transitional status (state-machines.md §4.4).
+import { describe, expect, test } from "bun:test";
+import { createFixture } from "./fixture";
+
+const jobEvent = (previous_status: string, status: string, refresh_tasks: boolean) =>
+  expect.objectContaining({ previous_status, status, refresh_tasks });
+
+describe("repairStuckJobs", () => {
+  test("cancel-requested is re-enforced: runnable tasks cancelled, job canceled", () => {
+    const f = createFixture();
+    const job = f.addJob("cancel-requested");
+    const queued = f.addTask(job, "queued");
+    const paused = f.addTask(job, "paused");
+    expect(f.sm.repairStuckJobs(f.db, f.broker)).toBe(1);
+    expect(f.task(queued).status).toBe("canceled");
+    expect(f.task(paused).status).toBe("paused");
+    expect(f.job(job)).toMatchObject({ status: "canceled", activity: 'Reenforcing status "canceled": checking stuck jobs' });
+    expect(f.jobEvents()).toEqual([
+      jobEvent("cancel-requested", "cancel-requested", true),
+      jobEvent("cancel-requested", "canceled", false),
+    ]);
+  });
+
+  test("pause-requested pauses its queued tasks, and the job only when no task is active", () => {
+    const f = createFixture();
+    const idle = f.addJob("pause-requested");
+    f.addTask(idle, "queued");
+    const busy = f.addJob("pause-requested");
+    const active = f.addTask(busy, "active");
+    const queued = f.addTask(busy, "queued");
+    expect(f.sm.repairStuckJobs(f.db, f.broker)).toBe(2);
+    expect(f.job(idle).status).toBe("paused");
+    expect(f.job(busy)).toMatchObject({
+      status: "pause-requested",
+      activity: 'Reenforcing status "pause-requested": checking stuck jobs',
+    });
+    expect(f.task(active).status).toBe("active");
+    expect(f.task(queued).status).toBe("paused");
+  });
+
+  test("requeueing whose tasks are all completed ends completed", () => {
+    const f = createFixture();
+    const job = f.addJob("requeueing");
+    f.addTasks(job, "completed", 2);
+    f.sm.repairStuckJobs(f.db, f.broker);
+    expect(f.job(job)).toMatchObject({ status: "completed", activity: 'Reenforcing status "completed": checking stuck jobs' });
+    expect(f.jobEvents().map((e) => e.status)).toEqual(["requeueing", "queued", "completed"]);
+  });
+
+  test("jobs in resting statuses are left alone", () => {
+    const f = createFixture();
+    const jobs = ["queued", "active", "paused", "completed", "failed", "canceled", "under-construction"].map((s) => f.addJob(s));
+    expect(f.sm.repairStuckJobs(f.db, f.broker)).toBe(0);
+    for (const job of jobs) expect(f.job(job)).toEqual(job);
+    expect(f.events).toEqual([]);
+  });
+
+  test("a job that cannot be repaired is logged, rolled back, and does not stop the others", () => {
+    const f = createFixture();
+    const broken = f.addJob("cancel-requested", { name: "broken" });
+    const brokenTask = f.addTask(broken, "queued");
+    const fine = f.addJob("cancel-requested");
+    f.breakJobSaves(broken);
+    expect(f.sm.repairStuckJobs(f.db, f.broker)).toBe(1);
+    expect(f.job(fine).status).toBe("canceled");
+    expect(f.job(broken).status).toBe("cancel-requested");
+    expect(f.task(brokenTask).status).toBe("queued");
+    expect(f.warnings).toEqual([expect.stringContaining(broken.uuid)]);
+    expect(f.jobEvents().every((e) => e.id === fine.uuid)).toBe(true);
+  });
+});

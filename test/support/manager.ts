@@ -1,0 +1,78 @@
+// Starts a real Manager for integration tests: a SQLite file and storage in a fresh temp dir,
+// the configuration from a real flamenco-manager.yaml, and Bun.serve on a free port.
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { stringify } from "yaml";
+import type { Clock } from "../../src/clock";
+import { loadConfig } from "../../src/config";
+import { silentLogger, type Logger } from "../../src/log";
+import { createManager, type Manager } from "../../src/manager";
+import { serveManager } from "../../src/serve";
+import { buildWebAssets, type WebAsset } from "../../src/web/assets";
+
+export interface TestManagerOptions {
+  /** Keys of flamenco-manager.yaml, merged over `_meta.version: 3` and `listen: 127.0.0.1:0`. */
+  config?: Record<string, unknown>;
+  clock?: Clock;
+  logger?: Logger;
+  /** Build and serve the web dashboard (slower; only browser tests need it). */
+  web?: boolean;
+  /** Reuse this folder (e.g. to restart a Manager on the same database). */
+  dir?: string;
+  /** Call manager.start() (background loops, start-up repair). Default true. */
+  start?: boolean;
+}
+
+export interface TestManager {
+  url: string;
+  dir: string;
+  manager: Manager;
+  /** Stops the server and the Manager; keeps the folder. */
+  stop(): Promise<void>;
+  /** stop() and remove the folder. */
+  destroy(): Promise<void>;
+}
+
+let webAssets: Promise<Map<string, WebAsset>> | null = null;
+
+export async function startTestManager(opts: TestManagerOptions = {}): Promise<TestManager> {
+  const dir = opts.dir ?? mkdtempSync(join(tmpdir(), "tablao-test-"));
+  const configPath = join(dir, "flamenco-manager.yaml");
+  writeFileSync(
+    configPath,
+    stringify({
+      _meta: { version: 3 },
+      listen: "127.0.0.1:0",
+      shared_storage_path: join(dir, "shared"),
+      ...opts.config,
+    }),
+  );
+  const config = loadConfig({ configPath, cwd: dir, env: {} });
+  const manager = createManager({
+    config,
+    clock: opts.clock,
+    logger: opts.logger ?? silentLogger,
+    webAssets: opts.web ? await (webAssets ??= buildWebAssets()) : undefined,
+  });
+  const server = serveManager(manager, config.listen);
+  if (opts.start !== false) manager.start();
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    manager.webSocket.closeAll();
+    await server.stop(true);
+    await manager.stop();
+  };
+  return {
+    url: server.url.href.replace(/\/$/, ""),
+    dir,
+    manager,
+    stop,
+    async destroy() {
+      await stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
