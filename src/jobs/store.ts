@@ -1,17 +1,17 @@
-// Stores a compiled job: the job row, its tasks and their dependencies in one transaction,
-// inserted in batches so a 10,000-task job stays under SQLite's bound-parameter limit.
+// Stores a compiled job: the job row, its tasks and their dependencies in one transaction.
+// Tasks and dependencies go in through statements prepared once per job, row by row: no
+// bound-parameter limit to hit however large the job, and no SQL rebuilt per row.
+import { sql } from "drizzle-orm";
 import { jobs, taskDependencies, tasks, type JobRow } from "../db/schema";
 import type { Tx } from "../db/transaction";
 import type { CompiledJob } from "./job-types";
-
-/** Rows per INSERT: 13 task columns x 500 rows stays far below SQLite's 32,766 parameters. */
-export const TASK_INSERT_BATCH_ROWS = 500;
-export const DEPENDENCY_INSERT_BATCH_ROWS = 5_000;
 
 /** Σ max(1, total_step_count): a command without step reporting still counts as one step. */
 export function taskStepsTotal(commands: { total_step_count: number }[]): number {
   return commands.reduce((sum, c) => sum + Math.max(1, c.total_step_count || 0), 0);
 }
+
+const p = (name: string) => sql.placeholder(name);
 
 export function insertCompiledJob(
   tx: Tx,
@@ -38,39 +38,46 @@ export function insertCompiledJob(
     .returning()
     .get();
 
+  const insertTask = tx
+    .insert(tasks)
+    .values({
+      uuid: p("uuid"),
+      createdAt: opts.now,
+      updatedAt: opts.now,
+      name: p("name"),
+      type: p("type"),
+      jobId: job.id,
+      indexInJob: p("indexInJob"),
+      priority: p("priority"),
+      status: "queued",
+      commands: p("commands"),
+      stepsTotal: p("stepsTotal"),
+    })
+    .returning({ id: tasks.id })
+    .prepare();
   const idByUUID = new Map<string, number>();
-  for (let start = 0; start < compiled.tasks.length; start += TASK_INSERT_BATCH_ROWS) {
-    const batch = compiled.tasks.slice(start, start + TASK_INSERT_BATCH_ROWS);
-    const inserted = tx
-      .insert(tasks)
-      .values(
-        batch.map((t, i) => ({
-          uuid: t.uuid,
-          createdAt: opts.now,
-          updatedAt: opts.now,
-          name: t.name,
-          type: t.type,
-          jobId: job.id,
-          indexInJob: start + i + 1,
-          priority: t.priority,
-          status: "queued",
-          // A script may leave parameters out; workers expect an object, never null.
-          commands: t.commands.map((c) => ({ ...c, parameters: (c.parameters ?? {}) as Record<string, unknown> })),
-          stepsTotal: stepsPerTask[start + i],
-        })),
-      )
-      .returning({ id: tasks.id, uuid: tasks.uuid })
-      .all();
-    for (const r of inserted) idByUUID.set(r.uuid, r.id);
-  }
+  compiled.tasks.forEach((t, i) => {
+    // A script may leave parameters out; workers expect an object, never null.
+    const commands = t.commands.map((c) => ({ ...c, parameters: c.parameters ?? {} }));
+    const row = insertTask.get({
+      uuid: t.uuid,
+      name: t.name,
+      type: t.type,
+      indexInJob: i + 1,
+      priority: t.priority,
+      commands,
+      stepsTotal: stepsPerTask[i],
+    }) as { id: number };
+    idByUUID.set(t.uuid, row.id);
+  });
 
-  const deps = compiled.tasks.flatMap((t) =>
-    t.dependencies.map((dep) => ({ taskId: idByUUID.get(t.uuid)!, dependencyId: idByUUID.get(dep)! })),
-  );
-  for (let start = 0; start < deps.length; start += DEPENDENCY_INSERT_BATCH_ROWS) {
-    tx.insert(taskDependencies)
-      .values(deps.slice(start, start + DEPENDENCY_INSERT_BATCH_ROWS))
-      .run();
+  const insertDependency = tx
+    .insert(taskDependencies)
+    .values({ taskId: p("taskId"), dependencyId: p("dependencyId") })
+    .prepare();
+  for (const t of compiled.tasks) {
+    const taskId = idByUUID.get(t.uuid)!;
+    for (const dep of t.dependencies) insertDependency.run({ taskId, dependencyId: idByUUID.get(dep)! });
   }
   return job;
 }

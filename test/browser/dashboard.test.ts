@@ -126,7 +126,7 @@ class ScriptedWorker {
     expect((await this.call("POST", `/task/${taskId}`, body)).status).toBe(204);
   }
 
-  async outputProduced(taskId: string, jpeg: Uint8Array): Promise<void> {
+  async outputProduced(taskId: string, jpeg: Blob): Promise<void> {
     const res = await fetch(`${manager.url}/api/v3/worker/task/${taskId}/output-produced`, {
       method: "POST",
       headers: { authorization: this.auth, "content-type": "image/jpeg" },
@@ -267,7 +267,7 @@ describe("web dashboard", () => {
       const frame = await sharp({ create: { width: 320, height: 180, channels: 3, background: { r: 220, g: 120, b: 40 } } })
         .jpeg()
         .toBuffer();
-      await worker.outputProduced(task.uuid, new Uint8Array(frame));
+      await worker.outputProduced(task.uuid, new Blob([new Uint8Array(frame)]));
       await imageLoaded(details.locator("figure.last-rendered img"));
       await noHorizontalOverflow();
       await screenshot("job-details");

@@ -269,7 +269,8 @@ export function createMqttForwarder(
       closing = true;
       if (reconnectTimer !== null) clock.clearTimeout(reconnectTimer);
       reconnectTimer = null;
-      await client.endAsync(!connected);
+      // A graceful end waits for every PUBACK, so only when nothing is outstanding.
+      await client.endAsync(!(connected && inflight.length === 0));
     },
   };
 }

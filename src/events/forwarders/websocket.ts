@@ -1,6 +1,6 @@
-// The native WebSocket forwarder (Flamenco's SocketIO replacement) at `/ws`: rooms are Bun
-// pub/sub topics named after event topics (fan-out happens natively), plus the subscription
-// protocol, keep-alive pings, and backpressure so a client that stops reading is closed.
+// The native WebSocket forwarder (Flamenco's SocketIO replacement) at `/ws`: rooms named after
+// topics, the subscription protocol, keep-alive pings, batched writes, and backpressure so a
+// client that stops reading is closed instead of buffering forever.
 import type { Server, ServerWebSocket, WebSocketHandler } from "bun";
 import { errorBody } from "../../api/http";
 import { type Clock, systemClock } from "../../clock";
@@ -11,15 +11,10 @@ export const WS_PATH = "/ws";
 export const WS_PING_INTERVAL_MS = 25_000;
 /** Bytes a client may leave unread (beyond what the kernel holds) before it is closed with 1008. */
 export const WS_MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
-/**
- * Unread bytes past which Bun itself cuts the connection (no close frame), should one
- * synchronous burst overshoot the limit above before the check after it runs.
- */
-export const WS_HARD_BUFFER_FACTOR = 4;
 export const WS_MAX_CONNECTIONS = 1000;
 /**
  * At most one flush per interval: an idle server sends at once, a busy one writes each client
- * its frames together instead of one write per event.
+ * its frames together instead of one write per event, which is what costs on a busy farm.
  */
 export const WS_FLUSH_INTERVAL_MS = 10;
 /** Clients only send small subscription requests. */
@@ -39,8 +34,11 @@ export interface WebSocketForwarderOptions {
 
 interface Connection {
   ws: ServerWebSocket<WsData>;
+  rooms: Set<string>;
   /** Answered a ping or sent something since the last ping. */
   alive: boolean;
+  /** Frames gathered for this connection during one flush. */
+  outbox: string[];
 }
 
 /** The per-socket data `Bun.serve` must be typed with: `Bun.serve<WsData>(...)`. */
@@ -78,13 +76,28 @@ export function createWebSocketForwarder(opts: WebSocketForwarderOptions = {}): 
   const pingIntervalMs = opts.pingIntervalMs ?? WS_PING_INTERVAL_MS;
 
   const connections = new Set<Connection>();
-  let server: Server<WsData> | null = null;
+  const rooms = new Map<string, Set<Connection>>();
   let pending: PublishedEvent[] = [];
   let flushScheduled = false;
   let lastFlushAt = Number.NEGATIVE_INFINITY;
   let pingTimer: unknown = null;
   let shuttingDown = false;
   const counters = { framesSent: 0, slowClientsClosed: 0, upgradesRefused: 0 };
+
+  function join(conn: Connection, room: string) {
+    conn.rooms.add(room);
+    let members = rooms.get(room);
+    if (!members) rooms.set(room, (members = new Set()));
+    members.add(conn);
+  }
+
+  function leave(conn: Connection, room: string) {
+    conn.rooms.delete(room);
+    const members = rooms.get(room);
+    if (!members) return;
+    members.delete(conn);
+    if (members.size === 0) rooms.delete(room);
+  }
 
   function pingAll() {
     for (const conn of connections) {
@@ -97,48 +110,61 @@ export function createWebSocketForwarder(opts: WebSocketForwarderOptions = {}): 
     }
   }
 
-  function closeSlowClients() {
-    for (const { ws } of connections) {
-      if (ws.getBufferedAmount() <= maxBufferedBytes) continue;
-      counters.slowClientsClosed++;
-      log(`websocket: closing client ${ws.remoteAddress}: more than ${maxBufferedBytes} bytes unread`);
-      ws.close(WS_CLOSE_POLICY_VIOLATION, "client too slow: send buffer limit exceeded");
-    }
-  }
-
-  /** Publishes what was forwarded since the last flush; Bun fans each frame out natively. */
+  /** Sends what was forwarded since the last flush: one corked write per connection. */
   function flush() {
     flushScheduled = false;
-    lastFlushAt = clock.now().getTime();
+    lastFlushAt = performance.now();
     const batch = pending;
     pending = [];
-    if (!server) return;
+    const touched: Connection[] = [];
     for (const e of batch) {
-      const subscribers = server.subscriberCount(e.topic);
-      if (subscribers === 0) continue;
-      server.publish(e.topic, eventFrame(e));
-      counters.framesSent += subscribers;
+      const members = rooms.get(e.topic);
+      if (!members) continue;
+      const frame = eventFrame(e);
+      for (const conn of members) {
+        if (conn.outbox.length === 0) touched.push(conn);
+        conn.outbox.push(frame);
+      }
     }
-    closeSlowClients();
+    for (const conn of touched) {
+      const frames = conn.outbox;
+      conn.outbox = [];
+      const ws = conn.ws;
+      // Bun's send returns 0 when it dropped the frame for exceeding its buffer limit.
+      const dropped = ws.cork(() => {
+        let anyDropped = false;
+        for (const f of frames) if (ws.send(f) === 0) anyDropped = true;
+        return anyDropped;
+      });
+      counters.framesSent += frames.length;
+      if (dropped || ws.getBufferedAmount() > maxBufferedBytes) {
+        counters.slowClientsClosed++;
+        log(`websocket: closing client ${ws.remoteAddress}: more than ${maxBufferedBytes} bytes unread`);
+        ws.close(WS_CLOSE_POLICY_VIOLATION, "client too slow: send buffer limit exceeded");
+      }
+    }
   }
 
   const forwarder: Forwarder = {
     name: "websocket",
     forward(event) {
-      if (!server) return;
+      if (!rooms.has(event.topic)) return;
       pending.push(event);
       if (flushScheduled) return;
       flushScheduled = true;
-      const waitMs = lastFlushAt + WS_FLUSH_INTERVAL_MS - clock.now().getTime();
-      if (waitMs > 0) clock.setTimeout(flush, waitMs);
+      // Real time, not the injected clock: batching is I/O plumbing, and a frozen test clock
+      // must not hold events back.
+      const waitMs = lastFlushAt + WS_FLUSH_INTERVAL_MS - performance.now();
+      if (waitMs > 0) setTimeout(flush, waitMs);
       else setImmediate(flush);
     },
   };
 
   const websocket: WebSocketHandler<WsData> = {
     maxPayloadLength: WS_MAX_CLIENT_MESSAGE_BYTES,
-    backpressureLimit: maxBufferedBytes * WS_HARD_BUFFER_FACTOR,
-    closeOnBackpressureLimit: true,
+    // Above our own limit, so Bun never drops a frame before we get to close the client.
+    backpressureLimit: 2 * maxBufferedBytes,
+    closeOnBackpressureLimit: false,
     // Liveness is checked by our own pings, so Bun's idle timer stays off.
     idleTimeout: 0,
     sendPings: false,
@@ -148,10 +174,10 @@ export function createWebSocketForwarder(opts: WebSocketForwarderOptions = {}): 
         ws.close(WS_CLOSE_TRY_AGAIN_LATER, "too many connections");
         return;
       }
-      const conn: Connection = { ws, alive: true };
+      const conn: Connection = { ws, rooms: new Set(), alive: true, outbox: [] };
       ws.data.conn = conn;
       connections.add(conn);
-      for (const room of AUTO_JOINED_ROOMS) ws.subscribe(room);
+      for (const room of AUTO_JOINED_ROOMS) join(conn, room);
       if (pingTimer === null) pingTimer = clock.setInterval(pingAll, pingIntervalMs);
     },
     message(ws, message) {
@@ -159,8 +185,8 @@ export function createWebSocketForwarder(opts: WebSocketForwarderOptions = {}): 
       if (!conn) return;
       conn.alive = true;
       const request = interpretClientMessage(typeof message === "string" ? message : message.toString("utf8"));
-      if (request.action === "join") for (const room of request.rooms) ws.subscribe(room);
-      if (request.action === "leave") for (const room of request.rooms) ws.unsubscribe(room);
+      if (request.action === "join") for (const room of request.rooms) join(conn, room);
+      if (request.action === "leave") for (const room of request.rooms) leave(conn, room);
       ws.send(ackFrame(request.event, request.ack));
     },
     pong(ws) {
@@ -171,6 +197,7 @@ export function createWebSocketForwarder(opts: WebSocketForwarderOptions = {}): 
       if (!conn) return;
       ws.data.conn = null;
       connections.delete(conn);
+      for (const room of [...conn.rooms]) leave(conn, room);
       if (connections.size === 0 && pingTimer !== null) {
         clock.clearInterval(pingTimer);
         pingTimer = null;
@@ -181,7 +208,7 @@ export function createWebSocketForwarder(opts: WebSocketForwarderOptions = {}): 
   return {
     forwarder,
     websocket,
-    upgrade(req, srv) {
+    upgrade(req, server) {
       if (shuttingDown || connections.size >= maxConnections) {
         counters.upgradesRefused++;
         const message = shuttingDown
@@ -189,8 +216,7 @@ export function createWebSocketForwarder(opts: WebSocketForwarderOptions = {}): 
           : `too many WebSocket connections (at most ${maxConnections})`;
         return Response.json(errorBody(503, message), { status: 503 });
       }
-      server = srv;
-      if (srv.upgrade(req, { data: { conn: null } })) return undefined;
+      if (server.upgrade(req, { data: { conn: null } })) return undefined;
       return Response.json(errorBody(400, "expected a WebSocket upgrade request"), { status: 400 });
     },
     closeAll() {

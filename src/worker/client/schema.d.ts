@@ -38,6 +38,76 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v3/configuration/check/shared-storage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Check whether a directory can serve as shared storage */
+        post: operations["checkSharedStoragePath"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v3/configuration/check/blender": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Look for Blender executables on the Manager's machine */
+        get: operations["findBlenderExePath"];
+        put?: never;
+        /** Check whether a path or command starts Blender */
+        post: operations["checkBlenderExePath"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v3/configuration/setup-assistant": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Store the setup assistant's choices and restart the Manager with them */
+        post: operations["saveSetupAssistantConfig"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v3/configuration/file": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Return the complete configuration as JSON */
+        get: operations["getConfigurationFile"];
+        /** Replace the configuration file; takes effect after a restart */
+        put: operations["updateConfigurationFile"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v3/configuration/variables/{audience}/{platform}": {
         parameters: {
             query?: never;
@@ -973,6 +1043,44 @@ export interface components {
             /** @description Human-readable explanation. */
             message: string;
         };
+        /** @description Outcome of a shared-storage path check. */
+        PathCheckResult: {
+            /** @description The path as checked. */
+            path: string;
+            /** @description Whether the path can be used. */
+            is_usable: boolean;
+            /** @description Why the path is usable or not. */
+            cause: string;
+        };
+        /** @description A filesystem path or command to check. */
+        PathCheckInput: {
+            path: string;
+        };
+        /** @description All Blender executables that were found. */
+        BlenderPathFindResult: components["schemas"]["BlenderPathCheckResult"][];
+        /** @description Outcome of looking for or checking a Blender executable. */
+        BlenderPathCheckResult: {
+            /** @description What the search started from. */
+            input: string;
+            /** @description Where Blender was found. */
+            path: string;
+            source: components["schemas"]["BlenderPathSource"];
+            /** @description Whether this Blender can be used. */
+            is_usable: boolean;
+            /** @description Why it is usable or not (e.g. its version line). */
+            cause: string;
+        };
+        /**
+         * @description How Blender was located: via the `.blend` file association, a lookup on `PATH`, a platform-specific install location, the given path itself, or the plain default command.
+         * @enum {string}
+         */
+        BlenderPathSource: "file_association" | "path_envvar" | "system_location" | "input_path" | "default";
+        /** @description Choices made in the setup assistant. */
+        SetupAssistantConfig: {
+            /** @description Directory to use for job storage. */
+            storageLocation: string;
+            blenderExecutable: components["schemas"]["BlenderPathCheckResult"];
+        };
         /** @description Variables by name. */
         ManagerVariables: {
             [key: string]: components["schemas"]["ManagerVariable"];
@@ -1498,6 +1606,205 @@ export interface operations {
                 };
             };
             /** @description The configuration file could not be loaded. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    checkSharedStoragePath: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PathCheckInput"];
+            };
+        };
+        responses: {
+            /** @description The verdict; an unusable path is a normal answer, not an error. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PathCheckResult"];
+                };
+            };
+            /** @description The body is not a path check request. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    findBlenderExePath: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every Blender found; empty when there is none. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BlenderPathFindResult"];
+                };
+            };
+            /** @description An unexpected server-side error occurred. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    checkBlenderExePath: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PathCheckInput"];
+            };
+        };
+        responses: {
+            /** @description The verdict; an unusable path is a normal answer, not an error. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BlenderPathCheckResult"];
+                };
+            };
+            /** @description The body is not a path check request. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    saveSetupAssistantConfig: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SetupAssistantConfig"];
+            };
+        };
+        responses: {
+            /** @description Saved; the Manager restarts and the web app should reload. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The configuration is incomplete or unusable. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The configuration could not be saved. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getConfigurationFile: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The configuration in effect. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+    };
+    updateConfigurationFile: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    [key: string]: unknown;
+                };
+            };
+        };
+        responses: {
+            /** @description The configuration file was written. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The body is not a usable configuration. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The configuration file could not be written. */
             500: {
                 headers: {
                     [name: string]: unknown;

@@ -214,6 +214,29 @@ describe("broker outages", () => {
   });
 });
 
+describe("closing", () => {
+  test("close sends what is still queued (the shutdown event), then disconnects", async () => {
+    const received = await observer("flamenco/#");
+    const f = forwarder({ clientID: "tablao-close" });
+    await waitFor("the connection", () => f.stats().connected);
+    broker.publish(lifecycle("manager-shutdown"));
+    await f.close();
+    expect(f.stats()).toMatchObject({ connected: false, queued: 0, inflight: 0, sent: 1 });
+    await waitFor("the shutdown event", () => received.length === 1);
+    expect(received[0]?.payload).toEqual({ type: "manager-shutdown" });
+  });
+
+  test("with the broker down, close returns without waiting for it", async () => {
+    await mosquitto.stop();
+    const f = forwarder({ clientID: "tablao-close-down" });
+    broker.publish(lifecycle("manager-shutdown"));
+    const started = performance.now();
+    await f.close();
+    expect(performance.now() - started).toBeLessThan(500);
+    expect(f.stats()).toMatchObject({ connected: false, queued: 1, sent: 0 });
+  });
+});
+
 function steps(r: Received): number {
   return (r.payload as { steps_completed: number }).steps_completed;
 }

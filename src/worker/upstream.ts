@@ -1,0 +1,213 @@
+// Delivery of task updates (worker.md §6.3): every update is first stored in a local SQLite queue,
+// then sent strictly in order. While the Manager is unreachable they stay queued and are retried
+// with back-off, so none is lost, reordered or sent twice.
+import { Database } from "bun:sqlite";
+import type { ManagerApi, TaskUpdate } from "./client";
+import { errorText } from "./client";
+import { QUEUE_DB_BUSY_TIMEOUT_MS } from "./constants";
+import { Backoff, sleepUnlessAborted } from "./wait";
+
+/** What became of one update. */
+export type Delivery =
+  | { kind: "delivered" }
+  /** Not delivered yet (Manager unreachable, busy or refusing our credentials); it stays queued. */
+  | { kind: "queued" }
+  /** The Manager answered and will not take it: 409 task reassigned, 404 task gone, 400 bad update. */
+  | { kind: "refused"; status: number; message: string };
+
+export type FlushResult = "drained" | "unreachable" | "unauthorized";
+
+/** Answers meaning "try again later": the update is kept. */
+function isTransient(status: number): boolean {
+  return status >= 500 || status === 408 || status === 429;
+}
+
+/** The queue table, compatible with Flamenco's worker database. */
+export function openUpdateQueueDb(path: string): Database {
+  const db = new Database(path, { create: true });
+  db.exec(`PRAGMA busy_timeout = ${QUEUE_DB_BUSY_TIMEOUT_MS}`);
+  db.exec("PRAGMA journal_mode = WAL");
+  db.exec("PRAGMA synchronous = NORMAL");
+  const check = db.query<{ integrity_check: string }, []>("PRAGMA integrity_check").get();
+  if (check?.integrity_check !== "ok") {
+    db.close();
+    throw new Error(`${path}: database is damaged (${check?.integrity_check}); move it away to start with an empty queue`);
+  }
+  db.exec(`CREATE TABLE IF NOT EXISTS task_updates (
+    id INTEGER PRIMARY KEY,
+    created_at DATETIME NOT NULL,
+    task_id VARCHAR(36) NOT NULL DEFAULT '',
+    payload BLOB
+  )`);
+  return db;
+}
+
+interface QueuedRow {
+  id: number;
+  task_id: string;
+  payload: string | Uint8Array | null;
+}
+
+export interface UpstreamDeps {
+  db: Database;
+  api: ManagerApi;
+  log: (level: "debug" | "info" | "warn" | "error", msg: string) => void;
+  retryMinMs: number;
+  retryMaxMs: number;
+}
+
+export class Upstream {
+  private readonly db: Database;
+  private readonly api: ManagerApi;
+  private readonly log: UpstreamDeps["log"];
+  private readonly backoff: Backoff;
+  /** Callers waiting to learn what became of their update, by queue row id. */
+  private readonly waiters = new Map<number, (d: Delivery) => void>();
+  private pumping: Promise<FlushResult> | null = null;
+  private retryTimer: ReturnType<typeof setTimeout> | null = null;
+  private lastResult: FlushResult = "drained";
+  private closed = false;
+
+  constructor(deps: UpstreamDeps) {
+    this.db = deps.db;
+    this.api = deps.api;
+    this.log = deps.log;
+    this.backoff = new Backoff(deps.retryMinMs, deps.retryMaxMs);
+  }
+
+  /** Number of updates not yet delivered. */
+  pending(): number {
+    return this.db.query<{ n: number }, []>("SELECT COUNT(*) AS n FROM task_updates").get()!.n;
+  }
+
+  /**
+   * Queues the update and resolves once it was delivered or refused, or right away with
+   * `queued` when the Manager is known to be unreachable (it is then sent later).
+   */
+  send(taskId: string, update: TaskUpdate): Promise<Delivery> {
+    if (this.closed) return Promise.resolve({ kind: "queued" });
+    const id = this.db
+      .query<{ id: number }, [string, string, string]>(
+        "INSERT INTO task_updates (created_at, task_id, payload) VALUES (?, ?, ?) RETURNING id",
+      )
+      .get(new Date().toISOString(), taskId, JSON.stringify(update))!.id;
+    const result = new Promise<Delivery>((resolve) => this.waiters.set(id, resolve));
+    if (this.retryTimer !== null) {
+      // Known to be offline: do not make the task wait; the retry timer delivers it.
+      this.settle(id, { kind: "queued" });
+    } else {
+      void this.pump();
+    }
+    return result;
+  }
+
+  /** Tries to deliver everything now; the answer says whether the queue is empty. */
+  flush(): Promise<FlushResult> {
+    this.cancelRetry();
+    return this.pump();
+  }
+
+  /** Stops retrying, gives the queue one last chance within `budgetMs`, and closes the database. */
+  async close(budgetMs: number): Promise<void> {
+    this.cancelRetry();
+    const deadline = new AbortController();
+    const attempt = this.pump();
+    await Promise.race([attempt, sleepUnlessAborted(budgetMs, deadline.signal)]);
+    deadline.abort();
+    this.closed = true;
+    this.cancelRetry();
+    const left = this.pending();
+    if (left > 0) this.log("warn", `${left} task update(s) could not be delivered; they are sent at the next start`);
+    for (const id of [...this.waiters.keys()]) this.settle(id, { kind: "queued" });
+    // A delivery still in flight finishes against a closed queue only if we wait for it.
+    await Promise.race([attempt, sleepUnlessAborted(0)]);
+    this.db.close();
+  }
+
+  private pump(): Promise<FlushResult> {
+    if (this.closed) return Promise.resolve(this.lastResult);
+    this.pumping ??= this.drain().finally(() => (this.pumping = null));
+    return this.pumping;
+  }
+
+  private async drain(): Promise<FlushResult> {
+    for (;;) {
+      const row = this.db
+        .query<QueuedRow, []>("SELECT id, task_id, payload FROM task_updates ORDER BY id LIMIT 1")
+        .get();
+      if (!row) {
+        this.backoff.reset();
+        return (this.lastResult = "drained");
+      }
+      let update: TaskUpdate;
+      try {
+        update = JSON.parse(typeof row.payload === "string" ? row.payload : new TextDecoder().decode(row.payload ?? undefined));
+      } catch {
+        this.log("warn", `dropping unreadable queued update ${row.id} for task ${row.task_id}`);
+        this.remove(row.id, { kind: "refused", status: 0, message: "unreadable queued update" });
+        continue;
+      }
+      const outcome = await this.deliver(row.task_id, update);
+      if (this.closed) return this.lastResult;
+      if (outcome === "unreachable" || outcome === "unauthorized") {
+        this.lastResult = outcome;
+        for (const id of [...this.waiters.keys()]) this.settle(id, { kind: "queued" });
+        this.scheduleRetry();
+        return outcome;
+      }
+      if (outcome.kind === "refused") {
+        this.log("warn", `Manager refused update for task ${row.task_id}: ${outcome.message}`);
+      }
+      this.remove(row.id, outcome);
+    }
+  }
+
+  private async deliver(taskId: string, update: TaskUpdate): Promise<Delivery | "unreachable" | "unauthorized"> {
+    try {
+      const { error, response } = await this.api.POST("/api/v3/worker/task/{task_id}", {
+        params: { path: { task_id: taskId } },
+        body: update,
+      });
+      if (response.status === 204 || response.ok) return { kind: "delivered" };
+      if (response.status === 403) {
+        this.log("warn", `Manager refused our credentials while sending a task update (${errorText(error, response)})`);
+        return "unauthorized";
+      }
+      if (isTransient(response.status)) {
+        this.log("warn", `Manager could not take a task update now (${errorText(error, response)}); keeping it queued`);
+        return "unreachable";
+      }
+      return { kind: "refused", status: response.status, message: errorText(error, response) };
+    } catch (err) {
+      this.log("debug", `task update for ${taskId} not delivered: ${(err as Error).message}`);
+      return "unreachable";
+    }
+  }
+
+  private remove(id: number, outcome: Delivery): void {
+    this.db.query("DELETE FROM task_updates WHERE id = ?").run(id);
+    this.settle(id, outcome);
+  }
+
+  private settle(id: number, outcome: Delivery): void {
+    const waiter = this.waiters.get(id);
+    if (!waiter) return;
+    this.waiters.delete(id);
+    waiter(outcome);
+  }
+
+  private scheduleRetry(): void {
+    if (this.closed || this.retryTimer !== null) return;
+    const delay = this.backoff.failed();
+    this.log("debug", `retrying queued task updates in ${delay} ms`);
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      void this.pump();
+    }, delay);
+  }
+
+  private cancelRetry(): void {
+    if (this.retryTimer !== null) clearTimeout(this.retryTimer);
+    this.retryTimer = null;
+  }
+}

@@ -1,0 +1,159 @@
+// The jobs life cycle against a real Manager (SQLite file, Bun.serve on a free port): what a
+// pipeline engineer does with curl, plus the broken-script and bad-input cases.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { PublishedEvent } from "../../src/events/broker";
+import { startTestManager, type TestManager } from "../support/manager";
+
+let m: TestManager;
+const events: PublishedEvent[] = [];
+
+beforeAll(async () => {
+  m = await startTestManager();
+  m.manager.broker.listen((e) => events.push(e));
+});
+afterAll(() => m.destroy());
+
+async function api(method: string, path: string, body?: unknown) {
+  const res = await fetch(`${m.url}/api/v3${path}`, {
+    method,
+    headers: body === undefined ? {} : { "Content-Type": "application/json" },
+    body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : null };
+}
+
+const echoJob = (settings: Record<string, unknown> = {}) => ({
+  name: "hello",
+  type: "echo-sleep-test",
+  priority: 50,
+  submitter_platform: "linux",
+  settings: { message: "Hello", sleep_duration_seconds: 1, sleep_repeats: 3, ...settings },
+});
+
+const taskStatuses = async (id: string) =>
+  (await api("GET", `/jobs/${id}/tasks`)).body.tasks.map((t: { status: string }) => t.status);
+
+describe("a job's life", () => {
+  let id: string;
+
+  test("submit: 200 with the stored job, step total computed, a job event", async () => {
+    const res = await api("POST", "/jobs", echoJob());
+    expect(res.status).toBe(200);
+    id = res.body.id;
+    expect(res.body).toMatchObject({ name: "hello", type: "echo-sleep-test", status: "queued", steps_total: 4 });
+    expect(events.some((e) => e.topic === "/jobs" && (e.payload as { id: string }).id === id)).toBe(true);
+  });
+
+  test("listed, fetched, and its tasks in order with dependencies resolved", async () => {
+    expect((await api("GET", "/jobs")).body.jobs.map((j: { id: string }) => j.id)).toContain(id);
+    expect((await api("GET", `/jobs/${id}`)).body.id).toBe(id);
+    const tasks = (await api("GET", `/jobs/${id}/tasks`)).body.tasks;
+    expect(tasks.map((t: { name: string }) => t.name)).toEqual(["echo", "sleep", "sleep", "sleep"]);
+    const sleep = (await api("GET", `/tasks/${tasks[1].id}`)).body;
+    expect(sleep.commands).toEqual([{ name: "sleep", parameters: { duration_in_seconds: 1 }, total_step_count: 0 }]);
+    expect(sleep.failed_by_workers).toEqual([]);
+  });
+
+  test("pause, requeue and cancel cascade onto the tasks", async () => {
+    const setStatus = (status: string) => api("POST", `/jobs/${id}/setstatus`, { status, reason: "testing" });
+    expect((await setStatus("pause-requested")).status).toBe(204);
+    expect((await api("GET", `/jobs/${id}`)).body.status).toBe("paused");
+    expect(await taskStatuses(id)).toEqual(["paused", "paused", "paused", "paused"]);
+
+    expect((await setStatus("requeueing")).status).toBe(204);
+    expect((await api("GET", `/jobs/${id}`)).body.status).toBe("queued");
+    expect(await taskStatuses(id)).toEqual(["queued", "queued", "queued", "queued"]);
+
+    expect((await setStatus("cancel-requested")).status).toBe(204);
+    const job = (await api("GET", `/jobs/${id}`)).body;
+    expect(job.status).toBe("canceled");
+    expect(job.activity).toBe('Changed to status "canceled": testing');
+    expect(await taskStatuses(id)).toEqual(["canceled", "canceled", "canceled", "canceled"]);
+  });
+
+  test("priority and deletion", async () => {
+    expect((await api("POST", `/jobs/${id}/setpriority`, { priority: 80 })).status).toBe(204);
+    expect((await api("GET", `/jobs/${id}`)).body.priority).toBe(80);
+    expect((await api("GET", `/jobs/${id}/what-would-delete-do`)).body).toEqual({ shaman_checkout: false });
+    expect((await api("DELETE", `/jobs/${id}`)).status).toBe(204);
+    const deadline = Date.now() + 5_000;
+    while ((await api("GET", `/jobs/${id}`)).status !== 404) {
+      if (Date.now() > deadline) throw new Error("the deleter did not remove the job within 5 s");
+      await Bun.sleep(20);
+    }
+    const gone = events.find((e) => (e.payload as { was_deleted?: boolean }).was_deleted);
+    expect(gone?.payload).toMatchObject({ id, name: "hello", was_deleted: true });
+  });
+});
+
+describe("submission checks", () => {
+  test("a missing required setting and an unknown type are 400s naming the problem", async () => {
+    const noMessage = echoJob();
+    delete (noMessage.settings as Record<string, unknown>).message;
+    const res = await api("POST", "/jobs", noMessage);
+    expect(res.status).toBe(400);
+    expect(res.body.message).toContain("message");
+    const unknown = await api("POST", "/jobs", { ...echoJob(), type: "no-such-type" });
+    expect(unknown).toMatchObject({ status: 400, body: { code: 400 } });
+    expect(unknown.body.message).toContain("no-such-type");
+  });
+
+  test("a stale type_etag is 412; the current one passes the check", async () => {
+    const type = (await api("GET", "/jobs/type/echo-sleep-test")).body;
+    expect((await api("POST", "/jobs/check", { ...echoJob(), type_etag: "0".repeat(40) })).status).toBe(412);
+    expect((await api("POST", "/jobs/check", { ...echoJob(), type_etag: type.etag })).status).toBe(204);
+  });
+
+  test("malformed bodies and IDs are 400 Error JSON naming the field, unknown IDs 404", async () => {
+    for (const [method, path, body, field] of [
+      ["POST", "/jobs", "{not json", ""],
+      ["POST", "/jobs", { ...echoJob(), priority: "high" }, "priority"],
+      ["POST", "/jobs/00000000-0000-0000-0000-000000000000/setpriority", { priority: 101 }, "priority"],
+      ["GET", "/jobs/not-a-uuid", undefined, "job_id"],
+      ["POST", "/jobs/00000000-0000-0000-0000-000000000000/setstatus", { status: "bogus", reason: "" }, "status"],
+    ] as const) {
+      const res = await api(method, path, body);
+      expect(res.status).toBe(400);
+      expect(res.body.code).toBe(400);
+      expect(res.body.message).toContain(field);
+    }
+    const missing = await api("GET", "/jobs/00000000-0000-0000-0000-000000000000");
+    expect(missing).toEqual({ status: 404, body: { code: 404, message: "no such job" } });
+  });
+
+  test("a 10,000-task job is stored in one go", async () => {
+    const res = await api("POST", "/jobs", echoJob({ sleep_repeats: 9_999 }));
+    expect(res.status).toBe(200);
+    expect(res.body.steps_total).toBe(10_000);
+    expect((await api("GET", `/jobs/${res.body.id}/tasks`)).body.tasks).toHaveLength(10_000);
+  });
+});
+
+describe("custom job-type scripts", () => {
+  test("a broken script gives a 400 naming file and line while the server keeps serving", async () => {
+    const scripts = join(m.dir, "scripts");
+    mkdirSync(scripts, { recursive: true });
+    writeFileSync(
+      join(scripts, "broken_type.js"),
+      'const JOB_TYPE = { label: "Broken", settings: [] };\nfunction compileJob(job) {\n  notDefined();\n}\n',
+    );
+    writeFileSync(
+      join(scripts, "looping.js"),
+      'const JOB_TYPE = { label: "Loop", settings: [] };\nfunction compileJob(job) { for (;;) {} }\n',
+    );
+    const broken = await api("POST", "/jobs", { name: "x", type: "broken-type", priority: 50, submitter_platform: "linux" });
+    expect(broken.status).toBe(400);
+    expect(broken.body.message).toContain("broken_type.js:3");
+
+    const looping = api("POST", "/jobs", { name: "x", type: "looping", priority: 50, submitter_platform: "linux" });
+    // While the script loops in its worker thread, the server answers other requests.
+    expect((await api("GET", "/version")).status).toBe(200);
+    const res = await looping;
+    expect(res.status).toBe(400);
+    expect(res.body.message).toContain("looping.js");
+    expect((await api("GET", "/jobs/types")).status).toBe(200);
+  }, 20_000);
+});
