@@ -128,7 +128,6 @@ async function runClients() {
   async function collect(m: Extract<ToChild, { kind: "collect" }>) {
     await until(() => `WebSocket frames (${wsCount}/${m.wsFrames})`, () => wsCount >= m.wsFrames);
     await until(() => `MQTT messages (${mqCount}/${m.mqttMessages})`, () => mqCount >= m.mqttMessages);
-    console.error("CHILD CPU", JSON.stringify(process.cpuUsage()));
     send({ kind: "results", ws: [...ws.entries()], mqtt: [...mq.entries()] });
     ws = new Map();
     mq = new Map();
@@ -274,7 +273,6 @@ async function runBench() {
     await until(() => "the MQTT connection", () => mq.stats().connected);
 
     const measure = async (phase: string, publish: (b: EventBroker) => Promise<number>) => {
-      console.error("PARENT CPU", JSON.stringify(process.cpuUsage()));
       const before = mq.stats();
       const rate = await publish(broker);
       await until(() => "the MQTT queue to drain", () => mq.stats().queued === 0 && mq.stats().inflight === 0);
@@ -306,7 +304,6 @@ async function runBench() {
     await measure("forwarders, burst", publishBurst);
     await measure(`forwarders, paced ${PACED_RATE_EVENTS_PER_S}/s`, publishPaced);
 
-    console.error("PARENT CPU", JSON.stringify(process.cpuUsage()));
     console.log(
       `\n${EVENTS.toLocaleString("en")} updates (alternating job and task, ${JOBS} jobs); ${CLIENTS} WebSocket clients in ` +
         `${CLIENT_PROCESSES} processes, each subscribed to allJobs + one job; MQTT QoS 1 to mosquitto.\n` +

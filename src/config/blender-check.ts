@@ -2,21 +2,21 @@
 // file, a folder holding Blender, or a name on PATH), then run `<exe> --version`.
 // Bun-specific (Bun.spawn, Bun.which); handlers receive the probe as a dependency.
 
-import { stat } from 'node:fs/promises';
-import { join } from 'node:path';
-import { WINDOWS_PLATFORM } from './platform';
+import { stat } from "node:fs/promises";
+import { join } from "node:path";
+import { WINDOWS_PLATFORM } from "./platform";
 
 /** Blender may start slowly from a network share, hence the generous limit. */
 export const BLENDER_VERSION_TIMEOUT_MS = 10_000;
-const DEFAULT_COMMAND = 'blender';
-const MACOS_SYSTEM_BLENDER = '/Applications/Blender.app/Contents/MacOS/Blender';
-const VERSION_LINE_PREFIX = 'Blender ';
+const DEFAULT_COMMAND = "blender";
+const MACOS_SYSTEM_BLENDER = "/Applications/Blender.app/Contents/MacOS/Blender";
+const VERSION_LINE_PREFIX = "Blender ";
 
 export type BlenderPathSource =
-  'file_association' | 'path_envvar' | 'system_location' | 'input_path' | 'default';
+  "file_association" | "path_envvar" | "system_location" | "input_path" | "default";
 
 type Outcome =
-  { status: 'found'; version: string } | { status: 'missing' } | { status: 'failed'; reason: string };
+  { status: "found"; version: string } | { status: "missing" } | { status: "failed"; reason: string };
 
 export type BlenderLookup = {
   /** What the lookup started from. */
@@ -42,8 +42,8 @@ export interface BlenderProbeOptions {
 }
 
 function executableName(platform: string): string {
-  if (platform === WINDOWS_PLATFORM) return 'blender.exe';
-  return platform === 'darwin' ? 'Blender' : 'blender';
+  if (platform === WINDOWS_PLATFORM) return "blender.exe";
+  return platform === "darwin" ? "Blender" : "blender";
 }
 
 async function isFile(path: string): Promise<boolean> {
@@ -57,14 +57,14 @@ async function isFile(path: string): Promise<boolean> {
 // script) left behind may keep the pipes open long after.
 async function blenderVersion(
   exe: string,
-  env: BlenderProbeOptions['env'],
+  env: BlenderProbeOptions["env"],
   timeoutMs: number,
 ): Promise<Outcome> {
   let proc;
   try {
-    proc = Bun.spawn([exe, '--version'], { env, stdin: 'ignore', stdout: 'pipe', stderr: 'pipe' });
+    proc = Bun.spawn([exe, "--version"], { env, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
   } catch (err) {
-    return { status: 'failed', reason: (err as Error).message };
+    return { status: "failed", reason: (err as Error).message };
   }
   const finished = Promise.all([
     new Response(proc.stdout).text(),
@@ -73,27 +73,27 @@ async function blenderVersion(
   ]);
   finished.catch(() => undefined);
   let timer: ReturnType<typeof setTimeout> | undefined;
-  const deadline = new Promise<'timeout'>((done) => (timer = setTimeout(() => done('timeout'), timeoutMs)));
+  const deadline = new Promise<"timeout">((done) => (timer = setTimeout(() => done("timeout"), timeoutMs)));
   try {
     const result = await Promise.race([finished, deadline]);
-    if (result === 'timeout') {
+    if (result === "timeout") {
       proc.kill();
-      return { status: 'failed', reason: `${exe} --version took longer than ${timeoutMs / 1000} s` };
+      return { status: "failed", reason: `${exe} --version took longer than ${timeoutMs / 1000} s` };
     }
     const [stdout, stderr, exitCode] = result;
     if (exitCode !== 0)
-      return { status: 'failed', reason: `${exe} --version exited with status ${exitCode}` };
+      return { status: "failed", reason: `${exe} --version exited with status ${exitCode}` };
     const version = `${stdout}\n${stderr}`
-      .split('\n')
+      .split("\n")
       .map((line) => line.trim())
       .find((line) => line.startsWith(VERSION_LINE_PREFIX));
-    if (version) return { status: 'found', version };
+    if (version) return { status: "found", version };
     return {
-      status: 'failed',
+      status: "failed",
       reason: `${exe} is not Blender (its --version output has no "Blender <version>" line)`,
     };
   } catch (err) {
-    return { status: 'failed', reason: (err as Error).message };
+    return { status: "failed", reason: (err as Error).message };
   } finally {
     clearTimeout(timer);
   }
@@ -105,7 +105,7 @@ async function blenderVersion(
  */
 export function createBlenderProbe(opts: BlenderProbeOptions): BlenderProbe {
   const timeoutMs = opts.versionTimeoutMs ?? BLENDER_VERSION_TIMEOUT_MS;
-  const searchPath = opts.env.PATH ?? opts.env.Path ?? '';
+  const searchPath = opts.env.PATH ?? opts.env.Path ?? "";
 
   const run = async (input: string, path: string, source: BlenderPathSource): Promise<BlenderLookup> => ({
     input,
@@ -115,9 +115,9 @@ export function createBlenderProbe(opts: BlenderProbeOptions): BlenderProbe {
   });
 
   const probe: BlenderProbe = async (command) => {
-    if (command === '') {
-      if (opts.platform === 'darwin' && (await isFile(MACOS_SYSTEM_BLENDER))) {
-        return run(MACOS_SYSTEM_BLENDER, MACOS_SYSTEM_BLENDER, 'system_location');
+    if (command === "") {
+      if (opts.platform === "darwin" && (await isFile(MACOS_SYSTEM_BLENDER))) {
+        return run(MACOS_SYSTEM_BLENDER, MACOS_SYSTEM_BLENDER, "system_location");
       }
       return probe(DEFAULT_COMMAND);
     }
@@ -127,16 +127,16 @@ export function createBlenderProbe(opts: BlenderProbeOptions): BlenderProbe {
         isDirectory = (await stat(command)).isDirectory();
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
-        const base = { input: command, path: '', source: 'input_path' } as const;
-        if (code === 'ENOENT' || code === 'ENOTDIR') return { ...base, status: 'missing' };
-        return { ...base, status: 'failed', reason: (err as Error).message };
+        const base = { input: command, path: "", source: "input_path" } as const;
+        if (code === "ENOENT" || code === "ENOTDIR") return { ...base, status: "missing" };
+        return { ...base, status: "failed", reason: (err as Error).message };
       }
       const exe = isDirectory ? join(command, executableName(opts.platform)) : command;
-      return run(command, exe, 'input_path');
+      return run(command, exe, "input_path");
     }
     const found = Bun.which(command, { PATH: searchPath });
-    if (!found) return { input: command, path: '', source: 'path_envvar', status: 'missing' };
-    return run(command, found, 'path_envvar');
+    if (!found) return { input: command, path: "", source: "path_envvar", status: "missing" };
+    return run(command, found, "path_envvar");
   };
   return probe;
 }

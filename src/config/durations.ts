@@ -2,14 +2,14 @@
 // exact parsing to nanoseconds, canonical Go formatting, and millisecond wrappers.
 
 const NS_PER_UNIT = new Map<string, bigint>([
-  ['ns', 1n],
-  ['us', 1_000n],
-  ['µs', 1_000n], // U+00B5 micro sign
-  ['μs', 1_000n], // U+03BC Greek mu; Go accepts both
-  ['ms', 1_000_000n],
-  ['s', 1_000_000_000n],
-  ['m', 60_000_000_000n],
-  ['h', 3_600_000_000_000n],
+  ["ns", 1n],
+  ["us", 1_000n],
+  ["µs", 1_000n], // U+00B5 micro sign
+  ["μs", 1_000n], // U+03BC Greek mu; Go accepts both
+  ["ms", 1_000_000n],
+  ["s", 1_000_000_000n],
+  ["m", 60_000_000_000n],
+  ["h", 3_600_000_000_000n],
 ]);
 
 const NS_PER_MS = 1_000_000n;
@@ -20,7 +20,7 @@ const MAX_DURATION_NS = 2n ** 63n - 1n;
 export class DurationError extends Error {
   constructor(input: string) {
     super(`invalid duration ${JSON.stringify(input)} (use Go syntax such as 10m0s)`);
-    this.name = 'DurationError';
+    this.name = "DurationError";
   }
 }
 
@@ -30,24 +30,24 @@ const COMPONENT = /^(\d*)(?:\.(\d*))?([^\d.]*)/;
 export function parseDurationNs(input: string): bigint {
   let rest = input;
   let negative = false;
-  if (rest.startsWith('-') || rest.startsWith('+')) {
-    negative = rest[0] === '-';
+  if (rest.startsWith("-") || rest.startsWith("+")) {
+    negative = rest[0] === "-";
     rest = rest.slice(1);
   }
   // A bare zero is the only unit-less value Go accepts.
-  if (rest === '0') return 0n;
-  if (rest === '') throw new DurationError(input);
+  if (rest === "0") return 0n;
+  if (rest === "") throw new DurationError(input);
 
   let total = 0n;
-  while (rest !== '') {
+  while (rest !== "") {
     const match = COMPONENT.exec(rest);
     if (!match) throw new DurationError(input);
-    const [whole, intDigits = '', fracDigits, unit = ''] = match;
-    if (intDigits === '' && !fracDigits) throw new DurationError(input);
+    const [whole, intDigits = "", fracDigits, unit = ""] = match;
+    if (intDigits === "" && !fracDigits) throw new DurationError(input);
     const unitNs = NS_PER_UNIT.get(unit);
     if (unitNs === undefined) throw new DurationError(input);
 
-    total += BigInt(intDigits || '0') * unitNs;
+    total += BigInt(intDigits || "0") * unitNs;
     if (fracDigits) total += (BigInt(fracDigits) * unitNs) / 10n ** BigInt(fracDigits.length);
     if (total > MAX_DURATION_NS + (negative ? 1n : 0n)) throw new DurationError(input);
     rest = rest.slice(whole.length);
@@ -57,8 +57,8 @@ export function parseDurationNs(input: string): bigint {
 
 /** Formats nanoseconds the way Go's time.Duration.String() does. */
 export function formatDurationNs(ns: bigint): string {
-  if (ns === 0n) return '0s';
-  const sign = ns < 0n ? '-' : '';
+  if (ns === 0n) return "0s";
+  const sign = ns < 0n ? "-" : "";
   const abs = ns < 0n ? -ns : ns;
 
   if (abs < NS_PER_SECOND) {
@@ -73,7 +73,7 @@ export function formatDurationNs(ns: bigint): string {
   const minutes = seconds / 60n;
   if (minutes === 0n) return `${sign}${secondsPart}`;
   const hours = minutes / 60n;
-  const hoursPart = hours > 0n ? `${hours}h` : '';
+  const hoursPart = hours > 0n ? `${hours}h` : "";
   return `${sign}${hoursPart}${minutes % 60n}m${secondsPart}`;
 }
 
@@ -84,8 +84,8 @@ function withFraction(value: bigint, digits: number): string {
 }
 
 function fractionDigits(remainder: bigint, digits: number): string {
-  if (remainder === 0n) return '';
-  return '.' + remainder.toString().padStart(digits, '0').replace(/0+$/, '');
+  if (remainder === 0n) return "";
+  return "." + remainder.toString().padStart(digits, "0").replace(/0+$/, "");
 }
 
 /** Parses a Go duration string into (possibly fractional) milliseconds. */

@@ -7,7 +7,7 @@ export class ConfigError extends Error {
 
   constructor(message: string, key?: string) {
     super(message);
-    this.name = 'ConfigError';
+    this.name = "ConfigError";
     this.key = key;
   }
 }

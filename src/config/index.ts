@@ -1,10 +1,10 @@
 // Public face of the Manager configuration module: flamenco-manager.yaml, durations,
 // listen addresses and variables.
 
-export { ConfigError } from './errors';
-export { DurationError, formatDuration, formatDurationNs, parseDuration, parseDurationNs } from './durations';
-export { ANY_HOST, DEFAULT_PORT, parseListen, parsePort, type ListenAddress } from './listen';
-export { ALL_PLATFORMS, WINDOWS_PLATFORM, goPlatformName } from './platform';
+export { ConfigError } from "./errors";
+export { DurationError, formatDuration, formatDurationNs, parseDuration, parseDurationNs } from "./durations";
+export { ANY_HOST, DEFAULT_PORT, parseListen, parsePort, type ListenAddress } from "./listen";
+export { ALL_PLATFORMS, WINDOWS_PLATFORM, goPlatformName } from "./platform";
 export {
   CONFIG_VERSION,
   DEFAULT_VARIABLES,
@@ -12,7 +12,7 @@ export {
   type ConfigFile,
   type VariableDefinition,
   type VariableValueDefinition,
-} from './schema';
+} from "./schema";
 export {
   AUDIENCES,
   buildVariableTable,
@@ -24,7 +24,7 @@ export {
   type ResolvedVariable,
   type VariableContext,
   type VariableTable,
-} from './variables';
+} from "./variables";
 export {
   CONFIG_FILE_NAME,
   buildManagerConfig,
@@ -34,5 +34,5 @@ export {
   type LoadConfigOptions,
   type ManagerConfig,
   type MqttSettings,
-} from './load';
-export { jobStoragePath, sharedStorageLocation } from './storage';
+} from "./load";
+export { jobStoragePath, sharedStorageLocation } from "./storage";

@@ -3,7 +3,7 @@
 
 export const DEFAULT_PORT = 8080;
 // An address without a host means "every interface", like Go's `:8080`; this is Bun's own default.
-export const ANY_HOST = '0.0.0.0';
+export const ANY_HOST = "0.0.0.0";
 const MAX_PORT = 65535;
 
 export interface ListenAddress {
@@ -23,24 +23,26 @@ export function parsePort(text: string): number {
 export function parseListen(address: string): ListenAddress {
   const text = address.trim();
   const invalid = (why: string) =>
-    new Error(`invalid listen address ${JSON.stringify(address)}: ${why} (use host:port, e.g. :8080 or 127.0.0.1:8080)`);
-  if (text === '') throw invalid('it is empty');
+    new Error(
+      `invalid listen address ${JSON.stringify(address)}: ${why} (use host:port, e.g. :8080 or 127.0.0.1:8080)`,
+    );
+  if (text === "") throw invalid("it is empty");
 
   let host: string;
   let portText: string | undefined;
-  if (text.startsWith('[')) {
-    const close = text.indexOf(']');
+  if (text.startsWith("[")) {
+    const close = text.indexOf("]");
     if (close < 0) throw invalid('missing "]" after the IPv6 address');
     host = text.slice(1, close);
-    if (host === '') throw invalid('empty IPv6 address between brackets');
+    if (host === "") throw invalid("empty IPv6 address between brackets");
     const rest = text.slice(close + 1);
-    if (rest !== '') {
-      if (!rest.startsWith(':')) throw invalid('expected ":port" after "]"');
+    if (rest !== "") {
+      if (!rest.startsWith(":")) throw invalid('expected ":port" after "]"');
       portText = rest.slice(1);
     }
   } else {
-    const parts = text.split(':');
-    if (parts.length > 2) throw invalid('IPv6 addresses need brackets, e.g. [::1]:8080');
+    const parts = text.split(":");
+    if (parts.length > 2) throw invalid("IPv6 addresses need brackets, e.g. [::1]:8080");
     host = parts[0];
     portText = parts[1];
   }
@@ -54,5 +56,5 @@ export function parseListen(address: string): ListenAddress {
       throw invalid((err as Error).message);
     }
   }
-  return { hostname: host === '' ? ANY_HOST : host, port };
+  return { hostname: host === "" ? ANY_HOST : host, port };
 }

@@ -10,19 +10,19 @@
 // directory and the executable's folder); relative paths from the environment, and from the
 // defaults when there is no file, resolve against the working directory.
 
-import { readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import YAML from 'yaml';
-import { parseDuration } from './durations';
-import { ConfigError } from './errors';
-import { parseListen, parsePort, type ListenAddress } from './listen';
-import { ALL_PLATFORMS, goPlatformName } from './platform';
-import { CONFIG_VERSION, DEFAULT_MQTT_CLIENT_ID, validateConfigFile, type ConfigFile } from './schema';
-import { jobStoragePath } from './storage';
-import { buildVariableTable, type VariableTable } from './variables';
+import { readFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import YAML from "yaml";
+import { parseDuration } from "./durations";
+import { ConfigError } from "./errors";
+import { parseListen, parsePort, type ListenAddress } from "./listen";
+import { ALL_PLATFORMS, goPlatformName } from "./platform";
+import { CONFIG_VERSION, DEFAULT_MQTT_CLIENT_ID, validateConfigFile, type ConfigFile } from "./schema";
+import { jobStoragePath } from "./storage";
+import { buildVariableTable, type VariableTable } from "./variables";
 
-export const CONFIG_FILE_NAME = 'flamenco-manager.yaml';
-const SCRIPTS_DIR = 'scripts';
+export const CONFIG_FILE_NAME = "flamenco-manager.yaml";
+const SCRIPTS_DIR = "scripts";
 // SQLite names that are not files on disk and so must not be made absolute.
 const SQLITE_SPECIAL_NAME = /^(:memory:$|file:)/;
 
@@ -78,7 +78,7 @@ export interface LoadConfigOptions {
 }
 
 /** The configuration as `GET /api/v3/configuration/file` shows it: YAML keys, Go duration strings. */
-export function configAsJson(cfg: Pick<ManagerConfig, 'raw'>): Record<string, unknown> {
+export function configAsJson(cfg: Pick<ManagerConfig, "raw">): Record<string, unknown> {
   return structuredClone(cfg.raw) as unknown as Record<string, unknown>;
 }
 
@@ -90,20 +90,37 @@ export function loadConfig(opts: LoadConfigOptions): ManagerConfig {
 
   const text = readConfigText(path, label, opts.configPath !== undefined);
   if (text === null) {
-    const { file, warnings } = validateConfigFile({ _meta: { version: CONFIG_VERSION } }, { label, platform });
-    return buildManagerConfig(file, { configPath: null, baseDir: opts.cwd, cwd: opts.cwd, env: opts.env, platform, warnings });
+    const { file, warnings } = validateConfigFile(
+      { _meta: { version: CONFIG_VERSION } },
+      { label, platform },
+    );
+    return buildManagerConfig(file, {
+      configPath: null,
+      baseDir: opts.cwd,
+      cwd: opts.cwd,
+      env: opts.env,
+      platform,
+      warnings,
+    });
   }
   const { file, warnings } = validateConfigFile(parseYaml(text, label), { label, platform });
-  return buildManagerConfig(file, { configPath: path, baseDir: dirname(path), cwd: opts.cwd, env: opts.env, platform, warnings });
+  return buildManagerConfig(file, {
+    configPath: path,
+    baseDir: dirname(path),
+    cwd: opts.cwd,
+    env: opts.env,
+    platform,
+    warnings,
+  });
 }
 
 /** File text, or null when the default file is absent (a first run). */
 function readConfigText(path: string, label: string, explicit: boolean): string | null {
   try {
-    return readFileSync(path, 'utf8');
+    return readFileSync(path, "utf8");
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') {
+    if (code === "ENOENT") {
       if (!explicit) return null;
       throw new ConfigError(`${label}: configuration file not found (looked at ${path})`);
     }
@@ -123,10 +140,11 @@ function parseYaml(text: string, label: string): unknown {
   }
   YAML.visit(doc, {
     Pair(_key, pair) {
-      if (pair.value === null || (YAML.isScalar(pair.value) && pair.value.value === null)) return YAML.visit.REMOVE;
+      if (pair.value === null || (YAML.isScalar(pair.value) && pair.value.value === null))
+        return YAML.visit.REMOVE;
     },
     Scalar(_key, node) {
-      if ((typeof node.value === 'number' || typeof node.value === 'boolean') && node.source !== undefined) {
+      if ((typeof node.value === "number" || typeof node.value === "boolean") && node.source !== undefined) {
         node.value = node.source;
       }
     },
@@ -166,14 +184,14 @@ export function buildManagerConfig(file: ConfigFile, ctx: BuildConfigContext): M
   const { env, cwd, baseDir } = ctx;
 
   let listen = parseListen(file.listen);
-  const listenEnv = envValue(env, 'TABLAO_LISTEN');
-  if (listenEnv !== undefined) listen = fromEnv('TABLAO_LISTEN', () => parseListen(listenEnv));
-  const portEnv = envValue(env, 'PORT');
-  if (portEnv !== undefined) listen = { ...listen, port: fromEnv('PORT', () => parsePort(portEnv)) };
+  const listenEnv = envValue(env, "TABLAO_LISTEN");
+  if (listenEnv !== undefined) listen = fromEnv("TABLAO_LISTEN", () => parseListen(listenEnv));
+  const portEnv = envValue(env, "PORT");
+  if (portEnv !== undefined) listen = { ...listen, port: fromEnv("PORT", () => parsePort(portEnv)) };
 
-  const databaseEnv = envValue(env, 'TABLAO_DATABASE');
-  const storageEnv = envValue(env, 'TABLAO_STORAGE');
-  const sharedStoragePath = file.shared_storage_path === '' ? '' : resolve(baseDir, file.shared_storage_path);
+  const databaseEnv = envValue(env, "TABLAO_DATABASE");
+  const storageEnv = envValue(env, "TABLAO_STORAGE");
+  const sharedStoragePath = file.shared_storage_path === "" ? "" : resolve(baseDir, file.shared_storage_path);
   const shaman = {
     enabled: file.shaman.enabled,
     gcPeriodMs: parseDuration(file.shaman.garbageCollect.period),
@@ -182,19 +200,29 @@ export function buildManagerConfig(file: ConfigFile, ctx: BuildConfigContext): M
   const client = file.mqtt.client;
 
   const implicitVariables = {
-    jobs: { values: [{ audience: 'all' as const, platform: ALL_PLATFORMS, value: jobStoragePath({ sharedStoragePath, shaman }) }] },
+    jobs: {
+      values: [
+        {
+          audience: "all" as const,
+          platform: ALL_PLATFORMS,
+          value: jobStoragePath({ sharedStoragePath, shaman }),
+        },
+      ],
+    },
   };
 
   return {
     configPath: ctx.configPath,
-    isFirstRun: ctx.configPath === null || sharedStoragePath === '',
+    isFirstRun: ctx.configPath === null || sharedStoragePath === "",
     platform: ctx.platform,
     managerName: file.manager_name,
     listen,
-    databasePath: databaseEnv !== undefined ? resolveDatabase(databaseEnv, cwd) : resolveDatabase(file.database, baseDir),
+    databasePath:
+      databaseEnv !== undefined ? resolveDatabase(databaseEnv, cwd) : resolveDatabase(file.database, baseDir),
     databaseCheckPeriodMs: parseDuration(file.database_check_period),
     autodiscoverable: file.autodiscoverable,
-    storagePath: storageEnv !== undefined ? resolve(cwd, storageEnv) : resolve(baseDir, file.local_manager_storage_path),
+    storagePath:
+      storageEnv !== undefined ? resolve(cwd, storageEnv) : resolve(baseDir, file.local_manager_storage_path),
     sharedStoragePath,
     shaman,
     taskTimeoutMs: parseDuration(file.task_timeout),

@@ -1,19 +1,19 @@
 // Writing flamenco-manager.yaml: validated settings as YAML under a comment header, replaced
 // atomically (`<file>~` renamed over the file) so a failed write never leaves half a file.
 
-import { closeSync, fchmodSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import YAML from 'yaml';
-import { PRODUCT_NAME, PRODUCT_VERSION } from '../version';
-import { CONFIG_FILE_NAME, buildManagerConfig, type ManagerConfig } from './load';
-import type { ConfigFile } from './schema';
+import { closeSync, fchmodSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import YAML from "yaml";
+import { PRODUCT_NAME, PRODUCT_VERSION } from "../version";
+import { CONFIG_FILE_NAME, buildManagerConfig, type ManagerConfig } from "./load";
+import type { ConfigFile } from "./schema";
 
 /** Owner-only: the file may hold the MQTT password. */
 export const CONFIG_FILE_MODE = 0o600;
-const TEMP_FILE_SUFFIX = '~';
+const TEMP_FILE_SUFFIX = "~";
 
 /** Where the configuration is written: the file it came from, else `flamenco-manager.yaml` in `cwd`. */
-export function configFilePath(cfg: Pick<ManagerConfig, 'configPath'>, cwd: string): string {
+export function configFilePath(cfg: Pick<ManagerConfig, "configPath">, cwd: string): string {
   return cfg.configPath ?? resolve(cwd, CONFIG_FILE_NAME);
 }
 
@@ -30,16 +30,16 @@ export function configFileText(file: ConfigFile, writtenAt: Date): string {
   const doc = new YAML.Document({ ...file, shaman, variables });
   YAML.visit(doc, {
     Pair(_key, pair) {
-      if (YAML.isScalar(pair.key) && pair.key.value === 'platforms' && YAML.isSeq(pair.value))
+      if (YAML.isScalar(pair.key) && pair.key.value === "platforms" && YAML.isSeq(pair.value))
         pair.value.flow = true;
     },
   });
   const header = [
     `# Configuration of ${PRODUCT_NAME}, a Flamenco-compatible render farm Manager.`,
-    '# The web interface may rewrite this file: values edited by hand are kept, comments are not.',
+    "# The web interface may rewrite this file: values edited by hand are kept, comments are not.",
     `# Written ${writtenAt.toISOString()} by ${PRODUCT_NAME} ${PRODUCT_VERSION}.`,
   ];
-  return `${header.join('\n')}\n${doc.toString({ lineWidth: 0 })}`;
+  return `${header.join("\n")}\n${doc.toString({ lineWidth: 0 })}`;
 }
 
 /** Writes `<path>~` (mode 0600, flushed to disk), then renames it over `path`; on failure removes `<path>~`. */
@@ -47,7 +47,7 @@ export function writeConfigFile(path: string, file: ConfigFile, writtenAt: Date)
   const temp = path + TEMP_FILE_SUFFIX;
   const text = configFileText(file, writtenAt);
   try {
-    const fd = openSync(temp, 'w', CONFIG_FILE_MODE);
+    const fd = openSync(temp, "w", CONFIG_FILE_MODE);
     try {
       // A leftover `<path>~` keeps its old mode through open(); set it explicitly.
       fchmodSync(fd, CONFIG_FILE_MODE);

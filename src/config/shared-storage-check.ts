@@ -1,15 +1,15 @@
 // Whether a directory can serve as shared storage: it exists, is a directory that is not one
 // of the Manager's own, and a file can be written there (the test file is always removed).
 
-import { randomUUID } from 'node:crypto';
-import { open, rm, stat } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
-import { isUncPath } from './crosspath';
+import { randomUUID } from "node:crypto";
+import { open, rm, stat } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { isUncPath } from "./crosspath";
 
-const WRITABILITY_TEST_PREFIX = 'flamenco-writability-test-';
+const WRITABILITY_TEST_PREFIX = "flamenco-writability-test-";
 // Non-ASCII on purpose: storage that mangles UTF-8 file content should fail here, not later.
-const WRITABILITY_TEST_TEXT = 'Tablao write test: ✓ Ünïcödé';
-export const SHARED_STORAGE_OK_CAUSE = 'Directory checked successfully';
+const WRITABILITY_TEST_TEXT = "Tablao write test: ✓ Ünïcödé";
+export const SHARED_STORAGE_OK_CAUSE = "Directory checked successfully";
 
 export interface SharedStorageCheck {
   /** The path as given. */
@@ -32,20 +32,20 @@ export async function checkSharedStorage(
 ): Promise<SharedStorageCheck> {
   const unusable = (cause: string): SharedStorageCheck => ({ path, is_usable: false, cause });
 
-  if (path === '') return unusable('An empty path cannot be used as shared storage.');
+  if (path === "") return unusable("An empty path cannot be used as shared storage.");
   if (isUncPath(path)) {
     return unusable(
-      'UNC paths such as \\\\server\\share are not supported; use a mapped drive or mount point.',
+      "UNC paths such as \\\\server\\share are not supported; use a mapped drive or mount point.",
     );
   }
   const absolute = resolve(opts.cwd, path);
   try {
     if (!(await stat(absolute)).isDirectory())
-      return unusable('This path is not a directory; choose an existing directory.');
+      return unusable("This path is not a directory; choose an existing directory.");
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR')
-      return unusable('This path does not exist; choose an existing directory.');
+    if (code === "ENOENT" || code === "ENOTDIR")
+      return unusable("This path does not exist; choose an existing directory.");
     return unusable(`The path cannot be inspected: ${(err as Error).message}`);
   }
   if (opts.ownDirs.some((dir) => resolve(dir) === absolute)) {
@@ -57,7 +57,7 @@ export async function checkSharedStorage(
   const testFile = join(absolute, `${WRITABILITY_TEST_PREFIX}${randomUUID()}.txt`);
   let handle;
   try {
-    handle = await open(testFile, 'wx');
+    handle = await open(testFile, "wx");
   } catch (err) {
     return unusable(
       `Cannot create a file in this directory (${(err as Error).message}); choose one the Manager can write to.`,
@@ -65,7 +65,7 @@ export async function checkSharedStorage(
   }
   let verdict: SharedStorageCheck;
   try {
-    await handle.writeFile(WRITABILITY_TEST_TEXT, 'utf8');
+    await handle.writeFile(WRITABILITY_TEST_TEXT, "utf8");
     // Some file systems report write errors only on close.
     await handle.close();
     verdict = { path, is_usable: true, cause: SHARED_STORAGE_OK_CAUSE };

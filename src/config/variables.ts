@@ -2,12 +2,12 @@
 // audience and platform, expanding task parameters for a worker, and turning submitted paths
 // back into two-way variables. Pure functions over the table; order is always deterministic.
 
-import { ensureDriveAbsolute, hasPathPrefix, toPlatform, trimTrailingSeparators } from './crosspath';
-import { ALL_PLATFORMS, WINDOWS_PLATFORM } from './platform';
-import type { VariableDefinition } from './schema';
+import { ensureDriveAbsolute, hasPathPrefix, toPlatform, trimTrailingSeparators } from "./crosspath";
+import { ALL_PLATFORMS, WINDOWS_PLATFORM } from "./platform";
+import type { VariableDefinition } from "./schema";
 
-export type Audience = 'users' | 'workers';
-export const AUDIENCES: readonly Audience[] = ['users', 'workers'];
+export type Audience = "users" | "workers";
+export const AUDIENCES: readonly Audience[] = ["users", "workers"];
 
 export interface VariableTable {
   /** audience → platform (or `all`) → variable name → value. */
@@ -38,7 +38,7 @@ export function buildVariableTable(...sources: Record<string, VariableDefinition
       for (const entry of variable.values) {
         // A two-way value is a path prefix; `/render/` must still match `/render/x` as `{render}/x`.
         const value = variable.is_twoway ? trimTrailingSeparators(entry.value) : entry.value;
-        const audiences = entry.audience === 'all' ? AUDIENCES : [entry.audience];
+        const audiences = entry.audience === "all" ? AUDIENCES : [entry.audience];
         const platforms = [...(entry.platform ? [entry.platform] : []), ...(entry.platforms ?? [])];
         for (const audience of audiences) {
           const byPlatform = lookup.get(audience)!;
@@ -82,7 +82,9 @@ function compareText(a: string, b: string): number {
 
 /** Longest value first, so `/media/shared/flamenco` is tried before `/media/shared`; ties by name. */
 function longestFirst(vars: PathVariable[]): PathVariable[] {
-  return vars.filter((v) => v.value !== '').sort((a, b) => b.value.length - a.value.length || compareText(a.name, b.name));
+  return vars
+    .filter((v) => v.value !== "")
+    .sort((a, b) => b.value.length - a.value.length || compareText(a.name, b.name));
 }
 
 function twoWayValues(table: VariableTable, audience: Audience, platform: string): PathVariable[] {
@@ -94,7 +96,10 @@ function twoWayValues(table: VariableTable, audience: Audience, platform: string
 const PLACEHOLDER = /\{([^{}]+)\}/g;
 
 /** Replaces known `{name}` placeholders in one pass; values are not expanded again. */
-function fillPlaceholders(text: string, values: ReadonlyMap<string, string>): { text: string; filled: boolean } {
+function fillPlaceholders(
+  text: string,
+  values: ReadonlyMap<string, string>,
+): { text: string; filled: boolean } {
   let filled = false;
   const result = text.replace(PLACEHOLDER, (placeholder, name: string) => {
     const value = values.get(name);
@@ -107,7 +112,7 @@ function fillPlaceholders(text: string, values: ReadonlyMap<string, string>): { 
 
 /** Applies `transform` to every string in a JSON-like value; keys and non-strings stay as they are. */
 function mapStrings(value: unknown, transform: (s: string) => string): unknown {
-  if (typeof value === 'string') return transform(value);
+  if (typeof value === "string") return transform(value);
   if (Array.isArray(value)) return value.map((item) => mapStrings(item, transform));
   if (isPlainObject(value)) {
     return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, mapStrings(item, transform)]));
@@ -116,7 +121,7 @@ function mapStrings(value: unknown, transform: (s: string) => string): unknown {
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (typeof value !== 'object' || value === null) return false;
+  if (typeof value !== "object" || value === null) return false;
   const proto = Object.getPrototypeOf(value);
   return proto === Object.prototype || proto === null;
 }
@@ -131,12 +136,18 @@ export type Expander = <T>(value: T) => T;
  * `{jobs}` reaches other platforms). A string that involved a two-way variable is a path and
  * gets the worker's separators.
  */
-export function makeExpander(ctx: VariableContext, platform: string, audience: Audience = 'workers'): Expander {
+export function makeExpander(
+  ctx: VariableContext,
+  platform: string,
+  audience: Audience = "workers",
+): Expander {
   const table = ctx.variables;
   const target = valuesFor(table, audience, platform);
   const oneWay = new Map([...target].filter(([name]) => !table.twoWay.has(name)));
   const twoWay = new Map([...target].filter(([name]) => table.twoWay.has(name)));
-  const translations = longestFirst(twoWayValues(table, audience, ctx.platform).filter((v) => twoWay.has(v.name)));
+  const translations = longestFirst(
+    twoWayValues(table, audience, ctx.platform).filter((v) => twoWay.has(v.name)),
+  );
 
   const expandString = (input: string): string => {
     const afterOneWay = fillPlaceholders(input, oneWay).text;
@@ -168,7 +179,9 @@ export function replaceTwoWay<S extends Record<string, unknown>>(
   settings: S,
   metadata: Record<string, string>,
 ): { settings: S; metadata: Record<string, string> } {
-  const candidates = longestFirst(AUDIENCES.flatMap((a) => twoWayValues(ctx.variables, a, submitterPlatform)));
+  const candidates = longestFirst(
+    AUDIENCES.flatMap((a) => twoWayValues(ctx.variables, a, submitterPlatform)),
+  );
   const replaceString = (text: string): string => {
     const match = candidates.find((v) => hasPathPrefix(text, v.value));
     return match ? `{${match.name}}${text.slice(match.value.length)}` : text;

@@ -59,6 +59,8 @@ export interface StressOptions {
   signal?: AbortSignal;
   /** Called every REPORT_INTERVAL_MS with the numbers of that interval. */
   onInterval?: (report: StressReport) => void;
+  /** Called when measuring starts (after start-up and warm-up). */
+  onMeasuring?: () => void;
 }
 
 export interface LatencySummary {
@@ -322,7 +324,7 @@ export async function runStress(opts: StressOptions): Promise<StressReport> {
   const measureEnd = measureStart + opts.durationMs;
   let total = new Tally();
   let interval = new Tally();
-  let measuring = (opts.warmupMs ?? 0) <= 0;
+  let measuring = false;
   let globalUpdateCount = 0;
 
   const record = (op: Operation, status: number | "error", outcome: Outcome, startedAt: number) => {
@@ -429,8 +431,9 @@ export async function runStress(opts: StressOptions): Promise<StressReport> {
     measureStart = performance.now();
     total = new Tally();
     interval = new Tally();
+    opts.onMeasuring?.();
   };
-  const warmupTimer = measuring ? undefined : setTimeout(startMeasuring, opts.warmupMs);
+  const warmupTimer = setTimeout(startMeasuring, opts.warmupMs ?? 0);
   const reporter = setInterval(() => {
     if (!measuring) return;
     opts.onInterval?.(interval.report(measureStart, performance.now(), clients.length, workerErrors));

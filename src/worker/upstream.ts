@@ -64,6 +64,7 @@ export class Upstream {
   /** Callers waiting to learn what became of their update, by queue row id. */
   private readonly waiters = new Map<number, (d: Delivery) => void>();
   private pumping: Promise<FlushResult> | null = null;
+  private inFlight: AbortController | null = null;
   private retryTimer: ReturnType<typeof setTimeout> | null = null;
   private lastResult: FlushResult = "drained";
   private closed = false;
@@ -107,26 +108,37 @@ export class Upstream {
     return this.pump();
   }
 
-  /** Stops retrying, gives the queue one last chance within `budgetMs`, and closes the database. */
+  /**
+   * Stops retrying, gives the queue one last chance within `budgetMs`, and closes the database.
+   * A delivery still in flight then is cut off; its update stays queued for the next start.
+   */
   async close(budgetMs: number): Promise<void> {
     this.cancelRetry();
-    const deadline = new AbortController();
-    const attempt = this.pump();
-    await Promise.race([attempt, sleepUnlessAborted(budgetMs, deadline.signal)]);
-    deadline.abort();
+    const budget = new AbortController();
+    await Promise.race([this.pump(), sleepUnlessAborted(budgetMs, budget.signal)]);
+    budget.abort();
     this.closed = true;
     this.cancelRetry();
+    this.inFlight?.abort();
+    await this.pumping;
     const left = this.pending();
     if (left > 0) this.log("warn", `${left} task update(s) could not be delivered; they are sent at the next start`);
     for (const id of [...this.waiters.keys()]) this.settle(id, { kind: "queued" });
-    // A delivery still in flight finishes against a closed queue only if we wait for it.
-    await Promise.race([attempt, sleepUnlessAborted(0)]);
     this.db.close();
   }
 
   private pump(): Promise<FlushResult> {
     if (this.closed) return Promise.resolve(this.lastResult);
-    this.pumping ??= this.drain().finally(() => (this.pumping = null));
+    if (!this.pumping) {
+      this.pumping = (async () => {
+        await null; // So that `pumping` is set before the drain can finish.
+        try {
+          return await this.drain();
+        } finally {
+          this.pumping = null;
+        }
+      })();
+    }
     return this.pumping;
   }
 
@@ -147,8 +159,8 @@ export class Upstream {
         this.remove(row.id, { kind: "refused", status: 0, message: "unreadable queued update" });
         continue;
       }
-      const outcome = await this.deliver(row.task_id, update);
       if (this.closed) return this.lastResult;
+      const outcome = await this.deliver(row.task_id, update);
       if (outcome === "unreachable" || outcome === "unauthorized") {
         this.lastResult = outcome;
         for (const id of [...this.waiters.keys()]) this.settle(id, { kind: "queued" });
@@ -163,10 +175,12 @@ export class Upstream {
   }
 
   private async deliver(taskId: string, update: TaskUpdate): Promise<Delivery | "unreachable" | "unauthorized"> {
+    this.inFlight = new AbortController();
     try {
       const { error, response } = await this.api.POST("/api/v3/worker/task/{task_id}", {
         params: { path: { task_id: taskId } },
         body: update,
+        signal: this.inFlight.signal,
       });
       if (response.status === 204 || response.ok) return { kind: "delivered" };
       if (response.status === 403) {
@@ -181,6 +195,8 @@ export class Upstream {
     } catch (err) {
       this.log("debug", `task update for ${taskId} not delivered: ${(err as Error).message}`);
       return "unreachable";
+    } finally {
+      this.inFlight = null;
     }
   }
 

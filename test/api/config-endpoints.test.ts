@@ -19,16 +19,9 @@ import { registerHandlers } from "../../src/api/handlers/registry";
 import { createApiApp } from "../../src/api/http";
 import { loadConfig, resolveVariables, type ManagerConfig } from "../../src/config";
 import { createBlenderProbe } from "../../src/config/blender-check";
+import { tempDirs } from "../support/temp-dirs";
 
-const root = mkdtempSync(join(tmpdir(), "tablao-config-api-"));
-afterAll(() => rmSync(root, { recursive: true, force: true }));
-
-let dirCounter = 0;
-function freshDir(): string {
-  const dir = join(root, `case-${++dirCounter}`);
-  mkdirSync(dir, { recursive: true });
-  return dir;
-}
+const freshDir = tempDirs("tablao-config-api");
 
 const WRITTEN_AT = new Date("2024-05-06T07:08:09.000Z");
 const CONFIG_FILE = "flamenco-manager.yaml";

@@ -1,58 +1,51 @@
-import { afterAll, describe, expect, test } from 'bun:test';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { SHARED_STORAGE_OK_CAUSE, checkSharedStorage } from '../../src/config/shared-storage-check';
+import { afterAll, describe, expect, test } from "bun:test";
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { SHARED_STORAGE_OK_CAUSE, checkSharedStorage } from "../../src/config/shared-storage-check";
+import { tempDirs } from "../support/temp-dirs";
 
-const root = mkdtempSync(join(tmpdir(), 'tablao-shared-check-'));
-afterAll(() => rmSync(root, { recursive: true, force: true }));
-
-let dirCounter = 0;
-function freshDir(): string {
-  const dir = join(root, `case-${++dirCounter}`);
-  mkdirSync(dir, { recursive: true });
-  return dir;
-}
+const freshDir = tempDirs("tablao-shared-check");
 
 const manager = freshDir();
-const opts = { cwd: manager, ownDirs: [manager, join(manager, 'flamenco-manager-storage')] };
+const opts = { cwd: manager, ownDirs: [manager, join(manager, "flamenco-manager-storage")] };
 
-describe('checkSharedStorage', () => {
-  test('a writable directory is usable and the test file is gone afterwards', async () => {
+describe("checkSharedStorage", () => {
+  test("a writable directory is usable and the test file is gone afterwards", async () => {
     const dir = freshDir();
-    writeFileSync(join(dir, 'existing.blend'), '');
+    writeFileSync(join(dir, "existing.blend"), "");
     expect(await checkSharedStorage(dir, opts)).toEqual({
       path: dir,
       is_usable: true,
       cause: SHARED_STORAGE_OK_CAUSE,
     });
-    expect(readdirSync(dir)).toEqual(['existing.blend']);
+    expect(readdirSync(dir)).toEqual(["existing.blend"]);
   });
 
-  test('a relative path resolves against the working directory but is reported as given', async () => {
-    mkdirSync(join(manager, 'shared'));
-    const result = await checkSharedStorage('shared', opts);
-    expect(result).toEqual({ path: 'shared', is_usable: true, cause: SHARED_STORAGE_OK_CAUSE });
-    expect(readdirSync(join(manager, 'shared'))).toEqual([]);
+  test("a relative path resolves against the working directory but is reported as given", async () => {
+    mkdirSync(join(manager, "shared"));
+    const result = await checkSharedStorage("shared", opts);
+    expect(result).toEqual({ path: "shared", is_usable: true, cause: SHARED_STORAGE_OK_CAUSE });
+    expect(readdirSync(join(manager, "shared"))).toEqual([]);
   });
 
   const unusable: [string, () => string, RegExp][] = [
-    ['empty', () => '', /empty path/],
-    ['UNC', () => '\\\\server\\share', /UNC/],
-    ['missing', () => join(root, 'nope'), /does not exist/],
-    ['below a file', () => join(writeFile(), 'sub'), /does not exist/],
-    ['a file', () => writeFile(), /not a directory/],
+    ["empty", () => "", /empty path/],
+    ["UNC", () => "\\\\server\\share", /UNC/],
+    ["missing", () => join(freshDir(), "nope"), /does not exist/],
+    ["below a file", () => join(writeFile(), "sub"), /does not exist/],
+    ["a file", () => writeFile(), /not a directory/],
     ["the Manager's working directory", () => `${manager}/`, /Manager's own/],
     [
       "the Manager's local storage",
-      () => join(manager, 'x', '..', 'flamenco-manager-storage'),
+      () => join(manager, "x", "..", "flamenco-manager-storage"),
       /Manager's own/,
     ],
-    ['not writable', () => '/sys', /Cannot create a file/],
+    ["not writable", () => "/sys", /Cannot create a file/],
   ];
   for (const [name, makePath, cause] of unusable) {
     test(`unusable: ${name}`, async () => {
-      mkdirSync(join(manager, 'flamenco-manager-storage'), { recursive: true });
+      mkdirSync(join(manager, "flamenco-manager-storage"), { recursive: true });
       const path = makePath();
       const result = await checkSharedStorage(path, opts);
       expect(result.path).toBe(path);
@@ -63,7 +56,7 @@ describe('checkSharedStorage', () => {
 });
 
 function writeFile(): string {
-  const path = join(freshDir(), 'file.txt');
-  writeFileSync(path, 'x');
+  const path = join(freshDir(), "file.txt");
+  writeFileSync(path, "x");
   return path;
 }

@@ -1,24 +1,12 @@
 // Wire schemas for job types, job submission, jobs, tasks and their management requests.
 import { z } from "@hono/zod-openapi";
+import { JOB_STATUSES, TASK_STATUSES } from "../../state/statuses";
 import { dateTime, uuid, uuidOrEmpty } from "./common";
 
-export const JobStatus = z
-  .enum([
-    "active",
-    "canceled",
-    "completed",
-    "failed",
-    "paused",
-    "pause-requested",
-    "queued",
-    "cancel-requested",
-    "requeueing",
-    "under-construction",
-  ])
-  .openapi("JobStatus", { description: "Lifecycle status of a job." });
+export const JobStatus = z.enum(JOB_STATUSES).openapi("JobStatus", { description: "Lifecycle status of a job." });
 
 export const TaskStatus = z
-  .enum(["active", "canceled", "completed", "failed", "queued", "soft-failed", "paused"])
+  .enum(TASK_STATUSES)
   .openapi("TaskStatus", { description: "Lifecycle status of a task." });
 
 export const Command = z

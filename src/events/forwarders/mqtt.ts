@@ -114,7 +114,7 @@ export function createMqttForwarder(
 
   const queue: Outgoing[] = [];
   let inflight: Outgoing[] = [];
-  let window = Math.min(MQTT_MAX_INFLIGHT, queueSize);
+  let maxInflight = Math.min(MQTT_MAX_INFLIGHT, queueSize);
   let connected = false;
   let closing = false;
   /** Bumped on every disconnect, so late callbacks of the old connection are ignored. */
@@ -129,18 +129,24 @@ export function createMqttForwarder(
   let lastDropLogAt = Number.NEGATIVE_INFINITY;
   let onDrained: (() => void) | null = null;
 
-  const client: MqttClient = mqtt.connect({
-    ...connection,
-    protocolVersion: 5,
-    clientId: config.clientID.trim() || MQTT_DEFAULT_CLIENT_ID,
-    ...(config.username ? { username: config.username } : {}),
-    ...(config.password ? { password: config.password } : {}),
-    clean: true,
-    keepalive: MQTT_KEEPALIVE_S,
-    connectTimeout: MQTT_CONNECT_TIMEOUT_MS,
-    // Reconnects are ours (with back-off), so mqtt.js never resends on its own.
-    reconnectPeriod: 0,
-  });
+  let client: MqttClient;
+  try {
+    client = mqtt.connect({
+      ...connection,
+      protocolVersion: 5,
+      clientId: config.clientID.trim() || MQTT_DEFAULT_CLIENT_ID,
+      ...(config.username ? { username: config.username } : {}),
+      ...(config.password ? { password: config.password } : {}),
+      clean: true,
+      keepalive: MQTT_KEEPALIVE_S,
+      connectTimeout: MQTT_CONNECT_TIMEOUT_MS,
+      // Reconnects are ours (with back-off), so mqtt.js never resends on its own.
+      reconnectPeriod: 0,
+    });
+  } catch (err) {
+    log(`mqtt: cannot create a client for ${broker}: ${String(err)}; not forwarding events`);
+    return null;
+  }
 
   function noteDrop() {
     dropped++;
@@ -149,7 +155,7 @@ export function createMqttForwarder(
     if (now - lastDropLogAt < MQTT_DROP_LOG_INTERVAL_MS) return;
     log(
       `mqtt: queue full (${queueSize} events${connected ? "" : ", broker disconnected"}); ` +
-        `dropped ${droppedSinceLog} oldest event(s), ${dropped} in total`,
+        `dropped ${droppedSinceLog} event(s), oldest first; ${dropped} in total`,
     );
     droppedSinceLog = 0;
     lastDropLogAt = now;
@@ -163,7 +169,7 @@ export function createMqttForwarder(
 
   function pump() {
     pumpScheduled = false;
-    while (connected && inflight.length < window && queue.length > 0) {
+    while (connected && inflight.length < maxInflight && queue.length > 0) {
       const item = queue.shift() as Outgoing;
       inflight.push(item);
       const sentIn = epoch;
@@ -214,7 +220,7 @@ export function createMqttForwarder(
     reconnectDelayMs = reconnectMinMs;
     lastError = "";
     const receiveMaximum = connack.properties?.receiveMaximum ?? MQTT_MAX_INFLIGHT;
-    window = Math.max(1, Math.min(MQTT_MAX_INFLIGHT, receiveMaximum, queueSize));
+    maxInflight = Math.max(1, Math.min(MQTT_MAX_INFLIGHT, receiveMaximum, queueSize));
     log(`mqtt: connected to ${broker}${queue.length ? `, sending ${queue.length} queued event(s)` : ""}`);
     schedulePump();
   });
@@ -242,6 +248,7 @@ export function createMqttForwarder(
       // Task logs are too chatty for MQTT, as in Flamenco.
       if (closing || event.event === "/tasklog") return;
       if (queue.length + inflight.length >= queueSize) {
+        // The oldest waiting event makes room, so a consumer catching up ends on current state.
         if (queue.length > 0) queue.shift();
         noteDrop();
         if (queue.length + inflight.length >= queueSize) return;

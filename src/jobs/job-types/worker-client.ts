@@ -36,8 +36,8 @@ export class ScriptWorkerClient {
   private readonly queue: Pending[] = [];
   private current: InFlight | null = null;
   private nextId = 1;
-  /** Script identity → file name, for scripts that blocked a worker past the watchdog. */
-  private readonly quarantined = new Map<string, string>();
+  /** Identities (path + mtime + size) of scripts that blocked a worker past the watchdog. */
+  private readonly quarantined = new Set<string>();
   private closed = false;
 
   constructor(private readonly opts: WorkerClientOptions) {}
@@ -76,7 +76,7 @@ export class ScriptWorkerClient {
     const request: WorkerRequest = {
       ...pending.op,
       id,
-      settings: { scriptsDir: this.opts.scriptsDir, timeoutMs: this.opts.timeoutMs, quarantined: [...this.quarantined.keys()] },
+      settings: { scriptsDir: this.opts.scriptsDir, timeoutMs: this.opts.timeoutMs, quarantined: [...this.quarantined] },
     };
     worker.postMessage(request);
   }
@@ -137,7 +137,7 @@ export class ScriptWorkerClient {
     if (!current) return;
     const { file, identity, pending } = current;
     if (identity) {
-      this.quarantined.set(identity, file!);
+      this.quarantined.add(identity);
       this.opts.log(
         "warn",
         `job-type script ${file} blocked the worker thread past ${this.opts.timeoutMs} ms; worker restarted, script not run again until the file changes`,

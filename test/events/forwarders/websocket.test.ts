@@ -283,7 +283,7 @@ describe("protecting the server", () => {
   });
 
   test("a peer that never answers pings is dropped; a live one stays", async () => {
-    const url = startServer({ pingIntervalMs: 100 });
+    const url = startServer({ pingIntervalMs: 250 });
     const live = await connect(url);
     sockets.push(await rawClient(server!.port!));
     await waitFor("both connections", () => forwarder.stats().connections === 2);

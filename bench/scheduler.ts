@@ -1,0 +1,288 @@
+// Scheduler benchmark: N fake workers (the `bun run stress` load in `cycle` mode, in this
+// process) get tasks, send task updates with log lines and complete them, against a Manager
+// process with 10k and 100k queued tasks and against a raw Bun+SQLite baseline process
+// (bench/raw-sqlite-server.ts) under the same load; prints a table and a verdict per target.
+// Run: `bun bench/scheduler.ts` (a few minutes; each phase is bounded in time).
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { availableParallelism, tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Subprocess } from "bun";
+import { stringify } from "yaml";
+import { createManagerClient, runStress, type StressReport } from "../src/worker/stress";
+
+const WORKER_COUNTS = [50, 200];
+const QUEUE_SIZES = [10_000, 100_000];
+const JOBS_PER_QUEUE = 10;
+const UPDATES_PER_TASK = 3;
+const WARMUP_MS = 2_000;
+const PHASE_MS = 10_000;
+/** A phase also ends once this share of the queue was assigned, so the queue stays near its size. */
+const MAX_DRAIN_FRACTION = 0.5;
+const SERVER_START_TIMEOUT_MS = 30_000;
+const SERVER_STOP_TIMEOUT_MS = 10_000;
+const READY_POLL_MS = 50;
+
+const TARGET_UPDATE_RATIO = 0.5;
+const TARGET_ASSIGNMENTS_PER_S = 2_000;
+const TARGET_P99_MS = 50;
+/** "Flat": at 100k queued, p50 and p99 at most this factor (plus the slack) of those at 10k. */
+const FLAT_MAX_FACTOR = 1.25;
+const FLAT_SLACK_MS = 2;
+
+const ROOT = join(import.meta.dir, "..");
+const CLOCK_TICKS_PER_S = 100;
+
+type ServerKind = "tablao" | "raw";
+
+interface Phase {
+  kind: ServerKind;
+  queued: number;
+  workers: number;
+  report: StressReport;
+  setupS: number;
+  /** CPU time over the measured window, as a share of one core. */
+  serverCpu: number | null;
+  generatorCpu: number;
+}
+
+interface CpuSample {
+  server: number | null;
+  generator: NodeJS.CpuUsage;
+  at: number;
+}
+
+interface RunningServer {
+  url: string;
+  proc: Subprocess;
+}
+
+function freePort(): number {
+  const probe = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response() });
+  const port = probe.port!;
+  probe.stop(true);
+  return port;
+}
+
+/** User+system CPU seconds of a process, from /proc (null where there is no /proc). */
+function processCpuS(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_S;
+  } catch {
+    return null;
+  }
+}
+
+async function waitUntilUp(server: RunningServer, logPath: string): Promise<void> {
+  const client = createManagerClient(server.url);
+  const deadline = Date.now() + SERVER_START_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    if (server.proc.exitCode !== null) break;
+    const up = await client.GET("/api/v3/version").catch(() => null);
+    if (up?.response.status === 200) return;
+    await Bun.sleep(READY_POLL_MS);
+  }
+  throw new Error(`server did not come up; its log:\n${readFileSync(logPath, "utf8")}`);
+}
+
+async function stopServer(server: RunningServer): Promise<void> {
+  server.proc.kill("SIGTERM");
+  const exited = await Promise.race([server.proc.exited, Bun.sleep(SERVER_STOP_TIMEOUT_MS).then(() => null)]);
+  if (exited === null) server.proc.kill("SIGKILL");
+  await server.proc.exited;
+}
+
+async function startTablao(dir: string, queued: number): Promise<RunningServer> {
+  const port = freePort();
+  const configPath = join(dir, "flamenco-manager.yaml");
+  writeFileSync(
+    configPath,
+    stringify({
+      _meta: { version: 3 },
+      listen: `127.0.0.1:${port}`,
+      database: "flamenco-manager.sqlite",
+      local_manager_storage_path: "storage",
+      shared_storage_path: join(dir, "shared"),
+    }),
+  );
+  const logPath = join(dir, "manager.log");
+  const proc = Bun.spawn([process.execPath, "src/server.ts", "--config", configPath], {
+    cwd: ROOT,
+    stdout: Bun.file(logPath),
+    stderr: Bun.file(logPath),
+  });
+  const server = { url: `http://127.0.0.1:${port}`, proc };
+  try {
+    await waitUntilUp(server, logPath);
+    const client = createManagerClient(server.url);
+    // Each echo-sleep-test job is one echo task that the job's sleep tasks wait for.
+    const tasksPerJob = queued / JOBS_PER_QUEUE;
+    for (let i = 0; i < JOBS_PER_QUEUE; i++) {
+      const submitted = await client.POST("/api/v3/jobs", {
+        body: {
+          name: `scheduler bench ${i + 1}`,
+          type: "echo-sleep-test",
+          priority: 50,
+          submitter_platform: "linux",
+          settings: { message: "bench", sleep_duration_seconds: 1, sleep_repeats: tasksPerJob - 1 },
+        },
+      });
+      if (submitted.response.status !== 200) {
+        throw new Error(`job submission refused: HTTP ${submitted.response.status} ${JSON.stringify(submitted.error)}`);
+      }
+    }
+    return server;
+  } catch (err) {
+    await stopServer(server);
+    throw err;
+  }
+}
+
+async function startRaw(dir: string, queued: number): Promise<RunningServer> {
+  const port = freePort();
+  const logPath = join(dir, "raw.log");
+  const proc = Bun.spawn(
+    [process.execPath, "bench/raw-sqlite-server.ts", "--database", join(dir, "raw.sqlite"), "--tasks", String(queued), "--port", String(port)],
+    { cwd: ROOT, stdout: Bun.file(logPath), stderr: Bun.file(logPath) },
+  );
+  const server = { url: `http://127.0.0.1:${port}`, proc };
+  await waitUntilUp(server, logPath);
+  return server;
+}
+
+async function runPhase(kind: ServerKind, queued: number, workers: number): Promise<Phase> {
+  const dir = mkdtempSync(join(tmpdir(), `tablao-bench-${kind}-`));
+  const setupStart = performance.now();
+  const server = await (kind === "tablao" ? startTablao(dir, queued) : startRaw(dir, queued));
+  const setupS = (performance.now() - setupStart) / 1000;
+  try {
+    let atStart: CpuSample | null = null;
+    const sampleCpu = (): CpuSample => ({
+      server: processCpuS(server.proc.pid),
+      generator: process.cpuUsage(),
+      at: performance.now(),
+    });
+    const report = await runStress({
+      managerURL: server.url,
+      workers,
+      mode: "cycle",
+      updatesPerTask: UPDATES_PER_TASK,
+      warmupMs: WARMUP_MS,
+      durationMs: PHASE_MS,
+      maxAssignments: queued * MAX_DRAIN_FRACTION,
+      credentialsPath: null,
+      onMeasuring: () => (atStart = sampleCpu()),
+    });
+    const atEnd = sampleCpu();
+    const start = atStart as CpuSample | null;
+    const wallS = start ? (atEnd.at - start.at) / 1000 : Number.NaN;
+    const genUsage = start ? process.cpuUsage(start.generator) : { user: 0, system: 0 };
+    const serverCpu = start?.server != null && atEnd.server != null ? (atEnd.server - start.server) / wallS : null;
+    return {
+      kind,
+      queued,
+      workers,
+      report,
+      setupS,
+      serverCpu,
+      generatorCpu: (genUsage.user + genUsage.system) / 1e6 / wallS,
+    };
+  } finally {
+    await stopServer(server);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const fmt = (n: number, digits = 0) => (Number.isFinite(n) ? n.toFixed(digits) : "-");
+const pct = (share: number | null) => (share === null || !Number.isFinite(share) ? "-" : `${Math.round(share * 100)}%`);
+
+function table(phases: Phase[]): string {
+  const header = [
+    "queued", "workers", "server", "assign/s", "updates/s", "p50 ms", "p99 ms",
+    "sched p99", "upd p99", "failed", "measured", "cpu srv", "cpu gen", "upd ratio", "asg ratio",
+  ];
+  const rows = phases.map((p) => {
+    const raw = phases.find((q) => q.kind === "raw" && q.queued === p.queued && q.workers === p.workers);
+    const r = p.report;
+    const ratio = (a: number, b: number | undefined) => (p.kind === "tablao" && b ? fmt(a / b, 2) : "");
+    return [
+      String(p.queued), String(p.workers), p.kind, fmt(r.assignmentsPerS), fmt(r.taskUpdatesPerS),
+      fmt(r.latency.all.p50Ms, 1), fmt(r.latency.all.p99Ms, 1), fmt(r.latency.scheduleTask.p99Ms, 1),
+      fmt(r.latency.taskUpdate.p99Ms, 1), String(r.failed), `${fmt(r.windowS, 1)}s`,
+      pct(p.serverCpu), pct(p.generatorCpu),
+      ratio(r.taskUpdatesPerS, raw?.report.taskUpdatesPerS), ratio(r.assignmentsPerS, raw?.report.assignmentsPerS),
+    ];
+  });
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padStart(widths[i])).join("  ");
+  return [line(header), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
+}
+
+function verdicts(phases: Phase[]): string[] {
+  const tablao = phases.filter((p) => p.kind === "tablao");
+  const rawOf = (p: Phase) => phases.find((q) => q.kind === "raw" && q.queued === p.queued && q.workers === p.workers)!;
+  const mark = (ok: boolean) => (ok ? "PASS" : "FAIL");
+  const out: string[] = [];
+
+  const ratios = tablao.map((p) => p.report.taskUpdatesPerS / rawOf(p).report.taskUpdatesPerS);
+  out.push(
+    `${mark(ratios.every((r) => r >= TARGET_UPDATE_RATIO))}  task updates >= ${TARGET_UPDATE_RATIO * 100}% of raw: ` +
+      `lowest ratio ${fmt(Math.min(...ratios), 2)}`,
+  );
+  const assign = tablao.map((p) => p.report.assignmentsPerS);
+  out.push(
+    `${mark(assign.every((a) => a >= TARGET_ASSIGNMENTS_PER_S))}  >= ${TARGET_ASSIGNMENTS_PER_S} assignments/s: ` +
+      `lowest ${fmt(Math.min(...assign))}/s, highest ${fmt(Math.max(...assign))}/s`,
+  );
+  const p99s = tablao.map((p) => p.report.latency.all.p99Ms);
+  out.push(`${mark(p99s.every((p) => p < TARGET_P99_MS))}  p99 < ${TARGET_P99_MS} ms: highest ${fmt(Math.max(...p99s), 1)} ms`);
+
+  const flat = WORKER_COUNTS.map((workers) => {
+    const at = (queued: number) => tablao.find((p) => p.workers === workers && p.queued === queued)!.report.latency.all;
+    const small = at(QUEUE_SIZES[0]);
+    const large = at(QUEUE_SIZES[QUEUE_SIZES.length - 1]);
+    const within = (a: number, b: number) => b <= a * FLAT_MAX_FACTOR + FLAT_SLACK_MS;
+    return {
+      ok: within(small.p50Ms, large.p50Ms) && within(small.p99Ms, large.p99Ms),
+      text: `N=${workers}: p50 ${fmt(small.p50Ms, 1)} → ${fmt(large.p50Ms, 1)} ms, p99 ${fmt(small.p99Ms, 1)} → ${fmt(large.p99Ms, 1)} ms`,
+    };
+  });
+  out.push(
+    `${mark(flat.every((f) => f.ok))}  latency flat from ${QUEUE_SIZES[0] / 1000}k to ${QUEUE_SIZES[QUEUE_SIZES.length - 1] / 1000}k queued ` +
+      `(at most x${FLAT_MAX_FACTOR} + ${FLAT_SLACK_MS} ms): ${flat.map((f) => f.text).join("; ")}`,
+  );
+  return out;
+}
+
+async function main() {
+  const cores = availableParallelism();
+  console.log(
+    `Scheduler benchmark: fake workers loop scheduleTask → ${UPDATES_PER_TASK} task updates (5 log lines each) → completed.\n` +
+      `${cores} CPU cores: this load generator and the server under test run on the same machine and compete for them.\n` +
+      `Phases: ${WARMUP_MS / 1000}s warm-up, then ${PHASE_MS / 1000}s measured or until ${MAX_DRAIN_FRACTION * 100}% of the queue was assigned.`,
+  );
+  const phases: Phase[] = [];
+  for (const queued of QUEUE_SIZES) {
+    for (const workers of WORKER_COUNTS) {
+      for (const kind of ["raw", "tablao"] as const) {
+        const phase = await runPhase(kind, queued, workers);
+        phases.push(phase);
+        const r = phase.report;
+        console.log(
+          `  ${kind.padEnd(6)} queued ${queued} workers ${workers}: set up in ${fmt(phase.setupS, 1)}s, ` +
+            `${fmt(r.assignmentsPerS)} assign/s, ${fmt(r.taskUpdatesPerS)} updates/s, ` +
+            `p50 ${fmt(r.latency.all.p50Ms, 1)} ms, p99 ${fmt(r.latency.all.p99Ms, 1)} ms` +
+            (r.workerErrors.length ? `, ${r.workerErrors.length} fake worker errors (first: ${r.workerErrors[0]})` : ""),
+        );
+      }
+    }
+  }
+  console.log(`\n${table(phases)}\n`);
+  console.log(
+    "ratios: Tablao / raw baseline at the same queue size and worker count. cpu: share of one core over the measured window.",
+  );
+  for (const v of verdicts(phases)) console.log(v);
+}
+
+await main();
