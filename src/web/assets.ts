@@ -8,8 +8,8 @@ export interface WebAsset {
   type: string;
 }
 
-export const WEB_ENTRY_HTML = join(import.meta.dir, "index.html");
-export const WEB_PUBLIC_PATH = "/app/";
+const WEB_ENTRY_HTML = join(import.meta.dir, "index.html");
+const WEB_PUBLIC_PATH = "/app/";
 
 export async function buildWebAssets(): Promise<Map<string, WebAsset>> {
   const result = await Bun.build({
@@ -18,6 +18,7 @@ export async function buildWebAssets(): Promise<Map<string, WebAsset>> {
     target: "browser",
     publicPath: WEB_PUBLIC_PATH,
     naming: { entry: "[name].[ext]", chunk: "[name]-[hash].[ext]", asset: "[name]-[hash].[ext]" },
+    // Selects production code paths of dependencies, e.g. the JSX runtime without debug checks.
     define: { "process.env.NODE_ENV": JSON.stringify("production") },
     throw: false,
   });

@@ -25,7 +25,7 @@ export interface LiveConnection {
   subscribe(type: SubscriptionType, uuid?: string): () => void;
 }
 
-export interface LiveOptions {
+interface LiveOptions {
   url: string;
   log?: (msg: string) => void;
 }

@@ -33,7 +33,6 @@ export type WorkerUpdate = z.infer<typeof events.EventWorkerUpdate>;
 export type WorkerTagUpdate = z.infer<typeof events.EventWorkerTagUpdate>;
 export type LifeCycle = z.infer<typeof events.EventLifeCycle>;
 export type FarmStatusUpdate = z.infer<typeof events.EventFarmStatus>;
-export type Subscription = z.infer<typeof events.SocketIOSubscription>;
 export type SubscriptionType = z.infer<typeof events.SocketIOSubscriptionType>;
 
 /** Payload type per event name of a server→client frame. */

@@ -5,7 +5,7 @@ import type { LastRenderedInfo } from "../types";
 /** Index into the suffixes, which the Manager lists largest first. */
 const SIZE_INDEX = { large: 0, small: 1 } as const;
 
-export function lastRenderedUrl(info: LastRenderedInfo, size: keyof typeof SIZE_INDEX, version: number): string | null {
+function lastRenderedUrl(info: LastRenderedInfo, size: keyof typeof SIZE_INDEX, version: number): string | null {
   const suffix = info.suffixes[SIZE_INDEX[size]] ?? info.suffixes[0];
   return suffix ? `${info.base}/${suffix}?v=${version}` : null;
 }
