@@ -3054,8 +3054,8 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The job type's script is broken. */
-            500: {
+            /** @description The job type's script is broken; the message names its file and line. */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
