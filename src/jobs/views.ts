@@ -50,6 +50,7 @@ export function taskSummaryView(task: TaskRow, worker: WorkerRef) {
     updated: iso(task.updatedAt),
     steps_completed: task.stepsCompleted,
     steps_total: task.stepsTotal,
+    activity: task.activity,
     worker: taskWorker(worker),
   };
 }

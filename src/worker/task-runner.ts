@@ -88,11 +88,12 @@ export async function runTask(task: AssignedTask, deps: TaskRunnerDeps, shutdown
       }
       if (!(cmd.total_step_count > 0)) step();
     }
-    if (stopped.why) return { kind: "aborted", ...stopped.why };
+    const asAborted = (): TaskOutcome | null => (stopped.why ? { kind: "aborted", ...stopped.why } : null);
+    const abortedBeforeEnd = asAborted();
+    if (abortedBeforeEnd) return abortedBeforeEnd;
     await report({ activity: "Completed", taskStatus: "completed" });
-    // A refusal of "Completed" (task reassigned meanwhile) also ends up here as an abort.
-    if (stopped.why) return { kind: "aborted", ...stopped.why };
-    return { kind: "completed" };
+    // A refusal of "Completed" (task reassigned meanwhile) also counts as stopped from outside.
+    return asAborted() ?? { kind: "completed" };
   } finally {
     finished.abort();
     shutdown.removeEventListener("abort", onShutdown);

@@ -253,6 +253,7 @@ export const TaskSummary = z
     worker: TaskWorker.optional(),
     steps_completed: z.number().int(),
     steps_total: z.number().int(),
+    activity: z.string().optional().openapi({ description: "What the task is doing (a Tablao addition)." }),
   })
   .openapi("TaskSummary", { description: "The task fields shown in a job's task list." });
 

@@ -1259,6 +1259,8 @@ export interface components {
             worker?: components["schemas"]["TaskWorker"];
             steps_completed: number;
             steps_total: number;
+            /** @description What the task is doing (a Tablao addition). */
+            activity?: string;
         };
         /** @description The complete new set of tags of a worker. */
         WorkerTagChangeRequest: {

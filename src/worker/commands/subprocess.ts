@@ -65,8 +65,9 @@ function resolveExecutable(exe: string, ctx: CommandContext): string {
 
 async function pipeLines(stream: ReadableStream<Uint8Array>, onLine: (line: string) => void): Promise<void> {
   const splitter = new LineSplitter();
-  for await (const chunk of stream) {
-    for (const line of splitter.feed(chunk)) onLine(line);
+  const reader = stream.getReader();
+  for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) {
+    for (const line of splitter.feed(chunk.value)) onLine(line);
   }
   for (const line of splitter.end()) onLine(line);
 }
