@@ -2,16 +2,18 @@
 // process) get tasks, send task updates with log lines and complete them, against a Manager
 // process with 10k and 100k queued tasks and against a raw Bun+SQLite baseline process
 // (bench/raw-sqlite-server.ts) under the same load; prints a table and a verdict per target.
-// Run: `bun bench/scheduler.ts` (a few minutes; each phase is bounded in time).
+// Run: `bun bench/scheduler.ts` (a few minutes; each phase is bounded in time);
+// `--queued 100000 --workers 200` runs a subset (comma-separated lists).
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
+import { parseArgs } from "node:util";
 import type { Subprocess } from "bun";
 import { stringify } from "yaml";
 import { createManagerClient, runStress, type StressReport } from "../src/worker/stress";
 
-const WORKER_COUNTS = [50, 200];
-const QUEUE_SIZES = [10_000, 100_000];
+const DEFAULT_WORKER_COUNTS = [50, 200];
+const DEFAULT_QUEUE_SIZES = [10_000, 100_000];
 const JOBS_PER_QUEUE = 10;
 const UPDATES_PER_TASK = 3;
 const WARMUP_MS = 2_000;
@@ -219,7 +221,7 @@ function table(phases: Phase[]): string {
   return [line(header), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
 }
 
-function verdicts(phases: Phase[]): string[] {
+function verdicts(phases: Phase[], queueSizes: number[], workerCounts: number[]): string[] {
   const tablao = phases.filter((p) => p.kind === "tablao");
   const rawOf = (p: Phase) => phases.find((q) => q.kind === "raw" && q.queued === p.queued && q.workers === p.workers)!;
   const mark = (ok: boolean) => (ok ? "PASS" : "FAIL");
@@ -238,10 +240,12 @@ function verdicts(phases: Phase[]): string[] {
   const p99s = tablao.map((p) => p.report.latency.all.p99Ms);
   out.push(`${mark(p99s.every((p) => p < TARGET_P99_MS))}  p99 < ${TARGET_P99_MS} ms: highest ${fmt(Math.max(...p99s), 1)} ms`);
 
-  const flat = WORKER_COUNTS.map((workers) => {
+  if (queueSizes.length < 2) return out;
+  const [smallest, largest] = [Math.min(...queueSizes), Math.max(...queueSizes)];
+  const flat = workerCounts.map((workers) => {
     const at = (queued: number) => tablao.find((p) => p.workers === workers && p.queued === queued)!.report.latency.all;
-    const small = at(QUEUE_SIZES[0]);
-    const large = at(QUEUE_SIZES[QUEUE_SIZES.length - 1]);
+    const small = at(smallest);
+    const large = at(largest);
     const within = (a: number, b: number) => b <= a * FLAT_MAX_FACTOR + FLAT_SLACK_MS;
     return {
       ok: within(small.p50Ms, large.p50Ms) && within(small.p99Ms, large.p99Ms),
@@ -249,13 +253,29 @@ function verdicts(phases: Phase[]): string[] {
     };
   });
   out.push(
-    `${mark(flat.every((f) => f.ok))}  latency flat from ${QUEUE_SIZES[0] / 1000}k to ${QUEUE_SIZES[QUEUE_SIZES.length - 1] / 1000}k queued ` +
+    `${mark(flat.every((f) => f.ok))}  latency flat from ${smallest / 1000}k to ${largest / 1000}k queued ` +
       `(at most x${FLAT_MAX_FACTOR} + ${FLAT_SLACK_MS} ms): ${flat.map((f) => f.text).join("; ")}`,
   );
   return out;
 }
 
+/** A comma-separated list of positive integers (a multiple of JOBS_PER_QUEUE for queue sizes). */
+function integerList(flag: string, text: string | undefined, fallback: number[], multipleOf = 1): number[] {
+  if (text === undefined) return fallback;
+  const list = text.split(",").map(Number);
+  if (list.some((n) => !Number.isInteger(n) || n < multipleOf || n % multipleOf !== 0)) {
+    throw new Error(`--${flag} takes positive integers${multipleOf > 1 ? ` that are multiples of ${multipleOf}` : ""}, not "${text}"`);
+  }
+  return list;
+}
+
 async function main() {
+  const { values } = parseArgs({
+    args: Bun.argv.slice(2),
+    options: { queued: { type: "string" }, workers: { type: "string" } },
+  });
+  const queueSizes = integerList("queued", values.queued, DEFAULT_QUEUE_SIZES, JOBS_PER_QUEUE);
+  const workerCounts = integerList("workers", values.workers, DEFAULT_WORKER_COUNTS);
   const cores = availableParallelism();
   console.log(
     `Scheduler benchmark: fake workers loop scheduleTask → ${UPDATES_PER_TASK} task updates (5 log lines each) → completed.\n` +
@@ -263,8 +283,8 @@ async function main() {
       `Phases: ${WARMUP_MS / 1000}s warm-up, then ${PHASE_MS / 1000}s measured or until ${MAX_DRAIN_FRACTION * 100}% of the queue was assigned.`,
   );
   const phases: Phase[] = [];
-  for (const queued of QUEUE_SIZES) {
-    for (const workers of WORKER_COUNTS) {
+  for (const queued of queueSizes) {
+    for (const workers of workerCounts) {
       for (const kind of ["raw", "tablao"] as const) {
         const phase = await runPhase(kind, queued, workers);
         phases.push(phase);
@@ -282,7 +302,7 @@ async function main() {
   console.log(
     "ratios: Tablao / raw baseline at the same queue size and worker count. cpu: share of one core over the measured window.",
   );
-  for (const v of verdicts(phases)) console.log(v);
+  for (const v of verdicts(phases, queueSizes, workerCounts)) console.log(v);
 }
 
 await main();

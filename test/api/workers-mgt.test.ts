@@ -76,6 +76,7 @@ describe("GET /api/v3/worker-mgt/workers/{worker_id}", () => {
       { id: plain.body.id, name: "plain" },
     ]);
     expect(body.task).toEqual({
+      activity: "",
       id: current.uuid,
       name: current.name,
       status: "active",

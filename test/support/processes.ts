@@ -1,0 +1,217 @@
+// Process-level test helpers: a real Manager (`bun src/server.ts --config ...`) and real workers
+// (`bun src/worker/main.ts --manager ...`) as child processes in temp folders, each with its output
+// in a log file; polling with deadlines; and one place that kills every child left running.
+import type { Subprocess } from "bun";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { stringify } from "yaml";
+
+export const REPO_ROOT = resolve(import.meta.dir, "../..");
+const SERVER_ENTRY = join(REPO_ROOT, "src/server.ts");
+const WORKER_ENTRY = join(REPO_ROOT, "src/worker/main.ts");
+/** Workers in tests run ten times faster than Flamenco's timing (0.3 s first poll, 1 s may-i-run). */
+export const TEST_WORKER_TIME_SCALE = "0.1";
+const MANAGER_START_TIMEOUT_MS = 15_000;
+const POLL_INTERVAL_MS = 50;
+
+const children = new Set<Subprocess>();
+
+/** SIGKILLs every child still running; call from afterAll. */
+export function killAllChildren(): void {
+  for (const child of children) {
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+  }
+  children.clear();
+}
+
+export function tempDir(prefix: string): string {
+  return mkdtempSync(join(tmpdir(), `tablao-${prefix}-`));
+}
+
+/** A port nobody listens on right now (bound once, then released). */
+export function freePort(): number {
+  const listener = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+  const port = listener.port;
+  listener.stop(true);
+  return port;
+}
+
+/** Polls `probe` until it returns something other than undefined/false/null, or fails after `timeoutMs`. */
+export async function waitFor<T>(
+  what: string,
+  probe: () => T | undefined | null | false | Promise<T | undefined | null | false>,
+  timeoutMs: number,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown = null;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value !== undefined && value !== null && value !== false) return value as T;
+    } catch (err) {
+      lastError = err;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${lastError})` : ""}`);
+    }
+    await Bun.sleep(POLL_INTERVAL_MS);
+  }
+}
+
+export interface ManagerProcess {
+  url: string;
+  dir: string;
+  port: number;
+  proc: Subprocess;
+  logPath: string;
+  /** Starts it again on the same folder, database and port. */
+  restart(): Promise<void>;
+  /** Sends `signal` and waits for the exit. */
+  stop(signal?: NodeJS.Signals): Promise<void>;
+}
+
+/** A Manager in `dir` (created when absent) with flamenco-manager.yaml keys from `config`. */
+export async function startManager(config: Record<string, unknown> = {}, dir = tempDir("manager")): Promise<ManagerProcess> {
+  const port = freePort();
+  const configPath = join(dir, "flamenco-manager.yaml");
+  writeFileSync(
+    configPath,
+    stringify({ _meta: { version: 3 }, listen: `127.0.0.1:${port}`, shared_storage_path: join(dir, "shared"), ...config }),
+  );
+  const url = `http://127.0.0.1:${port}`;
+  const logPath = join(dir, "manager.log");
+  let run = 0;
+  const launch = async () => {
+    const proc = Bun.spawn([process.execPath, SERVER_ENTRY, "--config", configPath], {
+      cwd: dir,
+      stdin: "ignore",
+      stdout: Bun.file(`${logPath}.${run}`),
+      stderr: Bun.file(`${logPath}.${run++}.err`),
+      env: { ...process.env, PORT: "", TABLAO_LISTEN: "", TABLAO_DATABASE: "", TABLAO_STORAGE: "" },
+    });
+    children.add(proc);
+    await waitFor("the Manager to answer", async () => (await fetch(`${url}/api/v3/version`)).ok, MANAGER_START_TIMEOUT_MS);
+    return proc;
+  };
+  const manager: ManagerProcess = {
+    url,
+    dir,
+    port,
+    logPath,
+    proc: await launch(),
+    async restart() {
+      manager.proc = await launch();
+    },
+    async stop(signal = "SIGTERM") {
+      manager.proc.kill(signal);
+      await manager.proc.exited;
+      children.delete(manager.proc);
+    },
+  };
+  return manager;
+}
+
+export interface WorkerProcess {
+  name: string;
+  home: string;
+  proc: Subprocess;
+  logPath: string;
+  /** The UUID from its credentials file, once it registered. */
+  workerId(): string | null;
+  log(): string;
+  /** Starts the worker again with the same home (and so the same identity). */
+  restart(): void;
+  stop(signal?: NodeJS.Signals): Promise<number>;
+}
+
+export interface WorkerOptions {
+  name: string;
+  /** flamenco-worker.yaml keys, written to the worker's working directory (its home). */
+  config?: Record<string, unknown>;
+  env?: Record<string, string>;
+}
+
+export function startWorker(managerUrl: string, opts: WorkerOptions): WorkerProcess {
+  const home = tempDir(`worker-${opts.name}`);
+  mkdirSync(home, { recursive: true });
+  if (opts.config) writeFileSync(join(home, "flamenco-worker.yaml"), stringify(opts.config));
+  const logPath = join(home, "worker.log");
+  let run = 0;
+  const launch = () => {
+    const proc = Bun.spawn([process.execPath, WORKER_ENTRY, "--manager", managerUrl, "-debug"], {
+      cwd: home,
+      stdin: "ignore",
+      stdout: Bun.file(`${logPath}.${run}.out`),
+      stderr: Bun.file(`${logPath}.${run++}`),
+      env: {
+        ...process.env,
+        FLAMENCO_HOME: home,
+        FLAMENCO_WORKER_NAME: opts.name,
+        TABLAO_WORKER_TIME_SCALE: TEST_WORKER_TIME_SCALE,
+        ...opts.env,
+      },
+    });
+    children.add(proc);
+    return proc;
+  };
+  const worker: WorkerProcess = {
+    name: opts.name,
+    home,
+    logPath,
+    proc: launch(),
+    workerId() {
+      try {
+        return /worker_id: (\S+)/.exec(readFileSync(join(home, "flamenco-worker-credentials.yaml"), "utf8"))?.[1] ?? null;
+      } catch {
+        return null;
+      }
+    },
+    log() {
+      return Array.from({ length: run }, (_, i) => {
+        try {
+          return readFileSync(`${logPath}.${i}`, "utf8");
+        } catch {
+          return "";
+        }
+      }).join("");
+    },
+    restart() {
+      worker.proc = launch();
+    },
+    async stop(signal = "SIGTERM") {
+      worker.proc.kill(signal);
+      const code = await worker.proc.exited;
+      children.delete(worker.proc);
+      return code;
+    },
+  };
+  return worker;
+}
+
+/** JSON calls to the Manager's API from a test (the test's own calls, not the worker's). */
+export function managerApi(url: string) {
+  const call = async (method: string, path: string, body?: unknown) => {
+    const res = await fetch(`${url}${path}`, {
+      method,
+      headers: body === undefined ? {} : { "Content-Type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
+    // Tests read loosely typed JSON and check the fields they care about.
+    return (text ? JSON.parse(text) : null) as any;
+  };
+  return {
+    get: (path: string) => call("GET", path),
+    post: (path: string, body?: unknown) => call("POST", path, body),
+    delete: (path: string) => call("DELETE", path),
+    /** The whole task log, or "" when there is none yet. */
+    async taskLog(taskId: string): Promise<string> {
+      const info = await call("GET", `/api/v3/tasks/${taskId}/log`);
+      if (!info) return "";
+      const res = await fetch(new URL(info.url, url));
+      return res.ok ? res.text() : "";
+    },
+  };
+}
