@@ -115,7 +115,8 @@ async function runClients() {
       sockets.push(socket);
     }
     if (m.mqttURL) {
-      const sub = await mqtt.connectAsync(m.mqttURL, { protocolVersion: 5 });
+      const { hostname, port } = new URL(m.mqttURL);
+      const sub = await mqtt.connectAsync({ protocol: "mqtt", hostname, port: Number(port), protocolVersion: 5 });
       sub.on("message", (_topic, payload) => {
         record(mq, latency(String(payload)));
         mqCount++;

@@ -33,6 +33,8 @@ export interface MqttSettings {
   topicPrefix: string;
   username: string;
   password: string;
+  /** Events kept while the broker is unreachable; the forwarder's default when absent. */
+  queueSize?: number;
 }
 
 export interface ManagerConfig {
@@ -236,6 +238,7 @@ export function buildManagerConfig(file: ConfigFile, ctx: BuildConfigContext): M
       topicPrefix: client.topic_prefix,
       username: client.username,
       password: client.password,
+      ...(client.queue_size !== undefined ? { queueSize: client.queue_size } : {}),
     },
     variables: buildVariableTable(file.variables, implicitVariables),
     scriptsDir: join(baseDir, SCRIPTS_DIR),

@@ -51,6 +51,8 @@ export interface ConfigFile {
       topic_prefix: string;
       username: string;
       password: string;
+      /** Tablao addition: events kept while the broker is unreachable. */
+      queue_size?: number;
     };
   };
   variables: Record<string, VariableDefinition>;
@@ -166,6 +168,7 @@ const mqttClientSchema = z
     topic_prefix: text().default("flamenco"),
     username: text().default(""),
     password: text().default(""),
+    queue_size: z.int().min(1).optional(),
   })
   .superRefine((client, ctx) => {
     // A disabled client's broker is never used, so it is not worth refusing to start over.

@@ -39,8 +39,10 @@ export function loadWorkerConfig(path: string): WorkerConfig {
   } catch (err) {
     throw new WorkerConfigError(`${path}: not valid YAML: ${(err as Error).message}`);
   }
-  if (doc === null || doc === undefined) return { ...DEFAULT_WORKER_CONFIG, taskTypes: [...DEFAULT_TASK_TYPES] };
-  if (typeof doc !== "object" || Array.isArray(doc)) throw new WorkerConfigError(`${path}: expected a mapping of keys`);
+  if (doc === null || doc === undefined)
+    return { ...DEFAULT_WORKER_CONFIG, taskTypes: [...DEFAULT_TASK_TYPES] };
+  if (typeof doc !== "object" || Array.isArray(doc))
+    throw new WorkerConfigError(`${path}: expected a mapping of keys`);
   const raw = doc as Record<string, unknown>;
   const fail = (key: string, expected: string): never => {
     throw new WorkerConfigError(`${path}: ${key}: expected ${expected}, got ${JSON.stringify(raw[key])}`);
@@ -56,7 +58,8 @@ export function loadWorkerConfig(path: string): WorkerConfig {
   let taskTypes = [...DEFAULT_TASK_TYPES];
   if (raw.task_types !== undefined && raw.task_types !== null) {
     const list = raw.task_types;
-    if (!Array.isArray(list) || !list.every((t) => typeof t === "string")) fail("task_types", "a list of strings");
+    if (!Array.isArray(list) || !list.every((t) => typeof t === "string"))
+      fail("task_types", "a list of strings");
     taskTypes = list as string[];
   }
   return {
@@ -80,7 +83,11 @@ export function workerHome(env: Record<string, string | undefined>, cwd: string)
 }
 
 /** Name precedence: worker_name from the file, then $FLAMENCO_WORKER_NAME, then the host name. */
-export function resolveWorkerName(config: WorkerConfig, env: Record<string, string | undefined>, hostname: string): string {
+export function resolveWorkerName(
+  config: WorkerConfig,
+  env: Record<string, string | undefined>,
+  hostname: string,
+): string {
   return config.workerName || env.FLAMENCO_WORKER_NAME?.trim() || hostname;
 }
 
@@ -102,7 +109,8 @@ export function normaliseManagerUrl(text: string): string {
   } catch {
     throw new WorkerConfigError(`manager URL ${JSON.stringify(text)} is not a valid URL`);
   }
-  if (!url.hostname) throw new WorkerConfigError(`manager URL ${JSON.stringify(text)} should contain a host name`);
+  if (!url.hostname)
+    throw new WorkerConfigError(`manager URL ${JSON.stringify(text)} should contain a host name`);
   return url.href;
 }
 
@@ -180,7 +188,8 @@ export function parseWorkerArgs(argv: string[]): WorkerArgs {
   let restartExitCode: number | null = null;
   const rec = flags.get("restart-exit-code");
   if (typeof rec === "string") {
-    if (!/^-?\d+$/.test(rec)) throw new WorkerConfigError(`-restart-exit-code: expected an integer, got ${JSON.stringify(rec)}`);
+    if (!/^-?\d+$/.test(rec))
+      throw new WorkerConfigError(`-restart-exit-code: expected an integer, got ${JSON.stringify(rec)}`);
     restartExitCode = Number(rec);
   }
   const manager = flags.get("manager");

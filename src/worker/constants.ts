@@ -100,7 +100,8 @@ export const DEFAULT_TIMINGS: Readonly<WorkerTimings> = {
 
 /** All waits multiplied by `factor` (e.g. 0.1 for a ten times faster farm in tests). */
 export function scaleTimings(factor: number, base: Readonly<WorkerTimings> = DEFAULT_TIMINGS): WorkerTimings {
-  if (!Number.isFinite(factor) || factor <= 0) throw new Error(`time scale must be a positive number, not ${factor}`);
+  if (!Number.isFinite(factor) || factor <= 0)
+    throw new Error(`time scale must be a positive number, not ${factor}`);
   const scaled = { ...base };
   for (const key of Object.keys(scaled) as (keyof WorkerTimings)[]) {
     scaled[key] = Math.max(1, Math.round(base[key] * factor));

@@ -19,7 +19,10 @@ export async function probeBlender(which: (name: string) => string | null): Prom
   if (!path) return "no blender on PATH; the Manager has to give the full path to Blender";
   try {
     const out = await firstOutput([path, "--version"], BLENDER_PROBE_TIMEOUT_MS);
-    const line = out.split("\n").map((l) => l.trim()).find((l) => l.startsWith("Blender "));
+    const line = out
+      .split("\n")
+      .map((l) => l.trim())
+      .find((l) => l.startsWith("Blender "));
     return line ? { path, version: line.slice("Blender ".length) } : `${path} is not a Blender executable`;
   } catch (err) {
     return `cannot run ${path}: ${(err as Error).message}`;
@@ -32,7 +35,8 @@ export async function probeFFmpeg(which: (name: string) => string | null): Promi
   if (!path) return "no ffmpeg on PATH; frames-to-video tasks will fail on this worker";
   try {
     const lines = (await firstOutput([path, "-version"], FFMPEG_PROBE_TIMEOUT_MS)).split("\n");
-    if (lines.length < 2 || !lines[0].startsWith("ffmpeg version ")) return `${path} is not an FFmpeg executable`;
+    if (lines.length < 2 || !lines[0].startsWith("ffmpeg version "))
+      return `${path} is not an FFmpeg executable`;
     return { path, version: lines[0].split(" ")[2] };
   } catch (err) {
     return `cannot run ${path}: ${(err as Error).message}`;

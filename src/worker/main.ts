@@ -11,6 +11,7 @@ import {
   CONFIG_FILENAME,
   loadCredentials,
   loadWorkerConfig,
+  normaliseManagerUrl,
   parseWorkerArgs,
   resolveWorkerName,
   saveCredentials,
@@ -64,7 +65,9 @@ function timingsFromEnv(env: Record<string, string | undefined>): WorkerTimings 
 
 async function signOff(api: ManagerApi, log: Logger): Promise<void> {
   try {
-    const { response } = await api.POST("/api/v3/worker/sign-off", { signal: AbortSignal.timeout(SIGN_OFF_TIMEOUT_MS) });
+    const { response } = await api.POST("/api/v3/worker/sign-off", {
+      signal: AbortSignal.timeout(SIGN_OFF_TIMEOUT_MS),
+    });
     log(response.ok ? "info" : "warn", `signed off (${response.status})`);
   } catch (err) {
     log("warn", `could not sign off: ${(err as Error).message}`);
@@ -95,11 +98,14 @@ function setup(argv: string[], env: Record<string, string | undefined>, cwd: str
     return 0;
   }
   if (args.findManager) {
-    console.error("finding the Manager (UPnP/SSDP) is not supported; give its URL with -manager or manager_url");
+    console.error(
+      "finding the Manager (UPnP/SSDP) is not supported; give its URL with -manager or manager_url",
+    );
     return 1;
   }
   try {
     const config = loadWorkerConfig(join(cwd, CONFIG_FILENAME));
+    if (config.managerUrl) config.managerUrl = normaliseManagerUrl(config.managerUrl);
     if (args.manager) config.managerUrl = args.manager;
     if (args.restartExitCode !== null) config.restartExitCode = args.restartExitCode;
     if (!config.managerUrl) {
@@ -122,13 +128,25 @@ async function main(): Promise<number> {
   const log = createLogger(args.logLevel);
   const files = workerFiles(home);
   const name = resolveWorkerName(config, env, hostname());
-  log("info", `${SOFTWARE_VERSION} (${process.platform}/${process.arch}, pid ${process.pid}) starting as "${name}"`);
-  log("info", `configuration ${join(process.cwd(), CONFIG_FILENAME)}, credentials ${files.credentials}, Manager ${config.managerUrl}`);
+  log(
+    "info",
+    `${SOFTWARE_VERSION} (${process.platform}/${process.arch}, pid ${process.pid}) starting as "${name}"`,
+  );
+  log(
+    "info",
+    `configuration ${join(process.cwd(), CONFIG_FILENAME)}, credentials ${files.credentials}, Manager ${config.managerUrl}`,
+  );
 
   const which = (exe: string) => Bun.which(exe);
-  for (const [what, probe] of [["Blender", probeBlender(which)], ["FFmpeg", probeFFmpeg(which)]] as const) {
+  for (const [what, probe] of [
+    ["Blender", probeBlender(which)],
+    ["FFmpeg", probeFFmpeg(which)],
+  ] as const) {
     const found = await probe;
-    log("info", typeof found === "string" ? `${what}: ${found}` : `${what} ${found.version} at ${found.path}`);
+    log(
+      "info",
+      typeof found === "string" ? `${what}: ${found}` : `${what} ${found.version} at ${found.path}`,
+    );
   }
 
   let credentials: WorkerCredentials | null = loadCredentials(files.credentials);
@@ -159,6 +177,15 @@ async function main(): Promise<number> {
   };
 
   const shutdown = new AbortController();
+  let watchdog: ReturnType<typeof setTimeout> | null = null;
+  /** From the first sign of shutdown on, the whole wind-down gets a fixed time. */
+  const startWatchdog = () => {
+    watchdog ??= setTimeout(() => {
+      log("error", `shutdown took longer than ${SHUTDOWN_WATCHDOG_MS / 1000} s; exiting anyway`);
+      process.exit(SHUTDOWN_WATCHDOG_EXIT_CODE);
+    }, SHUTDOWN_WATCHDOG_MS);
+  };
+  shutdown.signal.addEventListener("abort", startWatchdog, { once: true });
   const onSignal = (signal: string) => {
     if (shutdown.signal.aborted) {
       log("info", `${signal} received; already shutting down`);
@@ -194,7 +221,8 @@ async function main(): Promise<number> {
     return 1;
   }
   const queued = upstream.pending();
-  if (queued > 0) log("info", `delivering ${queued} task update(s) queued by an earlier run: ${await upstream.flush()}`);
+  if (queued > 0)
+    log("info", `delivering ${queued} task update(s) queued by an earlier run: ${await upstream.flush()}`);
   if (args.flush) {
     await upstream.close(SHUTDOWN_FLUSH_BUDGET_MS);
     await signOff(api, log);
@@ -244,15 +272,12 @@ async function main(): Promise<number> {
     reason = "shutdown";
   }
 
-  const watchdog = setTimeout(() => {
-    log("error", `shutdown took longer than ${SHUTDOWN_WATCHDOG_MS / 1000} s; exiting anyway`);
-    process.exit(SHUTDOWN_WATCHDOG_EXIT_CODE);
-  }, SHUTDOWN_WATCHDOG_MS);
+  startWatchdog();
   await upstream.close(SHUTDOWN_FLUSH_BUDGET_MS);
   await signOff(api, log);
   stopPreviews.abort();
   await previewLoop;
-  clearTimeout(watchdog);
+  clearTimeout(watchdog ?? undefined);
   log("info", `stopped (${reason})`);
   return reason === "restart" ? config.restartExitCode : 0;
 }

@@ -8,13 +8,14 @@ import type { ManagerApi } from "./client";
 import { errorText } from "./client";
 import { PREVIEW_JPEG_QUALITY, PREVIEW_MAX_HEIGHT_PX, PREVIEW_MAX_WIDTH_PX } from "./constants";
 import { sleepUnlessAborted } from "./wait";
+import type { Logger } from "../log";
 
 /** Formats worth previewing; an EXR must not push a usable PNG out of the slot. */
 const PREVIEWABLE_EXTENSIONS = [".png", ".jpg", ".jpeg", ".tif", ".tiff"];
 
 export interface PreviewUploaderDeps {
   api: ManagerApi;
-  log: (level: "debug" | "info" | "warn" | "error", msg: string) => void;
+  log: Logger;
   busyBackoffMs: number;
 }
 
@@ -25,7 +26,12 @@ interface Preview {
 
 export async function previewJpeg(path: string): Promise<Uint8Array> {
   return sharp(path)
-    .resize({ width: PREVIEW_MAX_WIDTH_PX, height: PREVIEW_MAX_HEIGHT_PX, fit: "inside", withoutEnlargement: true })
+    .resize({
+      width: PREVIEW_MAX_WIDTH_PX,
+      height: PREVIEW_MAX_HEIGHT_PX,
+      fit: "inside",
+      withoutEnlargement: true,
+    })
     .jpeg({ quality: PREVIEW_JPEG_QUALITY })
     .toBuffer();
 }

@@ -5,6 +5,7 @@ import { randomBytes } from "node:crypto";
 import type { ManagerApi, WorkerCredentials, WorkerStatus } from "./client";
 import { errorText } from "./client";
 import { Backoff, sleepUnlessAborted } from "./wait";
+import type { Logger } from "../log";
 
 export class RegistrationError extends Error {}
 
@@ -28,16 +29,18 @@ export interface RegistrationDeps {
   identity: WorkerIdentity;
   retryMinMs: number;
   retryMaxMs: number;
-  log: (level: "debug" | "info" | "warn" | "error", msg: string) => void;
+  log: Logger;
 }
 
-type Attempt<T> = { kind: "ok"; value: T } | { kind: "rejected"; why: string } | { kind: "retry"; why: string };
+type Attempt<T> =
+  { kind: "ok"; value: T } | { kind: "rejected"; why: string } | { kind: "retry"; why: string };
 
 function classify<T>(data: T | undefined, error: unknown, response: Response): Attempt<T> {
   if (response.status === 200 && data !== undefined) return { kind: "ok", value: data };
   const why = errorText(error, response);
   if (response.status === 401 || response.status === 403) return { kind: "rejected", why };
-  if (response.status >= 500 || response.status === 408 || response.status === 429) return { kind: "retry", why };
+  if (response.status >= 500 || response.status === 408 || response.status === 429)
+    return { kind: "retry", why };
   throw new RegistrationError(`the Manager refused the request: ${why}`);
 }
 
@@ -79,7 +82,11 @@ async function signOn(deps: RegistrationDeps, signal: AbortSignal): Promise<Atte
   return result.kind === "ok" ? { kind: "ok", value: result.value.status_requested } : result;
 }
 
-async function register(deps: RegistrationDeps, secret: string, signal: AbortSignal): Promise<Attempt<string>> {
+async function register(
+  deps: RegistrationDeps,
+  secret: string,
+  signal: AbortSignal,
+): Promise<Attempt<string>> {
   const { data, error, response } = await deps.api.POST("/api/v3/worker/register-worker", {
     body: {
       name: deps.identity.name,
@@ -97,7 +104,10 @@ async function register(deps: RegistrationDeps, secret: string, signal: AbortSig
  * Signs on (registering first when needed) and answers the status the Manager wants the worker
  * in; null when `signal` aborted first. Throws RegistrationError when the Manager refuses outright.
  */
-export async function registerOrSignOn(deps: RegistrationDeps, signal: AbortSignal): Promise<WorkerStatus | null> {
+export async function registerOrSignOn(
+  deps: RegistrationDeps,
+  signal: AbortSignal,
+): Promise<WorkerStatus | null> {
   const { credentials, log } = deps;
   if (credentials.get()) {
     const result = await withRetry("signing on", deps, signal, () => signOn(deps, signal));
@@ -118,7 +128,8 @@ export async function registerOrSignOn(deps: RegistrationDeps, signal: AbortSign
 
   const result = await withRetry("signing on", deps, signal, () => signOn(deps, signal));
   if (!result) return null;
-  if (result.kind === "rejected") throw new RegistrationError(`sign-on with fresh credentials rejected: ${result.why}`);
+  if (result.kind === "rejected")
+    throw new RegistrationError(`sign-on with fresh credentials rejected: ${result.why}`);
   log("info", `signed on; the Manager asks for status ${result.value}`);
   return result.value;
 }

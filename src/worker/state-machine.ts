@@ -8,6 +8,7 @@ import type { WorkerTimings } from "./constants";
 import type { TaskOutcome } from "./task-runner";
 import type { FlushResult } from "./upstream";
 import { Backoff, jitter, sleepUnlessAborted } from "./wait";
+import type { Logger } from "../log";
 
 export type ExitReason = "shutdown" | "offline" | "restart";
 
@@ -19,7 +20,7 @@ export interface StateMachineDeps {
   /** Signs on again (registering anew if the credentials are rejected); null on shutdown. */
   signOnAgain(shutdown: AbortSignal): Promise<WorkerStatus | null>;
   timings: WorkerTimings;
-  log: (level: "debug" | "info" | "warn" | "error", msg: string) => void;
+  log: Logger;
   random?: () => number;
 }
 
@@ -48,7 +49,8 @@ export class WorkerStateMachine {
           next = await this.awakeLoop(shutdown);
           break;
         default:
-          if (next !== "asleep") this.deps.log("warn", `the Manager asked for status ${next}; going to sleep instead`);
+          if (next !== "asleep")
+            this.deps.log("warn", `the Manager asked for status ${next}; going to sleep instead`);
           this.enter("asleep");
           await this.acknowledge("asleep");
           next = await this.asleepLoop(shutdown);
@@ -65,8 +67,11 @@ export class WorkerStateMachine {
   /** Tells the Manager the new state; a failure is only logged (a 409 later makes up for it). */
   private async acknowledge(status: WorkerStatus): Promise<void> {
     try {
-      const { error, response } = await this.deps.api.POST("/api/v3/worker/state-changed", { body: { status } });
-      if (!response.ok) this.deps.log("warn", `Manager did not take status ${status}: ${errorText(error, response)}`);
+      const { error, response } = await this.deps.api.POST("/api/v3/worker/state-changed", {
+        body: { status },
+      });
+      if (!response.ok)
+        this.deps.log("warn", `Manager did not take status ${status}: ${errorText(error, response)}`);
     } catch (err) {
       this.deps.log("warn", `could not tell the Manager we are ${status}: ${(err as Error).message}`);
     }
@@ -86,7 +91,10 @@ export class WorkerStateMachine {
       if (flushed === "unauthorized") return this.deps.signOnAgain(shutdown);
       if (flushed === "unreachable") {
         wait = jitter(errorBackoff.failed(), random);
-        log("info", `Manager unreachable with task updates queued; trying again in ${(wait / 1000).toFixed(1)} s`);
+        log(
+          "info",
+          `Manager unreachable with task updates queued; trying again in ${(wait / 1000).toFixed(1)} s`,
+        );
         continue;
       }
 
@@ -96,7 +104,10 @@ export class WorkerStateMachine {
       } catch (err) {
         if (shutdown.aborted) return null;
         wait = jitter(errorBackoff.failed(), random);
-        log("warn", `cannot reach the Manager for a task (${(err as Error).message}); trying again in ${(wait / 1000).toFixed(1)} s`);
+        log(
+          "warn",
+          `cannot reach the Manager for a task (${(err as Error).message}); trying again in ${(wait / 1000).toFixed(1)} s`,
+        );
         continue;
       }
       const { data, error, response } = result;
@@ -129,11 +140,17 @@ export class WorkerStateMachine {
           log("warn", `the Manager denied access (${errorText(error, response)}); signing on again`);
           return this.deps.signOnAgain(shutdown);
         case 409:
-          log("warn", `the Manager does not have this worker awake (${errorText(error, response)}); signing on again`);
+          log(
+            "warn",
+            `the Manager does not have this worker awake (${errorText(error, response)}); signing on again`,
+          );
           return this.deps.signOnAgain(shutdown);
         default:
           wait = jitter(errorBackoff.failed(), random);
-          log("warn", `Manager could not give a task (${errorText(error, response)}); trying again in ${(wait / 1000).toFixed(1)} s`);
+          log(
+            "warn",
+            `Manager could not give a task (${errorText(error, response)}); trying again in ${(wait / 1000).toFixed(1)} s`,
+          );
       }
     }
   }
@@ -157,7 +174,7 @@ export class WorkerStateMachine {
   }
 }
 
-function logOutcome(task: AssignedTask, outcome: TaskOutcome, log: StateMachineDeps["log"]): void {
+function logOutcome(task: AssignedTask, outcome: TaskOutcome, log: Logger): void {
   switch (outcome.kind) {
     case "completed":
       log("info", `task ${task.uuid} completed`);

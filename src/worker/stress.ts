@@ -51,7 +51,7 @@ export interface StressOptions {
   updatesPerTask?: number;
   /** Load runs this long before measuring starts (fake workers start up outside both). */
   warmupMs?: number;
-  /** Measuring stops early once this many tasks were assigned. */
+  /** The run stops early once this many tasks were assigned, warm-up included. */
   maxAssignments?: number;
   /** Flamenco's `stresser.csv` (Name,UUID,Secret); null keeps identities in memory only. */
   credentialsPath: string | null;
@@ -200,10 +200,12 @@ export function loadIdentities(path: string): StressIdentity[] {
   }
   const [header, ...rows] = text.split(/\r?\n/).filter((line) => line.trim() !== "");
   if (header === undefined) return [];
-  if (header.trim() !== "Name,UUID,Secret") throw new Error(`${path}: expected the header "Name,UUID,Secret"`);
+  if (header.trim() !== "Name,UUID,Secret")
+    throw new Error(`${path}: expected the header "Name,UUID,Secret"`);
   return rows.map((row, i) => {
     const [name, uuid, secret] = row.split(",");
-    if (!name || !uuid || secret === undefined) throw new Error(`${path}: line ${i + 2} is not "Name,UUID,Secret"`);
+    if (!name || !uuid || secret === undefined)
+      throw new Error(`${path}: line ${i + 2} is not "Name,UUID,Secret"`);
     return { name, uuid, secret };
   });
 }
@@ -231,7 +233,10 @@ export function basicAuthHeader(uuid: string, secret: string): string {
 }
 
 /** The generated client for one Manager; with credentials, as that worker. */
-export function createManagerClient(managerURL: string, credentials?: { uuid: string; secret: string }): ManagerClient {
+export function createManagerClient(
+  managerURL: string,
+  credentials?: { uuid: string; secret: string },
+): ManagerClient {
   const headers: Record<string, string> = { "User-Agent": `Tablao-stresser/${PRODUCT_VERSION}` };
   if (credentials) headers.Authorization = basicAuthHeader(credentials.uuid, credentials.secret);
   return createClient<paths>({ baseUrl: managerURL.replace(/\/+$/, ""), headers });
@@ -256,7 +261,11 @@ function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
 class FatalWorkerError extends Error {}
 
 /** Signs on with `identity`, registering a new worker when the Manager does not accept it (§3.2). */
-async function signOn(managerURL: string, identity: StressIdentity, signal: AbortSignal): Promise<ManagerClient> {
+async function signOn(
+  managerURL: string,
+  identity: StressIdentity,
+  signal: AbortSignal,
+): Promise<ManagerClient> {
   const signOnBody = {
     name: identity.name,
     supported_task_types: STRESS_TASK_TYPES,
@@ -268,10 +277,16 @@ async function signOn(managerURL: string, identity: StressIdentity, signal: Abor
   if (signedOn.response.status !== 200) {
     const secret = Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("hex");
     const registered = await createManagerClient(managerURL).POST("/api/v3/worker/register-worker", {
-      body: { name: identity.name, platform: workerPlatform(), secret, supported_task_types: STRESS_TASK_TYPES },
+      body: {
+        name: identity.name,
+        platform: workerPlatform(),
+        secret,
+        supported_task_types: STRESS_TASK_TYPES,
+      },
       signal,
     });
-    if (!registered.data) throw new FatalWorkerError(`registration refused: HTTP ${registered.response.status}`);
+    if (!registered.data)
+      throw new FatalWorkerError(`registration refused: HTTP ${registered.response.status}`);
     identity.uuid = registered.data.uuid;
     identity.secret = secret;
     client = createManagerClient(managerURL, identity);
@@ -279,10 +294,13 @@ async function signOn(managerURL: string, identity: StressIdentity, signal: Abor
   }
   if (!signedOn.data) throw new FatalWorkerError(`sign-on refused: HTTP ${signedOn.response.status}`);
   if (signedOn.data.status_requested !== "awake") {
-    throw new FatalWorkerError(`the Manager wants this worker "${signedOn.data.status_requested}", not awake`);
+    throw new FatalWorkerError(
+      `the Manager wants this worker "${signedOn.data.status_requested}", not awake`,
+    );
   }
   const changed = await client.POST("/api/v3/worker/state-changed", { body: { status: "awake" }, signal });
-  if (changed.response.status !== 204) throw new FatalWorkerError(`state-changed refused: HTTP ${changed.response.status}`);
+  if (changed.response.status !== 204)
+    throw new FatalWorkerError(`state-changed refused: HTTP ${changed.response.status}`);
   return client;
 }
 
@@ -291,7 +309,8 @@ async function signOn(managerURL: string, identity: StressIdentity, signal: Abor
  * cannot start are reported in `workerErrors`; the run fails only if none can.
  */
 export async function runStress(opts: StressOptions): Promise<StressReport> {
-  if (!Number.isInteger(opts.workers) || opts.workers < 1) throw new Error("workers must be a positive integer");
+  if (!Number.isInteger(opts.workers) || opts.workers < 1)
+    throw new Error("workers must be a positive integer");
   const updatesPerTask = opts.updatesPerTask ?? DEFAULT_UPDATES_PER_TASK;
   const stored = opts.credentialsPath ? loadIdentities(opts.credentialsPath) : [];
   const identities = identitiesFor(stored, opts.workers);
@@ -309,7 +328,8 @@ export async function runStress(opts: StressOptions): Promise<StressReport> {
     else workerErrors.push(`${identities[i].name}: ${(s.reason as Error).message}`);
   });
   if (opts.credentialsPath) saveIdentities(opts.credentialsPath, identities);
-  if (clients.length === 0) throw new Error(`no fake worker could start: ${workerErrors[0] ?? "unknown reason"}`);
+  if (clients.length === 0)
+    throw new Error(`no fake worker could start: ${workerErrors[0] ?? "unknown reason"}`);
 
   // `stop` ends the loops between requests; `hardStop` aborts requests that outlive the grace.
   const stop = new AbortController();
@@ -326,21 +346,30 @@ export async function runStress(opts: StressOptions): Promise<StressReport> {
   let interval = new Tally();
   let measuring = false;
   let globalUpdateCount = 0;
+  let assignedSinceStart = 0;
 
   const record = (op: Operation, status: number | "error", outcome: Outcome, startedAt: number) => {
     const now = performance.now();
-    if (!measuring || stop.signal.aborted) return;
+    if (stop.signal.aborted) return;
+    if (outcome === "assigned" && ++assignedSinceStart >= (opts.maxAssignments ?? Infinity)) stop.abort();
+    if (!measuring) return;
     total.add(op, status, outcome, now - startedAt);
     interval.add(op, status, outcome, now - startedAt);
-    if (opts.maxAssignments !== undefined && total.assignments >= opts.maxAssignments) stop.abort();
   };
 
-  const scheduleTask = async (client: ManagerClient): Promise<{ status: number | "error"; task?: AssignedTask }> => {
+  const scheduleTask = async (
+    client: ManagerClient,
+  ): Promise<{ status: number | "error"; task?: AssignedTask }> => {
     const startedAt = performance.now();
     try {
       const r = await client.POST("/api/v3/worker/task", { signal: hardStop.signal });
       const status = r.response.status;
-      record("scheduleTask", status, status === 200 ? "assigned" : status === 204 ? "idle" : "failed", startedAt);
+      record(
+        "scheduleTask",
+        status,
+        status === 200 ? "assigned" : status === 204 ? "idle" : "failed",
+        startedAt,
+      );
       return { status, task: r.data };
     } catch {
       record("scheduleTask", "error", "failed", startedAt);
@@ -348,7 +377,11 @@ export async function runStress(opts: StressOptions): Promise<StressReport> {
     }
   };
 
-  const taskUpdate = async (client: ManagerClient, taskUUID: string, body: TaskUpdate): Promise<number | "error"> => {
+  const taskUpdate = async (
+    client: ManagerClient,
+    taskUUID: string,
+    body: TaskUpdate,
+  ): Promise<number | "error"> => {
     const startedAt = performance.now();
     try {
       const r = await client.POST("/api/v3/worker/task/{task_id}", {
@@ -383,7 +416,11 @@ export async function runStress(opts: StressOptions): Promise<StressReport> {
       while (!stop.signal.aborted) {
         const task = await fetchTask(client);
         if (!task) return;
-        await taskUpdate(client, task.uuid, { activity: "Stress testing", taskStatus: "active", steps_completed: 0 });
+        await taskUpdate(client, task.uuid, {
+          activity: "Stress testing",
+          taskStatus: "active",
+          steps_completed: 0,
+        });
         while (!stop.signal.aborted) {
           const nanos = Number(process.hrtime.bigint() - nanosStart);
           const status = await taskUpdate(client, task.uuid, {
@@ -433,7 +470,8 @@ export async function runStress(opts: StressOptions): Promise<StressReport> {
     interval = new Tally();
     opts.onMeasuring?.();
   };
-  const warmupTimer = setTimeout(startMeasuring, opts.warmupMs ?? 0);
+  const warmupTimer = opts.warmupMs ? setTimeout(startMeasuring, opts.warmupMs) : undefined;
+  if (!warmupTimer) startMeasuring();
   const reporter = setInterval(() => {
     if (!measuring) return;
     opts.onInterval?.(interval.report(measureStart, performance.now(), clients.length, workerErrors));
@@ -458,7 +496,9 @@ export async function runStress(opts: StressOptions): Promise<StressReport> {
   await Promise.all(runs);
 
   await Promise.allSettled(
-    clients.map((client) => client.POST("/api/v3/worker/sign-off", { signal: AbortSignal.timeout(SIGN_OFF_LIMIT_MS) })),
+    clients.map((client) =>
+      client.POST("/api/v3/worker/sign-off", { signal: AbortSignal.timeout(SIGN_OFF_LIMIT_MS) }),
+    ),
   );
   if (opts.credentialsPath) saveIdentities(opts.credentialsPath, identities);
   return final;
@@ -522,17 +562,19 @@ export function parseStressArgs(argv: string[]): StressOptions | "help" {
   const number = (flag: string, text: string, min: number, integer: boolean) => {
     const n = Number(text);
     if (!Number.isFinite(n) || n < min || (integer && !Number.isInteger(n))) {
-      throw new Error(`--${flag} must be ${integer ? "an integer" : "a number"} of at least ${min}, not "${text}"`);
+      throw new Error(
+        `--${flag} must be ${integer ? "an integer" : "a number"} of at least ${min}, not "${text}"`,
+      );
     }
     return n;
   };
   if (!(STRESS_MODES as readonly string[]).includes(values.mode)) {
     throw new Error(`--mode must be one of ${STRESS_MODES.join(", ")}, not "${values.mode}"`);
   }
-  try {
-    new URL(values.manager);
-  } catch {
-    throw new Error(`--manager must be a URL such as ${DEFAULT_MANAGER_URL}, not "${values.manager}"`);
+  if (!/^https?:$/.test(URL.parse(values.manager)?.protocol ?? "")) {
+    throw new Error(
+      `--manager must be an http(s) URL such as ${DEFAULT_MANAGER_URL}, not "${values.manager}"`,
+    );
   }
   return {
     managerURL: values.manager,

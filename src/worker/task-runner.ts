@@ -9,6 +9,7 @@ import { LOG_CHUNK_MAX_BYTES } from "./constants";
 import { LogChunker } from "./log-chunker";
 import type { Delivery } from "./upstream";
 import { sleepUnlessAborted } from "./wait";
+import type { Logger } from "../log";
 
 export type TaskOutcome =
   | { kind: "completed" }
@@ -25,11 +26,15 @@ export interface TaskRunnerDeps {
   subprocess: SubprocessSettings;
   mayIRunPeriodMs: number;
   logChunkMaxAgeMs: number;
-  log: (level: "debug" | "info" | "warn" | "error", msg: string) => void;
+  log: Logger;
 }
 
 /** Runs `task` to its end; `shutdown` aborts it like a "stop" from the Manager. */
-export async function runTask(task: AssignedTask, deps: TaskRunnerDeps, shutdown: AbortSignal): Promise<TaskOutcome> {
+export async function runTask(
+  task: AssignedTask,
+  deps: TaskRunnerDeps,
+  shutdown: AbortSignal,
+): Promise<TaskOutcome> {
   const { api, upstream, log } = deps;
   const abortController = new AbortController();
   const signal = abortController.signal;
@@ -60,7 +65,13 @@ export async function runTask(task: AssignedTask, deps: TaskRunnerDeps, shutdown
   try {
     const started = await report({ activity: "Started", taskStatus: "active" });
     if (started?.kind === "refused") return { kind: "not-run", reason: started.message };
-    watchdog = mayIRunWatchdog(task.uuid, api, deps.mayIRunPeriodMs, AbortSignal.any([finished.signal, signal]), abort);
+    watchdog = mayIRunWatchdog(
+      task.uuid,
+      api,
+      deps.mayIRunPeriodMs,
+      AbortSignal.any([finished.signal, signal]),
+      abort,
+    );
 
     let steps = 0;
     const step = () => void report({ activity: "Progress", steps_completed: ++steps });
@@ -68,7 +79,8 @@ export async function runTask(task: AssignedTask, deps: TaskRunnerDeps, shutdown
       taskId: task.uuid,
       signal,
       log: (text) => void report({ log: text }),
-      chunker: () => new LogChunker((text) => void report({ log: text }), LOG_CHUNK_MAX_BYTES, deps.logChunkMaxAgeMs),
+      chunker: () =>
+        new LogChunker((text) => void report({ log: text }), LOG_CHUNK_MAX_BYTES, deps.logChunkMaxAgeMs),
       step,
       outputProduced: (path) => deps.previews.offer(task.uuid, path),
       subprocess: deps.subprocess,

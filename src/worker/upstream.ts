@@ -6,6 +6,7 @@ import type { ManagerApi, TaskUpdate } from "./client";
 import { errorText } from "./client";
 import { QUEUE_DB_BUSY_TIMEOUT_MS } from "./constants";
 import { Backoff, sleepUnlessAborted } from "./wait";
+import type { Logger } from "../log";
 
 /** What became of one update. */
 export type Delivery =
@@ -31,7 +32,9 @@ export function openUpdateQueueDb(path: string): Database {
   const check = db.query<{ integrity_check: string }, []>("PRAGMA integrity_check").get();
   if (check?.integrity_check !== "ok") {
     db.close();
-    throw new Error(`${path}: database is damaged (${check?.integrity_check}); move it away to start with an empty queue`);
+    throw new Error(
+      `${path}: database is damaged (${check?.integrity_check}); move it away to start with an empty queue`,
+    );
   }
   db.exec(`CREATE TABLE IF NOT EXISTS task_updates (
     id INTEGER PRIMARY KEY,
@@ -51,7 +54,7 @@ interface QueuedRow {
 export interface UpstreamDeps {
   db: Database;
   api: ManagerApi;
-  log: (level: "debug" | "info" | "warn" | "error", msg: string) => void;
+  log: Logger;
   retryMinMs: number;
   retryMaxMs: number;
 }
@@ -59,7 +62,7 @@ export interface UpstreamDeps {
 export class Upstream {
   private readonly db: Database;
   private readonly api: ManagerApi;
-  private readonly log: UpstreamDeps["log"];
+  private readonly log: Logger;
   private readonly backoff: Backoff;
   /** Callers waiting to learn what became of their update, by queue row id. */
   private readonly waiters = new Map<number, (d: Delivery) => void>();
@@ -122,59 +125,66 @@ export class Upstream {
     this.inFlight?.abort();
     await this.pumping;
     const left = this.pending();
-    if (left > 0) this.log("warn", `${left} task update(s) could not be delivered; they are sent at the next start`);
+    if (left > 0)
+      this.log("warn", `${left} task update(s) could not be delivered; they are sent at the next start`);
     for (const id of [...this.waiters.keys()]) this.settle(id, { kind: "queued" });
     this.db.close();
   }
 
   private pump(): Promise<FlushResult> {
     if (this.closed) return Promise.resolve(this.lastResult);
-    if (!this.pumping) {
-      this.pumping = (async () => {
-        await null; // So that `pumping` is set before the drain can finish.
-        try {
-          return await this.drain();
-        } finally {
-          this.pumping = null;
-        }
-      })();
-    }
+    this.pumping ??= this.drain();
     return this.pumping;
   }
 
+  /** Sends queued updates oldest first, until none is left or the Manager cannot take them. */
   private async drain(): Promise<FlushResult> {
-    for (;;) {
-      const row = this.db
-        .query<QueuedRow, []>("SELECT id, task_id, payload FROM task_updates ORDER BY id LIMIT 1")
-        .get();
-      if (!row) {
-        this.backoff.reset();
-        return (this.lastResult = "drained");
+    await null; // Lets pump() store this promise before the drain can end.
+    try {
+      for (;;) {
+        const row = this.db
+          .query<QueuedRow, []>("SELECT id, task_id, payload FROM task_updates ORDER BY id LIMIT 1")
+          .get();
+        if (!row) {
+          this.backoff.reset();
+          return (this.lastResult = "drained");
+        }
+        let update: TaskUpdate;
+        try {
+          update = JSON.parse(
+            typeof row.payload === "string"
+              ? row.payload
+              : new TextDecoder().decode(row.payload ?? undefined),
+          );
+        } catch {
+          this.log("warn", `dropping unreadable queued update ${row.id} for task ${row.task_id}`);
+          this.remove(row.id, { kind: "refused", status: 0, message: "unreadable queued update" });
+          continue;
+        }
+        if (this.closed) return this.lastResult;
+        const outcome = await this.deliver(row.task_id, update);
+        if (outcome === "unreachable" || outcome === "unauthorized") {
+          this.lastResult = outcome;
+          for (const id of [...this.waiters.keys()]) this.settle(id, { kind: "queued" });
+          this.scheduleRetry();
+          return outcome;
+        }
+        if (outcome.kind === "refused") {
+          this.log("warn", `Manager refused update for task ${row.task_id}: ${outcome.message}`);
+        }
+        this.remove(row.id, outcome);
       }
-      let update: TaskUpdate;
-      try {
-        update = JSON.parse(typeof row.payload === "string" ? row.payload : new TextDecoder().decode(row.payload ?? undefined));
-      } catch {
-        this.log("warn", `dropping unreadable queued update ${row.id} for task ${row.task_id}`);
-        this.remove(row.id, { kind: "refused", status: 0, message: "unreadable queued update" });
-        continue;
-      }
-      if (this.closed) return this.lastResult;
-      const outcome = await this.deliver(row.task_id, update);
-      if (outcome === "unreachable" || outcome === "unauthorized") {
-        this.lastResult = outcome;
-        for (const id of [...this.waiters.keys()]) this.settle(id, { kind: "queued" });
-        this.scheduleRetry();
-        return outcome;
-      }
-      if (outcome.kind === "refused") {
-        this.log("warn", `Manager refused update for task ${row.task_id}: ${outcome.message}`);
-      }
-      this.remove(row.id, outcome);
+    } finally {
+      // Runs as the loop returns, before anyone waiting on a delivery resumes: their next send
+      // then starts a new drain instead of joining this finished one.
+      this.pumping = null;
     }
   }
 
-  private async deliver(taskId: string, update: TaskUpdate): Promise<Delivery | "unreachable" | "unauthorized"> {
+  private async deliver(
+    taskId: string,
+    update: TaskUpdate,
+  ): Promise<Delivery | "unreachable" | "unauthorized"> {
     this.inFlight = new AbortController();
     try {
       const { error, response } = await this.api.POST("/api/v3/worker/task/{task_id}", {
@@ -184,11 +194,17 @@ export class Upstream {
       });
       if (response.status === 204 || response.ok) return { kind: "delivered" };
       if (response.status === 403) {
-        this.log("warn", `Manager refused our credentials while sending a task update (${errorText(error, response)})`);
+        this.log(
+          "warn",
+          `Manager refused our credentials while sending a task update (${errorText(error, response)})`,
+        );
         return "unauthorized";
       }
       if (isTransient(response.status)) {
-        this.log("warn", `Manager could not take a task update now (${errorText(error, response)}); keeping it queued`);
+        this.log(
+          "warn",
+          `Manager could not take a task update now (${errorText(error, response)}); keeping it queued`,
+        );
         return "unreachable";
       }
       return { kind: "refused", status: response.status, message: errorText(error, response) };

@@ -30,7 +30,9 @@ function frames(spec: string): number[] {
 function outputPath(pattern: string, frame: number, extension: string): string {
   const m = /#+(?!.*#)/.exec(pattern);
   const path = m
-    ? pattern.slice(0, m.index) + String(frame).padStart(m[0].length, "0") + pattern.slice(m.index + m[0].length)
+    ? pattern.slice(0, m.index) +
+      String(frame).padStart(m[0].length, "0") +
+      pattern.slice(m.index + m[0].length)
     : pattern + String(frame).padStart(4, "0");
   return path + extension;
 }
@@ -59,7 +61,9 @@ for (const frame of frames(frameSpec)) {
   console.log(`Fra:${frame} Mem:12.00M (Peak 12.00M) | Time:00:00.01 | Syncing Cube`);
   if (frameMs > 0) await Bun.sleep(frameMs);
   mkdirSync(dirname(path), { recursive: true });
-  await sharp({ create: { width: 64, height: 48, channels: 3, background: { r: frame * 40, g: 90, b: 200 } } })
+  await sharp({
+    create: { width: 64, height: 48, channels: 3, background: { r: frame * 40, g: 90, b: 200 } },
+  })
     .png()
     .toFile(path);
   if (frame % 2 === 1) {

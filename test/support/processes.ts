@@ -2,7 +2,7 @@
 // (`bun src/worker/main.ts --manager ...`) as child processes in temp folders, each with its output
 // in a log file; polling with deadlines; and one place that kills every child left running.
 import type { Subprocess } from "bun";
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { stringify } from "yaml";
@@ -16,17 +16,22 @@ const MANAGER_START_TIMEOUT_MS = 15_000;
 const POLL_INTERVAL_MS = 50;
 
 const children = new Set<Subprocess>();
+const tempDirs: string[] = [];
 
-/** SIGKILLs every child still running; call from afterAll. */
-export function killAllChildren(): void {
-  for (const child of children) {
-    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
-  }
+/** SIGKILLs every child still running and removes the temp folders; call from afterAll. */
+export async function cleanUpProcesses(): Promise<void> {
+  const running = [...children].filter((child) => child.exitCode === null && child.signalCode === null);
+  for (const child of running) child.kill("SIGKILL");
+  await Promise.all(running.map((child) => child.exited));
   children.clear();
+  for (const dir of tempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 }
 
+/** A fresh folder under the system temp dir, removed by cleanUpProcesses(). */
 export function tempDir(prefix: string): string {
-  return mkdtempSync(join(tmpdir(), `tablao-${prefix}-`));
+  const dir = mkdtempSync(join(tmpdir(), `tablao-${prefix}-`));
+  tempDirs.push(dir);
+  return dir;
 }
 
 /** A port nobody listens on right now (bound once, then released). */
@@ -53,7 +58,9 @@ export async function waitFor<T>(
       lastError = err;
     }
     if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${lastError})` : ""}`);
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${lastError})` : ""}`,
+      );
     }
     await Bun.sleep(POLL_INTERVAL_MS);
   }
@@ -72,12 +79,20 @@ export interface ManagerProcess {
 }
 
 /** A Manager in `dir` (created when absent) with flamenco-manager.yaml keys from `config`. */
-export async function startManager(config: Record<string, unknown> = {}, dir = tempDir("manager")): Promise<ManagerProcess> {
+export async function startManager(
+  config: Record<string, unknown> = {},
+  dir = tempDir("manager"),
+): Promise<ManagerProcess> {
   const port = freePort();
   const configPath = join(dir, "flamenco-manager.yaml");
   writeFileSync(
     configPath,
-    stringify({ _meta: { version: 3 }, listen: `127.0.0.1:${port}`, shared_storage_path: join(dir, "shared"), ...config }),
+    stringify({
+      _meta: { version: 3 },
+      listen: `127.0.0.1:${port}`,
+      shared_storage_path: join(dir, "shared"),
+      ...config,
+    }),
   );
   const url = `http://127.0.0.1:${port}`;
   const logPath = join(dir, "manager.log");
@@ -91,7 +106,11 @@ export async function startManager(config: Record<string, unknown> = {}, dir = t
       env: { ...process.env, PORT: "", TABLAO_LISTEN: "", TABLAO_DATABASE: "", TABLAO_STORAGE: "" },
     });
     children.add(proc);
-    await waitFor("the Manager to answer", async () => (await fetch(`${url}/api/v3/version`)).ok, MANAGER_START_TIMEOUT_MS);
+    await waitFor(
+      "the Manager to answer",
+      async () => (await fetch(`${url}/api/v3/version`)).ok,
+      MANAGER_START_TIMEOUT_MS,
+    );
     return proc;
   };
   const manager: ManagerProcess = {
@@ -162,7 +181,11 @@ export function startWorker(managerUrl: string, opts: WorkerOptions): WorkerProc
     proc: launch(),
     workerId() {
       try {
-        return /worker_id: (\S+)/.exec(readFileSync(join(home, "flamenco-worker-credentials.yaml"), "utf8"))?.[1] ?? null;
+        return (
+          /worker_id: (\S+)/.exec(
+            readFileSync(join(home, "flamenco-worker-credentials.yaml"), "utf8"),
+          )?.[1] ?? null
+        );
       } catch {
         return null;
       }

@@ -2,6 +2,7 @@
 // retained) through a bounded queue, with one sender that pauses on any disconnect, resends
 // unacknowledged events first after reconnecting, and reconnects with back-off forever.
 import mqtt, { type IClientOptions, type MqttClient } from "mqtt";
+import type { MqttSettings } from "../../config";
 import { type Clock, systemClock } from "../../clock";
 import type { Forwarder, PublishedEvent } from "../broker";
 
@@ -18,15 +19,8 @@ export const MQTT_CLOSE_DRAIN_TIMEOUT_MS = 2_000;
 export const MQTT_DEFAULT_CLIENT_ID = "flamenco";
 
 /** `mqtt.client.*` of flamenco-manager.yaml, plus the queue bound. */
-export interface MqttForwarderConfig {
-  enabled: boolean;
-  broker: string;
-  clientID: string;
-  topicPrefix: string;
-  username: string;
-  password: string;
-  queueSize?: number;
-}
+/** The `mqtt.client` settings of flamenco-manager.yaml. */
+export type MqttForwarderConfig = MqttSettings;
 
 export interface MqttForwarderOptions {
   log?: (msg: string) => void;

@@ -31,7 +31,11 @@ export function createManagerClient(opts: ManagerClientOptions): ManagerApi {
     baseUrl: opts.baseUrl.replace(/\/+$/, ""),
     headers: { "User-Agent": WORKER_USER_AGENT },
     fetch: (request: Request) =>
-      fetch(new Request(request, { signal: AbortSignal.any([request.signal, AbortSignal.timeout(opts.timeoutMs)]) })),
+      fetch(
+        new Request(request, {
+          signal: AbortSignal.any([request.signal, AbortSignal.timeout(opts.timeoutMs)]),
+        }),
+      ),
   });
   client.use({
     onRequest({ request }) {

@@ -12,10 +12,12 @@ export const copyFile: CommandFn = async (parameters, ctx) => {
   };
   const src = parameters.src;
   const dest = parameters.dest;
-  if (typeof src !== "string" || src === "") return fail(`missing or empty "src" parameter: ${JSON.stringify(parameters)}`);
+  if (typeof src !== "string" || src === "")
+    return fail(`missing or empty "src" parameter: ${JSON.stringify(parameters)}`);
   if (!isAbsolute(src)) return fail(`"src" is not an absolute path: "${src}"`);
   if (!(await exists(src))) return fail(`"src" does not exist: "${src}"`);
-  if (typeof dest !== "string" || dest === "") return fail(`missing or empty "dest" parameter: ${JSON.stringify(parameters)}`);
+  if (typeof dest !== "string" || dest === "")
+    return fail(`missing or empty "dest" parameter: ${JSON.stringify(parameters)}`);
   if (!isAbsolute(dest)) return fail(`"dest" is not an absolute path: "${dest}"`);
   if (await exists(dest)) return fail(`"dest" already exists, not overwriting it: "${dest}"`);
 

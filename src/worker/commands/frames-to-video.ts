@@ -20,7 +20,10 @@ export interface FramesToVideo {
 /** Shortest decimal form: 24, 23.976. */
 const formatFps = (fps: number) => String(fps);
 
-export async function framesToVideoArgv(parameters: Record<string, unknown>, ctx: CommandContext): Promise<FramesToVideo> {
+export async function framesToVideoArgv(
+  parameters: Record<string, unknown>,
+  ctx: CommandContext,
+): Promise<FramesToVideo> {
   const params = new CommandParams("frames-to-video", parameters);
   let exe = params.requiredString("exe");
   if (FFMPEG_NAMES.includes(exe)) {
@@ -44,8 +47,11 @@ export async function framesToVideoArgv(parameters: Record<string, unknown>, ctx
   let inputArgs: string[];
   let indexFile: FramesToVideo["indexFile"] = null;
   if (ctx.subprocess.platform === "win32") {
-    const files = (await Array.fromAsync(new Bun.Glob(inputGlob.replaceAll("\\", "/")).scan({ absolute: true }))).sort();
-    if (files.length === 0) throw new CommandError(`creating input for FFmpeg: no files found at ${inputGlob}`);
+    const files = (
+      await Array.fromAsync(new Bun.Glob(inputGlob.replaceAll("\\", "/")).scan({ absolute: true }))
+    ).sort();
+    if (files.length === 0)
+      throw new CommandError(`creating input for FFmpeg: no files found at ${inputGlob}`);
     const duration = (1 / fps).toFixed(6);
     const content = files.map((f) => `file '${f.replaceAll("'", "\\'")}'\nduration ${duration}\n`).join("");
     const path = join(await mkdtemp(join(tmpdir(), "tablao-ffmpeg-")), "ffmpeg-file-index.txt");

@@ -25,7 +25,9 @@ export const COMMANDS: Readonly<Record<string, CommandFn>> = {
 export async function runCommand(cmd: Schemas["Command"], ctx: CommandContext): Promise<void> {
   const fn = Object.hasOwn(COMMANDS, cmd.name) ? COMMANDS[cmd.name] : undefined;
   if (!fn) {
-    throw new CommandError(`unknown command: "${cmd.name}" (this worker knows ${Object.keys(COMMANDS).join(", ")})`);
+    throw new CommandError(
+      `unknown command: "${cmd.name}" (this worker knows ${Object.keys(COMMANDS).join(", ")})`,
+    );
   }
   await fn(cmd.parameters ?? {}, ctx);
 }

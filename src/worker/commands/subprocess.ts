@@ -97,7 +97,9 @@ export async function runSubprocess({ argv, ctx, onLine }: SubprocessRun): Promi
   const posix = ctx.subprocess.platform !== "win32";
   // Through `sh -c 'exec "$@" 2>&1'` stdout and stderr share one pipe, so their lines keep
   // their order; exec keeps the pid, so the pid logged is the program's own.
-  const cmd = posix ? ["/bin/sh", "-c", 'exec "$@" 2>&1', "sh", exe, ...argv.slice(1)] : [exe, ...argv.slice(1)];
+  const cmd = posix
+    ? ["/bin/sh", "-c", 'exec "$@" 2>&1', "sh", exe, ...argv.slice(1)]
+    : [exe, ...argv.slice(1)];
   let proc: ReturnType<typeof Bun.spawn<"ignore", "pipe", "pipe">>;
   try {
     proc = Bun.spawn(cmd, { stdin: "ignore", stdout: "pipe", stderr: "pipe", detached: posix });
@@ -117,7 +119,10 @@ export async function runSubprocess({ argv, ctx, onLine }: SubprocessRun): Promi
   let killTimer: ReturnType<typeof setTimeout> | null = null;
   const stop = () => {
     signalGroup(pid, "SIGTERM", ctx.subprocess.platform);
-    killTimer = setTimeout(() => signalGroup(pid, "SIGKILL", ctx.subprocess.platform), ctx.subprocess.killGraceMs);
+    killTimer = setTimeout(
+      () => signalGroup(pid, "SIGKILL", ctx.subprocess.platform),
+      ctx.subprocess.killGraceMs,
+    );
   };
   ctx.signal.addEventListener("abort", stop, { once: true });
 
@@ -130,7 +135,8 @@ export async function runSubprocess({ argv, ctx, onLine }: SubprocessRun): Promi
     chunker.flush();
     const code = await proc.exited;
     if (ctx.signal.aborted) throw new CommandCancelled();
-    if (code !== 0) throw new CommandError(`command exited abnormally with code ${proc.signalCode ? -1 : code}`);
+    if (code !== 0)
+      throw new CommandError(`command exited abnormally with code ${proc.signalCode ? -1 : code}`);
   } finally {
     ctx.signal.removeEventListener("abort", stop);
     if (killTimer !== null) clearTimeout(killTimer);

@@ -17,7 +17,8 @@ import {
   workerUpdate,
 } from "../../../src/events/payloads";
 import { type Mosquitto, startMosquitto } from "../../support/mosquitto";
-import { jobRow, taskRow, waitFor, workerRow } from "../fixtures";
+import { jobRow, taskRow, workerRow } from "../fixtures";
+import { waitFor } from "../../support/wait";
 
 interface Received {
   topic: string;
@@ -27,9 +28,12 @@ interface Received {
 }
 
 /** A real subscriber with a persistent session, so it misses nothing across broker restarts. */
-async function observe(url: string, filter: string, clientId: string) {
+async function observe(port: number, filter: string, clientId: string) {
   const received: Received[] = [];
-  const client = await mqtt.connectAsync(url, {
+  const client = await mqtt.connectAsync({
+    protocol: "mqtt",
+    hostname: "127.0.0.1",
+    port,
     protocolVersion: 5,
     clientId,
     clean: false,
@@ -71,7 +75,7 @@ function forwarder(overrides: Partial<MqttForwarderConfig> = {}): MqttForwarder 
 }
 
 async function observer(filter: string) {
-  const o = await observe(mosquitto.url, filter, `observer-${++observerCount}`);
+  const o = await observe(mosquitto.port, filter, `observer-${++observerCount}`);
   observers.push(o.client);
   return o.received;
 }
@@ -118,9 +122,19 @@ describe("publishing", () => {
       jobUpdate(job, { previousStatus: "queued", refreshTasks: true }),
       taskUpdate(taskRow(), job.uuid, workerRow(), "queued"),
       taskLogUpdate(taskRow().uuid, "Fra:1 Mem:12M"),
-      ...lastRenderedUpdates(job.uuid, { base: `/job-files/job-5e7e/${job.uuid}`, suffixes: ["last-rendered.jpg"] }),
+      ...lastRenderedUpdates(job.uuid, {
+        base: `/job-files/job-5e7e/${job.uuid}`,
+        suffixes: ["last-rendered.jpg"],
+      }),
       workerUpdate(workerRow()),
-      workerTagUpdate({ id: 1, createdAt: job.createdAt, updatedAt: job.updatedAt, uuid: job.uuid, name: "gpu", description: "" }),
+      workerTagUpdate({
+        id: 1,
+        createdAt: job.createdAt,
+        updatedAt: job.updatedAt,
+        uuid: job.uuid,
+        name: "gpu",
+        description: "",
+      }),
       farmStatus("active"),
       lifecycle("manager-startup"),
     ];

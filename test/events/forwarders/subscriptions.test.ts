@@ -53,7 +53,9 @@ describe("subscription rooms", () => {
   });
 
   test("upper-case UUIDs are accepted and mapped to the canonical lower-case room", () => {
-    expect(interpretSubscription({ op: "subscribe", type: "tasklog", uuid: TASK.toUpperCase() })).toMatchObject({
+    expect(
+      interpretSubscription({ op: "subscribe", type: "tasklog", uuid: TASK.toUpperCase() }),
+    ).toMatchObject({
       rooms: [`/tasklog/${TASK}`],
     });
   });
@@ -62,10 +64,18 @@ describe("subscription rooms", () => {
 describe("subscription errors, in Flamenco's order", () => {
   test.each([
     ["a UUID of the wrong length", { op: "subscribe", type: "job", uuid: JOB.slice(1) }, ACK_INVALID_UUID],
-    ["a UUID with non-hex digits", { op: "subscribe", type: "job", uuid: `x${JOB.slice(1)}` }, ACK_INVALID_UUID],
+    [
+      "a UUID with non-hex digits",
+      { op: "subscribe", type: "job", uuid: `x${JOB.slice(1)}` },
+      ACK_INVALID_UUID,
+    ],
     ["an empty UUID", { op: "subscribe", type: "job", uuid: "" }, ACK_INVALID_UUID],
     ["a non-string UUID", { op: "subscribe", type: "job", uuid: 42 }, ACK_INVALID_UUID],
-    ["an invalid UUID before an unknown type", { op: "bogus", type: "bogus", uuid: "nope" }, ACK_INVALID_UUID],
+    [
+      "an invalid UUID before an unknown type",
+      { op: "bogus", type: "bogus", uuid: "nope" },
+      ACK_INVALID_UUID,
+    ],
     ["a job without UUID", { op: "subscribe", type: "job" }, ACK_JOB_NEEDS_UUID],
     ["a tasklog with a null UUID", { op: "subscribe", type: "tasklog", uuid: null }, ACK_TASK_NEEDS_UUID],
     ["an unknown type before a bad op", { op: "bogus", type: "everything" }, ACK_UNKNOWN_TYPE],
@@ -94,7 +104,11 @@ describe("client frames", () => {
   });
 
   test.each(["{not json", "[]", "null", '"text"'])("%p is rejected as invalid JSON", (msg) => {
-    expect(interpretClientMessage(msg)).toEqual({ action: "none", event: "/subscription", ack: ACK_INVALID_JSON });
+    expect(interpretClientMessage(msg)).toEqual({
+      action: "none",
+      event: "/subscription",
+      ack: ACK_INVALID_JSON,
+    });
   });
 
   test("another event name gets an error ack under that name", () => {

@@ -18,7 +18,8 @@ import {
   taskUpdate,
   workerUpdate,
 } from "../../../src/events/payloads";
-import { jobRow, taskRow, waitFor, workerRow } from "../fixtures";
+import { jobRow, taskRow, workerRow } from "../fixtures";
+import { waitFor } from "../../support/wait";
 
 const JOB = jobRow().uuid;
 const TASK = taskRow().uuid;
@@ -77,7 +78,9 @@ async function rawClient(port: number, subscribeTo?: { type: string; uuid: strin
   expect(head).toStartWith("HTTP/1.1 101");
   if (subscribeTo) {
     // Client frames must be masked: FIN+text, masked length, key, payload XOR key.
-    const payload = Buffer.from(JSON.stringify({ event: "/subscription", payload: { op: "subscribe", ...subscribeTo } }));
+    const payload = Buffer.from(
+      JSON.stringify({ event: "/subscription", payload: { op: "subscribe", ...subscribeTo } }),
+    );
     const key = Buffer.from([1, 2, 3, 4]);
     const header = Buffer.from([0x81, 0x80 | payload.length]);
     socket.write(Buffer.concat([header, key, payload.map((b, i) => b ^ key[i % 4])]));
@@ -174,7 +177,10 @@ describe("delivery by room", () => {
     const c = await connect(url);
     await c.subscribe("allLastRendered");
     await c.subscribe("job", JOB);
-    for (const e of lastRenderedUpdates(JOB, { base: "/job-files/job-5e7e/x", suffixes: ["last-rendered.jpg"] })) {
+    for (const e of lastRenderedUpdates(JOB, {
+      base: "/job-files/job-5e7e/x",
+      suffixes: ["last-rendered.jpg"],
+    })) {
       broker.publish(e);
     }
     await waitFor("both copies", () => c.events().length >= 2);
@@ -273,7 +279,10 @@ describe("protecting the server", () => {
     await connect(url);
     const refused = await fetch(httpURL);
     expect(refused.status).toBe(503);
-    expect(await refused.json()).toEqual({ code: 503, message: "too many WebSocket connections (at most 2)" });
+    expect(await refused.json()).toEqual({
+      code: 503,
+      message: "too many WebSocket connections (at most 2)",
+    });
     await expect(Client.connect(url)).rejects.toThrow();
     expect(forwarder.stats()).toMatchObject({ connections: 2, upgradesRefused: 2 });
 

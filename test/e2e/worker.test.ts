@@ -1,0 +1,329 @@
+// End to end: a real Manager and real workers as processes, jobs driven through the HTTP API.
+// Workers run with TABLAO_WORKER_TIME_SCALE=0.1 so that a farm's polling fits in a test run.
+import { Database } from "bun:sqlite";
+import { afterAll, describe, expect, test } from "bun:test";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+import {
+  cleanUpProcesses,
+  managerApi,
+  REPO_ROOT,
+  startManager,
+  startWorker,
+  tempDir,
+  waitFor,
+  type WorkerProcess,
+} from "../support/processes";
+
+afterAll(cleanUpProcesses);
+
+const BLENDER_STANDIN = join(REPO_ROOT, "test/support/blender-standin.ts");
+/** How long the Manager stays away in the outage test (the scenario, not a wait for something). */
+const MANAGER_OUTAGE_MS = 10_000;
+
+type Api = ReturnType<typeof managerApi>;
+
+/** Manager variables that make `{blender}` the stand-in, taking `frameMs` per frame. */
+function standInBlender(frameMs: number) {
+  return {
+    variables: {
+      blender: { values: [{ platform: "all", value: process.execPath }] },
+      blenderArgs: {
+        values: [{ platform: "all", value: `${BLENDER_STANDIN} -b -y --standin-frame-ms ${frameMs}` }],
+      },
+    },
+  };
+}
+
+function renderJob(dir: string, frames: string, chunkSize: number) {
+  return {
+    name: "render",
+    type: "simple-blender-render",
+    priority: 50,
+    submitter_platform: "linux",
+    settings: {
+      frames,
+      chunk_size: chunkSize,
+      render_output_root: join(dir, "out"),
+      add_path_components: 0,
+      render_output_path: join(dir, "out", "render", "######"),
+      blendfile: join(dir, "scene.blend"),
+      fps: 24,
+      format: "PNG",
+      image_file_extension: ".png",
+      has_previews: false,
+      scene: "Scene",
+    },
+  };
+}
+
+/** Running, and not a zombie waiting for a reaper. */
+function alive(pid: number): boolean {
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
+  } catch {
+    return false;
+  }
+}
+
+function echoSleepJob(message: string, sleepSeconds: number, repeats: number) {
+  return {
+    name: `echo-sleep ${message}`,
+    type: "echo-sleep-test",
+    priority: 50,
+    submitter_platform: "linux",
+    settings: { message, sleep_duration_seconds: sleepSeconds, sleep_repeats: repeats },
+  };
+}
+
+async function awakeWorkers(api: Api, count: number): Promise<void> {
+  await waitFor(
+    `${count} awake workers`,
+    async () =>
+      (await api.get("/api/v3/worker-mgt/workers")).workers.filter(
+        (w: { status: string }) => w.status === "awake",
+      ).length === count,
+    10_000,
+  );
+}
+
+async function jobStatus(api: Api, jobId: string): Promise<string> {
+  return (await api.get(`/api/v3/jobs/${jobId}`)).status;
+}
+
+async function jobTasks(api: Api, jobId: string): Promise<any[]> {
+  return (await api.get(`/api/v3/jobs/${jobId}/tasks`)).tasks;
+}
+
+/** The first task of the job named `name` that is active, once there is one. */
+async function activeTask(api: Api, jobId: string, name: string): Promise<any> {
+  return waitFor(
+    `an active ${name} task`,
+    async () =>
+      (await jobTasks(api, jobId)).find((t) => t.name.startsWith(name) && t.status === "active" && t.worker),
+    15_000,
+  );
+}
+
+function queuedUpdates(worker: WorkerProcess): number {
+  const db = new Database(join(worker.home, "flamenco-worker.sqlite"), { readonly: true });
+  try {
+    return db.query<{ n: number }, []>("SELECT COUNT(*) AS n FROM task_updates").get()!.n;
+  } finally {
+    db.close();
+  }
+}
+
+describe("worker end to end", () => {
+  test("two workers run an echo-sleep-test job to completed, with every printed line in the task logs", async () => {
+    const manager = await startManager();
+    const api = managerApi(manager.url);
+    startWorker(manager.url, { name: "echo-1" });
+    startWorker(manager.url, { name: "echo-2" });
+    await awakeWorkers(api, 2);
+
+    const job = await api.post("/api/v3/jobs", echoSleepJob("Hello from the e2e test", 1, 4));
+    await waitFor("the job to complete", async () => (await jobStatus(api, job.id)) === "completed", 20_000);
+
+    const tasks = await jobTasks(api, job.id);
+    expect(tasks).toHaveLength(5);
+    expect(new Set(tasks.map((t) => t.worker.name))).toEqual(new Set(["echo-1", "echo-2"]));
+    for (const task of tasks) {
+      expect(task.status).toBe("completed");
+      const log = await api.taskLog(task.id);
+      expect(log).toContain(task.name === "echo" ? 'echo: "Hello from the e2e test"' : "slept 1s");
+    }
+  }, 40_000);
+
+  test("simple-blender-render: frames render, previews reach the Manager, the video is made", async () => {
+    const dir = tempDir("render");
+    const manager = await startManager(standInBlender(100));
+    const api = managerApi(manager.url);
+    startWorker(manager.url, { name: "render-1" });
+    startWorker(manager.url, { name: "render-2" });
+    await awakeWorkers(api, 2);
+
+    const job = await api.post("/api/v3/jobs", renderJob(dir, "1-4", 2));
+    await waitFor(
+      "the render job to complete",
+      async () => {
+        const status = await jobStatus(api, job.id);
+        if (status === "failed") throw new Error("job failed");
+        return status === "completed";
+      },
+      30_000,
+    );
+
+    const renderDir = join(dir, "out", "render");
+    expect(
+      readdirSync(renderDir)
+        .filter((f) => f.endsWith(".png"))
+        .sort(),
+    ).toEqual(["000001.png", "000002.png", "000003.png", "000004.png"]);
+    const video = join(renderDir, "scene-1-4.mp4");
+    expect(existsSync(video)).toBe(true);
+    expect(statSync(video).size).toBeGreaterThan(0);
+    expect(readFileSync(video).subarray(4, 8).toString()).toBe("ftyp");
+
+    const res = await waitFor(
+      "a last-rendered image",
+      async () => {
+        const r = await fetch(`${manager.url}/api/v3/jobs/${job.id}/last-rendered`);
+        return r.status === 200 ? r : null;
+      },
+      10_000,
+    );
+    expect((await res.json()).suffixes).toContain("last-rendered.jpg");
+
+    const tasks = await jobTasks(api, job.id);
+    const renders = tasks.filter((t) => t.name.startsWith("render-"));
+    expect(renders).toHaveLength(2);
+    for (const task of renders) {
+      expect(task.steps_completed).toBe(2);
+      const log = await api.taskLog(task.id);
+      // Both output styles, stdout and stderr, every line of the stand-in.
+      expect(log).toMatch(/pid=\d+ > Saved: '.*\d{5}[13]\.png'/);
+      expect(log).toMatch(/pid=\d+ > \d\d:\d\d\.\d{3} {2}render +\| Saved: '.*\d{5}[24]\.png'/);
+      expect(log).toContain("> Warning: this is a stand-in, not Blender");
+      expect(log).toContain("> Blender quit");
+    }
+    const videoLog = await api.taskLog(tasks.find((t) => t.name === "preview-video").id);
+    expect(videoLog).toContain("-pattern_type glob");
+  }, 50_000);
+
+  test("a worker killed mid-task: its task goes to the other worker once the dead one is deleted", async () => {
+    const manager = await startManager({ task_timeout: "3s", worker_timeout: "3s" });
+    const api = managerApi(manager.url);
+    const workers = [
+      startWorker(manager.url, { name: "kill-1" }),
+      startWorker(manager.url, { name: "kill-2" }),
+    ];
+    await awakeWorkers(api, 2);
+
+    const job = await api.post("/api/v3/jobs", echoSleepJob("kill", 3, 1));
+    const task = await activeTask(api, job.id, "sleep");
+    const victim = workers.find((w) => w.workerId() === task.worker.id)!;
+    const survivor = workers.find((w) => w !== victim)!;
+    await victim.stop("SIGKILL");
+
+    // The Manager's timeout checker first runs 5 minutes after start, so the operator's way out
+    // is used: deleting the dead worker returns its task to the queue.
+    await api.delete(`/api/v3/worker-mgt/workers/${task.worker.id}`);
+    await waitFor("the job to complete", async () => (await jobStatus(api, job.id)) === "completed", 15_000);
+    const done = (await jobTasks(api, job.id)).find((t) => t.id === task.id);
+    expect(done.worker.id).toBe(survivor.workerId()!);
+    expect(await api.taskLog(task.id)).toContain("slept 3s");
+
+    // Restarted with its old (deleted) credentials, the worker is refused (403) and registers anew.
+    const oldId = victim.workerId();
+    victim.restart();
+    await waitFor("the restarted worker to register anew", () => victim.workerId() !== oldId, 10_000);
+    await awakeWorkers(api, 2);
+  }, 40_000);
+
+  test("the Manager away for 10 s mid-job: workers queue their updates, deliver them, the job completes", async () => {
+    const manager = await startManager();
+    const api = managerApi(manager.url);
+    const workers = [
+      startWorker(manager.url, { name: "outage-1" }),
+      startWorker(manager.url, { name: "outage-2" }),
+    ];
+    await awakeWorkers(api, 2);
+
+    const job = await api.post("/api/v3/jobs", echoSleepJob("outage", 2, 4));
+    await activeTask(api, job.id, "sleep");
+    const stoppedAt = Date.now();
+    await manager.stop("SIGTERM");
+    await waitFor(
+      "task updates queued on a worker",
+      () => workers.some((w) => queuedUpdates(w) > 0),
+      MANAGER_OUTAGE_MS,
+    );
+    await Bun.sleep(Math.max(0, MANAGER_OUTAGE_MS - (Date.now() - stoppedAt)));
+    await manager.restart();
+
+    await waitFor("the job to complete", async () => (await jobStatus(api, job.id)) === "completed", 20_000);
+    await waitFor("the queues to be empty", () => workers.every((w) => queuedUpdates(w) === 0), 10_000);
+    for (const task of await jobTasks(api, job.id)) {
+      expect(task.status).toBe("completed");
+      const log = await api.taskLog(task.id);
+      expect(log).toContain(task.name === "echo" ? 'echo: "outage"' : "slept 2s");
+    }
+  }, 50_000);
+
+  test("an immediate status change to asleep stops the running task; the worker sleeps until woken", async () => {
+    const manager = await startManager();
+    const api = managerApi(manager.url);
+    const worker = startWorker(manager.url, { name: "sleepy" });
+    await awakeWorkers(api, 1);
+
+    const job = await api.post("/api/v3/jobs", echoSleepJob("sleepy", 6, 1));
+    const task = await activeTask(api, job.id, "sleep");
+    const workerId = worker.workerId()!;
+    await api.post(`/api/v3/worker-mgt/workers/${workerId}/setstatus`, { status: "asleep", is_lazy: false });
+
+    await waitFor(
+      "the worker to be asleep",
+      async () => (await api.get(`/api/v3/worker-mgt/workers/${workerId}`)).status === "asleep",
+      5_000,
+    );
+    const stopped = await api.get(`/api/v3/tasks/${task.id}`);
+    expect(stopped.status).toBe("queued");
+    expect(await api.taskLog(task.id)).not.toContain("slept");
+
+    // Still asleep while it keeps calling in (last_seen moves), and the task stays queued.
+    const seen = new Set<string>();
+    await waitFor(
+      "the asleep worker to call in twice",
+      async () => {
+        const w = await api.get(`/api/v3/worker-mgt/workers/${workerId}`);
+        expect(w.status).toBe("asleep");
+        expect((await api.get(`/api/v3/tasks/${task.id}`)).status).toBe("queued");
+        seen.add(w.last_seen);
+        return seen.size >= 3;
+      },
+      5_000,
+    );
+
+    await api.post(`/api/v3/worker-mgt/workers/${workerId}/setstatus`, { status: "awake", is_lazy: false });
+    await waitFor(
+      "the job to complete after waking",
+      async () => (await jobStatus(api, job.id)) === "completed",
+      15_000,
+    );
+    expect(await api.taskLog(task.id)).toContain("slept 6s");
+  }, 40_000);
+
+  test("SIGTERM mid-render: the worker stops Blender, delivers its updates, signs off and exits", async () => {
+    const dir = tempDir("sigterm");
+    const manager = await startManager(standInBlender(60_000));
+    const api = managerApi(manager.url);
+    const worker = startWorker(manager.url, { name: "sigterm" });
+    await awakeWorkers(api, 1);
+
+    const job = await api.post("/api/v3/jobs", renderJob(dir, "1", 1));
+    const task = await activeTask(api, job.id, "render");
+    // The log chunk with Blender's first lines arrives after the chunker's maximum age (3 s here).
+    const log = await waitFor(
+      "Blender's output in the task log",
+      async () => {
+        const text = await api.taskLog(task.id);
+        return /pid=\d+ > Fra:1/.test(text) ? text : null;
+      },
+      10_000,
+    );
+    const blenderPid = Number(/pid=(\d+) >/.exec(log)![1]);
+    expect(alive(blenderPid)).toBe(true);
+
+    const started = Date.now();
+    expect(await worker.stop("SIGTERM")).toBe(0);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    await waitFor("Blender to be gone", () => !alive(blenderPid), 5_000);
+    expect(worker.log()).toContain("signed off (204)");
+    const workerId = worker.workerId()!;
+    expect((await api.get(`/api/v3/worker-mgt/workers/${workerId}`)).status).toBe("offline");
+    const after = await api.get(`/api/v3/tasks/${task.id}`);
+    expect(after.status).toBe("queued");
+    expect(after.activity).not.toMatch(/^Failed/);
+  }, 30_000);
+});
