@@ -228,10 +228,10 @@ async function runBench() {
     const rows: Row[] = [{ phase: "no forwarders, burst", rate: baseline, ratio: 1 }];
 
     const broker = createEventBroker((m) => logs.push(m));
-    const ws = createWebSocketForwarder({ log: (m) => logs.push(m) });
+    const ws = createWebSocketForwarder({ log: (_level, m) => logs.push(m) });
     const mq = createMqttForwarder(
       { enabled: true, broker: mosquitto.url, clientID: "tablao-bench", topicPrefix: MQTT_PREFIX, username: "", password: "" },
-      { log: (m) => logs.push(m) },
+      { log: (_level, m) => logs.push(m) },
     );
     if (!mq) throw new Error(`no MQTT forwarder: ${logs.join("; ")}`);
     broker.addForwarder(ws.forwarder);

@@ -1,6 +1,7 @@
 // The raw Bun+SQLite baseline of bench/scheduler.ts: the worker endpoints the stress load calls,
 // each answered by one bare prepared write on a WAL SQLite file, with the Manager's pragmas — the
-// ceiling for a server on the same runtime and database.
+// ceiling for a server on the same runtime and database. A completed task is queued again (in
+// the same single UPDATE), so the baseline's queue keeps its size however fast it runs.
 // Run: bun bench/raw-sqlite-server.ts --database FILE --tasks N --port P
 import { Database } from "bun:sqlite";
 import { parseArgs } from "node:util";
@@ -39,7 +40,7 @@ const assignTask = db.prepare<{ uuid: string; steps_total: number }, [string]>(`
   RETURNING uuid, steps_total`);
 const updateTask = db.prepare(`
   UPDATE tasks SET activity = coalesce(?1, activity), steps_completed = coalesce(?2, steps_completed),
-    status = coalesce(?3, status)
+    status = CASE WHEN ?3 = 'completed' THEN 'queued' ELSE coalesce(?3, status) END
   WHERE uuid = ?4`);
 
 const noContent = () => new Response(null, { status: 204 });

@@ -69,7 +69,7 @@ export function createManager(opts: ManagerOptions) {
     clock,
     log: (level, msg) => logger(level, msg),
   });
-  const jobs = createJobService({ db, broker, clock, jobTypes, config: () => config, log: warn });
+  const jobs = createJobService({ db, broker, clock, jobTypes, config: () => config, log });
   const deleter = createJobDeleter({ db, broker, clock, jobStorageDir: layout.jobDir, log: warn });
   const blocklist = createBlocklistService(db, jobs);
   const scheduler = createScheduler({
@@ -93,7 +93,7 @@ export function createManager(opts: ManagerOptions) {
     settings: { taskTimeoutMs: config.taskTimeoutMs, workerTimeoutMs: config.workerTimeoutMs },
     log: warn,
   });
-  const webSocket = createWebSocketForwarder({ log: warn, clock });
+  const webSocket = createWebSocketForwarder({ log: logger, clock });
   broker.addForwarder(webSocket.forwarder);
   let mqtt: MqttForwarder | null = null;
 
@@ -139,7 +139,7 @@ export function createManager(opts: ManagerOptions) {
     start(): void {
       const repaired = stateMachine.repairStuckJobs(db, broker);
       if (repaired > 0) log(`repaired ${repaired} job(s) stuck in a transitional status`);
-      mqtt = createMqttForwarder({ ...config.mqtt }, { log: warn, clock });
+      mqtt = createMqttForwarder({ ...config.mqtt }, { log: logger, clock });
       if (mqtt) broker.addForwarder(mqtt.forwarder);
       deleter.start();
       farmStatus.start();

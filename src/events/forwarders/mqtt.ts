@@ -3,6 +3,7 @@
 // unacknowledged events first after reconnecting, and reconnects with back-off forever.
 import mqtt, { type IClientOptions, type MqttClient } from "mqtt";
 import type { MqttSettings } from "../../config";
+import { createLogger, type Logger } from "../../log";
 import { type Clock, systemClock } from "../../clock";
 import type { Forwarder, PublishedEvent } from "../broker";
 
@@ -23,7 +24,7 @@ export const MQTT_DEFAULT_CLIENT_ID = "flamenco";
 export type MqttForwarderConfig = MqttSettings;
 
 export interface MqttForwarderOptions {
-  log?: (msg: string) => void;
+  log?: Logger;
   clock?: Clock;
   reconnectMinMs?: number;
   reconnectMaxMs?: number;
@@ -88,16 +89,16 @@ export function createMqttForwarder(
   config: MqttForwarderConfig,
   opts: MqttForwarderOptions = {},
 ): MqttForwarder | null {
-  const log = opts.log ?? console.error;
+  const log = opts.log ?? createLogger();
   if (!config.enabled) return null;
   const broker = config.broker.trim();
   if (!broker) {
-    log("mqtt: enabled but no broker URL configured; not forwarding events");
+    log("error", "mqtt: enabled but no broker URL configured; not forwarding events");
     return null;
   }
   const connection = brokerOptions(broker);
   if (typeof connection === "string") {
-    log(`mqtt: ${connection}; not forwarding events`);
+    log("error", `mqtt: ${connection}; not forwarding events`);
     return null;
   }
   const clock = opts.clock ?? systemClock;
@@ -138,7 +139,7 @@ export function createMqttForwarder(
       reconnectPeriod: 0,
     });
   } catch (err) {
-    log(`mqtt: cannot create a client for ${broker}: ${String(err)}; not forwarding events`);
+    log("error", `mqtt: cannot create a client for ${broker}: ${String(err)}; not forwarding events`);
     return null;
   }
 
@@ -148,6 +149,7 @@ export function createMqttForwarder(
     const now = clock.now().getTime();
     if (now - lastDropLogAt < MQTT_DROP_LOG_INTERVAL_MS) return;
     log(
+      "warn",
       `mqtt: queue full (${queueSize} events${connected ? "" : ", broker disconnected"}); ` +
         `dropped ${droppedSinceLog} event(s), oldest first; ${dropped} in total`,
     );
@@ -175,7 +177,7 @@ export function createMqttForwarder(
         if (!err || typeof reasonCode === "number") {
           // A PUBACK with an error reason is the broker's verdict on this message: retrying won't
           // help. (mqtt.js passes "no matching subscribers" as success.)
-          if (err) log(`mqtt: broker refused ${item.topic}: ${err.message}`);
+          if (err) log("warn", `mqtt: broker refused ${item.topic}: ${err.message}`);
           sent++;
         } else {
           queue.unshift(item);
@@ -215,25 +217,25 @@ export function createMqttForwarder(
     lastError = "";
     const receiveMaximum = connack.properties?.receiveMaximum ?? MQTT_MAX_INFLIGHT;
     maxInflight = Math.max(1, Math.min(MQTT_MAX_INFLIGHT, receiveMaximum, queueSize));
-    log(`mqtt: connected to ${broker}${queue.length ? `, sending ${queue.length} queued event(s)` : ""}`);
+    log("info", `mqtt: connected to ${broker}${queue.length ? `, sending ${queue.length} queued event(s)` : ""}`);
     schedulePump();
   });
   client.on("disconnect", (packet) => {
-    log(`mqtt: broker sent DISCONNECT (reason ${packet.reasonCode ?? 0})`);
+    log("warn", `mqtt: broker sent DISCONNECT (reason ${packet.reasonCode ?? 0})`);
     pause();
   });
   client.on("close", () => {
     const wasConnected = connected;
     pause();
     discardClientInflight();
-    if (wasConnected && !closing) log(`mqtt: connection to ${broker} lost; reconnecting`);
+    if (wasConnected && !closing) log("warn", `mqtt: connection to ${broker} lost; reconnecting`);
     scheduleReconnect();
   });
   client.on("error", (err) => {
     // Retries fail the same way until the broker is back; say it once.
     if (err.message === lastError) return;
     lastError = err.message;
-    log(`mqtt: ${err.message}`);
+    log("warn", `mqtt: ${err.message}`);
   });
 
   const forwarder: Forwarder = {

@@ -4,6 +4,7 @@
 import type { Server, ServerWebSocket, WebSocketHandler } from "bun";
 import { errorBody } from "../../api/http";
 import { type Clock, systemClock } from "../../clock";
+import { createLogger, type Logger } from "../../log";
 import type { Forwarder, PublishedEvent } from "../broker";
 import { AUTO_JOINED_ROOMS, ackFrame, interpretClientMessage } from "./subscriptions";
 
@@ -25,7 +26,7 @@ export const WS_CLOSE_POLICY_VIOLATION = 1008;
 export const WS_CLOSE_TRY_AGAIN_LATER = 1013;
 
 export interface WebSocketForwarderOptions {
-  log?: (msg: string) => void;
+  log?: Logger;
   clock?: Clock;
   maxConnections?: number;
   maxBufferedBytes?: number;
@@ -69,7 +70,7 @@ function eventFrame(e: PublishedEvent): string {
 }
 
 export function createWebSocketForwarder(opts: WebSocketForwarderOptions = {}): WebSocketForwarder {
-  const log = opts.log ?? console.error;
+  const log = opts.log ?? createLogger();
   const clock = opts.clock ?? systemClock;
   const maxConnections = opts.maxConnections ?? WS_MAX_CONNECTIONS;
   const maxBufferedBytes = opts.maxBufferedBytes ?? WS_MAX_BUFFERED_BYTES;
@@ -139,7 +140,7 @@ export function createWebSocketForwarder(opts: WebSocketForwarderOptions = {}): 
       counters.framesSent += frames.length;
       if (dropped || ws.getBufferedAmount() > maxBufferedBytes) {
         counters.slowClientsClosed++;
-        log(`websocket: closing client ${ws.remoteAddress}: more than ${maxBufferedBytes} bytes unread`);
+        log("info", `websocket: closing client ${ws.remoteAddress}: more than ${maxBufferedBytes} bytes unread`);
         ws.close(WS_CLOSE_POLICY_VIOLATION, "client too slow: send buffer limit exceeded");
       }
     }

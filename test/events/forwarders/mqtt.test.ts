@@ -67,7 +67,7 @@ function config(overrides: Partial<MqttForwarderConfig> = {}): MqttForwarderConf
 }
 
 function forwarder(overrides: Partial<MqttForwarderConfig> = {}): MqttForwarder {
-  const f = createMqttForwarder(config(overrides), { log: (m) => logs.push(m) });
+  const f = createMqttForwarder(config(overrides), { log: (_level, m) => logs.push(m) });
   if (!f) throw new Error(`no forwarder: ${logs.join("; ")}`);
   forwarders.push(f);
   broker.addForwarder(f.forwarder);
@@ -99,7 +99,7 @@ afterEach(async () => {
 describe("creation", () => {
   test("disabled or misconfigured MQTT yields no forwarder, with a reason when enabled", () => {
     const seen: string[] = [];
-    const log = (m: string) => seen.push(m);
+    const log = (_level: string, m: string) => seen.push(m);
     expect(createMqttForwarder({ ...config(), enabled: false }, { log })).toBeNull();
     expect(seen).toEqual([]);
     expect(createMqttForwarder({ ...config(), broker: "  " }, { log })).toBeNull();

@@ -99,7 +99,7 @@ const sockets: net.Socket[] = [];
 function startServer(opts: WebSocketForwarderOptions = {}): string {
   logs = [];
   broker = createEventBroker((m) => logs.push(m));
-  forwarder = createWebSocketForwarder({ log: (m) => logs.push(m), ...opts });
+  forwarder = createWebSocketForwarder({ log: (_level, m) => logs.push(m), ...opts });
   broker.addForwarder(forwarder.forwarder);
   const ws = forwarder;
   server = Bun.serve<WsData>({
