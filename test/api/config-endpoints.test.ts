@@ -1,18 +1,16 @@
 // The configuration-editing operations (src/api/handlers/config.ts) on a real Hono app, with
 // configuration files in temporary folders and a fake `blender` script on a private PATH.
-import { afterAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import {
   chmodSync,
   existsSync,
   mkdirSync,
-  mkdtempSync,
   readdirSync,
   readFileSync,
   rmSync,
   statSync,
   writeFileSync,
 } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { MQTT_PASSWORD_PLACEHOLDER, configHandlers } from "../../src/api/handlers/config";
 import { registerHandlers } from "../../src/api/handlers/registry";

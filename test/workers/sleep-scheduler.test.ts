@@ -77,7 +77,7 @@ describe("SleepScheduler loop", () => {
   });
 
   test("schedules not yet due and inactive schedules are left alone", async () => {
-    const { h, w, scheduler, addSchedule, schedule } = await setup();
+    const { h, w, scheduler, addSchedule } = await setup();
     const future = new Date(h.clock.now().getTime() + 10 * MINUTE_MS);
     addSchedule({ nextCheck: future });
     scheduler.start();
