@@ -196,6 +196,10 @@ async function runPhase(kind: ServerKind, queued: number, workers: number): Prom
       onMeasuring: () => (atStart = sampleCpu()),
     });
     const atEnd = sampleCpu();
+    if (server.proc.exitCode !== null) {
+      const log = readFileSync(join(dir, `${kind === "tablao" ? "manager" : "raw"}.log`), "utf8");
+      throw new Error(`the ${kind} server exited during the phase (code ${server.proc.exitCode}); its log ends:\n${log.slice(-4000)}`);
+    }
     const start = atStart as CpuSample | null;
     const wallS = start ? (atEnd.at - start.at) / 1000 : Number.NaN;
     const genUsage = start ? process.cpuUsage(start.generator) : { user: 0, system: 0 };

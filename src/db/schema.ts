@@ -124,9 +124,11 @@ export const tasks = sqliteTable(
   },
   (t) => [
     uniqueIndex("tasks_job_index_idx").on(t.jobId, t.indexInJob),
-    index("tasks_status_job_idx").on(t.status, t.jobId),
-    index("tasks_worker_status_idx").on(t.workerId, t.status),
-    index("tasks_status_touched_idx").on(t.status, t.lastTouchedAt),
+    // Per-job status counts run on every task status change.
+    index("tasks_job_status_idx").on(t.jobId, t.status),
+    // Partial indexes cost nothing when a job's queued, unassigned tasks are inserted.
+    index("tasks_worker_status_idx").on(t.workerId, t.status).where(sql`${t.workerId} is not null`),
+    index("tasks_active_touched_idx").on(t.lastTouchedAt).where(sql`${t.status} = 'active'`),
     // The scheduler walks this in its order; the WHERE must match src/scheduler/select.ts literally.
     index("tasks_schedulable_idx")
       .on(t.jobId, t.type, sql`${t.priority} desc`, t.id)

@@ -1,7 +1,7 @@
 // Stores a compiled job: the job row, its tasks and their dependencies in one transaction.
 // Tasks and dependencies go in through statements prepared once per job, row by row: no
 // bound-parameter limit to hit however large the job, and no SQL rebuilt per row.
-import { sql } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import { jobs, taskDependencies, tasks, type JobRow } from "../db/schema";
 import type { Tx } from "../db/transaction";
 import type { CompiledJob } from "./job-types";
@@ -53,13 +53,11 @@ export function insertCompiledJob(
       commands: p("commands"),
       stepsTotal: p("stepsTotal"),
     })
-    .returning({ id: tasks.id })
     .prepare();
-  const idByUUID = new Map<string, number>();
   compiled.tasks.forEach((t, i) => {
     // A script may leave parameters out; workers expect an object, never null.
     const commands = t.commands.map((c) => ({ ...c, parameters: c.parameters ?? {} }));
-    const row = insertTask.get({
+    insertTask.run({
       uuid: t.uuid,
       name: t.name,
       type: t.type,
@@ -67,9 +65,16 @@ export function insertCompiledJob(
       priority: t.priority,
       commands,
       stepsTotal: stepsPerTask[i],
-    }) as { id: number };
-    idByUUID.set(t.uuid, row.id);
+    });
   });
+  const idByUUID = new Map(
+    tx
+      .select({ id: tasks.id, uuid: tasks.uuid })
+      .from(tasks)
+      .where(eq(tasks.jobId, job.id))
+      .all()
+      .map((r) => [r.uuid, r.id]),
+  );
 
   const insertDependency = tx
     .insert(taskDependencies)

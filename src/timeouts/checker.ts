@@ -71,7 +71,8 @@ export function createTimeoutChecker(deps: TimeoutCheckerDeps) {
       .select({ id: tasks.id })
       .from(tasks)
       .where(and(eq(tasks.status, "active"), lte(tasks.lastTouchedAt, deadline)))
-      .orderBy(asc(tasks.id))
+      // Oldest first, in the order of the partial index on active tasks (no scan of tasks).
+      .orderBy(asc(tasks.lastTouchedAt), asc(tasks.id))
       .all();
     for (const { id } of overdue) {
       try {

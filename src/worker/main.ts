@@ -137,6 +137,9 @@ async function main(): Promise<number> {
     `configuration ${join(process.cwd(), CONFIG_FILENAME)}, credentials ${files.credentials}, Manager ${config.managerUrl}`,
   );
 
+  if (env[TIME_SCALE_ENV])
+    log("warn", `${TIME_SCALE_ENV}=${env[TIME_SCALE_ENV]}: every wait is scaled by that factor`);
+
   const which = (exe: string) => Bun.which(exe);
   for (const [what, probe] of [
     ["Blender", probeBlender(which)],

@@ -4,11 +4,11 @@
 // Manager's largest thumbnail.
 import { extname } from "node:path";
 import sharp from "sharp";
+import type { Logger } from "../log";
 import type { ManagerApi } from "./client";
 import { errorText } from "./client";
 import { PREVIEW_JPEG_QUALITY, PREVIEW_MAX_HEIGHT_PX, PREVIEW_MAX_WIDTH_PX } from "./constants";
 import { sleepUnlessAborted } from "./wait";
-import type { Logger } from "../log";
 
 /** Formats worth previewing; an EXR must not push a usable PNG out of the slot. */
 const PREVIEWABLE_EXTENSIONS = [".png", ".jpg", ".jpeg", ".tif", ".tiff"];

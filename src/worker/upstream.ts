@@ -2,11 +2,11 @@
 // then sent strictly in order. While the Manager is unreachable they stay queued and are retried
 // with back-off, so none is lost, reordered or sent twice.
 import { Database } from "bun:sqlite";
+import type { Logger } from "../log";
 import type { ManagerApi, TaskUpdate } from "./client";
 import { errorText } from "./client";
 import { QUEUE_DB_BUSY_TIMEOUT_MS } from "./constants";
 import { Backoff, sleepUnlessAborted } from "./wait";
-import type { Logger } from "../log";
 
 /** What became of one update. */
 export type Delivery =

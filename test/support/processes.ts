@@ -1,6 +1,7 @@
 // Process-level test helpers: a real Manager (`bun src/server.ts --config ...`) and real workers
 // (`bun src/worker/main.ts --manager ...`) as child processes in temp folders, each with its output
-// in a log file; polling with deadlines; and one place that kills every child left running.
+// in a log file; polling with deadlines; and one place that kills every child left running and
+// removes the temp folders.
 import type { Subprocess } from "bun";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -21,10 +22,13 @@ const tempDirs: string[] = [];
 /** SIGKILLs every child still running and removes the temp folders; call from afterAll. */
 export async function cleanUpProcesses(): Promise<void> {
   const running = [...children].filter((child) => child.exitCode === null && child.signalCode === null);
+  children.clear();
   for (const child of running) child.kill("SIGKILL");
   await Promise.all(running.map((child) => child.exited));
-  children.clear();
-  for (const dir of tempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  // TABLAO_KEEP_TEST_DIRS=1 keeps the folders (logs, databases) to look into a failure.
+  const dirs = tempDirs.splice(0);
+  if (process.env.TABLAO_KEEP_TEST_DIRS) console.log(`kept test folders:\n${dirs.join("\n")}`);
+  else for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 }
 
 /** A fresh folder under the system temp dir, removed by cleanUpProcesses(). */
@@ -63,6 +67,14 @@ export async function waitFor<T>(
       );
     }
     await Bun.sleep(POLL_INTERVAL_MS);
+  }
+}
+
+function tail(path: string, lines = 30): string {
+  try {
+    return readFileSync(path, "utf8").trimEnd().split("\n").slice(-lines).join("\n");
+  } catch {
+    return "(no log)";
   }
 }
 
@@ -106,6 +118,11 @@ export async function startManager(
       env: { ...process.env, PORT: "", TABLAO_LISTEN: "", TABLAO_DATABASE: "", TABLAO_STORAGE: "" },
     });
     children.add(proc);
+    const errPath = `${logPath}.${run - 1}.err`;
+    void proc.exited.then((code) => {
+      // An exit nobody asked for is the first thing to know when a test then times out.
+      if (children.has(proc)) console.error(`Manager ${url} exited by itself (${code}):\n${tail(errPath)}`);
+    });
     await waitFor(
       "the Manager to answer",
       async () => (await fetch(`${url}/api/v3/version`)).ok,
@@ -123,9 +140,9 @@ export async function startManager(
       manager.proc = await launch();
     },
     async stop(signal = "SIGTERM") {
+      children.delete(manager.proc);
       manager.proc.kill(signal);
       await manager.proc.exited;
-      children.delete(manager.proc);
     },
   };
   return manager;
@@ -172,6 +189,11 @@ export function startWorker(managerUrl: string, opts: WorkerOptions): WorkerProc
       },
     });
     children.add(proc);
+    const errPath = `${logPath}.${run - 1}`;
+    void proc.exited.then((code) => {
+      if (children.has(proc))
+        console.error(`worker ${opts.name} exited by itself (${code}):\n${tail(errPath)}`);
+    });
     return proc;
   };
   const worker: WorkerProcess = {
@@ -203,10 +225,9 @@ export function startWorker(managerUrl: string, opts: WorkerOptions): WorkerProc
       worker.proc = launch();
     },
     async stop(signal = "SIGTERM") {
-      worker.proc.kill(signal);
-      const code = await worker.proc.exited;
       children.delete(worker.proc);
-      return code;
+      worker.proc.kill(signal);
+      return worker.proc.exited;
     },
   };
   return worker;

@@ -1,6 +1,5 @@
-import { describe, expect, test } from "bun:test";
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { afterAll, describe, expect, test } from "bun:test";
+import { readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   DEFAULT_TASK_TYPES,
@@ -14,8 +13,11 @@ import {
   workerHome,
   workerPlatform,
 } from "../../src/worker/config";
+import { cleanUpProcesses, tempDir } from "../support/processes";
 
-const dir = () => mkdtempSync(join(tmpdir(), "tablao-worker-config-"));
+afterAll(cleanUpProcesses);
+
+const dir = () => tempDir("worker-config");
 
 describe("flamenco-worker.yaml", () => {
   test("missing or empty file gives the defaults", () => {

@@ -99,9 +99,9 @@ CREATE TABLE `tasks` (
 --> statement-breakpoint
 CREATE UNIQUE INDEX `tasks_uuid_unique` ON `tasks` (`uuid`);--> statement-breakpoint
 CREATE UNIQUE INDEX `tasks_job_index_idx` ON `tasks` (`job_id`,`index_in_job`);--> statement-breakpoint
-CREATE INDEX `tasks_status_job_idx` ON `tasks` (`status`,`job_id`);--> statement-breakpoint
-CREATE INDEX `tasks_worker_status_idx` ON `tasks` (`worker_id`,`status`);--> statement-breakpoint
-CREATE INDEX `tasks_status_touched_idx` ON `tasks` (`status`,`last_touched_at`);--> statement-breakpoint
+CREATE INDEX `tasks_job_status_idx` ON `tasks` (`job_id`,`status`);--> statement-breakpoint
+CREATE INDEX `tasks_worker_status_idx` ON `tasks` (`worker_id`,`status`) WHERE "tasks"."worker_id" is not null;--> statement-breakpoint
+CREATE INDEX `tasks_active_touched_idx` ON `tasks` (`last_touched_at`) WHERE "tasks"."status" = 'active';--> statement-breakpoint
 CREATE INDEX `tasks_schedulable_idx` ON `tasks` (`job_id`,`type`,"priority" desc,`id`) WHERE "tasks"."status" in ('queued', 'soft-failed');--> statement-breakpoint
 CREATE TABLE `worker_tag_membership` (
 	`worker_tag_id` integer NOT NULL,

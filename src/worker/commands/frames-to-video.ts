@@ -3,26 +3,29 @@
 // through a concat index file written to a temporary folder.
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { shellSplit } from "../../jobs/job-types/shell-split";
 import { CommandError, type CommandContext, type CommandFn } from "./context";
 import { CommandParams } from "./params";
 import { runSubprocess } from "./subprocess";
 
 const FFMPEG_NAMES = ["ffmpeg", "ffmpeg.exe"];
+const INDEX_FILENAME = "ffmpeg-file-index.txt";
 
 export interface FramesToVideo {
   argv: string[];
-  /** Windows: the concat index to write before running, and to remove afterwards. */
-  indexFile: { path: string; content: string } | null;
+  /** Windows: the concat index to write to the index path before running. */
+  indexContent: string | null;
 }
 
 /** Shortest decimal form: 24, 23.976. */
 const formatFps = (fps: number) => String(fps);
 
+/** The FFmpeg command line; on Windows `indexPath` is where the concat index is to be written. */
 export async function framesToVideoArgv(
   parameters: Record<string, unknown>,
   ctx: CommandContext,
+  indexPath: string,
 ): Promise<FramesToVideo> {
   const params = new CommandParams("frames-to-video", parameters);
   let exe = params.requiredString("exe");
@@ -45,7 +48,7 @@ export async function framesToVideoArgv(
   const args = params.stringList("args");
 
   let inputArgs: string[];
-  let indexFile: FramesToVideo["indexFile"] = null;
+  let indexContent: string | null = null;
   if (ctx.subprocess.platform === "win32") {
     const files = (
       await Array.fromAsync(new Bun.Glob(inputGlob.replaceAll("\\", "/")).scan({ absolute: true }))
@@ -53,25 +56,27 @@ export async function framesToVideoArgv(
     if (files.length === 0)
       throw new CommandError(`creating input for FFmpeg: no files found at ${inputGlob}`);
     const duration = (1 / fps).toFixed(6);
-    const content = files.map((f) => `file '${f.replaceAll("'", "\\'")}'\nduration ${duration}\n`).join("");
-    const path = join(await mkdtemp(join(tmpdir(), "tablao-ffmpeg-")), "ffmpeg-file-index.txt");
-    indexFile = { path, content };
-    inputArgs = ["-f", "concat", "-safe", "0", "-i", path];
+    indexContent = files.map((f) => `file '${f.replaceAll("'", "\\'")}'\nduration ${duration}\n`).join("");
+    inputArgs = ["-f", "concat", "-safe", "0", "-i", indexPath];
   } else {
     inputArgs = ["-r", formatFps(fps), "-pattern_type", "glob", "-i", inputGlob.replaceAll("\\", "/")];
   }
   return {
     argv: [exe, ...exeArgs, ...argsBefore, ...inputArgs, ...args, "-r", formatFps(fps), outputFile],
-    indexFile,
+    indexContent,
   };
 }
 
 export const framesToVideo: CommandFn = async (parameters, ctx) => {
-  const { argv, indexFile } = await framesToVideoArgv(parameters, ctx);
+  // Only Windows needs the folder; it is private to this task, not inside the frames folder.
+  const indexDir =
+    ctx.subprocess.platform === "win32" ? await mkdtemp(join(tmpdir(), "tablao-ffmpeg-")) : null;
   try {
-    if (indexFile) await writeFile(indexFile.path, indexFile.content, { mode: 0o666 });
+    const indexPath = join(indexDir ?? "", INDEX_FILENAME);
+    const { argv, indexContent } = await framesToVideoArgv(parameters, ctx, indexPath);
+    if (indexContent !== null) await writeFile(indexPath, indexContent, { mode: 0o666 });
     await runSubprocess({ argv, ctx });
   } finally {
-    if (indexFile) await rm(dirname(indexFile.path), { recursive: true, force: true });
+    if (indexDir) await rm(indexDir, { recursive: true, force: true });
   }
 };

@@ -1,9 +1,11 @@
-import { describe, expect, test } from "bun:test";
+import { afterAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { blenderArgv, blenderRender, parseBlenderLine } from "../../../src/worker/commands/blender-render";
 import { recordingContext } from "./recording-context";
+import { cleanUpProcesses, tempDir } from "../../support/processes";
+
+afterAll(cleanUpProcesses);
 
 const STANDIN = resolve(import.meta.dir, "../../support/blender-standin.ts");
 
@@ -71,7 +73,7 @@ describe("the Blender command line", () => {
 });
 
 test("a render counts one step per frame and offers every saved image as a preview", async () => {
-  const out = mkdtempSync(join(tmpdir(), "tablao-blender-"));
+  const out = tempDir("blender");
   const ctx = recordingContext();
   await blenderRender(
     {
@@ -103,7 +105,7 @@ test("a render counts one step per frame and offers every saved image as a previ
 
 test("a failing render fails the command after logging Blender's last words", async () => {
   const ctx = recordingContext();
-  const out = mkdtempSync(join(tmpdir(), "tablao-blender-"));
+  const out = tempDir("blender");
   const run = blenderRender(
     {
       exe: process.execPath,

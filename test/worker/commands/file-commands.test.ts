@@ -1,21 +1,15 @@
-import { describe, expect, test } from "bun:test";
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  statSync,
-  utimesSync,
-  writeFileSync,
-} from "node:fs";
-import { tmpdir } from "node:os";
+import { afterAll, describe, expect, test } from "bun:test";
+import { existsSync, mkdirSync, readFileSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { copyFile } from "../../../src/worker/commands/copy-file";
 import { makeDirectory } from "../../../src/worker/commands/make-directory";
 import { backupPath, moveDirectory } from "../../../src/worker/commands/move-directory";
 import { recordingContext } from "./recording-context";
+import { cleanUpProcesses, tempDir } from "../../support/processes";
 
-const dir = () => mkdtempSync(join(tmpdir(), "tablao-filecmd-"));
+afterAll(cleanUpProcesses);
+
+const dir = () => tempDir("filecmd");
 
 describe("make-directory", () => {
   test("creates parents, and an existing directory is fine", async () => {

@@ -1,11 +1,12 @@
-import { describe, expect, test } from "bun:test";
-import { existsSync, mkdtempSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { afterAll, describe, expect, test } from "bun:test";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { CommandCancelled, CommandError } from "../../../src/worker/commands/context";
 import { LineSplitter, runSubprocess, shellQuote } from "../../../src/worker/commands/subprocess";
-import { waitFor } from "../../support/processes";
+import { cleanUpProcesses, tempDir, waitFor } from "../../support/processes";
 import { recordingContext } from "./recording-context";
+
+afterAll(cleanUpProcesses);
 
 const bytes = (s: string) => new TextEncoder().encode(s);
 
@@ -84,7 +85,7 @@ describe("runSubprocess", () => {
   });
 
   test("abort stops the whole process group, grandchildren too, and counts as cancellation", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "tablao-subprocess-"));
+    const dir = tempDir("subprocess");
     const pidFile = join(dir, "grandchild.pid");
     const ctx = recordingContext();
     const run = runSubprocess({
