@@ -56,10 +56,23 @@ const server = Bun.serve({
       case "/api/v3/version":
         return Response.json({ version: "raw", shortversion: "raw", name: "raw-sqlite", git: "" });
       case "/api/v3/worker/register-worker": {
-        const body = (await req.json()) as { name: string; secret: string; platform: string; supported_task_types: string[] };
+        const body = (await req.json()) as {
+          name: string;
+          secret: string;
+          platform: string;
+          supported_task_types: string[];
+        };
         const uuid = crypto.randomUUID();
         insertWorker.run(uuid, body.name, body.secret);
-        return Response.json({ uuid, name: body.name, address: "", platform: body.platform, software: "", status: "", supported_task_types: body.supported_task_types });
+        return Response.json({
+          uuid,
+          name: body.name,
+          address: "",
+          platform: body.platform,
+          software: "",
+          status: "",
+          supported_task_types: body.supported_task_types,
+        });
       }
       case "/api/v3/worker/sign-on":
         return Response.json({ status_requested: "awake" });
@@ -70,16 +83,29 @@ const server = Bun.serve({
         const task = assignTask.get(worker);
         if (!task) return noContent();
         return Response.json({
-          uuid: task.uuid, job: "00000000-0000-4000-8000-000000000000", name: "raw", status: "active",
-          priority: 50, job_priority: 50, job_type: "raw", task_type: "misc", commands: [],
-          steps_completed: 0, steps_total: task.steps_total,
+          uuid: task.uuid,
+          job: "00000000-0000-4000-8000-000000000000",
+          name: "raw",
+          status: "active",
+          priority: 50,
+          job_priority: 50,
+          job_type: "raw",
+          task_type: "misc",
+          commands: [],
+          steps_completed: 0,
+          steps_total: task.steps_total,
         });
       }
     }
     const taskPath = TASK_PATH.exec(path);
     if (taskPath && req.method === "POST") {
       const body = (await req.json()) as { activity?: string; steps_completed?: number; taskStatus?: string };
-      updateTask.run(body.activity ?? null, body.steps_completed ?? null, body.taskStatus ?? null, taskPath[1]);
+      updateTask.run(
+        body.activity ?? null,
+        body.steps_completed ?? null,
+        body.taskStatus ?? null,
+        taskPath[1],
+      );
       return noContent();
     }
     return Response.json({ code: 404, message: "not found" }, { status: 404 });

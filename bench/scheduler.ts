@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import type { Subprocess } from "bun";
 import { stringify } from "yaml";
-import { createManagerClient, runStress, type ManagerClient, type StressReport } from "../src/worker/stress";
+import { createStressClient, runStress, type ManagerClient, type StressReport } from "../src/worker/stress";
 
 const DEFAULT_WORKER_COUNTS = [50, 200];
 const DEFAULT_QUEUE_SIZES = [10_000, 100_000];
@@ -80,7 +80,7 @@ function processCpuS(pid: number): number | null {
 }
 
 async function waitUntilUp(server: RunningServer, logPath: string): Promise<void> {
-  const client = createManagerClient(server.url);
+  const client = createStressClient(server.url);
   const deadline = Date.now() + SERVER_START_TIMEOUT_MS;
   while (Date.now() < deadline) {
     if (server.proc.exitCode !== null) break;
@@ -110,7 +110,8 @@ async function completeEchoTask(client: ManagerClient, jobId: string): Promise<v
     params: { path: { task_id: echo.id } },
     body: { status: "completed", reason: "scheduler bench: only the sleep tasks are measured" },
   });
-  if (done.response.status !== 204) throw new Error(`completing the echo task failed: HTTP ${done.response.status}`);
+  if (done.response.status !== 204)
+    throw new Error(`completing the echo task failed: HTTP ${done.response.status}`);
 }
 
 async function startTablao(dir: string, queued: number): Promise<RunningServer> {
@@ -135,7 +136,7 @@ async function startTablao(dir: string, queued: number): Promise<RunningServer> 
   const server = { url: `http://127.0.0.1:${port}`, proc };
   try {
     await waitUntilUp(server, logPath);
-    const client = createManagerClient(server.url);
+    const client = createStressClient(server.url);
     // Each echo-sleep-test job is one echo task that all the job's sleep tasks wait for.
     const tasksPerJob = queued / JOBS_PER_QUEUE;
     for (let i = 0; i < JOBS_PER_QUEUE; i++) {
@@ -149,7 +150,9 @@ async function startTablao(dir: string, queued: number): Promise<RunningServer> 
         },
       });
       if (!submitted.data) {
-        throw new Error(`job submission refused: HTTP ${submitted.response.status} ${JSON.stringify(submitted.error)}`);
+        throw new Error(
+          `job submission refused: HTTP ${submitted.response.status} ${JSON.stringify(submitted.error)}`,
+        );
       }
       await completeEchoTask(client, submitted.data.id);
     }
@@ -164,7 +167,16 @@ async function startRaw(dir: string, queued: number): Promise<RunningServer> {
   const port = freePort();
   const logPath = join(dir, "raw.log");
   const proc = Bun.spawn(
-    [process.execPath, "bench/raw-sqlite-server.ts", "--database", join(dir, "raw.sqlite"), "--tasks", String(queued), "--port", String(port)],
+    [
+      process.execPath,
+      "bench/raw-sqlite-server.ts",
+      "--database",
+      join(dir, "raw.sqlite"),
+      "--tasks",
+      String(queued),
+      "--port",
+      String(port),
+    ],
     { cwd: ROOT, stdout: Bun.file(logPath), stderr: Bun.file(logPath) },
   );
   const server = { url: `http://127.0.0.1:${port}`, proc };
@@ -198,12 +210,15 @@ async function runPhase(kind: ServerKind, queued: number, workers: number): Prom
     const atEnd = sampleCpu();
     if (server.proc.exitCode !== null) {
       const log = readFileSync(join(dir, `${kind === "tablao" ? "manager" : "raw"}.log`), "utf8");
-      throw new Error(`the ${kind} server exited during the phase (code ${server.proc.exitCode}); its log ends:\n${log.slice(-4000)}`);
+      throw new Error(
+        `the ${kind} server exited during the phase (code ${server.proc.exitCode}); its log ends:\n${log.slice(-4000)}`,
+      );
     }
     const start = atStart as CpuSample | null;
     const wallS = start ? (atEnd.at - start.at) / 1000 : Number.NaN;
     const genUsage = start ? process.cpuUsage(start.generator) : { user: 0, system: 0 };
-    const serverCpu = start?.server != null && atEnd.server != null ? (atEnd.server - start.server) / wallS : null;
+    const serverCpu =
+      start?.server != null && atEnd.server != null ? (atEnd.server - start.server) / wallS : null;
     return {
       kind,
       queued,
@@ -220,22 +235,44 @@ async function runPhase(kind: ServerKind, queued: number, workers: number): Prom
 }
 
 const fmt = (n: number, digits = 0) => (Number.isFinite(n) ? n.toFixed(digits) : "-");
-const pct = (share: number | null) => (share === null || !Number.isFinite(share) ? "-" : `${Math.round(share * 100)}%`);
+const pct = (share: number | null) =>
+  share === null || !Number.isFinite(share) ? "-" : `${Math.round(share * 100)}%`;
 
 function table(phases: Phase[]): string {
   const header = [
-    "queued", "workers", "server", "assign/s", "updates/s", "p50 ms", "p99 ms",
-    "sched p99", "upd p99", "failed", "measured", "cpu srv", "cpu gen", "upd ratio",
+    "queued",
+    "workers",
+    "server",
+    "assign/s",
+    "updates/s",
+    "p50 ms",
+    "p99 ms",
+    "sched p99",
+    "upd p99",
+    "failed",
+    "measured",
+    "cpu srv",
+    "cpu gen",
+    "upd ratio",
   ];
   const rows = phases.map((p) => {
     const raw = phases.find((q) => q.kind === "raw" && q.queued === p.queued && q.workers === p.workers);
     const r = p.report;
     const rawUpdates = raw?.report.taskUpdatesPerS;
     return [
-      String(p.queued), String(p.workers), p.kind, fmt(r.assignmentsPerS), fmt(r.taskUpdatesPerS),
-      fmt(r.latency.all.p50Ms, 1), fmt(r.latency.all.p99Ms, 1), fmt(r.latency.scheduleTask.p99Ms, 1),
-      fmt(r.latency.taskUpdate.p99Ms, 1), String(r.failed), `${fmt(r.windowS, 1)}s`,
-      pct(p.serverCpu), pct(p.generatorCpu),
+      String(p.queued),
+      String(p.workers),
+      p.kind,
+      fmt(r.assignmentsPerS),
+      fmt(r.taskUpdatesPerS),
+      fmt(r.latency.all.p50Ms, 1),
+      fmt(r.latency.all.p99Ms, 1),
+      fmt(r.latency.scheduleTask.p99Ms, 1),
+      fmt(r.latency.taskUpdate.p99Ms, 1),
+      String(r.failed),
+      `${fmt(r.windowS, 1)}s`,
+      pct(p.serverCpu),
+      pct(p.generatorCpu),
       p.kind === "tablao" && rawUpdates ? fmt(r.taskUpdatesPerS / rawUpdates, 2) : "",
     ];
   });
@@ -246,7 +283,8 @@ function table(phases: Phase[]): string {
 
 function verdicts(phases: Phase[], queueSizes: number[], workerCounts: number[]): string[] {
   const tablao = phases.filter((p) => p.kind === "tablao");
-  const rawOf = (p: Phase) => phases.find((q) => q.kind === "raw" && q.queued === p.queued && q.workers === p.workers)!;
+  const rawOf = (p: Phase) =>
+    phases.find((q) => q.kind === "raw" && q.queued === p.queued && q.workers === p.workers)!;
   const mark = (ok: boolean) => (ok ? "PASS" : "FAIL");
   const out: string[] = [];
 
@@ -263,12 +301,15 @@ function verdicts(phases: Phase[], queueSizes: number[], workerCounts: number[])
       `(raw baseline under the same load: ${fmt(Math.min(...rawAssign))}–${fmt(Math.max(...rawAssign))}/s)`,
   );
   const p99s = tablao.map((p) => p.report.latency.all.p99Ms);
-  out.push(`${mark(p99s.every((p) => p < TARGET_P99_MS))}  p99 < ${TARGET_P99_MS} ms: highest ${fmt(Math.max(...p99s), 1)} ms`);
+  out.push(
+    `${mark(p99s.every((p) => p < TARGET_P99_MS))}  p99 < ${TARGET_P99_MS} ms: highest ${fmt(Math.max(...p99s), 1)} ms`,
+  );
 
   if (queueSizes.length < 2) return out;
   const [smallest, largest] = [Math.min(...queueSizes), Math.max(...queueSizes)];
   const flat = workerCounts.map((workers) => {
-    const at = (queued: number) => tablao.find((p) => p.workers === workers && p.queued === queued)!.report.latency.all;
+    const at = (queued: number) =>
+      tablao.find((p) => p.workers === workers && p.queued === queued)!.report.latency.all;
     const small = at(smallest);
     const large = at(largest);
     const within = (a: number, b: number) => b <= a * FLAT_MAX_FACTOR + FLAT_SLACK_MS;
@@ -289,7 +330,9 @@ function integerList(flag: string, text: string | undefined, fallback: number[],
   if (text === undefined) return fallback;
   const list = text.split(",").map(Number);
   if (list.some((n) => !Number.isInteger(n) || n < multipleOf || n % multipleOf !== 0)) {
-    throw new Error(`--${flag} takes positive integers${multipleOf > 1 ? ` that are multiples of ${multipleOf}` : ""}, not "${text}"`);
+    throw new Error(
+      `--${flag} takes positive integers${multipleOf > 1 ? ` that are multiples of ${multipleOf}` : ""}, not "${text}"`,
+    );
   }
   return list;
 }
@@ -320,7 +363,9 @@ async function main() {
           `  ${kind.padEnd(6)} queued ${queued} workers ${workers}: set up in ${fmt(phase.setupS, 1)}s, ` +
             `${fmt(r.assignmentsPerS)} assign/s, ${fmt(r.taskUpdatesPerS)} updates/s, ` +
             `p50 ${fmt(r.latency.all.p50Ms, 1)} ms, p99 ${fmt(r.latency.all.p99Ms, 1)} ms` +
-            (r.workerErrors.length ? `, ${r.workerErrors.length} fake worker errors (first: ${r.workerErrors[0]})` : ""),
+            (r.workerErrors.length
+              ? `, ${r.workerErrors.length} fake worker errors (first: ${r.workerErrors[0]})`
+              : ""),
         );
       }
     }

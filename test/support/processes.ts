@@ -1,12 +1,11 @@
 // Process-level test helpers: a real Manager (`bun src/server.ts --config ...`) and real workers
-// (`bun src/worker/main.ts --manager ...`) as child processes in temp folders, each with its output
-// in a log file; polling with deadlines; and one place that kills every child left running and
-// removes the temp folders.
+// (`bun src/worker/main.ts --manager ...`) as child processes in folders the test gives, each
+// with its output in a log file, and one place that kills every child left running.
 import type { Subprocess } from "bun";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { stringify } from "yaml";
+import { waitFor } from "./wait";
 
 export const REPO_ROOT = resolve(import.meta.dir, "../..");
 const SERVER_ENTRY = join(REPO_ROOT, "src/server.ts");
@@ -14,28 +13,15 @@ const WORKER_ENTRY = join(REPO_ROOT, "src/worker/main.ts");
 /** Workers in tests run ten times faster than Flamenco's timing (0.3 s first poll, 1 s may-i-run). */
 export const TEST_WORKER_TIME_SCALE = "0.1";
 const MANAGER_START_TIMEOUT_MS = 15_000;
-const POLL_INTERVAL_MS = 50;
 
 const children = new Set<Subprocess>();
-const tempDirs: string[] = [];
 
-/** SIGKILLs every child still running and removes the temp folders; call from afterAll. */
-export async function cleanUpProcesses(): Promise<void> {
+/** SIGKILLs every child still running and waits for them; call from afterAll. */
+export async function killChildren(): Promise<void> {
   const running = [...children].filter((child) => child.exitCode === null && child.signalCode === null);
   children.clear();
   for (const child of running) child.kill("SIGKILL");
   await Promise.all(running.map((child) => child.exited));
-  // TABLAO_KEEP_TEST_DIRS=1 keeps the folders (logs, databases) to look into a failure.
-  const dirs = tempDirs.splice(0);
-  if (process.env.TABLAO_KEEP_TEST_DIRS) console.log(`kept test folders:\n${dirs.join("\n")}`);
-  else for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-}
-
-/** A fresh folder under the system temp dir, removed by cleanUpProcesses(). */
-export function tempDir(prefix: string): string {
-  const dir = mkdtempSync(join(tmpdir(), `tablao-${prefix}-`));
-  tempDirs.push(dir);
-  return dir;
 }
 
 /** A port nobody listens on right now (bound once, then released). */
@@ -44,30 +30,6 @@ export function freePort(): number {
   const port = listener.port;
   listener.stop(true);
   return port;
-}
-
-/** Polls `probe` until it returns something other than undefined/false/null, or fails after `timeoutMs`. */
-export async function waitFor<T>(
-  what: string,
-  probe: () => T | undefined | null | false | Promise<T | undefined | null | false>,
-  timeoutMs: number,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown = null;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined && value !== null && value !== false) return value as T;
-    } catch (err) {
-      lastError = err;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(
-        `timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${lastError})` : ""}`,
-      );
-    }
-    await Bun.sleep(POLL_INTERVAL_MS);
-  }
 }
 
 function tail(path: string, lines = 30): string {
@@ -90,10 +52,10 @@ export interface ManagerProcess {
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
-/** A Manager in `dir` (created when absent) with flamenco-manager.yaml keys from `config`. */
+/** A Manager in the (existing) folder `dir`, with flamenco-manager.yaml keys from `config`. */
 export async function startManager(
+  dir: string,
   config: Record<string, unknown> = {},
-  dir = tempDir("manager"),
 ): Promise<ManagerProcess> {
   const port = freePort();
   const configPath = join(dir, "flamenco-manager.yaml");
@@ -123,11 +85,12 @@ export async function startManager(
       // An exit nobody asked for is the first thing to know when a test then times out.
       if (children.has(proc)) console.error(`Manager ${url} exited by itself (${code}):\n${tail(errPath)}`);
     });
-    await waitFor(
-      "the Manager to answer",
-      async () => (await fetch(`${url}/api/v3/version`)).ok,
-      MANAGER_START_TIMEOUT_MS,
-    );
+    const answers = () =>
+      fetch(`${url}/api/v3/version`).then(
+        (res) => res.ok,
+        () => false,
+      );
+    await waitFor("the Manager to answer", answers, MANAGER_START_TIMEOUT_MS);
     return proc;
   };
   const manager: ManagerProcess = {
@@ -163,14 +126,15 @@ export interface WorkerProcess {
 
 export interface WorkerOptions {
   name: string;
+  /** An existing folder: FLAMENCO_HOME and working directory of the worker. */
+  home: string;
   /** flamenco-worker.yaml keys, written to the worker's working directory (its home). */
   config?: Record<string, unknown>;
   env?: Record<string, string>;
 }
 
 export function startWorker(managerUrl: string, opts: WorkerOptions): WorkerProcess {
-  const home = tempDir(`worker-${opts.name}`);
-  mkdirSync(home, { recursive: true });
+  const { home } = opts;
   if (opts.config) writeFileSync(join(home, "flamenco-worker.yaml"), stringify(opts.config));
   const logPath = join(home, "worker.log");
   let run = 0;

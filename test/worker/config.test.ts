@@ -1,4 +1,4 @@
-import { afterAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
@@ -13,11 +13,11 @@ import {
   workerHome,
   workerPlatform,
 } from "../../src/worker/config";
-import { cleanUpProcesses, tempDir } from "../support/processes";
+import { tempDirs } from "../support/temp-dirs";
 
-afterAll(cleanUpProcesses);
+const tempDir = tempDirs("tablao-worker-config");
 
-const dir = () => tempDir("worker-config");
+const dir = () => tempDir();
 
 describe("flamenco-worker.yaml", () => {
   test("missing or empty file gives the defaults", () => {

@@ -1,6 +1,6 @@
 import { expect, test } from "bun:test";
 import { LogChunker } from "../../src/worker/log-chunker";
-import { waitFor } from "../support/processes";
+import { waitFor } from "../support/wait";
 
 test("lines are batched until the chunk passes the byte limit", () => {
   const sent: string[] = [];

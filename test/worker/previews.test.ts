@@ -1,17 +1,18 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import sharp from "sharp";
 import { silentLogger } from "../../src/log";
 import { PreviewUploader } from "../../src/worker/previews";
 import type { TestManager } from "../support/manager";
-import { waitFor } from "../support/processes";
+import { tempDirs } from "../support/temp-dirs";
+import { waitFor } from "../support/wait";
 import { startFaultProxy, type FaultProxy } from "./fault-proxy";
 import { startWorkerTestManager, submitCommands, takeTask, testWorker } from "./farm";
 
 let manager: TestManager;
 let proxy: FaultProxy;
+const tempDir = tempDirs("tablao-previews");
 let dir: string;
 let taskId: string;
 let jobId: string;
@@ -32,7 +33,7 @@ async function png(name: string, width: number, height: number): Promise<string>
 beforeAll(async () => {
   manager = await startWorkerTestManager();
   proxy = startFaultProxy(manager.url);
-  dir = mkdtempSync(join(tmpdir(), "tablao-previews-"));
+  dir = tempDir();
   const worker = await testWorker(proxy.url);
   jobId = await submitCommands(manager.url, [{ name: "echo", parameters: { message: "x" } }]);
   taskId = (await takeTask(worker)).uuid;
@@ -43,7 +44,6 @@ afterAll(async () => {
   await loop;
   proxy.stop();
   await manager.destroy();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 test("only the newest of several waiting images is sent, as a JPEG that fits 1920×1080", async () => {

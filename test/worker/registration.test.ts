@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { registerOrSignOn, RegistrationError } from "../../src/worker/registration";
 import { startTestManager, type TestManager } from "../support/manager";
-import { freePort, waitFor } from "../support/processes";
+import { freePort } from "../support/processes";
+import { waitFor } from "../support/wait";
 import { startFaultProxy, type FaultProxy } from "./fault-proxy";
 import { testWorker } from "./farm";
 

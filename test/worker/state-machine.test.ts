@@ -1,6 +1,4 @@
 import { afterAll, afterEach, beforeAll, expect, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { silentLogger } from "../../src/log";
 import type { WorkerStatus } from "../../src/worker/client";
@@ -10,7 +8,8 @@ import { runTask } from "../../src/worker/task-runner";
 import { openUpdateQueueDb, Upstream } from "../../src/worker/upstream";
 import { FakeClock } from "../support/fake-clock";
 import type { TestManager } from "../support/manager";
-import { waitFor } from "../support/processes";
+import { tempDirs } from "../support/temp-dirs";
+import { waitFor } from "../support/wait";
 import { startFaultProxy, type FaultProxy } from "./fault-proxy";
 import {
   cancelJob,
@@ -23,13 +22,12 @@ import {
 
 let manager: TestManager;
 let proxy: FaultProxy;
-let dir: string;
+const tempDir = tempDirs("tablao-state-machine");
 const clock = new FakeClock(Date.now());
 
 beforeAll(async () => {
   manager = await startWorkerTestManager({ clock, config: { worker_timeout: "1m" } });
   proxy = startFaultProxy(manager.url);
-  dir = mkdtempSync(join(tmpdir(), "tablao-state-machine-"));
 });
 
 interface Running {
@@ -51,14 +49,13 @@ afterEach(async () => {
 afterAll(async () => {
   proxy.stop();
   await manager.destroy();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 async function startMachine(opts: { canRestart?: boolean } = {}): Promise<Running> {
   const worker = await testWorker(proxy.url, { canRestart: opts.canRestart, register: false });
   const initial = (await registerOrSignOn(worker.registration, new AbortController().signal)) as WorkerStatus;
   const upstream = new Upstream({
-    db: openUpdateQueueDb(join(mkdtempSync(join(dir, "q-")), "queue.sqlite")),
+    db: openUpdateQueueDb(join(tempDir(), "queue.sqlite")),
     api: worker.api,
     log: silentLogger,
     retryMinMs: 10,

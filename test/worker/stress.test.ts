@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
-  createManagerClient,
+  createStressClient,
   identitiesFor,
   loadIdentities,
   parseStressArgs,
@@ -28,7 +28,7 @@ function tempDir(): string {
 async function managerWithJobs(jobs: number, sleepRepeats: number): Promise<TestManager> {
   const tm = await startTestManager();
   cleanups.push(() => tm.destroy());
-  const client = createManagerClient(tm.url);
+  const client = createStressClient(tm.url);
   for (let i = 0; i < jobs; i++) {
     const r = await client.POST("/api/v3/jobs", {
       body: {
@@ -45,7 +45,7 @@ async function managerWithJobs(jobs: number, sleepRepeats: number): Promise<Test
 }
 
 async function taskStatuses(tm: TestManager): Promise<string[]> {
-  const client = createManagerClient(tm.url);
+  const client = createStressClient(tm.url);
   const jobs = await client.GET("/api/v3/jobs");
   const statuses: string[] = [];
   for (const job of jobs.data!.jobs) {
@@ -85,7 +85,7 @@ describe("runStress against a real Manager", () => {
     // the end of the measurement), and the fake workers signed off at the end.
     const completed = (await taskStatuses(tm)).filter((s) => s === "completed").length;
     expect(completed).toBeGreaterThanOrEqual(report.completedTasks);
-    const workers = await createManagerClient(tm.url).GET("/api/v3/worker-mgt/workers");
+    const workers = await createStressClient(tm.url).GET("/api/v3/worker-mgt/workers");
     expect(workers.data!.workers.map((w) => w.status)).toEqual(["offline", "offline", "offline", "offline"]);
   });
 
@@ -105,7 +105,7 @@ describe("runStress against a real Manager", () => {
 
     await run(100);
     expect(loadIdentities(credentialsPath)).toEqual(saved);
-    const workers = await createManagerClient(tm.url).GET("/api/v3/worker-mgt/workers");
+    const workers = await createStressClient(tm.url).GET("/api/v3/worker-mgt/workers");
     expect(workers.data!.workers.map((w) => w.id).sort()).toEqual(saved.map((id) => id.uuid).sort());
   });
 

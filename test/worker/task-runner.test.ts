@@ -1,11 +1,10 @@
 import { afterAll, afterEach, beforeAll, expect, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { silentLogger } from "../../src/log";
 import { runTask, type TaskRunnerDeps } from "../../src/worker/task-runner";
 import { openUpdateQueueDb, Upstream } from "../../src/worker/upstream";
 import type { TestManager } from "../support/manager";
+import { tempDirs } from "../support/temp-dirs";
 import { startFaultProxy, type FaultProxy } from "./fault-proxy";
 import {
   cancelJob,
@@ -22,18 +21,16 @@ import {
 const STANDIN = resolve(import.meta.dir, "../support/blender-standin.ts");
 let manager: TestManager;
 let proxy: FaultProxy;
-let dir: string;
+const tempDir = tempDirs("tablao-task-runner");
 const running = new AbortController().signal;
 
 beforeAll(async () => {
   manager = await startWorkerTestManager();
   proxy = startFaultProxy(manager.url);
-  dir = mkdtempSync(join(tmpdir(), "tablao-task-runner-"));
 });
 afterAll(async () => {
   proxy.stop();
   await manager.destroy();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 interface Harness {
@@ -46,7 +43,7 @@ async function harness(): Promise<Harness> {
   const worker = await testWorker(proxy.url);
   const previews: string[] = [];
   const upstream = new Upstream({
-    db: openUpdateQueueDb(join(mkdtempSync(join(dir, "q-")), "queue.sqlite")),
+    db: openUpdateQueueDb(join(tempDir(), "queue.sqlite")),
     api: worker.api,
     log: silentLogger,
     retryMinMs: 10,
@@ -138,7 +135,7 @@ test("an unknown command fails the task and says which commands exist", async ()
 
 test("blender-render counts frames as steps and offers saved frames as previews", async () => {
   const h = await harness();
-  const out = mkdtempSync(join(dir, "render-"));
+  const out = tempDir();
   const task = await assigned(h, [
     {
       name: "blender-render",

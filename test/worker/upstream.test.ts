@@ -1,12 +1,13 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { silentLogger } from "../../src/log";
 import { createManagerClient, type ManagerApi } from "../../src/worker/client";
 import { openUpdateQueueDb, Upstream } from "../../src/worker/upstream";
 import type { TestManager } from "../support/manager";
-import { freePort, waitFor } from "../support/processes";
+import { freePort } from "../support/processes";
+import { tempDirs } from "../support/temp-dirs";
+import { waitFor } from "../support/wait";
 import { startFaultProxy, type FaultProxy } from "./fault-proxy";
 import {
   startWorkerTestManager,
@@ -18,13 +19,7 @@ import {
   type TestWorker,
 } from "./farm";
 
-const dirs: string[] = [];
-const tempDir = () => {
-  const d = mkdtempSync(join(tmpdir(), "tablao-upstream-"));
-  dirs.push(d);
-  return d;
-};
-afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+const tempDir = tempDirs("tablao-upstream");
 
 function upstreamFor(api: ManagerApi, dbPath = join(tempDir(), "q.sqlite")): Upstream {
   return new Upstream({

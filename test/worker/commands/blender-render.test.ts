@@ -1,11 +1,11 @@
-import { afterAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdtempSync } from "node:fs";
+import { describe, expect, test } from "bun:test";
+import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { blenderArgv, blenderRender, parseBlenderLine } from "../../../src/worker/commands/blender-render";
 import { recordingContext } from "./recording-context";
-import { cleanUpProcesses, tempDir } from "../../support/processes";
+import { tempDirs } from "../../support/temp-dirs";
 
-afterAll(cleanUpProcesses);
+const tempDir = tempDirs("tablao-blender");
 
 const STANDIN = resolve(import.meta.dir, "../../support/blender-standin.ts");
 
@@ -73,7 +73,7 @@ describe("the Blender command line", () => {
 });
 
 test("a render counts one step per frame and offers every saved image as a preview", async () => {
-  const out = tempDir("blender");
+  const out = tempDir();
   const ctx = recordingContext();
   await blenderRender(
     {
@@ -105,7 +105,7 @@ test("a render counts one step per frame and offers every saved image as a previ
 
 test("a failing render fails the command after logging Blender's last words", async () => {
   const ctx = recordingContext();
-  const out = tempDir("blender");
+  const out = tempDir();
   const run = blenderRender(
     {
       exe: process.execPath,

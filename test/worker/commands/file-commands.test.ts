@@ -1,15 +1,15 @@
-import { afterAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, readFileSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { copyFile } from "../../../src/worker/commands/copy-file";
 import { makeDirectory } from "../../../src/worker/commands/make-directory";
 import { backupPath, moveDirectory } from "../../../src/worker/commands/move-directory";
 import { recordingContext } from "./recording-context";
-import { cleanUpProcesses, tempDir } from "../../support/processes";
+import { tempDirs } from "../../support/temp-dirs";
 
-afterAll(cleanUpProcesses);
+const tempDir = tempDirs("tablao-filecmd");
 
-const dir = () => tempDir("filecmd");
+const dir = () => tempDir();
 
 describe("make-directory", () => {
   test("creates parents, and an existing directory is fine", async () => {

@@ -1,12 +1,12 @@
-import { afterAll, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import sharp from "sharp";
 import { framesToVideo, framesToVideoArgv } from "../../../src/worker/commands/frames-to-video";
 import { recordingContext } from "./recording-context";
-import { cleanUpProcesses, tempDir } from "../../support/processes";
+import { tempDirs } from "../../support/temp-dirs";
 
-afterAll(cleanUpProcesses);
+const tempDir = tempDirs("tablao-ffmpeg");
 
 test("POSIX: FFmpeg globs the frames itself; fps goes before the input and before the output", async () => {
   const ctx = recordingContext({
@@ -48,7 +48,7 @@ test("POSIX: FFmpeg globs the frames itself; fps goes before the input and befor
 });
 
 test("Windows: the frames are listed in a concat index with one duration per frame", async () => {
-  const dir = tempDir("ffmpeg");
+  const dir = tempDir();
   for (const f of ["0002.png", "0001.png"]) await Bun.write(join(dir, f), "x");
   const ctx = recordingContext({ which: () => "C:/ffmpeg.exe", platform: "win32" });
   const { argv, indexContent } = await framesToVideoArgv(
@@ -92,7 +92,7 @@ test("invalid parameters are named", async () => {
 });
 
 test("real FFmpeg turns PNG frames into an MP4", async () => {
-  const dir = tempDir("ffmpeg");
+  const dir = tempDir();
   for (let i = 1; i <= 3; i++) {
     await sharp({ create: { width: 32, height: 32, channels: 3, background: { r: i * 60, g: 0, b: 0 } } })
       .png()

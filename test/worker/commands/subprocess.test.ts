@@ -1,12 +1,13 @@
-import { afterAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { CommandCancelled, CommandError } from "../../../src/worker/commands/context";
 import { LineSplitter, runSubprocess, shellQuote } from "../../../src/worker/commands/subprocess";
-import { cleanUpProcesses, tempDir, waitFor } from "../../support/processes";
+import { tempDirs } from "../../support/temp-dirs";
+import { waitFor } from "../../support/wait";
 import { recordingContext } from "./recording-context";
 
-afterAll(cleanUpProcesses);
+const tempDir = tempDirs("tablao-subprocess");
 
 const bytes = (s: string) => new TextEncoder().encode(s);
 
@@ -85,7 +86,7 @@ describe("runSubprocess", () => {
   });
 
   test("abort stops the whole process group, grandchildren too, and counts as cancellation", async () => {
-    const dir = tempDir("subprocess");
+    const dir = tempDir();
     const pidFile = join(dir, "grandchild.pid");
     const ctx = recordingContext();
     const run = runSubprocess({
