@@ -11,6 +11,7 @@ import { parseArgs } from "node:util";
 import type { Subprocess } from "bun";
 import { stringify } from "yaml";
 import { createStressClient, runStress, type ManagerClient, type StressReport } from "../src/worker/stress";
+import { freePort } from "../test/support/processes";
 
 const DEFAULT_WORKER_COUNTS = [50, 200];
 const DEFAULT_QUEUE_SIZES = [10_000, 100_000];
@@ -61,12 +62,6 @@ interface RunningServer {
   proc: Subprocess;
 }
 
-function freePort(): number {
-  const probe = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response() });
-  const port = probe.port!;
-  probe.stop(true);
-  return port;
-}
 
 /** User+system CPU seconds of a process, from /proc (null where there is no /proc). */
 function processCpuS(pid: number): number | null {

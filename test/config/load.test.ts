@@ -1,10 +1,10 @@
 import { describe, expect, test } from "bun:test";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { ConfigError } from "../../src/config/errors";
 import { configAsJson, loadConfig } from "../../src/config/load";
 import { resolveVariables } from "../../src/config/variables";
 import { tempDirs } from "../support/temp-dirs";
+import { configErrorOf } from "./config-error";
 
 const freshDir = tempDirs("tablao-config");
 
@@ -14,15 +14,6 @@ function writeConfig(dir: string, yaml: string, name = "flamenco-manager.yaml"):
   return path;
 }
 
-function loadError(fn: () => unknown): ConfigError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof ConfigError) return err;
-    throw err;
-  }
-  throw new Error("expected a ConfigError");
-}
 
 describe("no configuration file", () => {
   test("embedded defaults, first run, paths against the working directory", () => {
@@ -57,7 +48,7 @@ describe("no configuration file", () => {
 
   test("an explicitly named file that is missing is an error", () => {
     const cwd = freshDir();
-    const err = loadError(() => loadConfig({ configPath: "custom.yaml", cwd, env: {} }));
+    const err = configErrorOf(() => loadConfig({ configPath: "custom.yaml", cwd, env: {} }));
     expect(err.message).toBe(
       `custom.yaml: configuration file not found (looked at ${join(cwd, "custom.yaml")})`,
     );
@@ -153,7 +144,7 @@ describe("configuration file", () => {
   test("a bad value stops loading with the file, key and problem", () => {
     const cwd = freshDir();
     writeConfig(cwd, "_meta: {version: 3}\ntask_timeout: ten minutes\n");
-    const err = loadError(() => loadConfig({ cwd, env: {} }));
+    const err = configErrorOf(() => loadConfig({ cwd, env: {} }));
     expect(err.key).toBe("task_timeout");
     expect(err.message).toBe(
       'flamenco-manager.yaml: task_timeout: invalid duration "ten minutes" (use Go syntax such as 10m0s)',
@@ -171,7 +162,7 @@ describe("configuration file", () => {
   test("an unknown version stops loading", () => {
     const cwd = freshDir();
     writeConfig(cwd, "_meta:\n  version: 4\n");
-    const err = loadError(() => loadConfig({ cwd, env: {} }));
+    const err = configErrorOf(() => loadConfig({ cwd, env: {} }));
     expect(err.key).toBe("_meta.version");
     expect(err.message).toContain('unsupported version "4"');
   });
@@ -286,7 +277,7 @@ describe("environment overrides", () => {
     ["PORT", "eighty", 'environment: PORT: invalid port "eighty"'],
     ["TABLAO_LISTEN", "::1:80", 'environment: TABLAO_LISTEN: invalid listen address "::1:80"'],
   ])("a bad %s names the variable", (name, value, message) => {
-    const err = loadError(() => loadWithEnv({ [name]: value }));
+    const err = configErrorOf(() => loadWithEnv({ [name]: value }));
     expect(err.key).toBe(name);
     expect(err.message).toStartWith(message);
   });

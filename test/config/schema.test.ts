@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { ConfigError } from "../../src/config/errors";
 import { DEFAULT_VARIABLES, validateConfigFile } from "../../src/config/schema";
+import { configErrorOf } from "./config-error";
 
 const LABEL = "flamenco-manager.yaml";
 
@@ -8,15 +8,6 @@ function validate(settings: Record<string, unknown>, platform = "linux") {
   return validateConfigFile({ _meta: { version: 3 }, ...settings }, { label: LABEL, platform });
 }
 
-function errorOf(fn: () => unknown): ConfigError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof ConfigError) return err;
-    throw err;
-  }
-  throw new Error("expected a ConfigError");
-}
 
 describe("defaults", () => {
   test("an empty version-3 document gets every Flamenco default", () => {
@@ -102,13 +93,13 @@ describe("defaults", () => {
 
 describe("version", () => {
   test("a missing _meta.version is refused", () => {
-    const err = errorOf(() => validateConfigFile({ manager_name: "x" }, { label: LABEL, platform: "linux" }));
+    const err = configErrorOf(() => validateConfigFile({ manager_name: "x" }, { label: LABEL, platform: "linux" }));
     expect(err.key).toBe("_meta.version");
     expect(err.message).toStartWith("flamenco-manager.yaml: _meta.version: missing");
   });
 
   test("another version is refused before anything else is checked", () => {
-    const err = errorOf(() =>
+    const err = configErrorOf(() =>
       validateConfigFile(
         { _meta: { version: 2 }, task_timeout: "bogus" },
         { label: LABEL, platform: "linux" },
@@ -192,14 +183,14 @@ describe("validation errors name the key", () => {
       "variable names must be non-empty and contain no { or }",
     ],
   ])("%j → %s", (settings, key, problem) => {
-    const err = errorOf(() => validate(settings));
+    const err = configErrorOf(() => validate(settings));
     expect(err.key).toBe(key);
     expect(err.message).toStartWith(`flamenco-manager.yaml: ${key}: `);
     expect(err.message).toContain(problem);
   });
 
   test("every problem is listed, one per line", () => {
-    const err = errorOf(() => validate({ task_timeout: "x", listen: "" }));
+    const err = configErrorOf(() => validate({ task_timeout: "x", listen: "" }));
     expect(err.message.split("\n")).toHaveLength(2);
   });
 

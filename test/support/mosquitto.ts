@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
+import { freePort } from "./processes";
 
 const MOSQUITTO_READY_TIMEOUT_MS = 10_000;
 const MOSQUITTO_STOP_TIMEOUT_MS = 5_000;
@@ -31,13 +32,6 @@ function mosquittoBinary(): string {
   );
 }
 
-async function freePort(): Promise<number> {
-  const probe = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
-  const port = probe.port;
-  probe.stop(true);
-  return port;
-}
-
 async function accepts(port: number): Promise<boolean> {
   try {
     const socket = await Bun.connect({ hostname: "127.0.0.1", port, socket: { data() {} } });
@@ -50,7 +44,7 @@ async function accepts(port: number): Promise<boolean> {
 
 export async function startMosquitto(): Promise<Mosquitto> {
   const dir = mkdtempSync(join(tmpdir(), "tablao-mosquitto-"));
-  const port = await freePort();
+  const port = freePort();
   const configPath = join(dir, "mosquitto.conf");
   writeFileSync(
     configPath,
