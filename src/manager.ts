@@ -160,6 +160,8 @@ export function createManager(opts: ManagerOptions) {
       sleepScheduler.stop();
       farmStatus.stop();
       deleter.stop();
+      // Thumbnails being made still write to the database.
+      await lastRendered.idle();
       await mqtt?.close();
       jobTypes.close();
       database.close();
