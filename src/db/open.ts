@@ -26,6 +26,8 @@ export function openDatabase(path: string): OpenedDatabase {
   sqlite.exec("PRAGMA journal_mode = WAL");
   sqlite.exec("PRAGMA synchronous = NORMAL");
   sqlite.exec("PRAGMA foreign_keys = ON");
+  // Statement journals of trigger-heavy writes (the task counters) stay in memory, not temp files.
+  sqlite.exec("PRAGMA temp_store = MEMORY");
   const fk = sqlite.query("PRAGMA foreign_keys").get() as { foreign_keys: number };
   if (fk.foreign_keys !== 1) throw new Error("SQLite refused to enable foreign keys");
 

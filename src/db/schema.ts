@@ -86,6 +86,7 @@ export const jobs = sqliteTable(
     workerTagId: integer("worker_tag_id").references(() => workerTags.id, {
       onDelete: "set null",
     }),
+    /** Sums over the job's tasks, kept by the triggers of migration 0002: never update them from code. */
     stepsCompleted: integer("steps_completed").notNull().default(0),
     stepsTotal: integer("steps_total").notNull().default(0),
   },
@@ -121,19 +122,38 @@ export const tasks = sqliteTable(
     activity: text("activity").notNull().default(""),
     stepsCompleted: integer("steps_completed").notNull().default(0),
     stepsTotal: integer("steps_total").notNull().default(0),
+    /** How many of the task's dependencies are not completed; kept by the triggers of migration 0002. */
+    unmetDependencies: integer("unmet_dependencies").notNull().default(0),
   },
   (t) => [
     uniqueIndex("tasks_job_index_idx").on(t.jobId, t.indexInJob),
-    // Per-job status counts run on every task status change.
+    // Bulk status changes of a job's tasks (cancel, pause, requeue) select by job and status.
     index("tasks_job_status_idx").on(t.jobId, t.status),
     // Partial indexes cost nothing when a job's queued, unassigned tasks are inserted.
     index("tasks_worker_status_idx").on(t.workerId, t.status).where(sql`${t.workerId} is not null`),
     index("tasks_active_touched_idx").on(t.lastTouchedAt).where(sql`${t.status} = 'active'`),
     // The scheduler walks this in its order; the WHERE must match src/scheduler/select.ts literally.
+    // Tasks waiting for a dependency are left out, so a poll never walks past blocked tasks.
     index("tasks_schedulable_idx")
       .on(t.jobId, t.type, sql`${t.priority} desc`, t.id)
-      .where(sql`${t.status} in ('queued', 'soft-failed')`),
+      .where(sql`${t.status} in ('queued', 'soft-failed') and ${t.unmetDependencies} = 0`),
   ],
+);
+
+/**
+ * How many tasks of a job have each status, kept by the triggers of migration 0002 so a task
+ * status change never counts the job's tasks. Rows may hold 0; a missing row means 0.
+ */
+export const jobTaskCounts = sqliteTable(
+  "job_task_counts",
+  {
+    jobId: integer("job_id")
+      .notNull()
+      .references(() => jobs.id, { onDelete: "cascade" }),
+    status: text("status").notNull(),
+    count: integer("count").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.jobId, t.status] })],
 );
 
 export const taskDependencies = sqliteTable(

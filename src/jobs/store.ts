@@ -1,4 +1,5 @@
 // Stores a compiled job: the job row, its tasks and their dependencies in one transaction.
+// Job step totals, task counts and unmet dependencies follow from the tasks' triggers.
 // Tasks and dependencies go in through statements prepared once per job, row by row: no
 // bound-parameter limit to hit however large the job, and no SQL rebuilt per row.
 import { eq, sql } from "drizzle-orm";
@@ -33,9 +34,8 @@ export function insertCompiledJob(
       metadata: compiled.metadata,
       storageShamanCheckoutId: compiled.storageShamanCheckoutId,
       workerTagId: opts.workerTagId,
-      stepsTotal: stepsPerTask.reduce((a, b) => a + b, 0),
     })
-    .returning()
+    .returning({ id: jobs.id })
     .get();
 
   const insertTask = tx
@@ -84,5 +84,6 @@ export function insertCompiledJob(
     const taskId = idByUUID.get(t.uuid)!;
     for (const dep of t.dependencies) insertDependency.run({ taskId, dependencyId: idByUUID.get(dep)! });
   }
-  return job;
+  // Read back: the task triggers have summed the job's steps and counted its tasks.
+  return tx.select().from(jobs).where(eq(jobs.id, job.id)).get()!;
 }

@@ -36,9 +36,11 @@ export function findActiveTaskOfWorker(tx: DbOrTx, workerId: number): number | n
  *
  * Shape of the query: for every candidate (job, task type) pair, a correlated subquery walks the
  * partial index `tasks_schedulable_idx (job_id, type, priority DESC, id) WHERE status IN
- * ('queued', 'soft-failed')` in the wanted order and stops at the first eligible task; only those
- * few per-pair winners are sorted. The status condition must stay literally as in the index
- * definition, or SQLite will not use the partial index.
+ * ('queued', 'soft-failed') AND unmet_dependencies = 0` in the wanted order and stops at the
+ * first eligible task; only those few per-pair winners are sorted. Tasks waiting for a
+ * dependency are not in the index (triggers keep `unmet_dependencies`), so however many there
+ * are, a poll never walks them. The conditions must stay literally as in the index definition,
+ * or SQLite will not use the partial index.
  */
 export function findSchedulableTask(tx: DbOrTx, worker: SchedulingWorker): number | null {
   const types = splitTaskTypes(worker.supportedTaskTypes);
@@ -59,12 +61,10 @@ export function schedulableTaskQuery(workerId: number, types: string[]): SQL {
     best_per_job_and_type AS (
       SELECT cj.priority AS job_priority, (
         SELECT t.id FROM tasks t
-        WHERE t.job_id = cj.id AND t.type = wt.value AND t.status IN ('queued', 'soft-failed')
+        WHERE t.job_id = cj.id AND t.type = wt.value
+          AND t.status IN ('queued', 'soft-failed') AND t.unmet_dependencies = 0
           AND NOT EXISTS (
             SELECT 1 FROM task_failures f WHERE f.task_id = t.id AND f.worker_id = ${workerId})
-          AND NOT EXISTS (
-            SELECT 1 FROM task_dependencies d JOIN tasks dep ON dep.id = d.dependency_id
-            WHERE d.task_id = t.id AND dep.status <> 'completed')
         ORDER BY t.priority DESC, t.id ASC
         LIMIT 1
       ) AS task_id

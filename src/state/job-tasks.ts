@@ -1,7 +1,8 @@
 // Statements over all tasks of one job: status counts, the bulk status updates of a job
-// status change, and the step totals a job derives from its tasks.
+// status change, and the step totals a job derives from its tasks. Counts and step sums are
+// kept by triggers (migration 0002), so reading them costs the same however large the job.
 import { and, eq, inArray, sql } from "drizzle-orm";
-import { jobs, tasks, type JobRow } from "../db/schema";
+import { jobs, jobTaskCounts, tasks, type JobRow } from "../db/schema";
 import type { DbOrTx } from "../db/types";
 
 export interface TaskCounts {
@@ -12,10 +13,9 @@ export interface TaskCounts {
 
 export function countTasksOfJob(tx: DbOrTx, jobId: number): TaskCounts {
   const rows = tx
-    .select({ status: tasks.status, n: sql<number>`count(*)` })
-    .from(tasks)
-    .where(eq(tasks.jobId, jobId))
-    .groupBy(tasks.status)
+    .select({ status: jobTaskCounts.status, n: jobTaskCounts.count })
+    .from(jobTaskCounts)
+    .where(eq(jobTaskCounts.jobId, jobId))
     .all();
   const byStatus = new Map(rows.map((r) => [r.status, r.n]));
   return {
@@ -52,22 +52,12 @@ export function recountTaskSteps(tx: DbOrTx, jobId: number, now: Date): void {
     .run();
 }
 
-/** A job's steps are the sums over its tasks; call after saving any task's step counts. */
+/**
+ * The job after a change to its tasks' step counts: the triggers already summed the steps, so
+ * this only stamps the job's updated_at and reads it back.
+ */
 export function recomputeJobSteps(tx: DbOrTx, jobId: number, now: Date): JobRow {
-  const sums = tx
-    .select({
-      completed: sql<number>`coalesce(sum(${tasks.stepsCompleted}), 0)`,
-      total: sql<number>`coalesce(sum(${tasks.stepsTotal}), 0)`,
-    })
-    .from(tasks)
-    .where(eq(tasks.jobId, jobId))
-    .get();
-  const job = tx
-    .update(jobs)
-    .set({ stepsCompleted: sums?.completed ?? 0, stepsTotal: sums?.total ?? 0, updatedAt: now })
-    .where(eq(jobs.id, jobId))
-    .returning()
-    .get();
+  const job = tx.update(jobs).set({ updatedAt: now }).where(eq(jobs.id, jobId)).returning().get();
   if (!job) throw new Error(`job ${jobId} does not exist`);
   return job;
 }

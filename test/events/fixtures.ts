@@ -43,6 +43,7 @@ export function taskRow(overrides: Partial<TaskRow> = {}): TaskRow {
     commands: [],
     activity: "Rendering frame 4",
     stepsCompleted: 1,
+    unmetDependencies: 0,
     stepsTotal: 2,
     ...overrides,
   };

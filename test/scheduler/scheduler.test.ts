@@ -1,7 +1,9 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { sql } from "drizzle-orm";
 import type { WorkerRow } from "../../src/db/schema";
+import { buildVariableTable, type VariableContext } from "../../src/config";
 import { ApiError } from "../../src/errors";
+import { createScheduler } from "../../src/scheduler/scheduler";
 import { findSchedulableTask, schedulableTaskQuery } from "../../src/scheduler/select";
 import { createFarm, type Farm } from "./fixtures";
 
@@ -277,6 +279,33 @@ describe("variable expansion", () => {
       f.close();
     }
   });
+
+  test("a configuration reload applies from the next assignment on", async () => {
+    const table = (blender: string) =>
+      buildVariableTable({ blender: { values: [{ audience: "all", platform: "linux", value: blender }] } });
+    let ctx: VariableContext = { variables: table("/opt/blender-4.1/blender"), platform: "linux" };
+    const scheduler = createScheduler({
+      db: farm.db,
+      broker: farm.broker,
+      clock: farm.clock,
+      taskMachine: farm.stateMachine,
+      taskLogs: farm.taskLogs,
+      variables: () => ctx,
+    });
+    const commands = [{ name: "blender-render", total_step_count: 1, parameters: { exe: "{blender}" } }];
+    const job = farm.addJob();
+    farm.addTask(job, { commands });
+    farm.addTask(job, { commands });
+    const exeFor = async (name: string) => {
+      const r = scheduler.scheduleTask(await farm.addWorker(name));
+      if (r.kind !== "assigned") throw new Error("no task");
+      return r.task.commands[0].parameters.exe;
+    };
+
+    expect(await exeFor("before")).toBe("/opt/blender-4.1/blender");
+    ctx = { variables: table("/opt/blender-4.2/blender"), platform: "linux" };
+    expect(await exeFor("after")).toBe("/opt/blender-4.2/blender");
+  });
 });
 
 describe("performance", () => {
@@ -289,7 +318,7 @@ describe("performance", () => {
     if (!plan.some((d) => d.includes("tasks_schedulable_idx"))) {
       throw new Error(
         "the partial index tasks_schedulable_idx (job_id, type, priority DESC, id) WHERE status IN " +
-          `('queued', 'soft-failed') is missing from src/db/schema.ts; plan:\n${plan.join("\n")}`,
+          `('queued', 'soft-failed') AND unmet_dependencies = 0 is missing from src/db/schema.ts; plan:\n${plan.join("\n")}`,
       );
     }
     expect(scans).toEqual([]);

@@ -1,7 +1,7 @@
 // A state machine on a fresh in-memory database, with seeding helpers and recorders for the
 // events it publishes, the task-log lines it writes and the warnings it logs.
 import { eq } from "drizzle-orm";
-import { jobBlocks, jobs, taskFailures, tasks, workers, workerTagMembership, workerTags } from "../../src/db/schema";
+import { jobBlocks, jobs, taskDependencies, taskFailures, tasks, workers, workerTagMembership, workerTags } from "../../src/db/schema";
 import type { JobRow, TaskRow, WorkerRow } from "../../src/db/schema";
 import { openDatabase } from "../../src/db/open";
 import { inTransaction, type Emit } from "../../src/db/transaction";
@@ -99,6 +99,10 @@ export function createFixture(thresholds: FailureThresholds = { blocklistThresho
 
     addTasks(job: JobRow, status: string, count: number, opts: { type?: string } = {}): TaskRow[] {
       return Array.from({ length: count }, () => this.addTask(job, status, opts));
+    },
+
+    addDependency(task: TaskRow, dependency: TaskRow): void {
+      db.insert(taskDependencies).values({ taskId: task.id, dependencyId: dependency.id }).run();
     },
 
     addWorker(name: string, opts: { types?: string; status?: string; tagIds?: number[] } = {}): WorkerRow {
