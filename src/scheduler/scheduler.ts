@@ -1,6 +1,6 @@
 // Task assignment (workers.md §6): hands a polling worker its next task in one write
 // transaction, so with any number of concurrent polls each task goes to exactly one worker.
-import { eq } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import type { Clock } from "../clock";
 import { jobs, tasks, workers, type TaskCommand, type TaskRow, type WorkerRow } from "../db/schema";
 import { inTransaction } from "../db/transaction";
@@ -67,8 +67,54 @@ export function expandCommands(commands: TaskCommand[], expand: Expander): Assig
   }));
 }
 
+/**
+ * Expanders per variable table and platform: building one is far more work than expanding a
+ * task's few parameters. A configuration reload brings a new table, and so new expanders.
+ */
+function cachedExpanders() {
+  const byTable = new WeakMap<VariableContext["variables"], Map<string, Expander>>();
+  return (ctx: VariableContext, platform: string): Expander => {
+    let byPlatform = byTable.get(ctx.variables);
+    if (!byPlatform) {
+      byPlatform = new Map();
+      byTable.set(ctx.variables, byPlatform);
+    }
+    const key = `${ctx.platform}\0${platform}`;
+    let expand = byPlatform.get(key);
+    if (!expand) {
+      expand = makeExpander(ctx, platform);
+      byPlatform.set(key, expand);
+    }
+    return expand;
+  };
+}
+
 export function createScheduler(deps: SchedulerDeps) {
   const { db, broker, clock } = deps;
+  const expanderFor = cachedExpanders();
+
+  // Prepared once against the database handle; they run inside the poll's transaction, as the
+  // synchronous SQLite drivers have a single connection. Timestamps bind as stored: epoch ms.
+  const workerById = db
+    .select()
+    .from(workers)
+    .where(eq(workers.id, sql.placeholder("id")))
+    .prepare();
+  const claimTask = db
+    .update(tasks)
+    .set({
+      workerId: sql`${sql.placeholder("workerId")}`,
+      lastTouchedAt: sql`${sql.placeholder("nowMs")}`,
+      updatedAt: sql`${sql.placeholder("nowMs")}`,
+    })
+    .where(eq(tasks.id, sql.placeholder("id")))
+    .returning()
+    .prepare();
+  const jobById = db
+    .select({ uuid: jobs.uuid, priority: jobs.priority, jobType: jobs.jobType })
+    .from(jobs)
+    .where(eq(jobs.id, sql.placeholder("id")))
+    .prepare();
 
   /**
    * Everything, from reading the worker's current state to the status change, runs in one
@@ -80,9 +126,9 @@ export function createScheduler(deps: SchedulerDeps) {
     const result = inTransaction(db, broker, (tx, emit): ScheduleResult | { kind: "not-awake"; status: string } => {
       const now = clock.now();
       // The row read at authentication may predate a status request; decide on the current one.
-      const worker = tx.select().from(workers).where(eq(workers.id, authenticated.id)).get();
+      const worker = workerById.get({ id: authenticated.id });
       if (!worker) throw conflict("worker was deleted");
-      markSeen(tx, worker, now);
+      markSeen(db, worker, now);
       if (worker.statusRequested !== "") {
         return { kind: "status-change-requested", statusRequested: worker.statusRequested };
       }
@@ -92,19 +138,14 @@ export function createScheduler(deps: SchedulerDeps) {
       const taskId = findActiveTaskOfWorker(tx, worker.id) ?? findSchedulableTask(tx, worker);
       if (taskId === null) return { kind: "none" };
 
-      const claimed = tx
-        .update(tasks)
-        .set({ workerId: worker.id, lastTouchedAt: now, updatedAt: now })
-        .where(eq(tasks.id, taskId))
-        .returning()
-        .get() as TaskRow;
-      const job = tx.select().from(jobs).where(eq(jobs.id, claimed.jobId)).get()!;
+      const claimed = claimTask.get({ workerId: worker.id, nowMs: now.getTime(), id: taskId }) as TaskRow;
+      const job = jobById.get({ id: claimed.jobId })!;
       deps.taskLogs.appendManagerLine(job.uuid, claimed.uuid, taskAssignedLine(worker));
       // Also for a re-handed active task: the event and the job's reaction still happen.
       const active = deps.taskMachine.taskStatusChange(tx, emit, claimed, "active");
       emit(workerUpdate(worker));
 
-      const expand = makeExpander(deps.variables(), worker.platform);
+      const expand = expanderFor(deps.variables(), worker.platform);
       return {
         kind: "assigned",
         task: {

@@ -18,6 +18,11 @@ export const TASK_LOG_MAX_BYTES = 8 * 1024 * 1024;
 export const TASK_LOG_TAIL_BYTES = 2048;
 /** Suffix of the one rotated file kept per task log. */
 export const TASK_LOG_ROTATED_SUFFIX = ".1";
+/**
+ * How many log sizes and existing folders the store remembers, so an append costs one write
+ * instead of a mkdir, a stat and a write; a forgotten entry costs one look at the disk.
+ */
+export const TASK_LOG_CACHE_MAX_ENTRIES = 10_000;
 
 export interface TaskLogInfo {
   size: number;
@@ -57,14 +62,52 @@ export function rfc3339Local(d: Date): string {
 
 function fileSize(path: string): number {
   try {
-    return statSync(path).size;
+    return statSync(path, { throwIfNoEntry: false })?.size ?? 0;
   } catch {
     return 0;
   }
 }
 
+function isMissing(err: unknown): boolean {
+  return (err as { code?: unknown } | null)?.code === "ENOENT";
+}
+
+/** Adds or updates an entry, first dropping the oldest one when the map is full. */
+function remember<K, V>(cache: Map<K, V>, key: K, value: V): void {
+  if (!cache.has(key) && cache.size >= TASK_LOG_CACHE_MAX_ENTRIES) {
+    cache.delete(cache.keys().next().value as K);
+  }
+  cache.set(key, value);
+}
+
 export function createTaskLogStore(deps: TaskLogStoreDeps): TaskLogStore {
   const { layout, broker, clock } = deps;
+  /** Folders this store created or found; a folder removed since shows up as ENOENT on write. */
+  const knownDirs = new Map<string, true>();
+  /**
+   * Sizes after this store's own appends. Only this Manager writes task logs, so a remembered
+   * size is exact unless the file was removed meanwhile; it is checked on disk before rotating.
+   */
+  const sizes = new Map<string, number>();
+
+  /** Appends `data`; false when the file was started afresh in a re-created folder instead. */
+  function write(path: string, data: string): boolean {
+    const dir = dirname(path);
+    if (!knownDirs.has(dir)) {
+      mkdirSync(dir, { recursive: true });
+      remember(knownDirs, dir, true);
+    }
+    try {
+      appendFileSync(path, data, { mode: 0o644 });
+      return true;
+    } catch (err) {
+      if (!isMissing(err)) throw err;
+      // The folder went away (its job was deleted, or someone cleaned up): start afresh.
+      mkdirSync(dir, { recursive: true });
+      appendFileSync(path, data, { mode: 0o644 });
+      return false;
+    }
+  }
 
   // Synchronous on purpose: the state machines append inside their (synchronous) transactions,
   // and two appends to one file can then never interleave.
@@ -72,12 +115,17 @@ export function createTaskLogStore(deps: TaskLogStoreDeps): TaskLogStore {
     if (text === "") return; // Flamenco still broadcasts empty chunks; nothing changed, so no event.
     const path = layout.taskLogPath(jobUUID, taskUUID);
     const data = text.endsWith("\n") ? text : `${text}\n`;
-    mkdirSync(dirname(path), { recursive: true });
-    const size = fileSize(path);
-    if (size > 0 && size + Buffer.byteLength(data) > TASK_LOG_MAX_BYTES) {
-      renameSync(path, path + TASK_LOG_ROTATED_SUFFIX);
+    const bytes = Buffer.byteLength(data);
+    let size = sizes.get(path) ?? fileSize(path);
+    if (size > 0 && size + bytes > TASK_LOG_MAX_BYTES) {
+      size = fileSize(path);
+      if (size > 0 && size + bytes > TASK_LOG_MAX_BYTES) {
+        renameSync(path, path + TASK_LOG_ROTATED_SUFFIX);
+        size = 0;
+      }
     }
-    appendFileSync(path, data, { mode: 0o644 });
+    const continued = write(path, data);
+    remember(sizes, path, (continued ? size : 0) + bytes);
     // The file is not transactional, so its event goes out as soon as the text is on disk.
     broker.publish(taskLogUpdate(taskUUID, text));
   }

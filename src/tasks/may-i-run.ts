@@ -1,6 +1,6 @@
 // May-keep-running (workers.md §7): the question a worker asks every few seconds while running
 // a task. The decision is the state machine's; this adds the bookkeeping around it.
-import { eq } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import type { Clock } from "../clock";
 import { tasks, workers, type WorkerRow } from "../db/schema";
 import type { Db } from "../db/types";
@@ -10,21 +10,37 @@ import { markSeen } from "../workers/seen";
 export function createMayIRun(deps: { db: Db; clock: Clock }) {
   const { db, clock } = deps;
 
+  // Prepared once against the database handle; they run inside the question's transaction, as
+  // the synchronous SQLite drivers have a single connection. Timestamps bind as stored: epoch ms.
+  const taskByUUID = db
+    .select({ id: tasks.id, workerId: tasks.workerId, status: tasks.status })
+    .from(tasks)
+    .where(eq(tasks.uuid, sql.placeholder("uuid")))
+    .prepare();
+  const workerById = db
+    .select()
+    .from(workers)
+    .where(eq(workers.id, sql.placeholder("id")))
+    .prepare();
+  const touchTask = db
+    .update(tasks)
+    .set({ lastTouchedAt: sql`${sql.placeholder("nowMs")}`, updatedAt: sql`${sql.placeholder("nowMs")}` })
+    .where(eq(tasks.id, sql.placeholder("id")))
+    .prepare();
+
   /** One transaction, so the answer never sees a half-done assignment by the scheduler. */
   return function mayWorkerRun(authenticated: WorkerRow, taskUUID: string): MayKeepRunning {
     return db.transaction(
-      (tx) => {
-        const task = tx.select().from(tasks).where(eq(tasks.uuid, taskUUID)).get();
+      () => {
+        const task = taskByUUID.get({ uuid: taskUUID });
         // An unknown task does not count as contact with the worker (Flamenco's rule).
         if (!task) return mayKeepRunning(authenticated, undefined);
-        const worker = tx.select().from(workers).where(eq(workers.id, authenticated.id)).get() ?? authenticated;
+        const worker = workerById.get({ id: authenticated.id }) ?? authenticated;
         const answer = mayKeepRunning(worker, task);
         const now = clock.now();
         // Allowed to run means the worker is demonstrably on it: that restarts the task timeout.
-        if (answer.mayKeepRunning) {
-          tx.update(tasks).set({ lastTouchedAt: now, updatedAt: now }).where(eq(tasks.id, task.id)).run();
-        }
-        markSeen(tx, worker, now);
+        if (answer.mayKeepRunning) touchTask.run({ nowMs: now.getTime(), id: task.id });
+        markSeen(db, worker, now);
         return answer;
       },
       { behavior: "immediate" },

@@ -1,10 +1,10 @@
 // Task updates from workers (workers.md §8, state-machines.md §5.3): activity, log text, step
 // progress and status, applied in one transaction in Flamenco's order; failures go through the
 // state machine's failure handling.
-import { eq } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import type { Clock } from "../clock";
 import { jobs, tasks, type TaskRow, type WorkerRow } from "../db/schema";
-import { inTransaction, type Emit, type Tx } from "../db/transaction";
+import { inTransaction } from "../db/transaction";
 import type { Db } from "../db/types";
 import { badRequest, conflict, notFound } from "../errors";
 import type { EventBroker } from "../events/broker";
@@ -34,19 +34,40 @@ export interface TaskUpdateDeps {
 export function createTaskUpdates(deps: TaskUpdateDeps) {
   const { db, broker, clock, stateMachine } = deps;
 
-  /** The saved task when its step count changed (and the job's totals with it), else null. */
-  function applySteps(tx: Tx, emit: Emit, task: TaskRow, requested: number, now: Date): TaskRow | null {
-    const steps = Math.min(requested, task.stepsTotal);
-    if (steps === task.stepsCompleted) return null;
-    const saved = tx
+  // Prepared once against the database handle; they run inside the update's transaction, as
+  // the synchronous SQLite drivers have a single connection. Timestamps bind as stored: epoch ms.
+  const findTask = db
+    .select({
+      id: tasks.id,
+      status: tasks.status,
+      workerId: tasks.workerId,
+      stepsCompleted: tasks.stepsCompleted,
+      stepsTotal: tasks.stepsTotal,
+      jobId: tasks.jobId,
+      jobUUID: jobs.uuid,
+    })
+    .from(tasks)
+    .innerJoin(jobs, eq(jobs.id, tasks.jobId))
+    .where(eq(tasks.uuid, sql.placeholder("uuid")))
+    .prepare();
+  /**
+   * All fields of one update in a single write; a null activity keeps the stored one. The step
+   * count is only written when it changed, so whatever follows step changes never runs for nothing.
+   */
+  const prepareSave = (withSteps: boolean) =>
+    db
       .update(tasks)
-      .set({ stepsCompleted: steps, updatedAt: now })
-      .where(eq(tasks.id, task.id))
+      .set({
+        activity: sql`coalesce(${sql.placeholder("activity")}, ${tasks.activity})`,
+        ...(withSteps ? { stepsCompleted: sql`${sql.placeholder("steps")}` } : {}),
+        lastTouchedAt: sql`${sql.placeholder("nowMs")}`,
+        updatedAt: sql`${sql.placeholder("nowMs")}`,
+      })
+      .where(eq(tasks.id, sql.placeholder("id")))
       .returning()
-      .get() as TaskRow;
-    emit(jobUpdate(recomputeJobSteps(tx, task.jobId, now)));
-    return saved;
-  }
+      .prepare();
+  const saveTask = prepareSave(false);
+  const saveTaskAndSteps = prepareSave(true);
 
   /**
    * Applies `update` from `worker` to the task. Only the task's assigned worker may update it,
@@ -57,44 +78,33 @@ export function createTaskUpdates(deps: TaskUpdateDeps) {
   function updateTask(worker: WorkerRow, taskUUID: string, update: TaskUpdateBody): void {
     inTransaction(db, broker, (tx, emit) => {
       const now = clock.now();
-      const found = tx
-        .select({ task: tasks, jobUUID: jobs.uuid })
-        .from(tasks)
-        .innerJoin(jobs, eq(jobs.id, tasks.jobId))
-        .where(eq(tasks.uuid, taskUUID))
-        .get();
+      const found = findTask.get({ uuid: taskUUID });
       if (!found) throw notFound(`task ${taskUUID} not found`);
-      const { jobUUID } = found;
-      let task = found.task;
-      if (task.workerId === null) throw conflict(`task ${taskUUID} is not assigned to any worker, so also not to you`);
-      if (task.workerId !== worker.id) throw conflict(`task ${taskUUID} is not assigned to you`);
+      if (found.workerId === null) throw conflict(`task ${taskUUID} is not assigned to any worker, so also not to you`);
+      if (found.workerId !== worker.id) throw conflict(`task ${taskUUID} is not assigned to you`);
       // Soft or hard failure is the Manager's call; workers report `failed`.
       if (update.taskStatus === "soft-failed") {
         throw badRequest(`task status ${update.taskStatus} not allowed to be sent by Worker`);
       }
-      if (task.status !== "active") {
-        throw conflict(`task ${taskUUID} is no longer active (its status is "${task.status}")`);
+      if (found.status !== "active") {
+        throw conflict(`task ${taskUUID} is no longer active (its status is "${found.status}")`);
       }
 
-      if (update.activity !== undefined) {
-        task = tx
-          .update(tasks)
-          .set({ activity: update.activity, updatedAt: now })
-          .where(eq(tasks.id, task.id))
-          .returning()
-          .get() as TaskRow;
-      }
+      const steps =
+        update.steps_completed === undefined ? found.stepsCompleted : Math.min(update.steps_completed, found.stepsTotal);
+      const stepsChanged = steps !== found.stepsCompleted;
+      // Activity, steps and the touch (which restarts the task timeout) in one write; the
+      // status change below writes the status after them, as Flamenco orders them.
+      const fields = { activity: update.activity ?? null, nowMs: now.getTime(), id: found.id };
+      const task = (stepsChanged ? saveTaskAndSteps.get({ ...fields, steps }) : saveTask.get(fields)) as TaskRow;
       // Before any status change: the worker's log usually explains it, and the Manager's own
       // lines about the change belong after it.
-      if (update.log !== undefined) deps.taskLogs.append(jobUUID, task.uuid, update.log);
+      if (update.log !== undefined) deps.taskLogs.append(found.jobUUID, task.uuid, update.log);
 
       const changeStatus = update.taskStatus !== undefined && update.taskStatus !== task.status;
-      if (update.steps_completed !== undefined) {
-        const stepped = applySteps(tx, emit, task, update.steps_completed, now);
-        if (stepped) {
-          task = stepped;
-          if (!changeStatus) emit(taskUpdate(task, jobUUID, worker));
-        }
+      if (stepsChanged) {
+        emit(jobUpdate(recomputeJobSteps(tx, task.jobId, now)));
+        if (!changeStatus) emit(taskUpdate(task, found.jobUUID, worker));
       }
 
       if (changeStatus) {
@@ -102,8 +112,7 @@ export function createTaskUpdates(deps: TaskUpdateDeps) {
         else stateMachine.taskStatusChange(tx, emit, task, update.taskStatus!);
       }
 
-      tx.update(tasks).set({ lastTouchedAt: now }).where(eq(tasks.id, task.id)).run();
-      markSeen(tx, worker, now);
+      markSeen(db, worker, now);
     });
   }
 

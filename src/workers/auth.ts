@@ -38,9 +38,18 @@ export function parseBasicAuth(header: string | undefined | null): Credentials |
   return { uuid: decoded.slice(0, colon), secret: decoded.slice(colon + 1) };
 }
 
+/** What a cache entry vouches for: this worker, as long as its stored hash is unchanged. */
+interface VerifiedPair {
+  uuid: string;
+  storedHash: string;
+}
+
 export class WorkerAuthenticator {
-  /** SHA-256 digests over (uuid, stored hash, secret); insertion order gives FIFO eviction. */
-  private readonly verified = new Set<string>();
+  /**
+   * SHA-256 digests of Authorization headers verified with bcrypt, so a repeated header costs
+   * one hash instead of a parse and a bcrypt run; insertion order gives FIFO eviction.
+   */
+  private readonly verified = new Map<string, VerifiedPair>();
   private readonly byUUID;
   private dummyHash: Promise<string> | null = null;
 
@@ -53,31 +62,37 @@ export class WorkerAuthenticator {
   }
 
   async authenticate(header: string | undefined | null): Promise<AuthResult> {
+    if (!header) return { ok: false, cause: "no auth header found" };
+    const key = Bun.SHA256.hash(header, "base64");
+    const cached = this.verified.get(key);
+    if (cached) {
+      const worker = this.byUUID.get({ uuid: cached.uuid }) as WorkerRow | undefined;
+      if (worker?.secret === cached.storedHash) return { ok: true, worker };
+      this.verified.delete(key);
+    }
+
     const creds = parseBasicAuth(header);
     if (!creds) return { ok: false, cause: "no auth header found" };
-
     const worker = this.byUUID.get({ uuid: creds.uuid }) as WorkerRow | undefined;
     if (!worker) {
       // Verify against some bcrypt hash anyway, so an unknown UUID costs as much as a bad secret.
       await verifySecret(creds.secret, await this.unknownWorkerHash());
       return { ok: false, cause: "no such worker known" };
     }
-    const key = cacheKey(creds, worker.secret);
-    if (this.verified.has(key)) return { ok: true, worker };
     if (!(await verifySecret(creds.secret, worker.secret))) {
       return { ok: false, cause: "no such worker known" };
     }
 
-    this.remember(key);
+    this.remember(key, { uuid: creds.uuid, storedHash: worker.secret });
     return { ok: true, worker };
   }
 
-  private remember(key: string): void {
+  private remember(key: string, pair: VerifiedPair): void {
     if (this.verified.size >= AUTH_CACHE_MAX_ENTRIES) {
-      const oldest = this.verified.values().next().value;
+      const oldest = this.verified.keys().next().value;
       if (oldest !== undefined) this.verified.delete(oldest);
     }
-    this.verified.add(key);
+    this.verified.set(key, pair);
   }
 
   private unknownWorkerHash(): Promise<string> {
@@ -87,16 +102,6 @@ export class WorkerAuthenticator {
     });
     return this.dummyHash;
   }
-}
-
-function cacheKey(creds: Credentials, storedHash: string): string {
-  const hasher = new Bun.CryptoHasher("sha256");
-  hasher.update(creds.uuid);
-  hasher.update("\0");
-  hasher.update(storedHash);
-  hasher.update("\0");
-  hasher.update(creds.secret);
-  return hasher.digest("base64");
 }
 
 async function verifySecret(secret: string, hash: string): Promise<boolean> {

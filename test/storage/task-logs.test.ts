@@ -85,6 +85,33 @@ describe("size cap", () => {
     expect(statSync(path() + TASK_LOG_ROTATED_SUFFIX).size).toBeLessThanOrEqual(TASK_LOG_MAX_BYTES);
     expect(existsSync(path() + ".2")).toBe(false);
   });
+
+  test("a log that existed before this store is measured on disk, not assumed empty", () => {
+    const chunk = `${"x".repeat(1024 * 1024 - 1)}\n`;
+    const chunks = Math.floor(TASK_LOG_MAX_BYTES / chunk.length);
+    for (let i = 0; i < chunks; i++) store.append(JOB, TASK, chunk);
+    const restarted = createTaskLogStore({ layout, broker: createEventBroker(), clock });
+    restarted.append(JOB, TASK, chunk);
+    expect(statSync(path() + TASK_LOG_ROTATED_SUFFIX).size).toBe(chunks * chunk.length);
+    expect(content()).toBe(chunk);
+  });
+
+  test("a log removed meanwhile (file or whole job folder) is started afresh, without rotating", () => {
+    const chunk = `${"x".repeat(1024 * 1024 - 1)}\n`;
+    const chunks = Math.floor(TASK_LOG_MAX_BYTES / chunk.length);
+    for (let i = 0; i < chunks; i++) store.append(JOB, TASK, chunk);
+    rmSync(path());
+    store.append(JOB, TASK, chunk);
+    expect(existsSync(path() + TASK_LOG_ROTATED_SUFFIX)).toBe(false);
+    expect(content()).toBe(chunk);
+
+    rmSync(join(root, "job-1a2b"), { recursive: true });
+    store.append(JOB, TASK, "after the job folder was removed");
+    expect(content()).toBe("after the job folder was removed\n");
+    // The fresh file's size is what counts from now on: it takes a full cap to rotate again.
+    for (let i = 1; i < chunks; i++) store.append(JOB, TASK, chunk);
+    expect(existsSync(path() + TASK_LOG_ROTATED_SUFFIX)).toBe(false);
+  });
 });
 
 describe("tail and info", () => {

@@ -56,6 +56,33 @@ describe("progress", () => {
     expect(farm.eventsOf("/task")[0]).toMatchObject({ activity: "Completed", previous_status: "active" });
   });
 
+  test("activity and steps in one update: both saved, the task touched, one task event with both", async () => {
+    const { worker, task } = await running(1, 4);
+    farm.clock.advance(30_000);
+    farm.events.length = 0;
+    update(worker, task, { activity: "Rendering frame 2", steps_completed: 1 });
+    expect(farm.task(task.id)).toMatchObject({
+      activity: "Rendering frame 2",
+      stepsCompleted: 1,
+      lastTouchedAt: farm.clock.now(),
+      updatedAt: farm.clock.now(),
+    });
+    expect(farm.eventsOf("/task")).toMatchObject([
+      { activity: "Rendering frame 2", steps_completed: 1, updated: farm.clock.now().toISOString() },
+    ]);
+  });
+
+  test("a log-only update keeps activity and steps, and still touches the task", async () => {
+    const { worker, job, task } = await running(1, 4);
+    update(worker, task, { activity: "Rendering", steps_completed: 2 });
+    farm.clock.advance(30_000);
+    farm.events.length = 0;
+    update(worker, task, { log: "still rendering" });
+    expect(farm.task(task.id)).toMatchObject({ activity: "Rendering", stepsCompleted: 2, lastTouchedAt: farm.clock.now() });
+    expect(farm.logLines(job, task).at(-1)).toBe("still rendering");
+    expect(farm.events.map((e) => e.event)).toEqual(["/tasklog"]);
+  });
+
   test("an activity-only update is stored without an event", async () => {
     const { worker, task } = await running();
     farm.events.length = 0;

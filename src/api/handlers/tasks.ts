@@ -1,6 +1,6 @@
 // Handlers of task execution: polling for a task, task updates, may-i-run, preview uploads,
 // task-log and last-rendered lookups, and the `/job-files/` static files they point to.
-import { eq } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import type { Context } from "hono";
 import { stat } from "node:fs/promises";
 import { extname } from "node:path";
@@ -36,19 +36,24 @@ function isDatabaseBusy(err: unknown): boolean {
   return typeof code === "string" && code.startsWith("SQLITE_BUSY");
 }
 
-function taskWithJob(db: Db, taskUUID: string) {
-  const row = db
+/** The task's and its job's UUIDs, by task UUID; 404 when there is no such task. */
+function prepareTaskWithJob(db: Db) {
+  const byUUID = db
     .select({ taskUUID: tasks.uuid, jobUUID: jobs.uuid })
     .from(tasks)
     .innerJoin(jobs, eq(jobs.id, tasks.jobId))
-    .where(eq(tasks.uuid, taskUUID))
-    .get();
-  if (!row) throw notFound("no such task");
-  return row;
+    .where(eq(tasks.uuid, sql.placeholder("uuid")))
+    .prepare();
+  return (taskUUID: string) => {
+    const row = byUUID.get({ uuid: taskUUID });
+    if (!row) throw notFound("no such task");
+    return row;
+  };
 }
 
 export function taskHandlers(deps: TaskHandlerDeps): Handlers {
   const { db, clock } = deps;
+  const taskWithJob = prepareTaskWithJob(db);
 
   return {
     scheduleTask: (c) => {
@@ -89,7 +94,7 @@ export function taskHandlers(deps: TaskHandlerDeps): Handlers {
       if (length > LAST_RENDERED_MAX_BYTES) {
         throw new ApiError(413, `image too large; should be max ${LAST_RENDERED_MAX_BYTES} bytes`);
       }
-      const { jobUUID } = taskWithJob(db, c.req.valid("param").task_id);
+      const { jobUUID } = taskWithJob(c.req.valid("param").task_id);
       const image = new Uint8Array(await c.req.arrayBuffer());
       if (!deps.lastRendered.enqueue({ jobUUID, mimeType, image })) {
         throw new ApiError(429, "image processing queue is full");
@@ -98,14 +103,14 @@ export function taskHandlers(deps: TaskHandlerDeps): Handlers {
     },
 
     fetchTaskLogInfo: (c) => {
-      const { taskUUID, jobUUID } = taskWithJob(db, c.req.valid("param").task_id);
+      const { taskUUID, jobUUID } = taskWithJob(c.req.valid("param").task_id);
       const info = deps.taskLogs.info(jobUUID, taskUUID);
       if (!info) return c.body(null, 204);
       return c.json({ task_id: taskUUID, job_id: jobUUID, url: info.url, size: info.size }, 200);
     },
 
     fetchTaskLogTail: (c) => {
-      const { taskUUID, jobUUID } = taskWithJob(db, c.req.valid("param").task_id);
+      const { taskUUID, jobUUID } = taskWithJob(c.req.valid("param").task_id);
       const tail = deps.taskLogs.tail(jobUUID, taskUUID);
       if (tail === null) return c.body(null, 204);
       return c.text(tail, 200);
