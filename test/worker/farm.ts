@@ -14,6 +14,7 @@ import {
 import { scaleTimings } from "../../src/worker/constants";
 import { registerOrSignOn, type RegistrationDeps } from "../../src/worker/registration";
 import { startTestManager, type TestManager, type TestManagerOptions } from "../support/manager";
+import { openUpdateQueueDb, Upstream } from "../../src/worker/upstream";
 
 /** The worker loops' waits at 1/100 of Flamenco's (30 ms first poll, 100 ms may-i-run). */
 export const FAST_TIMINGS = scaleTimings(0.01);
@@ -128,5 +129,16 @@ export async function cancelJob(managerUrl: string, jobId: string): Promise<void
     method: "POST",
     headers: { "Content-Type": "application/json" },
     body: JSON.stringify({ status: "cancel-requested", reason: "test finished" }),
+  });
+}
+
+/** An Upstream with short retry waits, queueing into the SQLite file at `dbPath`. */
+export function testUpstream(api: ManagerApi, dbPath: string): Upstream {
+  return new Upstream({
+    db: openUpdateQueueDb(dbPath),
+    api,
+    log: silentLogger,
+    retryMinMs: 10,
+    retryMaxMs: 40,
   });
 }

@@ -5,7 +5,6 @@ import type { WorkerStatus } from "../../src/worker/client";
 import { registerOrSignOn } from "../../src/worker/registration";
 import { WorkerStateMachine, type ExitReason } from "../../src/worker/state-machine";
 import { runTask } from "../../src/worker/task-runner";
-import { openUpdateQueueDb, Upstream } from "../../src/worker/upstream";
 import { FakeClock } from "../support/fake-clock";
 import type { TestManager } from "../support/manager";
 import { tempDirs } from "../support/temp-dirs";
@@ -18,6 +17,7 @@ import {
   submitCommands,
   testWorker,
   type TestWorker,
+  testUpstream,
 } from "./farm";
 
 let manager: TestManager;
@@ -54,13 +54,7 @@ afterAll(async () => {
 async function startMachine(opts: { canRestart?: boolean } = {}): Promise<Running> {
   const worker = await testWorker(proxy.url, { canRestart: opts.canRestart, register: false });
   const initial = (await registerOrSignOn(worker.registration, new AbortController().signal)) as WorkerStatus;
-  const upstream = new Upstream({
-    db: openUpdateQueueDb(join(tempDir(), "queue.sqlite")),
-    api: worker.api,
-    log: silentLogger,
-    retryMinMs: 10,
-    retryMaxMs: 40,
-  });
+  const upstream = testUpstream(worker.api, join(tempDir(), "queue.sqlite"));
   const machine = new WorkerStateMachine({
     api: worker.api,
     upstream,

@@ -2,7 +2,6 @@ import { afterAll, afterEach, beforeAll, expect, test } from "bun:test";
 import { join, resolve } from "node:path";
 import { silentLogger } from "../../src/log";
 import { runTask, type TaskRunnerDeps } from "../../src/worker/task-runner";
-import { openUpdateQueueDb, Upstream } from "../../src/worker/upstream";
 import type { TestManager } from "../support/manager";
 import { tempDirs } from "../support/temp-dirs";
 import { startFaultProxy, type FaultProxy } from "./fault-proxy";
@@ -16,6 +15,7 @@ import {
   testWorker,
   type TestCommand,
   type TestWorker,
+  testUpstream,
 } from "./farm";
 
 const STANDIN = resolve(import.meta.dir, "../support/blender-standin.ts");
@@ -42,13 +42,7 @@ interface Harness {
 async function harness(): Promise<Harness> {
   const worker = await testWorker(proxy.url);
   const previews: string[] = [];
-  const upstream = new Upstream({
-    db: openUpdateQueueDb(join(tempDir(), "queue.sqlite")),
-    api: worker.api,
-    log: silentLogger,
-    retryMinMs: 10,
-    retryMaxMs: 40,
-  });
+  const upstream = testUpstream(worker.api, join(tempDir(), "queue.sqlite"));
   const deps: TaskRunnerDeps = {
     api: worker.api,
     upstream,

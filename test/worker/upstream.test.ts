@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { silentLogger } from "../../src/log";
 import { createManagerClient, type ManagerApi } from "../../src/worker/client";
 import { openUpdateQueueDb, Upstream } from "../../src/worker/upstream";
 import type { TestManager } from "../support/manager";
@@ -17,18 +16,13 @@ import {
   taskLog,
   testWorker,
   type TestWorker,
+  testUpstream,
 } from "./farm";
 
 const tempDir = tempDirs("tablao-upstream");
 
 function upstreamFor(api: ManagerApi, dbPath = join(tempDir(), "q.sqlite")): Upstream {
-  return new Upstream({
-    db: openUpdateQueueDb(dbPath),
-    api,
-    log: silentLogger,
-    retryMinMs: 10,
-    retryMaxMs: 40,
-  });
+  return testUpstream(api, dbPath);
 }
 
 describe("with the Manager reachable", () => {
