@@ -110,8 +110,9 @@ export function createScheduler(deps: SchedulerDeps) {
     .where(eq(tasks.id, sql.placeholder("id")))
     .returning()
     .prepare();
+  // The whole row: the status change takes it instead of reading it again.
   const jobById = db
-    .select({ uuid: jobs.uuid, priority: jobs.priority, jobType: jobs.jobType })
+    .select()
     .from(jobs)
     .where(eq(jobs.id, sql.placeholder("id")))
     .prepare();
@@ -142,7 +143,7 @@ export function createScheduler(deps: SchedulerDeps) {
       const job = jobById.get({ id: claimed.jobId })!;
       deps.taskLogs.appendManagerLine(job.uuid, claimed.uuid, taskAssignedLine(worker));
       // Also for a re-handed active task: the event and the job's reaction still happen.
-      const active = deps.taskMachine.taskStatusChange(tx, emit, claimed, "active");
+      const active = deps.taskMachine.taskStatusChange(tx, emit, claimed, "active", { job, worker });
       emit(workerUpdate(worker));
 
       const expand = expanderFor(deps.variables(), worker.platform);

@@ -1,6 +1,7 @@
 // The scheduler's read side (workers.md §6.2): which task a worker gets, as single indexed
 // queries, so a poll costs index seeks per (job, task type) and never a scan of the tasks table.
 import { sql, type SQL } from "drizzle-orm";
+import { perConnection, prepareSql } from "../db/prepared";
 import type { DbOrTx } from "../db/types";
 import { splitTaskTypes } from "../workers/registration";
 
@@ -16,11 +17,7 @@ export interface SchedulingWorker {
  * (no task-type, tag or blocklist re-check, as in Flamenco). Lowest id first if it has several.
  */
 export function findActiveTaskOfWorker(tx: DbOrTx, workerId: number): number | null {
-  // all() rather than get(): Drizzle's raw get() returns a row as an array of values.
-  const [row] = tx.all<{ id: number }>(sql`
-    SELECT t.id FROM tasks t JOIN jobs j ON j.id = t.job_id
-    WHERE t.worker_id = ${workerId} AND t.status = 'active' AND j.status IN ('active', 'queued')
-    ORDER BY t.id LIMIT 1`);
+  const [row] = statements(tx).activeTask.all({ workerId });
   return row?.id ?? null;
 }
 
@@ -45,12 +42,30 @@ export function findActiveTaskOfWorker(tx: DbOrTx, workerId: number): number | n
 export function findSchedulableTask(tx: DbOrTx, worker: SchedulingWorker): number | null {
   const types = splitTaskTypes(worker.supportedTaskTypes);
   if (types.length === 0) return null;
-  const [row] = tx.all<{ id: number }>(schedulableTaskQuery(worker.id, types));
+  const [row] = statements(tx).schedulableTask.all({ workerId: worker.id, types: JSON.stringify(types) });
   return row?.id ?? null;
 }
 
-/** The query of findSchedulableTask; exported so tests can check its plan. */
+/** The query of findSchedulableTask with its values bound; exported so tests can check its plan. */
 export function schedulableTaskQuery(workerId: number, types: string[]): SQL {
+  return schedulableTaskSql(workerId, JSON.stringify(types));
+}
+
+// Preparing the schedulable-task query costs about twice as much as running it, so both are
+// prepared once, from the same text the plan test checks.
+const statements = perConnection((db) => ({
+  activeTask: prepareSql<{ id: number }>(
+    db,
+    sql`
+    SELECT t.id FROM tasks t JOIN jobs j ON j.id = t.job_id
+    WHERE t.worker_id = ${sql.placeholder("workerId")} AND t.status = 'active' AND j.status IN ('active', 'queued')
+    ORDER BY t.id LIMIT 1`,
+  ),
+  schedulableTask: prepareSql<{ id: number }>(db, schedulableTaskSql(sql.placeholder("workerId"), sql.placeholder("types"))),
+}));
+
+/** `typesJson`: the worker's task types as a JSON array. Both are bound values or placeholders. */
+function schedulableTaskSql(workerId: unknown, typesJson: unknown): SQL {
   return sql`
     WITH candidate_jobs AS (
       SELECT j.id, j.priority FROM jobs j
@@ -68,7 +83,7 @@ export function schedulableTaskQuery(workerId: number, types: string[]): SQL {
         ORDER BY t.priority DESC, t.id ASC
         LIMIT 1
       ) AS task_id
-      FROM candidate_jobs cj, json_each(${JSON.stringify(types)}) wt
+      FROM candidate_jobs cj, json_each(${typesJson}) wt
       WHERE NOT EXISTS (
         SELECT 1 FROM job_blocks b
         WHERE b.job_id = cj.id AND b.worker_id = ${workerId} AND b.task_type = wt.value)

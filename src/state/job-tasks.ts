@@ -3,7 +3,25 @@
 // kept by triggers (migration 0002), so reading them costs the same however large the job.
 import { and, eq, inArray, sql } from "drizzle-orm";
 import { jobs, jobTaskCounts, tasks, type JobRow } from "../db/schema";
+import { perConnection } from "../db/prepared";
 import type { DbOrTx } from "../db/types";
+
+// Prepared once: counting and step stamping run on every task status change. Timestamps bind
+// as stored, epoch ms (a prepared update must set updated_at itself: Drizzle's automatic value
+// would be frozen at build time).
+const statements = perConnection((db) => ({
+  countsOfJob: db
+    .select({ status: jobTaskCounts.status, n: jobTaskCounts.count })
+    .from(jobTaskCounts)
+    .where(eq(jobTaskCounts.jobId, sql.placeholder("jobId")))
+    .prepare(),
+  touchJob: db
+    .update(jobs)
+    .set({ updatedAt: sql`${sql.placeholder("nowMs")}` })
+    .where(eq(jobs.id, sql.placeholder("jobId")))
+    .returning()
+    .prepare(),
+}));
 
 export interface TaskCounts {
   total: number;
@@ -12,11 +30,7 @@ export interface TaskCounts {
 }
 
 export function countTasksOfJob(tx: DbOrTx, jobId: number): TaskCounts {
-  const rows = tx
-    .select({ status: jobTaskCounts.status, n: jobTaskCounts.count })
-    .from(jobTaskCounts)
-    .where(eq(jobTaskCounts.jobId, jobId))
-    .all();
+  const rows = statements(tx).countsOfJob.all({ jobId });
   const byStatus = new Map(rows.map((r) => [r.status, r.n]));
   return {
     total: rows.reduce((sum, r) => sum + r.n, 0),
@@ -57,7 +71,7 @@ export function recountTaskSteps(tx: DbOrTx, jobId: number, now: Date): void {
  * this only stamps the job's updated_at and reads it back.
  */
 export function recomputeJobSteps(tx: DbOrTx, jobId: number, now: Date): JobRow {
-  const job = tx.update(jobs).set({ updatedAt: now }).where(eq(jobs.id, jobId)).returning().get();
+  const job = statements(tx).touchJob.get({ nowMs: now.getTime(), jobId }) as JobRow | undefined;
   if (!job) throw new Error(`job ${jobId} does not exist`);
   return job;
 }

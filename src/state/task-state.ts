@@ -2,6 +2,7 @@
 // it, and let the task's job react to it (state-machines.md §3).
 import { eq, sql } from "drizzle-orm";
 import { jobs, tasks, workers, type JobRow, type TaskRow } from "../db/schema";
+import { perConnection } from "../db/prepared";
 import type { Emit } from "../db/transaction";
 import type { DbOrTx } from "../db/types";
 import { taskUpdate } from "../events/payloads";
@@ -14,14 +15,58 @@ import { POTENTIALLY_RUNNABLE } from "./statuses";
 /** Share of a job's tasks (in %) that must hard-fail to fail the job; not configurable. */
 export const TASK_FAIL_JOB_PERCENTAGE = 10;
 
+/** The worker fields a task event names. */
+export interface TaskWorker {
+  id: number;
+  name: string;
+  uuid: string;
+}
+
+/** Rows the caller read in the same transaction, so the change need not read them again. */
+export interface KnownRows {
+  /** The task's job, as it is now. */
+  job?: JobRow;
+  /** The task's worker (after the change). */
+  worker?: TaskWorker;
+}
+
 export interface TaskStateMachine {
   /**
    * Gives `task` (as loaded: its status is the old one) the new status and runs the job's
    * reaction. Only status (and steps) are written; save activity before calling. Returns the
    * saved task.
    */
-  taskStatusChange(tx: DbOrTx, emit: Emit, task: TaskRow, newStatus: string): TaskRow;
+  taskStatusChange(tx: DbOrTx, emit: Emit, task: TaskRow, newStatus: string, known?: KnownRows): TaskRow;
 }
+
+// Prepared once: a status change runs on every task assignment and completion. Timestamps bind
+// as stored, epoch ms (a prepared update must set updated_at itself: Drizzle's automatic value
+// would be frozen at build time).
+const statements = perConnection((db) => {
+  const saveStatus = (steps: "keep" | "all" | "none") =>
+    db
+      .update(tasks)
+      .set({
+        status: sql`${sql.placeholder("status")}`,
+        updatedAt: sql`${sql.placeholder("nowMs")}`,
+        ...(steps === "all" ? { stepsCompleted: sql`${tasks.stepsTotal}` } : steps === "none" ? { stepsCompleted: 0 } : {}),
+      })
+      .where(eq(tasks.id, sql.placeholder("id")))
+      .returning()
+      .prepare();
+  return {
+    jobById: db.select().from(jobs).where(eq(jobs.id, sql.placeholder("id"))).prepare(),
+    workerById: db
+      .select({ id: workers.id, name: workers.name, uuid: workers.uuid })
+      .from(workers)
+      .where(eq(workers.id, sql.placeholder("id")))
+      .prepare(),
+    saveStatus: saveStatus("keep"),
+    // Completing means all steps are done; queueing means starting over.
+    saveCompleted: saveStatus("all"),
+    saveQueued: saveStatus("none"),
+  };
+});
 
 export function createTaskStateMachine(
   deps: Pick<StateMachineDeps, "clock" | "log" | "taskLogs">,
@@ -79,36 +124,32 @@ export function createTaskStateMachine(
     }
   }
 
-  function workerOf(tx: DbOrTx, task: TaskRow) {
+  function workerOf(tx: DbOrTx, task: TaskRow, known: TaskWorker | undefined): TaskWorker | null {
     if (task.workerId == null) return null;
-    return tx.select({ name: workers.name, uuid: workers.uuid }).from(workers).where(eq(workers.id, task.workerId)).get() ?? null;
+    if (known?.id === task.workerId) return known;
+    return statements(tx).workerById.get({ id: task.workerId }) ?? null;
   }
 
   return {
-    taskStatusChange(tx, emit, task, newStatus) {
-      let job = tx.select().from(jobs).where(eq(jobs.id, task.jobId)).get();
+    taskStatusChange(tx, emit, task, newStatus, known = {}) {
+      const prepared = statements(tx);
+      let job = known.job?.id === task.jobId ? known.job : prepared.jobById.get({ id: task.jobId });
       if (!job) throw new Error(`cannot fetch the job of task ${task.uuid}`);
       const oldStatus = task.status;
       const changed = oldStatus !== newStatus;
-      // Completing means all steps are done; queueing means starting over.
-      const steps =
+      const save =
         changed && newStatus === "completed"
-          ? { stepsCompleted: sql`${tasks.stepsTotal}` }
+          ? prepared.saveCompleted
           : changed && newStatus === "queued"
-            ? { stepsCompleted: 0 }
-            : {};
-      const saved = tx
-        .update(tasks)
-        .set({ status: newStatus, updatedAt: clock.now(), ...steps })
-        .where(eq(tasks.id, task.id))
-        .returning()
-        .get();
+            ? prepared.saveQueued
+            : prepared.saveStatus;
+      const saved = save.get({ status: newStatus, nowMs: clock.now().getTime(), id: task.id }) as TaskRow | undefined;
       if (!saved) throw new Error(`task ${task.uuid} does not exist`);
       if (changed) {
         taskLogs.appendManagerLine(job.uuid, saved.uuid, taskChangedStatusLine(oldStatus, newStatus));
-        if ("stepsCompleted" in steps) job = recomputeJobSteps(tx, job.id, clock.now());
+        if (save !== prepared.saveStatus) job = recomputeJobSteps(tx, job.id, clock.now());
       }
-      emit(taskUpdate(saved, job.uuid, workerOf(tx, saved), oldStatus));
+      emit(taskUpdate(saved, job.uuid, workerOf(tx, saved, known.worker), oldStatus));
       try {
         reactJob(tx, emit, job, saved);
       } catch (err) {
