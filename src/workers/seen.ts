@@ -3,40 +3,33 @@
 // by default) and the UI read the value, so a resolution of a second loses nothing.
 import { eq, sql } from "drizzle-orm";
 import { workers, type WorkerRow } from "../db/schema";
+import { perConnection } from "../db/prepared";
 import type { DbOrTx } from "../db/types";
 
 export const SEEN_WRITE_INTERVAL_MS = 1_000;
 
-function prepareSeenUpdate(db: DbOrTx) {
-  return db
+/** One prepared statement per connection, shared by every caller and transaction. Binds epoch ms, as stored. */
+const seenUpdate = perConnection((db: DbOrTx) =>
+  db
     .update(workers)
     .set({ lastSeenAt: sql`${sql.placeholder("nowMs")}`, updatedAt: sql`${sql.placeholder("nowMs")}` })
     .where(eq(workers.id, sql.placeholder("id")))
-    .prepare();
-}
-
-/** One prepared statement per database handle, shared by every caller of markSeen. Binds epoch ms, as stored. */
-const seenUpdates = new WeakMap<DbOrTx, ReturnType<typeof prepareSeenUpdate>>();
+    .prepare(),
+);
 
 /**
  * Records that `worker` contacted the Manager at `now`, and updates the snapshot in place so
  * events built from it carry the new value. Skips the write when the stored value is recent.
  *
- * Pass the database handle, also from inside a transaction: the statement is prepared once per
- * handle, and the synchronous SQLite drivers have one connection, so it runs in the caller's
- * open transaction.
+ * Callers may pass the database or a transaction: the statement is prepared once per
+ * connection and runs in whatever transaction that connection has open.
  */
 export function markSeen(db: DbOrTx, worker: WorkerRow, now: Date): void {
   const last = worker.lastSeenAt?.getTime();
   if (last !== undefined && now.getTime() - last < SEEN_WRITE_INTERVAL_MS && now.getTime() >= last) {
     return;
   }
-  let update = seenUpdates.get(db);
-  if (!update) {
-    update = prepareSeenUpdate(db);
-    seenUpdates.set(db, update);
-  }
-  update.run({ nowMs: now.getTime(), id: worker.id });
+  seenUpdate(db).run({ nowMs: now.getTime(), id: worker.id });
   worker.lastSeenAt = now;
   worker.updatedAt = now;
 }
