@@ -54,7 +54,7 @@ export function createTaskUpdates(deps: TaskUpdateDeps) {
    * All fields of one update in a single write; a null activity keeps the stored one. The step
    * count is only written when it changed, so whatever follows step changes never runs for nothing.
    */
-  const prepareSave = (withSteps: boolean) =>
+  const saveWith = (withSteps: boolean) =>
     db
       .update(tasks)
       .set({
@@ -63,11 +63,10 @@ export function createTaskUpdates(deps: TaskUpdateDeps) {
         lastTouchedAt: sql`${sql.placeholder("nowMs")}`,
         updatedAt: sql`${sql.placeholder("nowMs")}`,
       })
-      .where(eq(tasks.id, sql.placeholder("id")))
-      .returning()
-      .prepare();
-  const saveTask = prepareSave(false);
-  const saveTaskAndSteps = prepareSave(true);
+      .where(eq(tasks.id, sql.placeholder("id")));
+  const saveTask = saveWith(false).returning().prepare();
+  const saveTaskAndSteps = saveWith(true).returning().prepare();
+  const touchTask = saveWith(false).prepare();
 
   /**
    * Applies `update` from `worker` to the task. Only the task's assigned worker may update it,
@@ -96,20 +95,27 @@ export function createTaskUpdates(deps: TaskUpdateDeps) {
       // Activity, steps and the touch (which restarts the task timeout) in one write; the
       // status change below writes the status after them, as Flamenco orders them.
       const fields = { activity: update.activity ?? null, nowMs: now.getTime(), id: found.id };
-      const task = (stepsChanged ? saveTaskAndSteps.get({ ...fields, steps }) : saveTask.get(fields)) as TaskRow;
+      const changeStatus = update.taskStatus !== undefined && update.taskStatus !== found.status;
+      // Only step and status changes announce the task, so only they read the saved row back.
+      const task = (
+        stepsChanged
+          ? saveTaskAndSteps.get({ ...fields, steps })
+          : changeStatus
+            ? saveTask.get(fields)
+            : void touchTask.run(fields)
+      ) as TaskRow | undefined;
       // Before any status change: the worker's log usually explains it, and the Manager's own
       // lines about the change belong after it.
-      if (update.log !== undefined) deps.taskLogs.append(found.jobUUID, task.uuid, update.log);
+      if (update.log !== undefined) deps.taskLogs.append(found.jobUUID, taskUUID, update.log);
 
-      const changeStatus = update.taskStatus !== undefined && update.taskStatus !== task.status;
-      if (stepsChanged) {
+      if (task && stepsChanged) {
         emit(jobUpdate(recomputeJobSteps(tx, task.jobId, now)));
         if (!changeStatus) emit(taskUpdate(task, found.jobUUID, worker));
       }
 
-      if (changeStatus) {
+      if (task && changeStatus) {
         if (update.taskStatus === "failed") stateMachine.onTaskFailed(tx, emit, task, worker);
-        else stateMachine.taskStatusChange(tx, emit, task, update.taskStatus!);
+        else stateMachine.taskStatusChange(tx, emit, task, update.taskStatus!, { worker });
       }
 
       markSeen(db, worker, now);
