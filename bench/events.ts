@@ -87,7 +87,8 @@ async function runClients() {
   let wsCount = 0;
   let mqCount = 0;
   // A real client parses every frame; the bench only needs the stamp, found without a parse.
-  const latency = (data: string) => nowMs() - Number.parseFloat(data.slice(data.lastIndexOf(STAMP) + STAMP.length));
+  const latency = (data: string) =>
+    nowMs() - Number.parseFloat(data.slice(data.lastIndexOf(STAMP) + STAMP.length));
 
   async function start(m: Extract<ToChild, { kind: "start" }>) {
     const sockets: WebSocket[] = [];
@@ -116,7 +117,12 @@ async function runClients() {
     }
     if (m.mqttURL) {
       const { hostname, port } = new URL(m.mqttURL);
-      const sub = await mqtt.connectAsync({ protocol: "mqtt", hostname, port: Number(port), protocolVersion: 5 });
+      const sub = await mqtt.connectAsync({
+        protocol: "mqtt",
+        hostname,
+        port: Number(port),
+        protocolVersion: 5,
+      });
       sub.on("message", (_topic, payload) => {
         record(mq, latency(String(payload)));
         mqCount++;
@@ -127,8 +133,14 @@ async function runClients() {
   }
 
   async function collect(m: Extract<ToChild, { kind: "collect" }>) {
-    await until(() => `WebSocket frames (${wsCount}/${m.wsFrames})`, () => wsCount >= m.wsFrames);
-    await until(() => `MQTT messages (${mqCount}/${m.mqttMessages})`, () => mqCount >= m.mqttMessages);
+    await until(
+      () => `WebSocket frames (${wsCount}/${m.wsFrames})`,
+      () => wsCount >= m.wsFrames,
+    );
+    await until(
+      () => `MQTT messages (${mqCount}/${m.mqttMessages})`,
+      () => mqCount >= m.mqttMessages,
+    );
     send({ kind: "results", ws: [...ws.entries()], mqtt: [...mq.entries()] });
     ws = new Map();
     mq = new Map();
@@ -137,7 +149,9 @@ async function runClients() {
   }
 
   process.on("message", (m: ToChild) =>
-    (m.kind === "start" ? start(m) : collect(m)).catch((err) => send({ kind: "failed", message: String(err) })),
+    (m.kind === "start" ? start(m) : collect(m)).catch((err) =>
+      send({ kind: "failed", message: String(err) }),
+    ),
   );
 }
 
@@ -146,7 +160,8 @@ async function runClients() {
 /** Alternating job and task updates over JOBS jobs, stamped when published. */
 function updateEvent(n: number): BrokerEvent {
   const job = jobRow({ uuid: jobUUID(n % JOBS), stepsCompleted: n });
-  const e = n % 2 === 0 ? jobUpdate(job) : taskUpdate(taskRow({ stepsCompleted: n }), job.uuid, null, "active");
+  const e =
+    n % 2 === 0 ? jobUpdate(job) : taskUpdate(taskRow({ stepsCompleted: n }), job.uuid, null, "active");
   return { ...e, payload: { ...(e.payload as object), sent_at: nowMs() } };
 }
 
@@ -163,7 +178,7 @@ function expectedFrames(first: number, count: number): number {
 /** As fast as the loop goes, yielding between batches so forwarders and sockets get to run. */
 async function publishBurst(broker: EventBroker): Promise<number> {
   const start = performance.now();
-  for (let n = 0; n < EVENTS; ) {
+  for (let n = 0; n < EVENTS;) {
     for (const end = Math.min(EVENTS, n + BURST_BATCH); n < end; n++) broker.publish(updateEvent(n));
     await new Promise((resolve) => setImmediate(resolve));
   }
@@ -172,8 +187,11 @@ async function publishBurst(broker: EventBroker): Promise<number> {
 
 async function publishPaced(broker: EventBroker): Promise<number> {
   const start = performance.now();
-  for (let n = 0; n < EVENTS; ) {
-    const due = Math.min(EVENTS, Math.floor(((performance.now() - start) / 1000) * PACED_RATE_EVENTS_PER_S) + 1);
+  for (let n = 0; n < EVENTS;) {
+    const due = Math.min(
+      EVENTS,
+      Math.floor(((performance.now() - start) / 1000) * PACED_RATE_EVENTS_PER_S) + 1,
+    );
     for (; n < due; n++) broker.publish(updateEvent(n));
     await Bun.sleep(PACED_TICK_MS);
   }
@@ -192,7 +210,19 @@ interface Row {
 function printTable(rows: Row[]) {
   const ms = (v: number | undefined) => (v === undefined || Number.isNaN(v) ? "-" : v.toFixed(1));
   const n = (v: number | undefined) => (v === undefined ? "-" : Math.round(v).toLocaleString("en"));
-  const head = ["phase", "events/s", "vs none", "WS frames", "WS p50 ms", "WS p99 ms", "WS max ms", "MQTT msgs", "MQTT p50 ms", "MQTT p99 ms", "MQTT drops"];
+  const head = [
+    "phase",
+    "events/s",
+    "vs none",
+    "WS frames",
+    "WS p50 ms",
+    "WS p99 ms",
+    "WS max ms",
+    "MQTT msgs",
+    "MQTT p50 ms",
+    "MQTT p99 ms",
+    "MQTT drops",
+  ];
   const lines = rows.map((r) => [
     r.phase,
     n(r.rate),
@@ -208,7 +238,9 @@ function printTable(rows: Row[]) {
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...lines.map((l) => (l[i] as string).length)));
   const fmt = (cells: string[]) =>
-    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] as number) : c.padStart(widths[i] as number))).join("  ");
+    cells
+      .map((c, i) => (i === 0 ? c.padEnd(widths[i] as number) : c.padStart(widths[i] as number)))
+      .join("  ");
   console.log(fmt(head));
   console.log(widths.map((w) => "-".repeat(w)).join("  "));
   for (const l of lines) console.log(fmt(l));
@@ -230,7 +262,14 @@ async function runBench() {
     const broker = createEventBroker((m) => logs.push(m));
     const ws = createWebSocketForwarder({ log: (_level, m) => logs.push(m) });
     const mq = createMqttForwarder(
-      { enabled: true, broker: mosquitto.url, clientID: "tablao-bench", topicPrefix: MQTT_PREFIX, username: "", password: "" },
+      {
+        enabled: true,
+        broker: mosquitto.url,
+        clientID: "tablao-bench",
+        topicPrefix: MQTT_PREFIX,
+        username: "",
+        password: "",
+      },
       { log: (_level, m) => logs.push(m) },
     );
     if (!mq) throw new Error(`no MQTT forwarder: ${logs.join("; ")}`);
@@ -265,18 +304,27 @@ async function runBench() {
       } satisfies ToChild);
     }
     const next = async (k: number): Promise<FromChild> => {
-      await until(() => `client process ${k}`, () => (inbox[k]?.length ?? 0) > 0);
+      await until(
+        () => `client process ${k}`,
+        () => (inbox[k]?.length ?? 0) > 0,
+      );
       const m = inbox[k]?.shift() as FromChild;
       if (m.kind === "failed") throw new Error(`client process ${k} failed: ${m.message}`);
       return m;
     };
     for (const k of shares.keys()) await next(k);
-    await until(() => "the MQTT connection", () => mq.stats().connected);
+    await until(
+      () => "the MQTT connection",
+      () => mq.stats().connected,
+    );
 
     const measure = async (phase: string, publish: (b: EventBroker) => Promise<number>) => {
       const before = mq.stats();
       const rate = await publish(broker);
-      await until(() => "the MQTT queue to drain", () => mq.stats().queued === 0 && mq.stats().inflight === 0);
+      await until(
+        () => "the MQTT queue to drain",
+        () => mq.stats().queued === 0 && mq.stats().inflight === 0,
+      );
       const after = mq.stats();
       for (const [k, share] of shares.entries()) {
         children[k]?.send({

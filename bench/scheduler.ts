@@ -62,7 +62,6 @@ interface RunningServer {
   proc: Subprocess;
 }
 
-
 /** User+system CPU seconds of a process, from /proc (null where there is no /proc). */
 function processCpuS(pid: number): number | null {
   try {

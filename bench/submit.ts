@@ -34,7 +34,9 @@ function rawBulkInsert(round: number): number {
   const start = performance.now();
   sqlite.transaction(() => {
     for (let i = 0; i < TASKS; i++) {
-      const commands = JSON.stringify([{ name: "sleep", parameters: { duration_in_seconds: 1 }, total_step_count: 0 }]);
+      const commands = JSON.stringify([
+        { name: "sleep", parameters: { duration_in_seconds: 1 }, total_step_count: 0 },
+      ]);
       insert.run(crypto.randomUUID(), i + 1, commands, Date.now(), Date.now());
     }
   })();
@@ -47,7 +49,14 @@ const config = loadConfig({ cwd: dir, env: {} });
 const database = openDatabase(join(dir, "tablao.sqlite"));
 const broker = createEventBroker();
 const jobTypes = createJobTypeRegistry({ scriptsDir: null, log: () => undefined });
-const jobs = createJobService({ db: database.db, broker, clock: systemClock, jobTypes, config: () => config, log: () => undefined });
+const jobs = createJobService({
+  db: database.db,
+  broker,
+  clock: systemClock,
+  jobTypes,
+  config: () => config,
+  log: () => undefined,
+});
 const body = {
   name: "bench",
   type: "echo-sleep-test",
@@ -73,6 +82,10 @@ rmSync(dir, { recursive: true, force: true });
 const t = median(tablao);
 const r = median(raw);
 console.log(`bench/submit: one job of ${TASKS} tasks, median of ${ROUNDS} rounds`);
-console.log(`  Tablao compile + store : ${t.toFixed(0).padStart(6)} ms   (target < ${TARGET_MS} ms: ${t < TARGET_MS ? "met" : "MISSED"})`);
+console.log(
+  `  Tablao compile + store : ${t.toFixed(0).padStart(6)} ms   (target < ${TARGET_MS} ms: ${t < TARGET_MS ? "met" : "MISSED"})`,
+);
 console.log(`  raw bun:sqlite insert  : ${r.toFixed(0).padStart(6)} ms`);
-console.log(`  ratio                  : ${(t / r).toFixed(2).padStart(6)} x   (target <= ${TARGET_RATIO}x: ${t / r <= TARGET_RATIO ? "met" : "MISSED"})`);
+console.log(
+  `  ratio                  : ${(t / r).toFixed(2).padStart(6)} x   (target <= ${TARGET_RATIO}x: ${t / r <= TARGET_RATIO ? "met" : "MISSED"})`,
+);

@@ -13,10 +13,7 @@ export function workerAuthMiddleware(auth: WorkerAuthenticator): MiddlewareHandl
     const result = await auth.authenticate(c.req.header("Authorization"));
     if (!result.ok) {
       // Flamenco's validator wording and shape (no `code`); the Worker only logs it.
-      return c.json(
-        { message: `security requirements failed: authorization failed: ${result.cause}` },
-        403,
-      );
+      return c.json({ message: `security requirements failed: authorization failed: ${result.cause}` }, 403);
     }
     c.set("worker", result.worker);
     return next();

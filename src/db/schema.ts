@@ -130,8 +130,12 @@ export const tasks = sqliteTable(
     // Bulk status changes of a job's tasks (cancel, pause, requeue) select by job and status.
     index("tasks_job_status_idx").on(t.jobId, t.status),
     // Partial indexes cost nothing when a job's queued, unassigned tasks are inserted.
-    index("tasks_worker_status_idx").on(t.workerId, t.status).where(sql`${t.workerId} is not null`),
-    index("tasks_active_touched_idx").on(t.lastTouchedAt).where(sql`${t.status} = 'active'`),
+    index("tasks_worker_status_idx")
+      .on(t.workerId, t.status)
+      .where(sql`${t.workerId} is not null`),
+    index("tasks_active_touched_idx")
+      .on(t.lastTouchedAt)
+      .where(sql`${t.status} = 'active'`),
     // The scheduler walks this in its order; the WHERE must match src/scheduler/select.ts literally.
     // Tasks waiting for a dependency are left out, so a poll never walks past blocked tasks.
     index("tasks_schedulable_idx")

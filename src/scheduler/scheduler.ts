@@ -124,46 +124,50 @@ export function createScheduler(deps: SchedulerDeps) {
    * async lock (Flamenco's scheduler mutex) is needed here or in may-i-run.
    */
   function scheduleTask(authenticated: WorkerRow): ScheduleResult {
-    const result = inTransaction(db, broker, (tx, emit): ScheduleResult | { kind: "not-awake"; status: string } => {
-      const now = clock.now();
-      // The row read at authentication may predate a status request; decide on the current one.
-      const worker = workerById.get({ id: authenticated.id });
-      if (!worker) throw conflict("worker was deleted");
-      markSeen(db, worker, now);
-      if (worker.statusRequested !== "") {
-        return { kind: "status-change-requested", statusRequested: worker.statusRequested };
-      }
-      // Answered after the commit, so the worker is still marked as seen.
-      if (worker.status !== "awake") return { kind: "not-awake", status: worker.status };
+    const result = inTransaction(
+      db,
+      broker,
+      (tx, emit): ScheduleResult | { kind: "not-awake"; status: string } => {
+        const now = clock.now();
+        // The row read at authentication may predate a status request; decide on the current one.
+        const worker = workerById.get({ id: authenticated.id });
+        if (!worker) throw conflict("worker was deleted");
+        markSeen(db, worker, now);
+        if (worker.statusRequested !== "") {
+          return { kind: "status-change-requested", statusRequested: worker.statusRequested };
+        }
+        // Answered after the commit, so the worker is still marked as seen.
+        if (worker.status !== "awake") return { kind: "not-awake", status: worker.status };
 
-      const taskId = findActiveTaskOfWorker(tx, worker.id) ?? findSchedulableTask(tx, worker);
-      if (taskId === null) return { kind: "none" };
+        const taskId = findActiveTaskOfWorker(tx, worker.id) ?? findSchedulableTask(tx, worker);
+        if (taskId === null) return { kind: "none" };
 
-      const claimed = claimTask.get({ workerId: worker.id, nowMs: now.getTime(), id: taskId }) as TaskRow;
-      const job = jobById.get({ id: claimed.jobId })!;
-      deps.taskLogs.appendManagerLine(job.uuid, claimed.uuid, taskAssignedLine(worker));
-      // Also for a re-handed active task: the event and the job's reaction still happen.
-      const active = deps.taskMachine.taskStatusChange(tx, emit, claimed, "active", { job, worker });
-      emit(workerUpdate(worker));
+        const claimed = claimTask.get({ workerId: worker.id, nowMs: now.getTime(), id: taskId }) as TaskRow;
+        const job = jobById.get({ id: claimed.jobId })!;
+        deps.taskLogs.appendManagerLine(job.uuid, claimed.uuid, taskAssignedLine(worker));
+        // Also for a re-handed active task: the event and the job's reaction still happen.
+        const active = deps.taskMachine.taskStatusChange(tx, emit, claimed, "active", { job, worker });
+        emit(workerUpdate(worker));
 
-      const expand = expanderFor(deps.variables(), worker.platform);
-      return {
-        kind: "assigned",
-        task: {
-          uuid: active.uuid,
-          job: job.uuid,
-          name: active.name,
-          status: active.status,
-          priority: active.priority,
-          job_priority: job.priority,
-          job_type: job.jobType,
-          task_type: active.type,
-          commands: expandCommands(active.commands, expand),
-          steps_completed: active.stepsCompleted,
-          steps_total: active.stepsTotal,
-        },
-      };
-    });
+        const expand = expanderFor(deps.variables(), worker.platform);
+        return {
+          kind: "assigned",
+          task: {
+            uuid: active.uuid,
+            job: job.uuid,
+            name: active.name,
+            status: active.status,
+            priority: active.priority,
+            job_priority: job.priority,
+            job_type: job.jobType,
+            task_type: active.type,
+            commands: expandCommands(active.commands, expand),
+            steps_completed: active.stepsCompleted,
+            steps_total: active.stepsTotal,
+          },
+        };
+      },
+    );
     if (result.kind === "not-awake") {
       throw conflict(`worker is in state "${result.status}", must be "awake" to get a task`);
     }

@@ -61,7 +61,10 @@ const statements = perConnection((db) => ({
     WHERE t.worker_id = ${sql.placeholder("workerId")} AND t.status = 'active' AND j.status IN ('active', 'queued')
     ORDER BY t.id LIMIT 1`,
   ),
-  schedulableTask: prepareSql<{ id: number }>(db, schedulableTaskSql(sql.placeholder("workerId"), sql.placeholder("types"))),
+  schedulableTask: prepareSql<{ id: number }>(
+    db,
+    schedulableTaskSql(sql.placeholder("workerId"), sql.placeholder("types")),
+  ),
 }));
 
 /** `typesJson`: the worker's task types as a JSON array. Both are bound values or placeholders. */

@@ -17,7 +17,13 @@ import type { Emit } from "../db/transaction";
 import type { DbOrTx } from "../db/types";
 import type { StateMachineDeps } from "./deps";
 import type { JobStateMachine } from "./job-state";
-import { blockedFromTypeReason, catastrophicFailLine, hardFailLine, jobReasons, softFailLine } from "./messages";
+import {
+  blockedFromTypeReason,
+  catastrophicFailLine,
+  hardFailLine,
+  jobReasons,
+  softFailLine,
+} from "./messages";
 import type { WorkerRequeue } from "./requeue";
 import type { TaskStateMachine } from "./task-state";
 
@@ -40,7 +46,9 @@ export function clearTaskFailures(tx: DbOrTx, taskId: number): void {
 /** Forgets the failure lists of all the job's tasks and the job's blocklist (a human requeued it). */
 export function clearJobFailures(tx: DbOrTx, jobId: number): void {
   tx.delete(taskFailures)
-    .where(inArray(taskFailures.taskId, tx.select({ id: tasks.id }).from(tasks).where(eq(tasks.jobId, jobId))))
+    .where(
+      inArray(taskFailures.taskId, tx.select({ id: tasks.id }).from(tasks).where(eq(tasks.jobId, jobId))),
+    )
     .run();
   tx.delete(jobBlocks).where(eq(jobBlocks.jobId, jobId)).run();
 }
@@ -50,13 +58,23 @@ export function clearJobFailures(tx: DbOrTx, jobId: number): void {
  * supporting the task type, not blocklisted for it on this job and not on the task's failure
  * list. Their status does not matter: an asleep or offline worker may come back.
  */
-export function countUntriedWorkers(tx: DbOrTx, job: Pick<JobRow, "id" | "workerTagId">, task: Pick<TaskRow, "id" | "type">): number {
+export function countUntriedWorkers(
+  tx: DbOrTx,
+  job: Pick<JobRow, "id" | "workerTagId">,
+  task: Pick<TaskRow, "id" | "type">,
+): number {
   const conditions = [
     notExists(
       tx
         .select({ one: sql`1` })
         .from(jobBlocks)
-        .where(and(eq(jobBlocks.jobId, job.id), eq(jobBlocks.workerId, workers.id), eq(jobBlocks.taskType, task.type))),
+        .where(
+          and(
+            eq(jobBlocks.jobId, job.id),
+            eq(jobBlocks.workerId, workers.id),
+            eq(jobBlocks.taskType, task.type),
+          ),
+        ),
     ),
     notExists(
       tx
@@ -105,7 +123,13 @@ export function createFailureHandling(
     taskLogs.appendManagerLine(job.uuid, task.uuid, catastrophicFailLine(worker, task.type));
     const failed = machines.task.taskStatusChange(tx, emit, task, "failed");
     // The task's failure may already have failed the job (10 % rule); then this is a no-op.
-    machines.job.jobStatusChange(tx, emit, loadJob(tx, job.id), "failed", jobReasons.noWorkersLeft(task.type));
+    machines.job.jobStatusChange(
+      tx,
+      emit,
+      loadJob(tx, job.id),
+      "failed",
+      jobReasons.noWorkersLeft(task.type),
+    );
     return failed;
   }
 
@@ -118,9 +142,16 @@ export function createFailureHandling(
       }
       const job = loadJob(tx, task.jobId);
 
-      tx.insert(taskFailures).values({ taskId: task.id, workerId: worker.id, createdAt: now }).onConflictDoNothing().run();
+      tx.insert(taskFailures)
+        .values({ taskId: task.id, workerId: worker.id, createdAt: now })
+        .onConflictDoNothing()
+        .run();
       const numFailed =
-        tx.select({ n: sql<number>`count(*)` }).from(taskFailures).where(eq(taskFailures.taskId, task.id)).get()?.n ?? 0;
+        tx
+          .select({ n: sql<number>`count(*)` })
+          .from(taskFailures)
+          .where(eq(taskFailures.taskId, task.id))
+          .get()?.n ?? 0;
 
       // Distinct failed tasks of this type in this job, the current one included, counted once.
       const failuresOfType =
@@ -128,7 +159,9 @@ export function createFailureHandling(
           .select({ n: sql<number>`count(*)` })
           .from(taskFailures)
           .innerJoin(tasks, eq(taskFailures.taskId, tasks.id))
-          .where(and(eq(taskFailures.workerId, worker.id), eq(tasks.jobId, job.id), eq(tasks.type, task.type)))
+          .where(
+            and(eq(taskFailures.workerId, worker.id), eq(tasks.jobId, job.id), eq(tasks.type, task.type)),
+          )
           .get()?.n ?? 0;
 
       let untried: number | undefined;
@@ -140,7 +173,13 @@ export function createFailureHandling(
         untried = countUntriedWorkers(tx, job, task);
         if (untried === 0) return failJob(tx, emit, job, loadTask(tx, task.id), worker);
         // Blocked from the type, so its earlier hard failures deserve another worker.
-        machines.requeue.requeueFailedTasksOfWorkerOfJob(tx, emit, worker, job.id, blockedFromTypeReason(worker.name, task.type));
+        machines.requeue.requeueFailedTasksOfWorkerOfJob(
+          tx,
+          emit,
+          worker,
+          job.id,
+          blockedFromTypeReason(worker.name, task.type),
+        );
       }
 
       // Reloaded: the requeue cascade above may have touched it.
@@ -149,7 +188,8 @@ export function createFailureHandling(
         taskLogs.appendManagerLine(job.uuid, task.uuid, hardFailLine(numFailed));
         return machines.task.taskStatusChange(tx, emit, current, "failed");
       }
-      if ((untried ?? countUntriedWorkers(tx, job, task)) === 0) return failJob(tx, emit, job, current, worker);
+      if ((untried ?? countUntriedWorkers(tx, job, task)) === 0)
+        return failJob(tx, emit, job, current, worker);
       taskLogs.appendManagerLine(job.uuid, task.uuid, softFailLine(numFailed, taskFailAfterSoftfailCount));
       return machines.task.taskStatusChange(tx, emit, current, "soft-failed");
     },

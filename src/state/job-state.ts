@@ -42,7 +42,14 @@ export function createJobStateMachine(deps: Pick<StateMachineDeps, "clock" | "lo
         return { next: "", refreshTasks: false };
       case "cancel-requested":
       case "failed":
-        setStatusOfJobTasks(tx, job.id, POTENTIALLY_RUNNABLE, "canceled", bulkCanceledActivity(job.status), clock.now());
+        setStatusOfJobTasks(
+          tx,
+          job.id,
+          POTENTIALLY_RUNNABLE,
+          "canceled",
+          bulkCanceledActivity(job.status),
+          clock.now(),
+        );
         return { next: job.status === "cancel-requested" ? "canceled" : "", refreshTasks: true };
       case "pause-requested": {
         setStatusOfJobTasks(tx, job.id, PAUSE_SET, "paused", bulkPausedActivity(job.status), clock.now());

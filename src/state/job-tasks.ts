@@ -50,7 +50,8 @@ export function setStatusOfJobTasks(
   activity: string,
   now: Date,
 ): void {
-  const which = from === "all" ? eq(tasks.jobId, jobId) : and(eq(tasks.jobId, jobId), inArray(tasks.status, [...from]));
+  const which =
+    from === "all" ? eq(tasks.jobId, jobId) : and(eq(tasks.jobId, jobId), inArray(tasks.status, [...from]));
   tx.update(tasks).set({ status: to, activity, updatedAt: now }).where(which).run();
 }
 
@@ -58,7 +59,13 @@ export function setStatusOfJobTasks(
 export function recountTaskSteps(tx: DbOrTx, jobId: number, now: Date): void {
   tx.update(tasks)
     .set({ stepsCompleted: sql`${tasks.stepsTotal}`, updatedAt: now })
-    .where(and(eq(tasks.jobId, jobId), eq(tasks.status, "completed"), sql`${tasks.stepsCompleted} <> ${tasks.stepsTotal}`))
+    .where(
+      and(
+        eq(tasks.jobId, jobId),
+        eq(tasks.status, "completed"),
+        sql`${tasks.stepsCompleted} <> ${tasks.stepsTotal}`,
+      ),
+    )
     .run();
   tx.update(tasks)
     .set({ stepsCompleted: 0, updatedAt: now })

@@ -14,10 +14,16 @@ export function mayKeepRunning(
   worker: Pick<WorkerRow, "id" | "statusRequested" | "lazyStatusRequest">,
   task: Pick<TaskRow, "workerId" | "status"> | undefined,
 ): MayKeepRunning {
-  const stop = (reason: string, statusChangeRequested = false) => ({ mayKeepRunning: false, reason, statusChangeRequested });
+  const stop = (reason: string, statusChangeRequested = false) => ({
+    mayKeepRunning: false,
+    reason,
+    statusChangeRequested,
+  });
   if (!task) return stop(stopReasons.taskNotFound);
-  if (worker.statusRequested !== "" && !worker.lazyStatusRequest) return stop(stopReasons.statusChangeRequested, true);
+  if (worker.statusRequested !== "" && !worker.lazyStatusRequest)
+    return stop(stopReasons.statusChangeRequested, true);
   if (task.workerId !== worker.id) return stop(stopReasons.notAssigned);
-  if (!(WORKER_RUNNABLE as readonly string[]).includes(task.status)) return stop(stopReasons.nonRunnable(task.status));
+  if (!(WORKER_RUNNABLE as readonly string[]).includes(task.status))
+    return stop(stopReasons.nonRunnable(task.status));
   return { mayKeepRunning: true, reason: "", statusChangeRequested: false };
 }

@@ -14,7 +14,13 @@ export interface WorkerRequeue {
   /** Returns every active task of the worker (any job) to the pool; returns how many. */
   requeueWorkerTasks(tx: DbOrTx, emit: Emit, worker: Pick<WorkerRow, "id">, reason: string): number;
   /** Returns the tasks of one job that the worker hard-failed; returns how many. */
-  requeueFailedTasksOfWorkerOfJob(tx: DbOrTx, emit: Emit, worker: Pick<WorkerRow, "id">, jobId: number, reason: string): number;
+  requeueFailedTasksOfWorkerOfJob(
+    tx: DbOrTx,
+    emit: Emit,
+    worker: Pick<WorkerRow, "id">,
+    jobId: number,
+    reason: string,
+  ): number;
 }
 
 export function createWorkerRequeue(
@@ -25,7 +31,11 @@ export function createWorkerRequeue(
 
   // worker_id stays set: it records the last worker, it does not claim the task.
   function returnToPool(tx: DbOrTx, emit: Emit, task: TaskRow, reason: string): void {
-    const job = tx.select({ uuid: jobs.uuid, status: jobs.status }).from(jobs).where(eq(jobs.id, task.jobId)).get();
+    const job = tx
+      .select({ uuid: jobs.uuid, status: jobs.status })
+      .from(jobs)
+      .where(eq(jobs.id, task.jobId))
+      .get();
     if (!job) throw new Error(`cannot fetch the job of task ${task.uuid}`);
     const target = (PAUSING_JOB as readonly string[]).includes(job.status) ? "paused" : "queued";
     const activity = returnedToPoolActivity(target, reason);

@@ -13,7 +13,8 @@ import { createTaskTimeout, type TaskTimeout } from "./task-timeout";
 export type { FailureThresholds, StateMachineDeps, TaskLogSink } from "./deps";
 
 export interface StateMachine
-  extends TaskStateMachine,
+  extends
+    TaskStateMachine,
     Pick<JobStateMachine, "jobStatusChange">,
     FailureHandling,
     WorkerRequeue,

@@ -15,14 +15,24 @@ export interface StuckJobRepair {
   repairStuckJobs(db: Db, broker: EventBroker): number;
 }
 
-export function createStuckJobRepair(deps: Pick<StateMachineDeps, "log">, jobMachine: JobStateMachine): StuckJobRepair {
+export function createStuckJobRepair(
+  deps: Pick<StateMachineDeps, "log">,
+  jobMachine: JobStateMachine,
+): StuckJobRepair {
   return {
     repairStuckJobs(db, broker) {
-      const stuck = db.select().from(jobs).where(inArray(jobs.status, [...STUCK_JOB])).orderBy(asc(jobs.id)).all();
+      const stuck = db
+        .select()
+        .from(jobs)
+        .where(inArray(jobs.status, [...STUCK_JOB]))
+        .orderBy(asc(jobs.id))
+        .all();
       let repaired = 0;
       for (const job of stuck) {
         try {
-          inTransaction(db, broker, (tx, emit) => jobMachine.reenforceJobStatus(tx, emit, job, STUCK_JOB_REASON));
+          inTransaction(db, broker, (tx, emit) =>
+            jobMachine.reenforceJobStatus(tx, emit, job, STUCK_JOB_REASON),
+          );
           repaired++;
         } catch (err) {
           deps.log(`error getting job ${job.uuid} un-stuck from "${job.status}": ${(err as Error).message}`);

@@ -49,13 +49,21 @@ const statements = perConnection((db) => {
       .set({
         status: sql`${sql.placeholder("status")}`,
         updatedAt: sql`${sql.placeholder("nowMs")}`,
-        ...(steps === "all" ? { stepsCompleted: sql`${tasks.stepsTotal}` } : steps === "none" ? { stepsCompleted: 0 } : {}),
+        ...(steps === "all"
+          ? { stepsCompleted: sql`${tasks.stepsTotal}` }
+          : steps === "none"
+            ? { stepsCompleted: 0 }
+            : {}),
       })
       .where(eq(tasks.id, sql.placeholder("id")))
       .returning()
       .prepare();
   return {
-    jobById: db.select().from(jobs).where(eq(jobs.id, sql.placeholder("id"))).prepare(),
+    jobById: db
+      .select()
+      .from(jobs)
+      .where(eq(jobs.id, sql.placeholder("id")))
+      .prepare(),
     workerById: db
       .select({ id: workers.id, name: workers.name, uuid: workers.uuid })
       .from(workers)
@@ -76,9 +84,11 @@ export function createTaskStateMachine(
 
   /** Table 3.1, first matching row wins. */
   function reactJob(tx: DbOrTx, emit: Emit, job: JobRow, task: TaskRow): void {
-    const change = (target: string, reason: string) => void jobMachine.jobStatusChange(tx, emit, job, target, reason);
+    const change = (target: string, reason: string) =>
+      void jobMachine.jobStatusChange(tx, emit, job, target, reason);
     const counts = () => countTasksOfJob(tx, job.id);
-    const pauseDone = (c: ReturnType<typeof counts>) => job.status === "pause-requested" && c.of("active") === 0;
+    const pauseDone = (c: ReturnType<typeof counts>) =>
+      job.status === "pause-requested" && c.of("active") === 0;
 
     switch (task.status) {
       case "queued":
@@ -101,7 +111,8 @@ export function createTaskStateMachine(
           return;
         }
         // Integer form of trunc(failed / total * 100) >= 10.
-        if (c.of("failed") * 100 >= c.total * TASK_FAIL_JOB_PERCENTAGE) change("failed", jobReasons.tooManyFailed);
+        if (c.of("failed") * 100 >= c.total * TASK_FAIL_JOB_PERCENTAGE)
+          change("failed", jobReasons.tooManyFailed);
         else if (pauseDone(c)) change("paused", jobReasons.pausedAfterFailure);
         else if (job.status === "queued") change("active", jobReasons.failedNotEnough);
         return;
@@ -120,7 +131,9 @@ export function createTaskStateMachine(
         return;
       }
       default:
-        log(`task ${task.uuid} got status "${task.status}", which Flamenco does not know; job ${job.uuid} unchanged`);
+        log(
+          `task ${task.uuid} got status "${task.status}", which Flamenco does not know; job ${job.uuid} unchanged`,
+        );
     }
   }
 
@@ -143,7 +156,8 @@ export function createTaskStateMachine(
           : changed && newStatus === "queued"
             ? prepared.saveQueued
             : prepared.saveStatus;
-      const saved = save.get({ status: newStatus, nowMs: clock.now().getTime(), id: task.id }) as TaskRow | undefined;
+      const saved = save.get({ status: newStatus, nowMs: clock.now().getTime(), id: task.id }) as
+        TaskRow | undefined;
       if (!saved) throw new Error(`task ${task.uuid} does not exist`);
       if (changed) {
         taskLogs.appendManagerLine(job.uuid, saved.uuid, taskChangedStatusLine(oldStatus, newStatus));

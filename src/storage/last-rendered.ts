@@ -67,13 +67,20 @@ export function createLastRendered(deps: LastRenderedDeps) {
   async function makeThumbnails(upload: UploadedImage): Promise<void> {
     const expected = SHARP_FORMAT_OF_MIME[upload.mimeType];
     const { format } = await sharp(upload.image).metadata();
-    if (format !== expected) throw new Error(`image is ${format ?? "not decodable"}, but was sent as ${upload.mimeType}`);
+    if (format !== expected)
+      throw new Error(`image is ${format ?? "not decodable"}, but was sent as ${upload.mimeType}`);
     const dir = layout.jobDir(upload.jobUUID);
     await mkdir(dir, { recursive: true });
     let source: Uint8Array = upload.image;
     for (const thumb of THUMBNAILS) {
       const jpeg = await sharp(source)
-        .resize({ width: thumb.width, height: thumb.height, fit: "inside", withoutEnlargement: true, kernel: "lanczos3" })
+        .resize({
+          width: thumb.width,
+          height: thumb.height,
+          fit: "inside",
+          withoutEnlargement: true,
+          kernel: "lanczos3",
+        })
         .jpeg({ quality: THUMBNAIL_JPEG_QUALITY })
         .toBuffer();
       // Write-then-rename, so the web UI never loads a half-written file.
@@ -86,7 +93,11 @@ export function createLastRendered(deps: LastRenderedDeps) {
 
   /** Null once the job is deleted or marked for deletion: its folder must not come back. */
   function liveJobId(tx: Pick<Db, "select">, jobUUID: string): number | null {
-    const job = tx.select({ id: jobs.id, deleteRequestedAt: jobs.deleteRequestedAt }).from(jobs).where(eq(jobs.uuid, jobUUID)).get();
+    const job = tx
+      .select({ id: jobs.id, deleteRequestedAt: jobs.deleteRequestedAt })
+      .from(jobs)
+      .where(eq(jobs.uuid, jobUUID))
+      .get();
     return job && !job.deleteRequestedAt ? job.id : null;
   }
 

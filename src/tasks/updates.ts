@@ -79,7 +79,8 @@ export function createTaskUpdates(deps: TaskUpdateDeps) {
       const now = clock.now();
       const found = findTask.get({ uuid: taskUUID });
       if (!found) throw notFound(`task ${taskUUID} not found`);
-      if (found.workerId === null) throw conflict(`task ${taskUUID} is not assigned to any worker, so also not to you`);
+      if (found.workerId === null)
+        throw conflict(`task ${taskUUID} is not assigned to any worker, so also not to you`);
       if (found.workerId !== worker.id) throw conflict(`task ${taskUUID} is not assigned to you`);
       // Soft or hard failure is the Manager's call; workers report `failed`.
       if (update.taskStatus === "soft-failed") {
@@ -90,7 +91,9 @@ export function createTaskUpdates(deps: TaskUpdateDeps) {
       }
 
       const steps =
-        update.steps_completed === undefined ? found.stepsCompleted : Math.min(update.steps_completed, found.stepsTotal);
+        update.steps_completed === undefined
+          ? found.stepsCompleted
+          : Math.min(update.steps_completed, found.stepsTotal);
       const stepsChanged = steps !== found.stepsCompleted;
       // Activity, steps and the touch (which restarts the task timeout) in one write; the
       // status change below writes the status after them, as Flamenco orders them.

@@ -79,11 +79,16 @@ export function createTimeoutChecker(deps: TimeoutCheckerDeps) {
         inTransaction(db, broker, (tx, emit) => {
           // Re-checked inside the transaction: the worker may have reported in meanwhile.
           const task = tx.select().from(tasks).where(eq(tasks.id, id)).get();
-          if (!task || task.status !== "active" || !task.lastTouchedAt || task.lastTouchedAt > deadline) return;
+          if (!task || task.status !== "active" || !task.lastTouchedAt || task.lastTouchedAt > deadline)
+            return;
           const worker =
             task.workerId === null
               ? null
-              : (tx.select({ name: workers.name, uuid: workers.uuid }).from(workers).where(eq(workers.id, task.workerId)).get() ?? null);
+              : (tx
+                  .select({ name: workers.name, uuid: workers.uuid })
+                  .from(workers)
+                  .where(eq(workers.id, task.workerId))
+                  .get() ?? null);
           stateMachine.timeOutTask(tx, emit, task, worker);
         });
       } catch (err) {
@@ -105,7 +110,11 @@ export function createTimeoutChecker(deps: TimeoutCheckerDeps) {
       try {
         inTransaction(db, broker, (tx, emit) => {
           // Re-checked inside the transaction: the worker may have called in meanwhile.
-          const worker = tx.select().from(workers).where(and(eq(workers.id, id), overdue)).get();
+          const worker = tx
+            .select()
+            .from(workers)
+            .where(and(eq(workers.id, id), overdue))
+            .get();
           if (!worker) return;
           const saved = tx
             .update(workers)

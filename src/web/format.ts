@@ -39,7 +39,10 @@ export function byUpdatedDesc(a: { updated: string }, b: { updated: string }): n
  * Whether `candidate` is at least as recent as `current` (equal counts: events repeat state).
  * Without timestamps to compare, the candidate wins.
  */
-export function isNotOlder(candidate: { updated?: string }, current: { updated?: string } | undefined): boolean {
+export function isNotOlder(
+  candidate: { updated?: string },
+  current: { updated?: string } | undefined,
+): boolean {
   if (!current?.updated || !candidate.updated) return true;
   return Date.parse(candidate.updated) >= Date.parse(current.updated);
 }

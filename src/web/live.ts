@@ -43,7 +43,9 @@ export function createLiveConnection({ url, log = () => {} }: LiveOptions): Live
 
   const sendSubscription = (op: "subscribe" | "unsubscribe", type: SubscriptionType, uuid?: string) => {
     if (socket?.readyState !== WebSocket.OPEN) return;
-    socket.send(JSON.stringify({ event: "/subscription", payload: uuid ? { op, type, uuid } : { op, type } }));
+    socket.send(
+      JSON.stringify({ event: "/subscription", payload: uuid ? { op, type, uuid } : { op, type } }),
+    );
   };
 
   const dispatch = (raw: string) => {

@@ -12,7 +12,9 @@ import "./styles.css";
 /** How often relative times ("12 s ago") are refreshed. */
 const CLOCK_TICK_MS = 5000;
 
-const live = createLiveConnection({ url: `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws` });
+const live = createLiveConnection({
+  url: `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws`,
+});
 const state = createAppState(live);
 const router = createBrowserRouter();
 const now = createStore(Date.now());

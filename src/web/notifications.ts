@@ -18,7 +18,8 @@ const arrow = (from: string, to: string) => `changed status ${from} ➜ ${to}`;
 export function jobUpdateMessage(u: JobUpdate): string | null {
   const subject = u.name ? `Job ${u.name}` : "Job";
   if (u.was_deleted) return `${subject} was deleted`;
-  if (u.previous_status && u.previous_status !== u.status) return `${subject} ${arrow(u.previous_status, u.status)}`;
+  if (u.previous_status && u.previous_status !== u.status)
+    return `${subject} ${arrow(u.previous_status, u.status)}`;
   return null;
 }
 
@@ -30,7 +31,8 @@ export function taskUpdateMessage(u: TaskUpdate): string {
 }
 
 export function workerUpdateMessage(u: WorkerUpdate): string | null {
-  if (u.previous_status && u.previous_status !== u.status) return `Worker ${u.name} ${arrow(u.previous_status, u.status)}`;
+  if (u.previous_status && u.previous_status !== u.status)
+    return `Worker ${u.name} ${arrow(u.previous_status, u.status)}`;
   if (u.deleted_at) return `Worker ${u.name} was removed from the system`;
   return null;
 }

@@ -1,11 +1,28 @@
 // Keeping client-side copies of jobs, tasks, workers and tags current from REST snapshots and events.
 import { isNotOlder } from "./format";
-import type { Job, JobUpdate, TaskSummary, TaskUpdate, WorkerSummary, WorkerTag, WorkerTagUpdate, WorkerUpdate } from "./types";
+import type {
+  Job,
+  JobUpdate,
+  TaskSummary,
+  TaskUpdate,
+  WorkerSummary,
+  WorkerTag,
+  WorkerTagUpdate,
+  WorkerUpdate,
+} from "./types";
 
 /** What the jobs table shows: the fields a job event carries. */
 export type JobRow = Pick<
   Job,
-  "id" | "name" | "status" | "type" | "priority" | "steps_completed" | "steps_total" | "updated" | "delete_requested_at"
+  | "id"
+  | "name"
+  | "status"
+  | "type"
+  | "priority"
+  | "steps_completed"
+  | "steps_total"
+  | "updated"
+  | "delete_requested_at"
 >;
 
 export function jobRow(j: Job | JobUpdate): JobRow {
@@ -57,7 +74,10 @@ export function applyJobSnapshot(jobs: ReadonlyMap<string, JobRow>, job: Job): M
   return next;
 }
 
-export function applyWorkerUpdate(workers: ReadonlyMap<string, WorkerRow>, u: WorkerUpdate): Map<string, WorkerRow> {
+export function applyWorkerUpdate(
+  workers: ReadonlyMap<string, WorkerRow>,
+  u: WorkerUpdate,
+): Map<string, WorkerRow> {
   const next = new Map(workers);
   if (u.deleted_at) {
     next.delete(u.id);
@@ -90,7 +110,10 @@ export function applyTagUpdate(tags: readonly WorkerTag[], u: WorkerTagUpdate): 
   return next;
 }
 
-export function applyTaskUpdate(tasks: ReadonlyMap<string, TaskSummary>, u: TaskUpdate): Map<string, TaskSummary> {
+export function applyTaskUpdate(
+  tasks: ReadonlyMap<string, TaskSummary>,
+  u: TaskUpdate,
+): Map<string, TaskSummary> {
   const next = new Map(tasks);
   const known = tasks.get(u.id);
   if (!known || !isNotOlder(u, known)) return next;
@@ -102,7 +125,9 @@ export function applyTaskUpdate(tasks: ReadonlyMap<string, TaskSummary>, u: Task
     activity: u.activity,
     steps_completed: u.steps_completed,
     steps_total: u.steps_total,
-    worker: u.worker ? { id: u.worker.uuid, name: u.worker.name, address: known.worker?.address ?? "" } : known.worker,
+    worker: u.worker
+      ? { id: u.worker.uuid, name: u.worker.name, address: known.worker?.address ?? "" }
+      : known.worker,
   });
   return next;
 }
@@ -112,6 +137,7 @@ export function applyTaskUpdate(tasks: ReadonlyMap<string, TaskSummary>, u: Task
  * long as the task has not changed since.
  */
 export function withKnownActivity(fetched: TaskSummary, known: TaskSummary | undefined): TaskSummary {
-  if (fetched.activity !== undefined || known?.activity === undefined || known.updated !== fetched.updated) return fetched;
+  if (fetched.activity !== undefined || known?.activity === undefined || known.updated !== fetched.updated)
+    return fetched;
   return { ...fetched, activity: known.activity };
 }

@@ -2,8 +2,21 @@
 // loaded over REST and kept current by the live connection's farm-wide subscriptions.
 import { api } from "./api";
 import type { LiveConnection } from "./live";
-import { createNotifications, jobUpdateMessage, workerUpdateMessage, type Notifications } from "./notifications";
-import { applyJobUpdate, applyTagUpdate, applyWorkerUpdate, jobRow, mergeSnapshot, type JobRow, type WorkerRow } from "./records";
+import {
+  createNotifications,
+  jobUpdateMessage,
+  workerUpdateMessage,
+  type Notifications,
+} from "./notifications";
+import {
+  applyJobUpdate,
+  applyTagUpdate,
+  applyWorkerUpdate,
+  jobRow,
+  mergeSnapshot,
+  type JobRow,
+  type WorkerRow,
+} from "./records";
 import { createStore, type Store } from "./store";
 import type { FarmStatus, WorkerTag } from "./types";
 

@@ -25,14 +25,21 @@ interface JobActionRule {
 }
 
 export const JOB_ACTIONS: Record<JobAction, JobActionRule> = {
-  cancel: { label: "Cancel", target: "cancel-requested", from: ["active", "failed", "paused", "pause-requested", "queued"] },
+  cancel: {
+    label: "Cancel",
+    target: "cancel-requested",
+    from: ["active", "failed", "paused", "pause-requested", "queued"],
+  },
   pause: { label: "Pause", target: "pause-requested", from: ["active", "canceled", "queued"] },
   requeue: { label: "Requeue", target: "requeueing", from: ["canceled", "completed", "failed", "paused"] },
   delete: { label: "Delete", from: ["canceled", "completed", "failed", "paused", "queued"] },
 };
 
 /** Jobs awaiting deletion take no further actions. */
-export function jobActionAllowed(action: JobAction, job: { status: JobStatus; delete_requested_at?: string }): boolean {
+export function jobActionAllowed(
+  action: JobAction,
+  job: { status: JobStatus; delete_requested_at?: string },
+): boolean {
   return !job.delete_requested_at && JOB_ACTIONS[action].from.includes(job.status);
 }
 

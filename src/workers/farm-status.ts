@@ -8,14 +8,7 @@ import type { Db } from "../db/types";
 import type { EventBroker, PublishedEvent } from "../events/broker";
 import { farmStatus } from "../events/payloads";
 
-export type FarmStatus =
-  | "active"
-  | "idle"
-  | "waiting"
-  | "asleep"
-  | "inoperative"
-  | "unknown"
-  | "starting";
+export type FarmStatus = "active" | "idle" | "waiting" | "asleep" | "inoperative" | "unknown" | "starting";
 
 export const FARM_STATUS_FIRST_POLL_DELAY_MS = 1_000;
 export const FARM_STATUS_POLL_INTERVAL_MS = 30_000;

@@ -1,7 +1,15 @@
 // Worker management for humans: listing and inspecting workers, deleting them (their tasks go
 // back to the pool and the row is removed) and assigning tags.
 import { asc, desc, eq, inArray, sql } from "drizzle-orm";
-import { jobs, tasks, workerTagMembership, workerTags, workers, type WorkerRow, type WorkerTagRow } from "../db/schema";
+import {
+  jobs,
+  tasks,
+  workerTagMembership,
+  workerTags,
+  workers,
+  type WorkerRow,
+  type WorkerTagRow,
+} from "../db/schema";
 import { inTransaction } from "../db/transaction";
 import type { DbOrTx } from "../db/types";
 import { workerUpdate } from "../events/payloads";
@@ -54,11 +62,7 @@ export function deleteWorker(deps: WorkerServiceDeps, workerUUID: string): void 
 }
 
 /** Replaces the worker's tags; unknown tag ids are ignored, as in Flamenco. */
-export function setWorkerTags(
-  deps: ChangeDeps,
-  workerUUID: string,
-  tagUUIDs: string[],
-): void {
+export function setWorkerTags(deps: ChangeDeps, workerUUID: string, tagUUIDs: string[]): void {
   inTransaction(deps.db, deps.broker, (tx, emit) => {
     const worker = requireWorker(tx, workerUUID);
     const found =

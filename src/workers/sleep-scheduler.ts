@@ -72,11 +72,7 @@ export function applySleepSchedule(
 }
 
 /** Validates, stores and immediately applies a worker's new schedule. */
-export function setSleepSchedule(
-  deps: ChangeDeps,
-  workerUUID: string,
-  input: SleepScheduleFields,
-): void {
+export function setSleepSchedule(deps: ChangeDeps, workerUUID: string, input: SleepScheduleFields): void {
   const sched = normaliseSleepSchedule(input);
   const now = deps.clock.now();
   const row = { ...sched, nextCheck: nextCheck(now, sched), updatedAt: now };
@@ -141,7 +137,9 @@ export class SleepScheduler {
           if (worker) applySleepSchedule(tx, emit, now, worker, sched);
         });
       } catch (err) {
-        this.log(`sleep scheduler: checking the schedule of worker #${sched.workerId} failed: ${String(err)}`);
+        this.log(
+          `sleep scheduler: checking the schedule of worker #${sched.workerId} failed: ${String(err)}`,
+        );
       }
     }
   }

@@ -18,9 +18,7 @@ export interface StatusRequest {
 
 /** Any pending request: scheduleTask answers 423 with it, GET state and sign-on return it. */
 export function pendingStatusRequest(worker: WorkerRow): StatusRequest | null {
-  return worker.statusRequested
-    ? { status: worker.statusRequested, isLazy: worker.lazyStatusRequest }
-    : null;
+  return worker.statusRequested ? { status: worker.statusRequested, isLazy: worker.lazyStatusRequest } : null;
 }
 
 /** Whether may-i-run must stop the running task: only an immediate (non-lazy) request does. */

@@ -40,7 +40,11 @@ function refuseDuplicateName(tx: Tx, name: string, exceptId?: number): void {
   const clash = tx
     .select({ id: workerTags.id })
     .from(workerTags)
-    .where(exceptId === undefined ? eq(workerTags.name, name) : and(eq(workerTags.name, name), ne(workerTags.id, exceptId)))
+    .where(
+      exceptId === undefined
+        ? eq(workerTags.name, name)
+        : and(eq(workerTags.name, name), ne(workerTags.id, exceptId)),
+    )
     .get();
   if (clash) throw conflict(`a worker tag named ${JSON.stringify(name)} already exists`);
 }
@@ -56,7 +60,13 @@ export function createTag(deps: ChangeDeps, input: TagInput): WorkerTagRow {
     }
     const tag = tx
       .insert(workerTags)
-      .values({ uuid, name: input.name, description: input.description ?? "", createdAt: now, updatedAt: now })
+      .values({
+        uuid,
+        name: input.name,
+        description: input.description ?? "",
+        createdAt: now,
+        updatedAt: now,
+      })
       .returning()
       .get();
     emit(workerTagUpdate(tag));

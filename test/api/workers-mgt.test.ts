@@ -19,7 +19,10 @@ describe("GET /api/v3/worker-mgt/workers", () => {
     const h = createHarness();
     const a = await h.signedOn("alpha", true);
     const b = await h.register("beta");
-    await h.request("POST", `/api/v3/worker-mgt/workers/${a.uuid}/setstatus`, { status: "asleep", is_lazy: true });
+    await h.request("POST", `/api/v3/worker-mgt/workers/${a.uuid}/setstatus`, {
+      status: "asleep",
+      is_lazy: true,
+    });
     const res = await h.request("GET", "/api/v3/worker-mgt/workers");
     expect(res.status).toBe(200);
     expect(await json(res)).toEqual({
@@ -63,7 +66,9 @@ describe("GET /api/v3/worker-mgt/workers/{worker_id}", () => {
     const row = h.worker(w.uuid)!;
     const tag = await createTag(h, { name: "gpu", description: "has a GPU" });
     const plain = await createTag(h, { name: "plain" });
-    await h.request("POST", `/api/v3/worker-mgt/workers/${w.uuid}/settags`, { tag_ids: [tag.body.id, plain.body.id] });
+    await h.request("POST", `/api/v3/worker-mgt/workers/${w.uuid}/settags`, {
+      tag_ids: [tag.body.id, plain.body.id],
+    });
 
     const job = h.addJob("active");
     const current = h.addTask(job, "active", row);
@@ -140,7 +145,12 @@ describe("DELETE /api/v3/worker-mgt/workers/{worker_id}", () => {
       previous_status: "active",
     });
     expect(h.workerEvents()).toEqual([
-      expect.objectContaining({ id: w.uuid, name: "doomed", status: "awake", deleted_at: h.clock.now().toISOString() }),
+      expect.objectContaining({
+        id: w.uuid,
+        name: "doomed",
+        status: "awake",
+        deleted_at: h.clock.now().toISOString(),
+      }),
     ]);
 
     expect((await h.request("DELETE", `/api/v3/worker-mgt/workers/${w.uuid}`)).status).toBe(404);
@@ -171,17 +181,39 @@ describe("worker tags", () => {
     const created = await createTag(h, { name: "gpu", description: "cards" });
     expect(created.status).toBe(200);
     const id = created.body.id as string;
-    expect(created.body).toEqual({ id: expect.stringMatching(/^[0-9a-f-]{36}$/), name: "gpu", description: "cards" });
+    expect(created.body).toEqual({
+      id: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      name: "gpu",
+      description: "cards",
+    });
 
-    const chosen = await createTag(h, { id: "6b6c3f47-8f0c-4a45-9b3e-7a0c4d7e1f00", name: "cpu", description: "" });
+    const chosen = await createTag(h, {
+      id: "6b6c3f47-8f0c-4a45-9b3e-7a0c4d7e1f00",
+      name: "cpu",
+      description: "",
+    });
     expect(chosen.body).toEqual({ id: "6b6c3f47-8f0c-4a45-9b3e-7a0c4d7e1f00", name: "cpu" });
 
     expect(await json(await h.request("GET", `/api/v3/worker-mgt/tag/${id}`))).toEqual(created.body);
-    expect(await json(await h.request("GET", "/api/v3/worker-mgt/tags"))).toEqual({ tags: [created.body, chosen.body] });
+    expect(await json(await h.request("GET", "/api/v3/worker-mgt/tags"))).toEqual({
+      tags: [created.body, chosen.body],
+    });
 
     expect((await h.request("PUT", `/api/v3/worker-mgt/tag/${id}`, { name: "GPU" })).status).toBe(204);
-    expect(await json(await h.request("GET", `/api/v3/worker-mgt/tag/${id}`))).toEqual({ id, name: "GPU", description: "cards" });
-    expect((await h.request("PUT", `/api/v3/worker-mgt/tag/${id}`, { id: crypto.randomUUID(), name: "GPU", description: "" })).status).toBe(204);
+    expect(await json(await h.request("GET", `/api/v3/worker-mgt/tag/${id}`))).toEqual({
+      id,
+      name: "GPU",
+      description: "cards",
+    });
+    expect(
+      (
+        await h.request("PUT", `/api/v3/worker-mgt/tag/${id}`, {
+          id: crypto.randomUUID(),
+          name: "GPU",
+          description: "",
+        })
+      ).status,
+    ).toBe(204);
     expect(await json(await h.request("GET", `/api/v3/worker-mgt/tag/${id}`))).toEqual({ id, name: "GPU" });
 
     expect((await h.request("DELETE", `/api/v3/worker-mgt/tag/${id}`)).status).toBe(204);
@@ -219,7 +251,11 @@ describe("worker tags", () => {
   test("deleting a tag opens its jobs to every worker", async () => {
     const h = createHarness();
     const tag = await createTag(h, { name: "special" });
-    const tagRow = h.db.select().from(workerTags).where(eq(workerTags.uuid, tag.body.id as string)).get()!;
+    const tagRow = h.db
+      .select()
+      .from(workerTags)
+      .where(eq(workerTags.uuid, tag.body.id as string))
+      .get()!;
     const job = h.addJob("queued");
     h.db.update(jobs).set({ workerTagId: tagRow.id }).where(eq(jobs.id, job.id)).run();
     await h.request("DELETE", `/api/v3/worker-mgt/tag/${tag.body.id}`);
@@ -233,12 +269,15 @@ describe("worker tags", () => {
     const b = await createTag(h, { name: "b" });
     const path = `/api/v3/worker-mgt/workers/${w.uuid}/settags`;
     const tagsOf = async () =>
-      ((await json(await h.request("GET", `/api/v3/worker-mgt/workers/${w.uuid}`))).tags as { name: string }[] | undefined)?.map(
-        (t) => t.name,
-      );
+      (
+        (await json(await h.request("GET", `/api/v3/worker-mgt/workers/${w.uuid}`))).tags as
+          { name: string }[] | undefined
+      )?.map((t) => t.name);
 
     h.clearEvents();
-    expect((await h.request("POST", path, { tag_ids: [a.body.id, a.body.id, crypto.randomUUID()] })).status).toBe(204);
+    expect(
+      (await h.request("POST", path, { tag_ids: [a.body.id, a.body.id, crypto.randomUUID()] })).status,
+    ).toBe(204);
     expect(await tagsOf()).toEqual(["a"]);
     expect(h.workerEvents()).toMatchObject([{ id: w.uuid, name: "tagged", status: "starting" }]);
     await h.request("POST", path, { tag_ids: [b.body.id] });
@@ -248,7 +287,10 @@ describe("worker tags", () => {
 
     expect((await h.request("POST", path, { tag_ids: ["nope"] })).status).toBe(400);
     expect((await h.request("POST", path, {})).status).toBe(400);
-    expect((await h.request("POST", `/api/v3/worker-mgt/workers/${crypto.randomUUID()}/settags`, { tag_ids: [] })).status).toBe(404);
+    expect(
+      (await h.request("POST", `/api/v3/worker-mgt/workers/${crypto.randomUUID()}/settags`, { tag_ids: [] }))
+        .status,
+    ).toBe(404);
   });
 });
 
@@ -269,7 +311,12 @@ describe("sleep schedules over HTTP", () => {
     expect(set.status).toBe(204);
     const res = await h.request("GET", schedulePath(w.uuid));
     expect(res.status).toBe(200);
-    expect(await json(res)).toEqual({ is_active: false, days_of_week: "mo tu fr", start_time: "22:00", end_time: "06:30" });
+    expect(await json(res)).toEqual({
+      is_active: false,
+      days_of_week: "mo tu fr",
+      start_time: "22:00",
+      end_time: "06:30",
+    });
 
     const unknown = crypto.randomUUID();
     expect((await h.request("GET", schedulePath(unknown))).status).toBe(404);
@@ -300,13 +347,23 @@ describe("sleep schedules over HTTP", () => {
     await h.reportState(w, "awake");
     h.clearEvents();
     await h.request("POST", schedulePath(w.uuid), allDay);
-    expect(h.worker(w.uuid)).toMatchObject({ status: "awake", statusRequested: "asleep", lazyStatusRequest: false });
-    expect(h.workerEvents()).toMatchObject([{ name: "sleeper", status: "awake", status_change: { status: "asleep", is_lazy: false } }]);
+    expect(h.worker(w.uuid)).toMatchObject({
+      status: "awake",
+      statusRequested: "asleep",
+      lazyStatusRequest: false,
+    });
+    expect(h.workerEvents()).toMatchObject([
+      { name: "sleeper", status: "awake", status_change: { status: "asleep", is_lazy: false } },
+    ]);
     const stored = h.db.select().from(sleepSchedules).get()!;
     expect(stored.nextCheck!.getTime()).toBeGreaterThan(h.clock.now().getTime());
 
     await h.reportState(w, "asleep");
     await h.request("POST", schedulePath(w.uuid), { ...allDay, is_active: false });
-    expect(h.worker(w.uuid)).toMatchObject({ status: "asleep", statusRequested: "awake", lazyStatusRequest: false });
+    expect(h.worker(w.uuid)).toMatchObject({
+      status: "asleep",
+      statusRequested: "awake",
+      lazyStatusRequest: false,
+    });
   });
 });

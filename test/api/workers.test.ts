@@ -170,9 +170,16 @@ describe("POST /api/v3/worker/sign-on", () => {
     const w = await h.signedOn("w", true);
     await h.reportState(w, "awake");
     h.clearEvents();
-    const res = await h.request("POST", "/api/v3/worker/sign-on", signOnBody({ can_restart: undefined }), w.auth);
+    const res = await h.request(
+      "POST",
+      "/api/v3/worker/sign-on",
+      signOnBody({ can_restart: undefined }),
+      w.auth,
+    );
     expect(res.status).toBe(200);
-    expect(h.workerEvents()).toMatchObject([{ name: "render-01", status: "starting", previous_status: "awake" }]);
+    expect(h.workerEvents()).toMatchObject([
+      { name: "render-01", status: "starting", previous_status: "awake" },
+    ]);
     expect(h.worker(w.uuid)!.canRestart).toBe(false);
   });
 
@@ -240,12 +247,18 @@ describe("POST /api/v3/worker/state-changed", () => {
     h.clearEvents();
     await h.reportState(w, "awake");
     expect(h.worker(w.uuid)).toMatchObject({ status: "awake", statusRequested: "" });
-    expect(h.workerEvents()).toMatchObject([{ id: w.uuid, name: "w1", status: "awake", previous_status: "starting" }]);
+    expect(h.workerEvents()).toMatchObject([
+      { id: w.uuid, name: "w1", status: "awake", previous_status: "starting" },
+    ]);
     expect(h.workerEvents()[0]).not.toHaveProperty("status_change");
 
     await requestStatus(h, w.uuid, "asleep", false);
     await h.reportState(w, "asleep");
-    expect(h.worker(w.uuid)).toMatchObject({ status: "asleep", statusRequested: "", lazyStatusRequest: false });
+    expect(h.worker(w.uuid)).toMatchObject({
+      status: "asleep",
+      statusRequested: "",
+      lazyStatusRequest: false,
+    });
   });
 
   test("an intermediate state keeps a request for another status pending", async () => {
@@ -254,7 +267,11 @@ describe("POST /api/v3/worker/state-changed", () => {
     await h.reportState(w, "awake");
     await requestStatus(h, w.uuid, "offline", true);
     await h.reportState(w, "asleep");
-    expect(h.worker(w.uuid)).toMatchObject({ status: "asleep", statusRequested: "offline", lazyStatusRequest: true });
+    expect(h.worker(w.uuid)).toMatchObject({
+      status: "asleep",
+      statusRequested: "offline",
+      lazyStatusRequest: true,
+    });
     expect(h.workerEvents().at(-1)).toMatchObject({
       status: "asleep",
       previous_status: "awake",
@@ -271,7 +288,9 @@ describe("POST /api/v3/worker/state-changed", () => {
     await h.reportState(w, "asleep");
     const after = h.task(task);
     expect(after.status).toBe("queued");
-    expect(after.activity).toBe(`Task was queued by Manager because worker renderer (${w.uuid}) changed status to 'asleep'`);
+    expect(after.activity).toBe(
+      `Task was queued by Manager because worker renderer (${w.uuid}) changed status to 'asleep'`,
+    );
     expect(h.taskLogLines.map((l) => l.line)).toContain(after.activity);
   });
 
@@ -296,16 +315,27 @@ describe("POST /api/v3/worker/sign-off", () => {
 
     const res = await h.request("POST", "/api/v3/worker/sign-off", undefined, w.auth);
     expect(res.status).toBe(204);
-    expect(h.worker(w.uuid)).toMatchObject({ status: "offline", statusRequested: "awake", lazyStatusRequest: false });
+    expect(h.worker(w.uuid)).toMatchObject({
+      status: "offline",
+      statusRequested: "awake",
+      lazyStatusRequest: false,
+    });
     expect(h.task(task)).toMatchObject({
       status: "queued",
       activity: "Task was queued by Manager because worker signed off",
       workerId: h.worker(w.uuid)!.id,
     });
     const taskEvents = h.events.filter((e) => e.topic === `/jobs/${job.uuid}`);
-    expect(taskEvents.map((e) => e.payload)).toMatchObject([{ id: task.uuid, status: "queued", previous_status: "active" }]);
+    expect(taskEvents.map((e) => e.payload)).toMatchObject([
+      { id: task.uuid, status: "queued", previous_status: "active" },
+    ]);
     expect(h.workerEvents()).toMatchObject([
-      { name: "leaver", status: "offline", previous_status: "awake", status_change: { status: "awake", is_lazy: false } },
+      {
+        name: "leaver",
+        status: "offline",
+        previous_status: "awake",
+        status_change: { status: "awake", is_lazy: false },
+      },
     ]);
 
     const again = await h.request("POST", "/api/v3/worker/sign-on", signOnBody(), w.auth);
@@ -350,7 +380,11 @@ describe("status-change requests (workers.md §5)", () => {
     let row = h.worker(w.uuid)!;
     expect(pendingStatusRequest(row)).toEqual({ status: "asleep", isLazy: true });
     expect(statusRequestAbortsTask(row)).toBe(false);
-    expect(h.workerEvents().at(-1)).toMatchObject({ name: "w", status: "awake", status_change: { status: "asleep", is_lazy: true } });
+    expect(h.workerEvents().at(-1)).toMatchObject({
+      name: "w",
+      status: "awake",
+      status_change: { status: "asleep", is_lazy: true },
+    });
     expect(h.workerEvents().at(-1)).not.toHaveProperty("previous_status");
 
     expect((await requestStatus(h, w.uuid, "offline", false)).status).toBe(204);
@@ -375,7 +409,10 @@ describe("status-change requests (workers.md §5)", () => {
     const cannot = await h.signedOn("stubborn", false);
     const res = await requestStatus(h, cannot.uuid, "restart", false);
     expect(res.status).toBe(412);
-    expect(await json(res)).toEqual({ code: 412, message: `worker "${cannot.uuid}" does not know how to restart` });
+    expect(await json(res)).toEqual({
+      code: 412,
+      message: `worker "${cannot.uuid}" does not know how to restart`,
+    });
     expect(h.worker(cannot.uuid)!.statusRequested).toBe("");
 
     const can = await h.signedOn("flexible", true);
@@ -389,10 +426,12 @@ describe("status-change requests (workers.md §5)", () => {
     for (const status of ["error", "testing"]) {
       const res = await requestStatus(h, w.uuid, status, false);
       expect(res.status).toBe(400);
-      expect(((await json(res)).message as string)).toContain(status);
+      expect((await json(res)).message as string).toContain(status);
     }
     expect((await requestStatus(h, w.uuid, "sideways", false)).status).toBe(400);
-    expect((await h.request("POST", `/api/v3/worker-mgt/workers/${w.uuid}/setstatus`, { status: "awake" })).status).toBe(400);
+    expect(
+      (await h.request("POST", `/api/v3/worker-mgt/workers/${w.uuid}/setstatus`, { status: "awake" })).status,
+    ).toBe(400);
     expect((await requestStatus(h, "not-a-uuid", "awake", false)).status).toBe(400);
     const unknown = await requestStatus(h, crypto.randomUUID(), "awake", false);
     expect(unknown.status).toBe(404);

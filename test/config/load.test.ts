@@ -14,7 +14,6 @@ function writeConfig(dir: string, yaml: string, name = "flamenco-manager.yaml"):
   return path;
 }
 
-
 describe("no configuration file", () => {
   test("embedded defaults, first run, paths against the working directory", () => {
     const cwd = freshDir();

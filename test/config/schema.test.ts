@@ -8,7 +8,6 @@ function validate(settings: Record<string, unknown>, platform = "linux") {
   return validateConfigFile({ _meta: { version: 3 }, ...settings }, { label: LABEL, platform });
 }
 
-
 describe("defaults", () => {
   test("an empty version-3 document gets every Flamenco default", () => {
     const { file, warnings } = validate({});
@@ -93,7 +92,9 @@ describe("defaults", () => {
 
 describe("version", () => {
   test("a missing _meta.version is refused", () => {
-    const err = configErrorOf(() => validateConfigFile({ manager_name: "x" }, { label: LABEL, platform: "linux" }));
+    const err = configErrorOf(() =>
+      validateConfigFile({ manager_name: "x" }, { label: LABEL, platform: "linux" }),
+    );
     expect(err.key).toBe("_meta.version");
     expect(err.message).toStartWith("flamenco-manager.yaml: _meta.version: missing");
   });

@@ -55,11 +55,16 @@ function seeder(sqlite: Database) {
       return row.id;
     },
     task(jobId: number, status = "queued", steps = { completed: 0, total: 1 }): number {
-      const row = insertTask.get(crypto.randomUUID(), jobId, ++seq, status, steps.completed, steps.total) as { id: number };
+      const row = insertTask.get(crypto.randomUUID(), jobId, ++seq, status, steps.completed, steps.total) as {
+        id: number;
+      };
       return row.id;
     },
     depend(taskId: number, dependencyId: number): void {
-      sqlite.run("INSERT INTO task_dependencies (task_id, dependency_id) VALUES (?, ?)", [taskId, dependencyId]);
+      sqlite.run("INSERT INTO task_dependencies (task_id, dependency_id) VALUES (?, ?)", [
+        taskId,
+        dependencyId,
+      ]);
     },
   };
 }
@@ -68,19 +73,23 @@ const unmet = (sqlite: Database, id: number) =>
   (sqlite.query("SELECT unmet_dependencies AS n FROM tasks WHERE id = ?").get(id) as { n: number }).n;
 const counts = (sqlite: Database, jobId: number) =>
   Object.fromEntries(
-    (sqlite.query("SELECT status, count FROM job_task_counts WHERE job_id = ? AND count > 0").all(jobId) as {
-      status: string;
-      count: number;
-    }[]).map((r) => [r.status, r.count]),
+    (
+      sqlite.query("SELECT status, count FROM job_task_counts WHERE job_id = ? AND count > 0").all(jobId) as {
+        status: string;
+        count: number;
+      }[]
+    ).map((r) => [r.status, r.count]),
   );
 const jobSteps = (sqlite: Database, jobId: number) =>
   sqlite.query("SELECT steps_completed AS completed, steps_total AS total FROM jobs WHERE id = ?").get(jobId);
 
 describe("counter triggers", () => {
   test("all exist after opening the database (a table rebuild in a later migration would drop them)", () => {
-    const names = (fresh().query("SELECT name FROM sqlite_master WHERE type = 'trigger' ORDER BY name").all() as {
-      name: string;
-    }[]).map((r) => r.name);
+    const names = (
+      fresh().query("SELECT name FROM sqlite_master WHERE type = 'trigger' ORDER BY name").all() as {
+        name: string;
+      }[]
+    ).map((r) => r.name);
     expect(names).toEqual(TRIGGERS);
   });
 
@@ -141,7 +150,9 @@ describe("counter triggers", () => {
     const a = seed.task(job, "completed", { completed: 1, total: 1 });
     const b = seed.task(job);
     seed.depend(b, a);
-    sqlite.run("UPDATE tasks SET status = status, steps_completed = steps_completed, steps_total = steps_total");
+    sqlite.run(
+      "UPDATE tasks SET status = status, steps_completed = steps_completed, steps_total = steps_total",
+    );
     expect(counts(sqlite, job)).toEqual({ queued: 1, completed: 1 });
     expect(jobSteps(sqlite, job)).toEqual({ completed: 1, total: 2 });
     expect(unmet(sqlite, b)).toBe(0);
@@ -185,7 +196,8 @@ describe("counter triggers", () => {
       return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
     };
     const pick = <T>(xs: T[]): T => xs[Math.floor(random() * xs.length)];
-    const ids = (q: string, ...args: number[]) => (sqlite.query(q).all(...args) as { id: number }[]).map((r) => r.id);
+    const ids = (q: string, ...args: number[]) =>
+      (sqlite.query(q).all(...args) as { id: number }[]).map((r) => r.id);
     const jobIds = () => ids("SELECT id FROM jobs");
     const taskIds = () => ids("SELECT id FROM tasks");
 
@@ -193,7 +205,10 @@ describe("counter triggers", () => {
       const job = seed.job(7);
       const made: number[] = [];
       for (let i = 0; i < 12; i++) {
-        const t = seed.task(job, pick(STATUSES), { completed: Math.floor(random() * 3), total: 1 + Math.floor(random() * 3) });
+        const t = seed.task(job, pick(STATUSES), {
+          completed: Math.floor(random() * 3),
+          total: 1 + Math.floor(random() * 3),
+        });
         for (const dep of made) if (random() < 0.3) seed.depend(t, dep);
         made.push(t);
       }
@@ -203,22 +218,41 @@ describe("counter triggers", () => {
 
     const operations: (() => void)[] = [
       () => sqlite.run("UPDATE tasks SET status = ? WHERE id = ?", [pick(STATUSES), pick(taskIds())]),
-      () => sqlite.run("UPDATE tasks SET status = ?, steps_completed = steps_total WHERE id = ?", ["completed", pick(taskIds())]),
-      () => sqlite.run("UPDATE tasks SET steps_completed = ?, steps_total = ? WHERE id = ?", [
-        Math.floor(random() * 4),
-        1 + Math.floor(random() * 4),
-        pick(taskIds()),
-      ]),
-      () => sqlite.run("UPDATE tasks SET status = ? WHERE job_id = ? AND status = ?", [pick(STATUSES), pick(jobIds()), pick(STATUSES)]),
-      () => sqlite.run("UPDATE tasks SET status = 'queued', steps_completed = 0 WHERE job_id = ?", [pick(jobIds())]),
-      () => sqlite.run("DELETE FROM task_dependencies WHERE rowid = (SELECT rowid FROM task_dependencies ORDER BY random() LIMIT 1)"),
+      () =>
+        sqlite.run("UPDATE tasks SET status = ?, steps_completed = steps_total WHERE id = ?", [
+          "completed",
+          pick(taskIds()),
+        ]),
+      () =>
+        sqlite.run("UPDATE tasks SET steps_completed = ?, steps_total = ? WHERE id = ?", [
+          Math.floor(random() * 4),
+          1 + Math.floor(random() * 4),
+          pick(taskIds()),
+        ]),
+      () =>
+        sqlite.run("UPDATE tasks SET status = ? WHERE job_id = ? AND status = ?", [
+          pick(STATUSES),
+          pick(jobIds()),
+          pick(STATUSES),
+        ]),
+      () =>
+        sqlite.run("UPDATE tasks SET status = 'queued', steps_completed = 0 WHERE job_id = ?", [
+          pick(jobIds()),
+        ]),
+      () =>
+        sqlite.run(
+          "DELETE FROM task_dependencies WHERE rowid = (SELECT rowid FROM task_dependencies ORDER BY random() LIMIT 1)",
+        ),
       () => sqlite.run("DELETE FROM tasks WHERE id = ?", [pick(taskIds())]),
       () => {
         // Dependencies stay within a job, as compiled jobs have them.
         const inJob = ids("SELECT id FROM tasks WHERE job_id = ?", pick(jobIds()));
         const [a, b] = [pick(inJob), pick(inJob)];
         if (a !== undefined && a !== b) {
-          sqlite.run("INSERT OR IGNORE INTO task_dependencies (task_id, dependency_id) VALUES (?, ?)", [a, b]);
+          sqlite.run("INSERT OR IGNORE INTO task_dependencies (task_id, dependency_id) VALUES (?, ?)", [
+            a,
+            b,
+          ]);
         }
       },
       () => (jobIds().length > 1 ? sqlite.run("DELETE FROM jobs WHERE id = ?", [pick(jobIds())]) : addJob()),
@@ -269,7 +303,9 @@ describe("migration 0002 backfill", () => {
     expect(jobSteps(migrated, job)).toEqual({ completed: 3, total: 7 });
     expect([unmet(migrated, waiting), unmet(migrated, free)]).toEqual([1, 0]);
     // The triggers run from there on.
-    migrated.run("UPDATE tasks SET status = 'completed', steps_completed = steps_total WHERE id = ?", [running]);
+    migrated.run("UPDATE tasks SET status = 'completed', steps_completed = steps_total WHERE id = ?", [
+      running,
+    ]);
     expect(unmet(migrated, waiting)).toBe(0);
     expect(counterDrift(migrated)).toEqual([]);
   });

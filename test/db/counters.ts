@@ -6,7 +6,9 @@ export function counterDrift(sqlite: Database): string[] {
   const drift: string[] = [];
 
   const counted = new Map<string, number>();
-  for (const r of sqlite.query("SELECT job_id, status, count(*) AS n FROM tasks GROUP BY job_id, status").all() as {
+  for (const r of sqlite
+    .query("SELECT job_id, status, count(*) AS n FROM tasks GROUP BY job_id, status")
+    .all() as {
     job_id: number;
     status: string;
     n: number;
@@ -35,7 +37,8 @@ export function counterDrift(sqlite: Database): string[] {
     )
     .all() as { id: number; sc: number; st: number; cc: number; ct: number }[];
   for (const r of steps) {
-    if (r.sc !== r.cc || r.st !== r.ct) drift.push(`job ${r.id} steps: ${r.sc}/${r.st} stored, ${r.cc}/${r.ct} summed`);
+    if (r.sc !== r.cc || r.st !== r.ct)
+      drift.push(`job ${r.id} steps: ${r.sc}/${r.st} stored, ${r.cc}/${r.ct} summed`);
   }
 
   const unmet = sqlite
@@ -48,6 +51,7 @@ export function counterDrift(sqlite: Database): string[] {
        WHERE stored <> counted`,
     )
     .all() as { id: number; stored: number; counted: number }[];
-  for (const r of unmet) drift.push(`task ${r.id} unmet dependencies: ${r.stored} stored, ${r.counted} counted`);
+  for (const r of unmet)
+    drift.push(`task ${r.id} unmet dependencies: ${r.stored} stored, ${r.counted} counted`);
   return drift;
 }

@@ -21,7 +21,15 @@ let ws: WebSocket;
 beforeAll(async () => {
   mosquitto = await startMosquitto();
   m = await startTestManager({
-    config: { mqtt: { client: { enabled: true, broker: mosquitto.url.replace("mqtt://", "tcp://"), clientID: "tablao-test" } } },
+    config: {
+      mqtt: {
+        client: {
+          enabled: true,
+          broker: mosquitto.url.replace("mqtt://", "tcp://"),
+          clientID: "tablao-test",
+        },
+      },
+    },
   });
   subscriber = await mqtt.connectAsync(mosquitto.url, {
     protocolVersion: 5,
@@ -30,7 +38,9 @@ beforeAll(async () => {
     reconnectPeriod: 100,
     properties: { sessionExpiryInterval: 300 },
   });
-  subscriber.on("message", (topic, payload) => mqttMessages.push({ topic, payload: JSON.parse(String(payload)) }));
+  subscriber.on("message", (topic, payload) =>
+    mqttMessages.push({ topic, payload: JSON.parse(String(payload)) }),
+  );
   await subscriber.subscribeAsync("flamenco/#", { qos: 1 });
   await waitFor("the Manager's MQTT connection", () => m.manager.mqttStats()?.connected);
 
@@ -86,18 +96,37 @@ test("a job's life cycle, a worker's sign-on and sign-off and tag changes reach 
     supported_task_types: ["misc"],
   });
   const auth = `${reg.body.uuid}:s3cret`;
-  await api("POST", "/worker/sign-on", { name: "mqtt-worker", supported_task_types: ["misc"], software_version: "3.9" }, auth);
+  await api(
+    "POST",
+    "/worker/sign-on",
+    { name: "mqtt-worker", supported_task_types: ["misc"], software_version: "3.9" },
+    auth,
+  );
   await api("POST", "/worker/state-changed", { status: "awake" }, auth);
-  await mqttSeen("flamenco/workers", (p) => p.name === "mqtt-worker" && p.status === "awake" && p.previous_status === "starting");
+  await mqttSeen(
+    "flamenco/workers",
+    (p) => p.name === "mqtt-worker" && p.status === "awake" && p.previous_status === "starting",
+  );
 
   const task = (await api("POST", "/worker/task", undefined, auth)).body;
   await mqttSeen(`flamenco/jobs/${job.id}`, (p) => p.id === task.uuid && p.status === "active");
-  await api("POST", `/worker/task/${task.uuid}`, { log: "not sent over MQTT", taskStatus: "completed" }, auth);
-  await mqttSeen(`flamenco/jobs/${job.id}`, (p) => p.id === task.uuid && p.status === "completed" && p.previous_status === "active");
+  await api(
+    "POST",
+    `/worker/task/${task.uuid}`,
+    { log: "not sent over MQTT", taskStatus: "completed" },
+    auth,
+  );
+  await mqttSeen(
+    `flamenco/jobs/${job.id}`,
+    (p) => p.id === task.uuid && p.status === "completed" && p.previous_status === "active",
+  );
   await mqttSeen("flamenco/jobs", (p) => p.id === job.id && p.status === "completed");
 
   await api("POST", "/worker/sign-off", undefined, auth);
-  await mqttSeen("flamenco/workers", (p) => p.name === "mqtt-worker" && p.status === "offline" && p.previous_status === "awake");
+  await mqttSeen(
+    "flamenco/workers",
+    (p) => p.name === "mqtt-worker" && p.status === "offline" && p.previous_status === "awake",
+  );
 
   const tag = (await api("POST", "/worker-mgt/tags", { name: "gpu", description: "has a GPU" })).body;
   await mqttSeen("flamenco/workertags", (p) => p.tag?.name === "gpu" && p.tag?.description === "has a GPU");
@@ -112,7 +141,9 @@ test("a job's life cycle, a worker's sign-on and sign-off and tag changes reach 
     wsFrames.find((f) => f.event === "/jobs" && f.payload.id === job.id && f.payload.status === "completed"),
   );
   await waitFor("WebSocket worker offline", () =>
-    wsFrames.find((f) => f.event === "/workers" && f.payload.name === "mqtt-worker" && f.payload.status === "offline"),
+    wsFrames.find(
+      (f) => f.event === "/workers" && f.payload.name === "mqtt-worker" && f.payload.status === "offline",
+    ),
   );
 });
 

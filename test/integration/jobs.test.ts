@@ -43,7 +43,12 @@ describe("a job's life", () => {
     const res = await api("POST", "/jobs", echoJob());
     expect(res.status).toBe(200);
     id = res.body.id;
-    expect(res.body).toMatchObject({ name: "hello", type: "echo-sleep-test", status: "queued", steps_total: 4 });
+    expect(res.body).toMatchObject({
+      name: "hello",
+      type: "echo-sleep-test",
+      status: "queued",
+      steps_total: 4,
+    });
     expect(events.some((e) => e.topic === "/jobs" && (e.payload as { id: string }).id === id)).toBe(true);
   });
 
@@ -53,7 +58,9 @@ describe("a job's life", () => {
     const tasks = (await api("GET", `/jobs/${id}/tasks`)).body.tasks;
     expect(tasks.map((t: { name: string }) => t.name)).toEqual(["echo", "sleep", "sleep", "sleep"]);
     const sleep = (await api("GET", `/tasks/${tasks[1].id}`)).body;
-    expect(sleep.commands).toEqual([{ name: "sleep", parameters: { duration_in_seconds: 1 }, total_step_count: 0 }]);
+    expect(sleep.commands).toEqual([
+      { name: "sleep", parameters: { duration_in_seconds: 1 }, total_step_count: 0 },
+    ]);
     expect(sleep.failed_by_workers).toEqual([]);
   });
 
@@ -113,7 +120,12 @@ describe("submission checks", () => {
       ["POST", "/jobs", { ...echoJob(), priority: "high" }, "priority"],
       ["POST", "/jobs/00000000-0000-0000-0000-000000000000/setpriority", { priority: 101 }, "priority"],
       ["GET", "/jobs/not-a-uuid", undefined, "job_id"],
-      ["POST", "/jobs/00000000-0000-0000-0000-000000000000/setstatus", { status: "bogus", reason: "" }, "status"],
+      [
+        "POST",
+        "/jobs/00000000-0000-0000-0000-000000000000/setstatus",
+        { status: "bogus", reason: "" },
+        "status",
+      ],
     ] as const) {
       const res = await api(method, path, body);
       expect(res.status).toBe(400);
@@ -144,11 +156,21 @@ describe("custom job-type scripts", () => {
       join(scripts, "looping.js"),
       'const JOB_TYPE = { label: "Loop", settings: [] };\nfunction compileJob(job) { for (;;) {} }\n',
     );
-    const broken = await api("POST", "/jobs", { name: "x", type: "broken-type", priority: 50, submitter_platform: "linux" });
+    const broken = await api("POST", "/jobs", {
+      name: "x",
+      type: "broken-type",
+      priority: 50,
+      submitter_platform: "linux",
+    });
     expect(broken.status).toBe(400);
     expect(broken.body.message).toContain("broken_type.js:3");
 
-    const looping = api("POST", "/jobs", { name: "x", type: "looping", priority: 50, submitter_platform: "linux" });
+    const looping = api("POST", "/jobs", {
+      name: "x",
+      type: "looping",
+      priority: 50,
+      submitter_platform: "linux",
+    });
     // While the script loops in its worker thread, the server answers other requests.
     expect((await api("GET", "/version")).status).toBe(200);
     const res = await looping;

@@ -82,7 +82,9 @@ test("a scripted worker drives an echo-sleep-test job to completed, with logs an
     const update = (body: object) => w.call("POST", `/worker/task/${task.uuid}`, body);
     expect((await update({ activity: "starting", log: `running ${task.name}` })).status).toBe(204);
     expect((await w.call("GET", `/worker/task/${task.uuid}/may-i-run`)).body.mayKeepRunning).toBe(true);
-    expect((await update({ taskStatus: "completed", steps_completed: 1, activity: "done" })).status).toBe(204);
+    expect((await update({ taskStatus: "completed", steps_completed: 1, activity: "done" })).status).toBe(
+      204,
+    );
     done.push(task.name);
   }
   expect(done).toEqual(["echo", "sleep", "sleep"]);
@@ -94,7 +96,9 @@ test("a scripted worker drives an echo-sleep-test job to completed, with logs an
   const tail = await fetch(`${m.url}/api/v3/tasks/${echoTask.id}/logtail`);
   expect(await tail.text()).toContain("running echo");
 
-  const jobEvents = events.filter((e) => e.topic === "/jobs").map((e) => (e.payload as { status: string }).status);
+  const jobEvents = events
+    .filter((e) => e.topic === "/jobs")
+    .map((e) => (e.payload as { status: string }).status);
   expect(jobEvents).toContain("active");
   expect(jobEvents.at(-1)).toBe("completed");
   const workerEvent = events.find((e) => e.topic === "/workers");

@@ -21,7 +21,10 @@ afterAll(() => {
 async function pollAll(): Promise<{ worker: WorkerRow; status: number; task: string | null }[]> {
   return Promise.all(
     farmWorkers.map(async (worker) => {
-      const res = await fetch(new URL("/api/v3/worker/task", server.url), { method: "POST", headers: farm.auth(worker) });
+      const res = await fetch(new URL("/api/v3/worker/task", server.url), {
+        method: "POST",
+        headers: farm.auth(worker),
+      });
       const body = res.status === 200 ? ((await res.json()) as { uuid: string }) : null;
       return { worker, status: res.status, task: body?.uuid ?? null };
     }),

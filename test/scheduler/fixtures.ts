@@ -73,7 +73,14 @@ export function createFarm(opts: FarmOptions = {}) {
     variables: buildVariableTable(opts.variables ?? {}),
     platform: opts.platform ?? "linux",
   };
-  const scheduler = createScheduler({ db, broker, clock, taskMachine: stateMachine, taskLogs, variables: () => variables });
+  const scheduler = createScheduler({
+    db,
+    broker,
+    clock,
+    taskMachine: stateMachine,
+    taskLogs,
+    variables: () => variables,
+  });
   const taskUpdates = createTaskUpdates({ db, broker, clock, stateMachine, taskLogs });
   const mayIRun = createMayIRun({ db, clock });
   const lastRendered = createLastRendered({ db, broker, clock, layout, log });
@@ -126,7 +133,8 @@ export function createFarm(opts: FarmOptions = {}) {
         })
         .returning()
         .get();
-      for (const tagId of o.tagIds ?? []) db.insert(workerTagMembership).values({ workerTagId: tagId, workerId: worker.id }).run();
+      for (const tagId of o.tagIds ?? [])
+        db.insert(workerTagMembership).values({ workerTagId: tagId, workerId: worker.id }).run();
       return worker;
     },
 
@@ -172,7 +180,8 @@ export function createFarm(opts: FarmOptions = {}) {
         })
         .returning()
         .get();
-      for (const dep of o.dependsOn ?? []) db.insert(taskDependencies).values({ taskId: task.id, dependencyId: dep.id }).run();
+      for (const dep of o.dependsOn ?? [])
+        db.insert(taskDependencies).values({ taskId: task.id, dependencyId: dep.id }).run();
       return task;
     },
 

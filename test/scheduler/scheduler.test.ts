@@ -42,7 +42,11 @@ describe("eligibility", () => {
       "task changed status queued -> active",
     ]);
     const taskEvent = farm.eventsOf("/task").find((e) => e.id === t.uuid)!;
-    expect(taskEvent).toMatchObject({ status: "active", previous_status: "queued", worker: { name: "Fenna", uuid: w.uuid } });
+    expect(taskEvent).toMatchObject({
+      status: "active",
+      previous_status: "queued",
+      worker: { name: "Fenna", uuid: w.uuid },
+    });
     expect(farm.eventsOf("/workers").map((e) => e.id)).toContain(w.uuid);
   });
 
@@ -204,11 +208,19 @@ describe("ordering", () => {
 
 describe("worker state", () => {
   test("a pending status request answers 423, even for a worker in error, and marks it seen", async () => {
-    for (const [status, lazy] of [["awake", true], ["error", false]] as const) {
+    for (const [status, lazy] of [
+      ["awake", true],
+      ["error", false],
+    ] as const) {
       const w = await farm.addWorker(`w-${status}`, { status });
-      farm.db.run(sql`UPDATE workers SET status_requested = 'asleep', lazy_status_request = ${lazy ? 1 : 0} WHERE id = ${w.id}`);
+      farm.db.run(
+        sql`UPDATE workers SET status_requested = 'asleep', lazy_status_request = ${lazy ? 1 : 0} WHERE id = ${w.id}`,
+      );
       farm.addTask(farm.addJob());
-      expect(farm.scheduler.scheduleTask(w)).toEqual({ kind: "status-change-requested", statusRequested: "asleep" });
+      expect(farm.scheduler.scheduleTask(w)).toEqual({
+        kind: "status-change-requested",
+        statusRequested: "asleep",
+      });
       expect(farm.worker(w.id).lastSeenAt).toEqual(farm.clock.now());
     }
   });

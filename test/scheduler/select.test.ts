@@ -15,11 +15,13 @@ afterEach(() => farm.close());
 /** The task ids the poll's index walk can see, in its order. */
 function indexEntries(jobId: number, type: string): number[] {
   return farm.db
-    .all<{ id: number }>(sql`
+    .all<{ id: number }>(
+      sql`
       SELECT id FROM tasks INDEXED BY tasks_schedulable_idx
       WHERE job_id = ${jobId} AND type = ${type}
         AND status IN ('queued', 'soft-failed') AND unmet_dependencies = 0
-      ORDER BY priority DESC, id`)
+      ORDER BY priority DESC, id`,
+    )
     .map((r) => r.id);
 }
 
@@ -59,7 +61,9 @@ describe("blocked tasks", () => {
     const w = await farm.addWorker("w");
     expect(findSchedulableTask(farm.db, w)).toBe(second.id);
 
-    inTransaction(farm.db, farm.broker, (tx, emit) => farm.stateMachine.taskStatusChange(tx, emit, farm.task(first.id), "queued"));
+    inTransaction(farm.db, farm.broker, (tx, emit) =>
+      farm.stateMachine.taskStatusChange(tx, emit, farm.task(first.id), "queued"),
+    );
     expect(farm.task(second.id).unmetDependencies).toBe(1);
     expect(findSchedulableTask(farm.db, w)).toBe(first.id);
   });

@@ -1,7 +1,16 @@
 // A state machine on a fresh in-memory database, with seeding helpers and recorders for the
 // events it publishes, the task-log lines it writes and the warnings it logs.
 import { eq } from "drizzle-orm";
-import { jobBlocks, jobs, taskDependencies, taskFailures, tasks, workers, workerTagMembership, workerTags } from "../../src/db/schema";
+import {
+  jobBlocks,
+  jobs,
+  taskDependencies,
+  taskFailures,
+  tasks,
+  workers,
+  workerTagMembership,
+  workerTags,
+} from "../../src/db/schema";
 import type { JobRow, TaskRow, WorkerRow } from "../../src/db/schema";
 import { openDatabase } from "../../src/db/open";
 import { inTransaction, type Emit } from "../../src/db/transaction";
@@ -18,7 +27,9 @@ export interface LogLine {
 
 type Payload = Record<string, unknown>;
 
-export function createFixture(thresholds: FailureThresholds = { blocklistThreshold: 3, taskFailAfterSoftfailCount: 3 }) {
+export function createFixture(
+  thresholds: FailureThresholds = { blocklistThreshold: 3, taskFailAfterSoftfailCount: 3 },
+) {
   const { db, sqlite } = openDatabase(":memory:");
   const clock = new FakeClock();
   const broker = createEventBroker();
@@ -72,7 +83,13 @@ export function createFixture(thresholds: FailureThresholds = { blocklistThresho
     addTask(
       job: JobRow,
       status: string,
-      opts: { type?: string; workerId?: number; stepsTotal?: number; stepsCompleted?: number; lastTouchedAt?: Date } = {},
+      opts: {
+        type?: string;
+        workerId?: number;
+        stepsTotal?: number;
+        stepsCompleted?: number;
+        lastTouchedAt?: Date;
+      } = {},
     ): TaskRow {
       const at = clock.now();
       const index = ++seq;
@@ -108,10 +125,17 @@ export function createFixture(thresholds: FailureThresholds = { blocklistThresho
     addWorker(name: string, opts: { types?: string; status?: string; tagIds?: number[] } = {}): WorkerRow {
       const worker = db
         .insert(workers)
-        .values({ uuid: uuid(), secret: "x", name, status: opts.status ?? "awake", supportedTaskTypes: opts.types ?? "misc,blender" })
+        .values({
+          uuid: uuid(),
+          secret: "x",
+          name,
+          status: opts.status ?? "awake",
+          supportedTaskTypes: opts.types ?? "misc,blender",
+        })
         .returning()
         .get();
-      for (const tagId of opts.tagIds ?? []) db.insert(workerTagMembership).values({ workerTagId: tagId, workerId: worker.id }).run();
+      for (const tagId of opts.tagIds ?? [])
+        db.insert(workerTagMembership).values({ workerTagId: tagId, workerId: worker.id }).run();
       return worker;
     },
 
@@ -140,11 +164,20 @@ export function createFixture(thresholds: FailureThresholds = { blocklistThresho
     },
 
     failuresOf(task: TaskRow): number[] {
-      return db.select().from(taskFailures).where(eq(taskFailures.taskId, task.id)).all().map((f) => f.workerId);
+      return db
+        .select()
+        .from(taskFailures)
+        .where(eq(taskFailures.taskId, task.id))
+        .all()
+        .map((f) => f.workerId);
     },
 
     blocksOf(job: JobRow): { workerId: number; taskType: string }[] {
-      return db.select({ workerId: jobBlocks.workerId, taskType: jobBlocks.taskType }).from(jobBlocks).where(eq(jobBlocks.jobId, job.id)).all();
+      return db
+        .select({ workerId: jobBlocks.workerId, taskType: jobBlocks.taskType })
+        .from(jobBlocks)
+        .where(eq(jobBlocks.jobId, job.id))
+        .all();
     },
 
     jobEvents(): Payload[] {

@@ -46,7 +46,9 @@ describe("setJobStatus", () => {
   test("any enum status is accepted from any status, as in Flamenco", () => {
     const f = createFixture();
     const job = f.addJob("completed");
-    expect(f.sm.setJobStatus(f.db, f.broker, job.uuid, "under-construction", "odd but allowed").status).toBe("under-construction");
+    expect(f.sm.setJobStatus(f.db, f.broker, job.uuid, "under-construction", "odd but allowed").status).toBe(
+      "under-construction",
+    );
   });
 });
 

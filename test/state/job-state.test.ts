@@ -12,8 +12,14 @@ describe("job status change chains (§4.2)", () => {
     const job = f.addJob("paused");
     const queued = f.addTask(job, "queued");
     f.run((tx, emit) => f.sm.jobStatusChange(tx, emit, job, "cancel-requested", "stop it"));
-    expect(f.jobEvents()).toEqual([jobEvent("paused", "cancel-requested", true), jobEvent("cancel-requested", "canceled", false)]);
-    expect(f.job(job)).toMatchObject({ status: "canceled", activity: 'Changed to status "canceled": stop it' });
+    expect(f.jobEvents()).toEqual([
+      jobEvent("paused", "cancel-requested", true),
+      jobEvent("cancel-requested", "canceled", false),
+    ]);
+    expect(f.job(job)).toMatchObject({
+      status: "canceled",
+      activity: 'Changed to status "canceled": stop it',
+    });
     expect(f.task(queued).status).toBe("canceled");
   });
 
@@ -43,7 +49,10 @@ describe("job status change chains (§4.2)", () => {
       f.addTasks(job, "paused", 20);
       f.addTask(job, "queued");
       f.run((tx, emit) => f.sm.taskStatusChange(tx, emit, active, status));
-      expect(f.job(job)).toMatchObject({ status: "paused", activity: `Changed to status "paused": ${reason}` });
+      expect(f.job(job)).toMatchObject({
+        status: "paused",
+        activity: `Changed to status "paused": ${reason}`,
+      });
     }
   });
 

@@ -20,7 +20,10 @@ function countsOf(f: Fixture, job: JobRow): Record<string, number> {
 }
 
 const unmet = (f: Fixture, tasks: TaskRow[]) => tasks.map((t) => f.task(t).unmetDependencies);
-const steps = (f: Fixture, job: JobRow) => ({ completed: f.job(job).stepsCompleted, total: f.job(job).stepsTotal });
+const steps = (f: Fixture, job: JobRow) => ({
+  completed: f.job(job).stepsCompleted,
+  total: f.job(job).stepsTotal,
+});
 
 /** An echo task of 2 steps, then `sleeps` sleep tasks of 1 step that wait for it. */
 function echoSleepJob(f: Fixture, sleeps = 3): { job: JobRow; echo: TaskRow; sleepTasks: TaskRow[] } {
@@ -54,9 +57,30 @@ describe("per-job counters", () => {
           storageShamanCheckoutId: "",
           workerTagUUID: "",
           tasks: [
-            { uuid: echoUUID, name: "echo", type: "misc", priority: 50, commands: [command(3)], dependencies: [] },
-            { uuid: uuid(), name: "sleep 1", type: "misc", priority: 50, commands: [command(0)], dependencies: [echoUUID] },
-            { uuid: uuid(), name: "sleep 2", type: "misc", priority: 50, commands: [command(0), command(2)], dependencies: [echoUUID] },
+            {
+              uuid: echoUUID,
+              name: "echo",
+              type: "misc",
+              priority: 50,
+              commands: [command(3)],
+              dependencies: [],
+            },
+            {
+              uuid: uuid(),
+              name: "sleep 1",
+              type: "misc",
+              priority: 50,
+              commands: [command(0)],
+              dependencies: [echoUUID],
+            },
+            {
+              uuid: uuid(),
+              name: "sleep 2",
+              type: "misc",
+              priority: 50,
+              commands: [command(0), command(2)],
+              dependencies: [echoUUID],
+            },
           ],
         },
         { status: "queued", workerTagId: null, now: f.clock.now() },
@@ -99,7 +123,9 @@ describe("per-job counters", () => {
     f.clock.advance(1_000);
     const saved = f.run((tx) => recomputeJobSteps(tx, job.id, f.clock.now()));
     expect(saved).toMatchObject({ stepsCompleted: 4, stepsTotal: 15, updatedAt: f.clock.now() });
-    expect(() => f.run((tx) => recomputeJobSteps(tx, job.id + 1, f.clock.now()))).toThrow(`job ${job.id + 1} does not exist`);
+    expect(() => f.run((tx) => recomputeJobSteps(tx, job.id + 1, f.clock.now()))).toThrow(
+      `job ${job.id + 1} does not exist`,
+    );
   });
 
   test("failures count as soft-failed, then failed, and fail the job on the counts", () => {

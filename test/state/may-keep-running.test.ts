@@ -6,15 +6,25 @@ const worker = { id: 7, statusRequested: "", lazyStatusRequest: false };
 
 describe("mayKeepRunning", () => {
   const cases: [string, Parameters<typeof mayKeepRunning>, ReturnType<typeof mayKeepRunning>][] = [
-    ["unknown task", [worker, undefined], { mayKeepRunning: false, reason: "Task not found", statusChangeRequested: false }],
+    [
+      "unknown task",
+      [worker, undefined],
+      { mayKeepRunning: false, reason: "Task not found", statusChangeRequested: false },
+    ],
     [
       "non-lazy status request wins over everything else",
-      [{ ...worker, statusRequested: "asleep" }, { workerId: 8, status: "canceled" }],
+      [
+        { ...worker, statusRequested: "asleep" },
+        { workerId: 8, status: "canceled" },
+      ],
       { mayKeepRunning: false, reason: "worker status change requested", statusChangeRequested: true },
     ],
     [
       "a lazy status request lets the task finish",
-      [{ ...worker, statusRequested: "asleep", lazyStatusRequest: true }, { workerId: 7, status: "active" }],
+      [
+        { ...worker, statusRequested: "asleep", lazyStatusRequest: true },
+        { workerId: 7, status: "active" },
+      ],
       { mayKeepRunning: true, reason: "", statusChangeRequested: false },
     ],
     [
@@ -30,9 +40,18 @@ describe("mayKeepRunning", () => {
     [
       "paused task",
       [worker, { workerId: 7, status: "paused" }],
-      { mayKeepRunning: false, reason: 'task is in non-runnable status "paused"', statusChangeRequested: false },
+      {
+        mayKeepRunning: false,
+        reason: 'task is in non-runnable status "paused"',
+        statusChangeRequested: false,
+      },
     ],
-    ["its active task", [worker, { workerId: 7, status: "active" }], { mayKeepRunning: true, reason: "", statusChangeRequested: false }],
+    [
+      "its active task",
+      [worker, { workerId: 7, status: "active" }],
+      { mayKeepRunning: true, reason: "", statusChangeRequested: false },
+    ],
   ];
-  for (const [name, args, expected] of cases) test(name, () => expect(mayKeepRunning(...args)).toEqual(expected));
+  for (const [name, args, expected] of cases)
+    test(name, () => expect(mayKeepRunning(...args)).toEqual(expected));
 });

@@ -35,7 +35,10 @@ const table: Row[] = [
       f.run((tx, emit) => f.sm.taskStatusChange(tx, emit, task, "active"));
       expect(f.task(task).status).toBe("active");
       expect(f.linesOf(task)).toEqual(["task changed status queued -> active"]);
-      expect(f.job(job)).toMatchObject({ status: "active", activity: 'Changed to status "active": task became active' });
+      expect(f.job(job)).toMatchObject({
+        status: "active",
+        activity: 'Changed to status "active": task became active',
+      });
       expect(f.events.map((e) => e.event)).toEqual(["/task", "/jobs"]);
       expect(f.taskEvents()[0]).toMatchObject({ id: task.uuid, status: "active", previous_status: "queued" });
       expect(f.jobEvents()).toEqual([jobEvent("queued", "active", false)]);
@@ -78,7 +81,10 @@ const table: Row[] = [
       f.run((tx, emit) => f.sm.taskStatusChange(tx, emit, f.task(t2), "completed"));
       expect(f.job(job)).toMatchObject({ status: "active", stepsCompleted: 2 });
       expect(f.jobEvents()).toEqual([]);
-      expect(f.linesOf(t2)).toEqual(["task changed status active -> soft-failed", "task changed status soft-failed -> completed"]);
+      expect(f.linesOf(t2)).toEqual([
+        "task changed status active -> soft-failed",
+        "task changed status soft-failed -> completed",
+      ]);
     },
   },
   {
@@ -88,7 +94,10 @@ const table: Row[] = [
       f.addTasks(job, "completed", 2);
       const t3 = f.addTask(job, "active");
       f.run((tx, emit) => f.sm.taskStatusChange(tx, emit, t3, "completed"));
-      expect(f.job(job)).toMatchObject({ status: "completed", activity: 'Changed to status "completed": all tasks completed' });
+      expect(f.job(job)).toMatchObject({
+        status: "completed",
+        activity: 'Changed to status "completed": all tasks completed',
+      });
       expect(f.jobEvents()).toEqual([jobEvent("active", "completed", false)]);
     },
   },
@@ -118,7 +127,10 @@ const table: Row[] = [
       const paused = f.addTask(job, "paused");
       const queued = f.addTasks(job, "queued", 86);
       f.run((tx, emit) => f.sm.taskStatusChange(tx, emit, task, "failed"));
-      expect(f.job(job)).toMatchObject({ status: "failed", activity: 'Changed to status "failed": too many tasks failed' });
+      expect(f.job(job)).toMatchObject({
+        status: "failed",
+        activity: 'Changed to status "failed": too many tasks failed',
+      });
       const cancelled = 'Manager cancelled this task because the job got status "failed".';
       for (const t of [otherActive, softFailed, queued[0], queued[85]]) {
         expect(f.task(t)).toMatchObject({ status: "canceled", activity: cancelled });
@@ -136,15 +148,23 @@ const table: Row[] = [
       f.run((tx, emit) => f.sm.taskStatusChange(tx, emit, t1, "queued"));
       const requeued = 'Queued because job transitioned status from "completed" to "requeueing"';
       expect(f.task(t1)).toMatchObject({ status: "queued", stepsCompleted: 0 });
-      for (const t of [t2, t3]) expect(f.task(t)).toMatchObject({ status: "queued", stepsCompleted: 0, activity: requeued });
+      for (const t of [t2, t3])
+        expect(f.task(t)).toMatchObject({ status: "queued", stepsCompleted: 0, activity: requeued });
       expect(f.job(job)).toMatchObject({
         status: "queued",
         activity: 'Changed to status "queued": task was queued',
         stepsCompleted: 0,
         stepsTotal: 6,
       });
-      expect(f.taskEvents()[0]).toMatchObject({ status: "queued", previous_status: "completed", steps_completed: 0 });
-      expect(f.jobEvents()).toEqual([jobEvent("completed", "requeueing", true), jobEvent("requeueing", "queued", true)]);
+      expect(f.taskEvents()[0]).toMatchObject({
+        status: "queued",
+        previous_status: "completed",
+        steps_completed: 0,
+      });
+      expect(f.jobEvents()).toEqual([
+        jobEvent("completed", "requeueing", true),
+        jobEvent("requeueing", "queued", true),
+      ]);
     },
   },
   {
@@ -192,7 +212,9 @@ const table: Row[] = [
       f.run((tx, emit) => f.sm.taskStatusChange(tx, emit, task, "borked"));
       expect(f.task(task).status).toBe("borked");
       expect(f.linesOf(task)).toEqual(["task changed status queued -> borked"]);
-      expect(f.taskEvents()).toEqual([expect.objectContaining({ status: "borked", previous_status: "queued" })]);
+      expect(f.taskEvents()).toEqual([
+        expect.objectContaining({ status: "borked", previous_status: "queued" }),
+      ]);
       expect(f.job(job).status).toBe("queued");
       expect(f.jobEvents()).toEqual([]);
       expect(f.warnings.some((w) => w.includes("borked"))).toBe(true);
@@ -207,10 +229,14 @@ const table: Row[] = [
       const canceled = f.addTask(job, "canceled");
       f.run((tx, emit) => f.sm.jobStatusChange(tx, emit, job, "requeueing", "requested by test"));
       const requeued = 'Queued because job transitioned status from "active" to "requeueing"';
-      for (const t of [failed, canceled]) expect(f.task(t)).toMatchObject({ status: "queued", activity: requeued, stepsCompleted: 0 });
+      for (const t of [failed, canceled])
+        expect(f.task(t)).toMatchObject({ status: "queued", activity: requeued, stepsCompleted: 0 });
       expect(f.task(completed)).toMatchObject({ status: "completed", stepsCompleted: 1, activity: "" });
       expect(f.job(job)).toMatchObject({ status: "queued", stepsCompleted: 1, stepsTotal: 3 });
-      expect(f.jobEvents()).toEqual([jobEvent("active", "requeueing", true), jobEvent("requeueing", "queued", true)]);
+      expect(f.jobEvents()).toEqual([
+        jobEvent("active", "requeueing", true),
+        jobEvent("requeueing", "queued", true),
+      ]);
       // Tablao: the events carry the steps as recounted by the requeue, not the job as loaded.
       for (const e of f.jobEvents()) expect(e).toMatchObject({ steps_completed: 1, steps_total: 3 });
     },
@@ -223,7 +249,10 @@ const table: Row[] = [
       f.run((tx, emit) => f.sm.jobStatusChange(tx, emit, job, "requeueing", "requested by test"));
       for (const t of all) expect(f.task(t)).toMatchObject({ status: "queued", stepsCompleted: 0 });
       expect(f.job(job)).toMatchObject({ status: "queued", stepsCompleted: 0 });
-      expect(f.jobEvents()).toEqual([jobEvent("completed", "requeueing", true), jobEvent("requeueing", "queued", true)]);
+      expect(f.jobEvents()).toEqual([
+        jobEvent("completed", "requeueing", true),
+        jobEvent("requeueing", "queued", true),
+      ]);
     },
   },
   {
@@ -232,12 +261,20 @@ const table: Row[] = [
       const job = f.addJob("active");
       const runnable = [f.addTask(job, "active"), f.addTask(job, "queued"), f.addTask(job, "soft-failed")];
       const completed = f.addTask(job, "completed");
-      f.run((tx, emit) => f.sm.jobStatusChange(tx, emit, job, "cancel-requested", "requested from web interface"));
+      f.run((tx, emit) =>
+        f.sm.jobStatusChange(tx, emit, job, "cancel-requested", "requested from web interface"),
+      );
       const cancelled = 'Manager cancelled this task because the job got status "cancel-requested".';
       for (const t of runnable) expect(f.task(t)).toMatchObject({ status: "canceled", activity: cancelled });
       expect(f.task(completed).status).toBe("completed");
-      expect(f.job(job)).toMatchObject({ status: "canceled", activity: 'Changed to status "canceled": requested from web interface' });
-      expect(f.jobEvents()).toEqual([jobEvent("active", "cancel-requested", true), jobEvent("cancel-requested", "canceled", false)]);
+      expect(f.job(job)).toMatchObject({
+        status: "canceled",
+        activity: 'Changed to status "canceled": requested from web interface',
+      });
+      expect(f.jobEvents()).toEqual([
+        jobEvent("active", "cancel-requested", true),
+        jobEvent("cancel-requested", "canceled", false),
+      ]);
     },
   },
   {
@@ -246,12 +283,17 @@ const table: Row[] = [
       const job = f.addJob("queued");
       const queued = f.addTasks(job, "queued", 2);
       const completed = f.addTask(job, "completed");
-      f.run((tx, emit) => f.sm.jobStatusChange(tx, emit, job, "pause-requested", "requested from web interface"));
+      f.run((tx, emit) =>
+        f.sm.jobStatusChange(tx, emit, job, "pause-requested", "requested from web interface"),
+      );
       const paused = 'Manager paused this task because the job got status "pause-requested".';
       for (const t of queued) expect(f.task(t)).toMatchObject({ status: "paused", activity: paused });
       expect(f.task(completed).status).toBe("completed");
       expect(f.job(job).status).toBe("paused");
-      expect(f.jobEvents()).toEqual([jobEvent("queued", "pause-requested", true), jobEvent("pause-requested", "paused", false)]);
+      expect(f.jobEvents()).toEqual([
+        jobEvent("queued", "pause-requested", true),
+        jobEvent("pause-requested", "paused", false),
+      ]);
     },
   },
   {
@@ -260,7 +302,9 @@ const table: Row[] = [
       const job = f.addJob("active");
       const active = f.addTask(job, "active");
       const queued = f.addTask(job, "queued");
-      f.run((tx, emit) => f.sm.jobStatusChange(tx, emit, job, "pause-requested", "requested from web interface"));
+      f.run((tx, emit) =>
+        f.sm.jobStatusChange(tx, emit, job, "pause-requested", "requested from web interface"),
+      );
       expect(f.task(active).status).toBe("active");
       expect(f.task(queued).status).toBe("paused");
       expect(f.job(job).status).toBe("pause-requested");
@@ -274,7 +318,9 @@ const table: Row[] = [
       const active = f.addTask(job, "active");
       const completed = f.addTask(job, "completed");
       const paused = f.addTask(job, "paused");
-      f.run((tx, emit) => f.sm.jobStatusChange(tx, emit, job, "cancel-requested", "requested from web interface"));
+      f.run((tx, emit) =>
+        f.sm.jobStatusChange(tx, emit, job, "cancel-requested", "requested from web interface"),
+      );
       expect(f.task(active).status).toBe("canceled");
       expect(f.task(completed).status).toBe("completed");
       expect(f.task(paused).status).toBe("paused");
@@ -300,9 +346,16 @@ const table: Row[] = [
       f.addTask(job, "completed");
       expect(f.sm.repairStuckJobs(f.db, f.broker)).toBe(1);
       const requeued = 'Queued because job transitioned status from "requeueing" to "requeueing"';
-      for (const t of [failed, canceled]) expect(f.task(t)).toMatchObject({ status: "queued", activity: requeued });
-      expect(f.job(job)).toMatchObject({ status: "queued", activity: 'Reenforcing status "queued": checking stuck jobs' });
-      expect(f.jobEvents()).toEqual([jobEvent("requeueing", "requeueing", true), jobEvent("requeueing", "queued", true)]);
+      for (const t of [failed, canceled])
+        expect(f.task(t)).toMatchObject({ status: "queued", activity: requeued });
+      expect(f.job(job)).toMatchObject({
+        status: "queued",
+        activity: 'Reenforcing status "queued": checking stuck jobs',
+      });
+      expect(f.jobEvents()).toEqual([
+        jobEvent("requeueing", "requeueing", true),
+        jobEvent("requeueing", "queued", true),
+      ]);
     },
   },
   {
@@ -310,17 +363,26 @@ const table: Row[] = [
     run(f) {
       const worker = f.addWorker("w1");
       const job = f.addJob("active");
-      const mine = [0, 1].map(() => f.addTask(job, "active", { workerId: worker.id, stepsTotal: 3, stepsCompleted: 2 }));
+      const mine = [0, 1].map(() =>
+        f.addTask(job, "active", { workerId: worker.id, stepsTotal: 3, stepsCompleted: 2 }),
+      );
       f.addTask(job, "queued");
       const n = f.run((tx, emit) => f.sm.requeueWorkerTasks(tx, emit, worker, "worker had to test"));
       expect(n).toBe(2);
       const activity = "Task was queued by Manager because worker had to test";
       for (const t of mine) {
-        expect(f.task(t)).toMatchObject({ status: "queued", activity, stepsCompleted: 0, workerId: worker.id });
+        expect(f.task(t)).toMatchObject({
+          status: "queued",
+          activity,
+          stepsCompleted: 0,
+          workerId: worker.id,
+        });
         expect(f.linesOf(t)).toEqual(["task changed status active -> queued", activity]);
       }
       expect(f.taskEvents()).toEqual(
-        mine.map((t) => expect.objectContaining({ id: t.uuid, status: "queued", previous_status: "active", activity })),
+        mine.map((t) =>
+          expect.objectContaining({ id: t.uuid, status: "queued", previous_status: "active", activity }),
+        ),
       );
       expect(f.job(job).status).toBe("active");
     },
@@ -333,8 +395,14 @@ const table: Row[] = [
       const mine = f.addTask(job, "active", { workerId: worker.id });
       f.addTask(job, "paused");
       f.run((tx, emit) => f.sm.requeueWorkerTasks(tx, emit, worker, "worker had to test"));
-      expect(f.task(mine)).toMatchObject({ status: "paused", activity: "Task was paused by Manager because worker had to test" });
-      expect(f.job(job)).toMatchObject({ status: "paused", activity: 'Changed to status "paused": last task got paused' });
+      expect(f.task(mine)).toMatchObject({
+        status: "paused",
+        activity: "Task was paused by Manager because worker had to test",
+      });
+      expect(f.job(job)).toMatchObject({
+        status: "paused",
+        activity: 'Changed to status "paused": last task got paused',
+      });
       expect(f.jobEvents()).toEqual([jobEvent("pause-requested", "paused", false)]);
     },
   },
@@ -349,7 +417,12 @@ const table: Row[] = [
       expect(f.task(task)).toMatchObject({ status: "completed", stepsCompleted: 4 });
       expect(f.job(job)).toMatchObject({ status: "active", stepsCompleted: 4, stepsTotal: 8 });
       expect(f.taskEvents()).toEqual([
-        expect.objectContaining({ status: "completed", previous_status: "active", steps_completed: 4, worker: { name: "w1", uuid: worker.uuid } }),
+        expect.objectContaining({
+          status: "completed",
+          previous_status: "active",
+          steps_completed: 4,
+          worker: { name: "w1", uuid: worker.uuid },
+        }),
       ]);
     },
   },
@@ -382,7 +455,10 @@ const table: Row[] = [
         "task changed status active -> soft-failed",
       ]);
       expect(f.failuresOf(task)).toEqual([w1.id]);
-      expect(f.job(job)).toMatchObject({ status: "active", activity: 'Changed to status "active": task became soft-failed' });
+      expect(f.job(job)).toMatchObject({
+        status: "active",
+        activity: 'Changed to status "active": task became soft-failed',
+      });
     },
   },
   {
@@ -460,8 +536,12 @@ const table: Row[] = [
       f.addFailure(task, w2);
       f.run((tx, emit) => f.sm.onTaskFailed(tx, emit, task, w1));
       expect(f.task(task).status).toBe("failed");
-      expect(f.linesOf(task)[0]).toStartWith(`Task failed by worker w1 (${w1.uuid}), Manager will fail the entire job`);
-      expect(f.job(job).activity).toBe('Changed to status "failed": no more workers left to run tasks of type "misc"');
+      expect(f.linesOf(task)[0]).toStartWith(
+        `Task failed by worker w1 (${w1.uuid}), Manager will fail the entire job`,
+      );
+      expect(f.job(job).activity).toBe(
+        'Changed to status "failed": no more workers left to run tasks of type "misc"',
+      );
     },
   },
   {
@@ -474,7 +554,9 @@ const table: Row[] = [
       f.addTasks(job, "queued", 30);
       f.run((tx, emit) => f.sm.onTaskFailed(tx, emit, task, w1));
       expect(f.task(task).status).toBe("failed");
-      expect(f.job(job).activity).toBe('Changed to status "failed": no more workers left to run tasks of type "misc"');
+      expect(f.job(job).activity).toBe(
+        'Changed to status "failed": no more workers left to run tasks of type "misc"',
+      );
     },
   },
   {
@@ -493,12 +575,24 @@ const table: Row[] = [
       const task = f.addTask(job, "active");
       f.addFailure(task, w1);
       f.addBlock(job, w1);
-      const saved = f.sm.setJobStatus(f.db, f.broker, job.uuid, "cancel-requested", "requested from web interface");
-      expect(saved).toMatchObject({ status: "canceled", activity: 'Changed to status "canceled": requested from web interface' });
+      const saved = f.sm.setJobStatus(
+        f.db,
+        f.broker,
+        job.uuid,
+        "cancel-requested",
+        "requested from web interface",
+      );
+      expect(saved).toMatchObject({
+        status: "canceled",
+        activity: 'Changed to status "canceled": requested from web interface',
+      });
       expect(f.job(job).status).toBe("canceled");
       expect(f.failuresOf(task)).toEqual([w1.id]);
       expect(f.blocksOf(job)).toHaveLength(1);
-      expect(f.jobEvents()).toEqual([jobEvent("active", "cancel-requested", true), jobEvent("cancel-requested", "canceled", false)]);
+      expect(f.jobEvents()).toEqual([
+        jobEvent("active", "cancel-requested", true),
+        jobEvent("cancel-requested", "canceled", false),
+      ]);
     },
   },
   {
@@ -534,7 +628,9 @@ const table: Row[] = [
       expect(saved).toMatchObject({ status: "queued", activity: "try again" });
       expect(f.task(task)).toMatchObject({ status: "queued", activity: "try again" });
       expect(f.linesOf(task)).toEqual(["task changed status failed -> queued"]);
-      expect(f.taskEvents()).toEqual([expect.objectContaining({ activity: "try again", previous_status: "failed" })]);
+      expect(f.taskEvents()).toEqual([
+        expect.objectContaining({ activity: "try again", previous_status: "failed" }),
+      ]);
       expect(f.failuresOf(task)).toEqual([]);
     },
   },
@@ -545,7 +641,10 @@ const table: Row[] = [
       const job = f.addJob("active");
       const task = f.addTask(job, "active", { workerId: w1.id });
       f.run((tx, emit) => f.sm.requeueWorkerTasks(tx, emit, w1, requeueReasons.signedOff));
-      expect(f.task(task)).toMatchObject({ status: "queued", activity: "Task was queued by Manager because worker signed off" });
+      expect(f.task(task)).toMatchObject({
+        status: "queued",
+        activity: "Task was queued by Manager because worker signed off",
+      });
     },
   },
   {
@@ -555,7 +654,9 @@ const table: Row[] = [
       const job = f.addJob("active");
       const task = f.addTask(job, "active", { workerId: w1.id });
       f.run((tx, emit) => f.sm.requeueWorkerTasks(tx, emit, w1, requeueReasons.changedStatus(w1, "asleep")));
-      expect(f.task(task).activity).toBe(`Task was queued by Manager because worker w1 (${w1.uuid}) changed status to 'asleep'`);
+      expect(f.task(task).activity).toBe(
+        `Task was queued by Manager because worker w1 (${w1.uuid}) changed status to 'asleep'`,
+      );
     },
   },
   {
@@ -585,13 +686,21 @@ const table: Row[] = [
         f.sm.timeOutTask(tx, emit, assigned, w1);
         f.sm.timeOutTask(tx, emit, unassigned, null);
       });
-      expect(f.task(assigned)).toMatchObject({ status: "failed", activity: `Task timed out on worker w1 (${w1.uuid})` });
-      expect(f.task(unassigned)).toMatchObject({ status: "failed", activity: "Task timed out on worker -unassigned-" });
+      expect(f.task(assigned)).toMatchObject({
+        status: "failed",
+        activity: `Task timed out on worker w1 (${w1.uuid})`,
+      });
+      expect(f.task(unassigned)).toMatchObject({
+        status: "failed",
+        activity: "Task timed out on worker -unassigned-",
+      });
       expect(f.linesOf(assigned)).toEqual([
         "task changed status active -> failed",
         `Task timed out. It was assigned to worker w1 (${w1.uuid}), but untouched since 2026-01-05T09:00:00Z`,
       ]);
-      expect(f.linesOf(unassigned)[1]).toBe("Task timed out. It was assigned to worker -unassigned-, but untouched since 2026-01-05T09:00:00Z");
+      expect(f.linesOf(unassigned)[1]).toBe(
+        "Task timed out. It was assigned to worker -unassigned-, but untouched since 2026-01-05T09:00:00Z",
+      );
       expect(f.failuresOf(assigned)).toEqual([]);
     },
   },
@@ -602,7 +711,10 @@ const table: Row[] = [
       const job = f.addJob("active");
       const task = f.addTask(job, "active", { workerId: w1.id });
       f.run((tx, emit) => f.sm.requeueWorkerTasks(tx, emit, w1, requeueReasons.timedOut));
-      expect(f.task(task)).toMatchObject({ status: "queued", activity: "Task was queued by Manager because worker timed out" });
+      expect(f.task(task)).toMatchObject({
+        status: "queued",
+        activity: "Task was queued by Manager because worker timed out",
+      });
     },
   },
 ];
@@ -652,7 +764,9 @@ const differences: Row[] = [
       f.run((tx, emit) => f.sm.onTaskFailed(tx, emit, task, w1));
       expect(f.task(task).status).toBe("soft-failed");
       expect(f.job(job).status).toBe("active");
-      expect(f.linesOf(task)[0]).toBe("Task failed by 1 worker, Manager will mark it as soft failure. 2 more failures will cause hard failure.");
+      expect(f.linesOf(task)[0]).toBe(
+        "Task failed by 1 worker, Manager will mark it as soft failure. 2 more failures will cause hard failure.",
+      );
     },
   },
   {
@@ -693,7 +807,9 @@ const differences: Row[] = [
       f.clock.advance(60_000);
       const now = f.clock.now().toISOString();
       f.run((tx, emit) => f.sm.taskStatusChange(tx, emit, task, "completed"));
-      expect(f.taskEvents()).toEqual([expect.objectContaining({ updated: now, steps_completed: 5, steps_total: 5 })]);
+      expect(f.taskEvents()).toEqual([
+        expect.objectContaining({ updated: now, steps_completed: 5, steps_total: 5 }),
+      ]);
       expect(f.jobEvents()).toEqual([
         expect.objectContaining({ status: "completed", updated: now, steps_completed: 6, steps_total: 6 }),
       ]);

@@ -14,7 +14,10 @@ describe("repairStuckJobs", () => {
     expect(f.sm.repairStuckJobs(f.db, f.broker)).toBe(1);
     expect(f.task(queued).status).toBe("canceled");
     expect(f.task(paused).status).toBe("paused");
-    expect(f.job(job)).toMatchObject({ status: "canceled", activity: 'Reenforcing status "canceled": checking stuck jobs' });
+    expect(f.job(job)).toMatchObject({
+      status: "canceled",
+      activity: 'Reenforcing status "canceled": checking stuck jobs',
+    });
     expect(f.jobEvents()).toEqual([
       jobEvent("cancel-requested", "cancel-requested", true),
       jobEvent("cancel-requested", "canceled", false),
@@ -43,13 +46,18 @@ describe("repairStuckJobs", () => {
     const job = f.addJob("requeueing");
     f.addTasks(job, "completed", 2);
     f.sm.repairStuckJobs(f.db, f.broker);
-    expect(f.job(job)).toMatchObject({ status: "completed", activity: 'Reenforcing status "completed": checking stuck jobs' });
+    expect(f.job(job)).toMatchObject({
+      status: "completed",
+      activity: 'Reenforcing status "completed": checking stuck jobs',
+    });
     expect(f.jobEvents().map((e) => e.status)).toEqual(["requeueing", "queued", "completed"]);
   });
 
   test("jobs in resting statuses are left alone", () => {
     const f = createFixture();
-    const jobs = ["queued", "active", "paused", "completed", "failed", "canceled", "under-construction"].map((s) => f.addJob(s));
+    const jobs = ["queued", "active", "paused", "completed", "failed", "canceled", "under-construction"].map(
+      (s) => f.addJob(s),
+    );
     expect(f.sm.repairStuckJobs(f.db, f.broker)).toBe(0);
     for (const job of jobs) expect(f.job(job)).toEqual(job);
     expect(f.events).toEqual([]);

@@ -4,7 +4,11 @@ import { join } from "node:path";
 import { sql } from "drizzle-orm";
 import sharp from "sharp";
 import type { JobRow, TaskRow, WorkerRow } from "../../src/db/schema";
-import { LAST_RENDERED_MAX_BYTES, LAST_RENDERED_QUEUE_CAPACITY, THUMBNAILS } from "../../src/storage/last-rendered";
+import {
+  LAST_RENDERED_MAX_BYTES,
+  LAST_RENDERED_QUEUE_CAPACITY,
+  THUMBNAILS,
+} from "../../src/storage/last-rendered";
 import { createFarm, type Farm } from "../scheduler/fixtures";
 
 let farm: Farm;
@@ -79,7 +83,10 @@ describe("POST output-produced", () => {
       suffixes: ["last-rendered.jpg", "last-rendered-small.jpg", "last-rendered-tiny.jpg"],
     };
     const lastRenderedEvents = farm.events.filter((e) => e.event === "/last-rendered");
-    expect(lastRenderedEvents.map((e) => e.topic)).toEqual([`/jobs/${job.uuid}/last-rendered`, "/last-rendered"]);
+    expect(lastRenderedEvents.map((e) => e.topic)).toEqual([
+      `/jobs/${job.uuid}/last-rendered`,
+      "/last-rendered",
+    ]);
     expect(lastRenderedEvents.map((e) => e.payload)).toEqual([
       { job_id: job.uuid, thumbnail },
       { job_id: job.uuid, thumbnail },
@@ -138,7 +145,9 @@ describe("POST output-produced", () => {
 describe("a job that goes away", () => {
   test("an image of a job marked for deletion while queued leaves no files and no pointer", async () => {
     expect((await upload(await image(32, 32))).status).toBe(202);
-    farm.db.run(sql`UPDATE jobs SET delete_requested_at = ${farm.clock.now().getTime()} WHERE id = ${job.id}`);
+    farm.db.run(
+      sql`UPDATE jobs SET delete_requested_at = ${farm.clock.now().getTime()} WHERE id = ${job.id}`,
+    );
     await processQueue();
     expect(existsSync(farm.layout.jobDir(job.uuid))).toBe(false);
     expect(farm.eventsOf("/last-rendered")).toEqual([]);

@@ -12,7 +12,10 @@ afterEach(() => farm.close());
 function call(worker: WorkerRow | null, method: string, path: string, body?: unknown) {
   return farm.app.request(path, {
     method,
-    headers: { ...(worker ? farm.auth(worker) : {}), ...(body !== undefined ? { "Content-Type": "application/json" } : {}) },
+    headers: {
+      ...(worker ? farm.auth(worker) : {}),
+      ...(body !== undefined ? { "Content-Type": "application/json" } : {}),
+    },
     body: body !== undefined ? JSON.stringify(body) : undefined,
   });
 }
@@ -72,21 +75,32 @@ describe("POST /api/v3/worker/task/{task_id}", () => {
   test("204 for the assigned worker; 409 with an Error body for another worker", async () => {
     const { w, t } = await assigned();
     const intruder = await farm.addWorker("intruder");
-    const refused = await call(intruder, "POST", `/api/v3/worker/task/${t.uuid}`, { taskStatus: "completed" });
+    const refused = await call(intruder, "POST", `/api/v3/worker/task/${t.uuid}`, {
+      taskStatus: "completed",
+    });
     expect(refused.status).toBe(409);
     expect(await refused.json()).toEqual({ code: 409, message: `task ${t.uuid} is not assigned to you` });
     expect(farm.task(t.id).status).toBe("active");
 
-    expect((await call(w, "POST", `/api/v3/worker/task/${t.uuid}`, { activity: "Started", taskStatus: "active" })).status).toBe(204);
-    expect((await call(w, "POST", `/api/v3/worker/task/${t.uuid}`, { taskStatus: "completed" })).status).toBe(204);
+    expect(
+      (await call(w, "POST", `/api/v3/worker/task/${t.uuid}`, { activity: "Started", taskStatus: "active" }))
+        .status,
+    ).toBe(204);
+    expect((await call(w, "POST", `/api/v3/worker/task/${t.uuid}`, { taskStatus: "completed" })).status).toBe(
+      204,
+    );
     expect(farm.task(t.id).status).toBe("completed");
   });
 
   test("400 for soft-failed, for a malformed task ID and for a bad body; 404 for an unknown task", async () => {
     const { w, t } = await assigned();
-    expect((await call(w, "POST", `/api/v3/worker/task/${t.uuid}`, { taskStatus: "soft-failed" })).status).toBe(400);
+    expect(
+      (await call(w, "POST", `/api/v3/worker/task/${t.uuid}`, { taskStatus: "soft-failed" })).status,
+    ).toBe(400);
     expect((await call(w, "POST", "/api/v3/worker/task/not-a-uuid", {})).status).toBe(400);
-    expect((await call(w, "POST", `/api/v3/worker/task/${t.uuid}`, { steps_completed: "many" })).status).toBe(400);
+    expect((await call(w, "POST", `/api/v3/worker/task/${t.uuid}`, { steps_completed: "many" })).status).toBe(
+      400,
+    );
     expect((await call(w, "POST", `/api/v3/worker/task/${crypto.randomUUID()}`, {})).status).toBe(404);
   });
 });
@@ -140,12 +154,18 @@ describe("/job-files/", () => {
 
     const full = await farm.app.request(url);
     const lastModified = full.headers.get("Last-Modified")!;
-    expect((await farm.app.request(url, { headers: { "If-Modified-Since": lastModified } })).status).toBe(304);
+    expect((await farm.app.request(url, { headers: { "If-Modified-Since": lastModified } })).status).toBe(
+      304,
+    );
 
     expect((await farm.app.request(`/job-files/job-${job.uuid.slice(0, 4)}`)).status).toBe(404);
     expect((await farm.app.request("/job-files/nothing-here.txt")).status).toBe(404);
     // The database file sits next to the storage root in the fixture.
-    for (const path of ["/job-files/../flamenco-manager.sqlite", "/job-files/%2e%2e/flamenco-manager.sqlite", "/job-files/..%2fflamenco-manager.sqlite"]) {
+    for (const path of [
+      "/job-files/../flamenco-manager.sqlite",
+      "/job-files/%2e%2e/flamenco-manager.sqlite",
+      "/job-files/..%2fflamenco-manager.sqlite",
+    ]) {
       const res = await farm.app.request(`http://localhost${path}`);
       expect(res.status).toBe(404);
     }

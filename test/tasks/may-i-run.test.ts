@@ -17,7 +17,11 @@ async function runningTask() {
 
 test("its own active task: may keep running; the task is touched and the worker seen", async () => {
   const { worker, task } = await runningTask();
-  expect(farm.mayIRun(worker, task.uuid)).toEqual({ mayKeepRunning: true, reason: "", statusChangeRequested: false });
+  expect(farm.mayIRun(worker, task.uuid)).toEqual({
+    mayKeepRunning: true,
+    reason: "",
+    statusChangeRequested: false,
+  });
   expect(farm.task(task.id).lastTouchedAt).toEqual(farm.clock.now());
   expect(farm.worker(worker.id).lastSeenAt).toEqual(farm.clock.now());
 });
@@ -37,12 +41,17 @@ test("a cancelled task must stop, and is not touched", async () => {
 test("a task of another worker must stop", async () => {
   const { task } = await runningTask();
   const other = await farm.addWorker("other");
-  expect(farm.mayIRun(other, task.uuid)).toMatchObject({ mayKeepRunning: false, reason: "task not assigned to this worker" });
+  expect(farm.mayIRun(other, task.uuid)).toMatchObject({
+    mayKeepRunning: false,
+    reason: "task not assigned to this worker",
+  });
 });
 
 test("a non-lazy status request stops the task; a lazy one lets it finish", async () => {
   const { worker, task } = await runningTask();
-  farm.db.run(sql`UPDATE workers SET status_requested = 'asleep', lazy_status_request = 1 WHERE id = ${worker.id}`);
+  farm.db.run(
+    sql`UPDATE workers SET status_requested = 'asleep', lazy_status_request = 1 WHERE id = ${worker.id}`,
+  );
   expect(farm.mayIRun(worker, task.uuid).mayKeepRunning).toBe(true);
   farm.db.run(sql`UPDATE workers SET lazy_status_request = 0 WHERE id = ${worker.id}`);
   expect(farm.mayIRun(worker, task.uuid)).toEqual({

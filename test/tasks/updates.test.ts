@@ -50,7 +50,10 @@ describe("progress", () => {
     expect(saved.stepsCompleted).toBe(3);
     expect(saved.lastTouchedAt).toEqual(farm.clock.now());
     expect(farm.worker(worker.id).lastSeenAt).toEqual(farm.clock.now());
-    expect(farm.logLines(job, task).slice(-2)).toEqual(["frame 1 done", "task changed status active -> completed"]);
+    expect(farm.logLines(job, task).slice(-2)).toEqual([
+      "frame 1 done",
+      "task changed status active -> completed",
+    ]);
     expect(farm.job(job.id).status).toBe("completed");
     expect(farm.events.map((e) => e.event)).toEqual(["/tasklog", "/tasklog", "/task", "/jobs"]);
     expect(farm.eventsOf("/task")[0]).toMatchObject({ activity: "Completed", previous_status: "active" });
@@ -78,7 +81,11 @@ describe("progress", () => {
     farm.clock.advance(30_000);
     farm.events.length = 0;
     update(worker, task, { log: "still rendering" });
-    expect(farm.task(task.id)).toMatchObject({ activity: "Rendering", stepsCompleted: 2, lastTouchedAt: farm.clock.now() });
+    expect(farm.task(task.id)).toMatchObject({
+      activity: "Rendering",
+      stepsCompleted: 2,
+      lastTouchedAt: farm.clock.now(),
+    });
     expect(farm.logLines(job, task).at(-1)).toBe("still rendering");
     expect(farm.events.map((e) => e.event)).toEqual(["/tasklog"]);
   });
@@ -156,7 +163,11 @@ describe("failures", () => {
   /** Hands the task to the worker (as the scheduler would) and lets it report a failure. */
   function failOn(worker: WorkerRow, task: TaskRow) {
     farm.db.run(sql`UPDATE tasks SET status = 'active', worker_id = ${worker.id} WHERE id = ${task.id}`);
-    update(worker, task, { taskStatus: "failed", activity: "Failed: exit status 1", log: "Failed: exit status 1" });
+    update(worker, task, {
+      taskStatus: "failed",
+      activity: "Failed: exit status 1",
+      log: "Failed: exit status 1",
+    });
     return farm.task(task.id);
   }
 
@@ -183,7 +194,9 @@ describe("failures", () => {
     await farm.addWorker("c");
     expect(failOn(a, task).status).toBe("soft-failed");
     expect(failOn(b, task).status).toBe("failed");
-    expect(farm.logLines(job, task)).toContain("Task failed by 2 workers, Manager will mark it as hard failure");
+    expect(farm.logLines(job, task)).toContain(
+      "Task failed by 2 workers, Manager will mark it as hard failure",
+    );
   });
 
   test("blocklist threshold reached: the worker is blocked from the type and its failed tasks go back", async () => {
@@ -200,7 +213,9 @@ describe("failures", () => {
     expect(farm.task(t2.id).status).toBe("queued");
     failOn(w, t2);
     expect(farm.task(t1.id).status).toBe("queued");
-    expect(farm.task(t1.id).activity).toBe('Task was queued by Manager because worker Lola was blocked from tasks of type "blender"');
+    expect(farm.task(t1.id).activity).toBe(
+      'Task was queued by Manager because worker Lola was blocked from tasks of type "blender"',
+    );
     expect(next(w)).toBeNull();
     expect(next(await farm.addWorker("fresh"))).toBe(t1.uuid);
   });

@@ -34,7 +34,9 @@ const CANARY_MESSAGE =
 
 test("canary: the checker's first delay and interval are what the timing test assumes", () => {
   if (TIMEOUT_CHECK_INITIAL_DELAY_MS !== 5 * MINUTE || TIMEOUT_CHECK_INTERVAL_MS !== MINUTE) {
-    throw new Error(`${CANARY_MESSAGE} (now ${TIMEOUT_CHECK_INITIAL_DELAY_MS} ms / ${TIMEOUT_CHECK_INTERVAL_MS} ms)`);
+    throw new Error(
+      `${CANARY_MESSAGE} (now ${TIMEOUT_CHECK_INITIAL_DELAY_MS} ms / ${TIMEOUT_CHECK_INTERVAL_MS} ms)`,
+    );
   }
   expect(TIMEOUT_CHECK_INITIAL_DELAY_MS).toBe(300_000);
   expect(TIMEOUT_CHECK_INTERVAL_MS).toBe(60_000);
@@ -81,7 +83,11 @@ describe("checker", () => {
       // Check n (n = 0, 1, 2 at t0 + 5 min + n min) has the deadline t0 − 15 min + n min, so
       // task n is the first one that check n may time out.
       const tasks = [0, 1, 2, 3].map((n) =>
-        farm.addTask(job, { status: "active", workerId: worker.id, lastTouchedAt: new Date(t0 - 15 * MINUTE + n * MINUTE) }),
+        farm.addTask(job, {
+          status: "active",
+          workerId: worker.id,
+          lastTouchedAt: new Date(t0 - 15 * MINUTE + n * MINUTE),
+        }),
       );
       // Add many tasks to the job so that failing a few does not fail it (10 % rule).
       for (let i = 0; i < 40; i++) farm.addTask(job, { status: "queued" });
@@ -112,10 +118,18 @@ describe("checker", () => {
       const worker = await farm.addWorker("Paco");
       const job = farm.addJob({ status: "active" });
       const lastTouched = new Date(farm.clock.now().getTime() - HOUR);
-      const assigned = farm.addTask(job, { status: "active", workerId: worker.id, lastTouchedAt: lastTouched });
+      const assigned = farm.addTask(job, {
+        status: "active",
+        workerId: worker.id,
+        lastTouchedAt: lastTouched,
+      });
       const unassigned = farm.addTask(job, { status: "active", lastTouchedAt: lastTouched });
       const neverTouched = farm.addTask(job, { status: "active", workerId: worker.id });
-      const recent = farm.addTask(job, { status: "active", workerId: worker.id, lastTouchedAt: farm.clock.now() });
+      const recent = farm.addTask(job, {
+        status: "active",
+        workerId: worker.id,
+        lastTouchedAt: farm.clock.now(),
+      });
       const queued = farm.addTask(job, { status: "queued", lastTouchedAt: lastTouched });
       for (let i = 0; i < 40; i++) farm.addTask(job);
 
@@ -150,16 +164,25 @@ describe("checker", () => {
       farm = createFarm();
       const long = new Date(farm.clock.now().getTime() - HOUR);
       const gone = await farm.addWorker("Carmen", { status: "awake" });
-      farm.db.run(sql`UPDATE workers SET last_seen_at = ${long.getTime()}, status_requested = 'asleep', lazy_status_request = 1 WHERE id = ${gone.id}`);
+      farm.db.run(
+        sql`UPDATE workers SET last_seen_at = ${long.getTime()}, status_requested = 'asleep', lazy_status_request = 1 WHERE id = ${gone.id}`,
+      );
       const job = farm.addJob({ status: "active" });
-      const task = farm.addTask(job, { status: "active", workerId: gone.id, lastTouchedAt: farm.clock.now() });
+      const task = farm.addTask(job, {
+        status: "active",
+        workerId: gone.id,
+        lastTouchedAt: farm.clock.now(),
+      });
 
       const offline = await farm.addWorker("offline", { status: "offline" });
       const inError = await farm.addWorker("error", { status: "error" });
-      for (const w of [offline, inError]) farm.db.run(sql`UPDATE workers SET last_seen_at = ${long.getTime()} WHERE id = ${w.id}`);
+      for (const w of [offline, inError])
+        farm.db.run(sql`UPDATE workers SET last_seen_at = ${long.getTime()} WHERE id = ${w.id}`);
       const neverSeen = await farm.addWorker("never seen");
       const fresh = await farm.addWorker("fresh");
-      farm.db.run(sql`UPDATE workers SET last_seen_at = ${farm.clock.now().getTime() + TIMEOUT_CHECK_INITIAL_DELAY_MS} WHERE id = ${fresh.id}`);
+      farm.db.run(
+        sql`UPDATE workers SET last_seen_at = ${farm.clock.now().getTime() + TIMEOUT_CHECK_INITIAL_DELAY_MS} WHERE id = ${fresh.id}`,
+      );
 
       startChecker({ taskTimeoutMs: 10 * MINUTE, workerTimeoutMs: MINUTE });
       farm.clock.advance(TIMEOUT_CHECK_INITIAL_DELAY_MS);
@@ -171,7 +194,12 @@ describe("checker", () => {
       expect(requeued.activity).toBe("Task was queued by Manager because worker timed out");
       const workerEvents = farm.eventsOf("/workers");
       expect(workerEvents).toHaveLength(1);
-      expect(workerEvents[0]).toMatchObject({ id: gone.uuid, name: "Carmen", status: "error", previous_status: "awake" });
+      expect(workerEvents[0]).toMatchObject({
+        id: gone.uuid,
+        name: "Carmen",
+        status: "error",
+        previous_status: "awake",
+      });
       expect(workerEvents[0]).not.toHaveProperty("status_change");
       // The task event precedes the worker event, and both follow the commit.
       const order = farm.events.map((e) => e.event).filter((e) => e === "/task" || e === "/workers");
@@ -185,7 +213,11 @@ describe("checker", () => {
       const w = await farm.addWorker("w");
       const old = new Date(farm.clock.now().getTime() - HOUR);
       farm.db.run(sql`UPDATE workers SET last_seen_at = ${old.getTime()} WHERE id = ${w.id}`);
-      const t = farm.addTask(farm.addJob({ status: "active" }), { status: "active", workerId: w.id, lastTouchedAt: old });
+      const t = farm.addTask(farm.addJob({ status: "active" }), {
+        status: "active",
+        workerId: w.id,
+        lastTouchedAt: old,
+      });
 
       startChecker({ taskTimeoutMs: 0, workerTimeoutMs: 0 });
       farm.clock.advance(TIMEOUT_CHECK_INITIAL_DELAY_MS + 10 * MINUTE);

@@ -44,7 +44,9 @@ const worker = (over: Partial<WorkerUpdate>): WorkerUpdate => ({
 
 describe("notification messages", () => {
   test("job: status changes and deletions only", () => {
-    expect(jobUpdateMessage(job({ previous_status: "queued" }))).toBe("Job shot-010 changed status queued ➜ active");
+    expect(jobUpdateMessage(job({ previous_status: "queued" }))).toBe(
+      "Job shot-010 changed status queued ➜ active",
+    );
     expect(jobUpdateMessage(job({ was_deleted: true }))).toBe("Job shot-010 was deleted");
     expect(jobUpdateMessage(job({ was_deleted: true, name: undefined }))).toBe("Job was deleted");
     expect(jobUpdateMessage(job({}))).toBeNull();
@@ -60,7 +62,9 @@ describe("notification messages", () => {
   });
 
   test("worker: exact status-change wording, removal, else nothing", () => {
-    expect(workerUpdateMessage(worker({ previous_status: "awake" }))).toBe("Worker node-7 changed status awake ➜ asleep");
+    expect(workerUpdateMessage(worker({ previous_status: "awake" }))).toBe(
+      "Worker node-7 changed status awake ➜ asleep",
+    );
     expect(workerUpdateMessage(worker({ deleted_at: T }))).toBe("Worker node-7 was removed from the system");
     expect(workerUpdateMessage(worker({ status_change: { status: "offline", is_lazy: true } }))).toBeNull();
   });

@@ -22,7 +22,11 @@ const row = (updated: string, status: JobRow["status"] = "queued"): JobRow => ({
   steps_total: 3,
   updated,
 });
-const update = (over: Partial<JobUpdate>): JobUpdate => ({ ...row("2026-01-01T10:00:01Z"), refresh_tasks: false, ...over });
+const update = (over: Partial<JobUpdate>): JobUpdate => ({
+  ...row("2026-01-01T10:00:01Z"),
+  refresh_tasks: false,
+  ...over,
+});
 
 describe("job list", () => {
   test("an event adds a new job and replaces older state", () => {
@@ -39,8 +43,12 @@ describe("job list", () => {
 
   test("a snapshot does not undo newer events nor resurrect deleted jobs", () => {
     const current = new Map([[ID, row("2026-01-01T10:00:05Z", "active")]]);
-    expect(mergeSnapshot(current, [row("2026-01-01T10:00:00Z", "queued")], new Set()).get(ID)?.status).toBe("active");
-    expect(mergeSnapshot(current, [row("2026-01-01T10:00:09Z", "completed")], new Set()).get(ID)?.status).toBe("completed");
+    expect(mergeSnapshot(current, [row("2026-01-01T10:00:00Z", "queued")], new Set()).get(ID)?.status).toBe(
+      "active",
+    );
+    expect(
+      mergeSnapshot(current, [row("2026-01-01T10:00:09Z", "completed")], new Set()).get(ID)?.status,
+    ).toBe("completed");
     expect(mergeSnapshot(current, [row("2026-01-01T10:00:09Z")], new Set([ID])).size).toBe(0);
     // Jobs missing from the snapshot are gone.
     expect(mergeSnapshot(current, [], new Set()).size).toBe(0);
@@ -48,7 +56,17 @@ describe("job list", () => {
 
   test("jobRow keeps only what the table shows", () => {
     expect(Object.keys(jobRow(update({}))).sort()).toEqual(
-      ["delete_requested_at", "id", "name", "priority", "status", "steps_completed", "steps_total", "type", "updated"].sort(),
+      [
+        "delete_requested_at",
+        "id",
+        "name",
+        "priority",
+        "status",
+        "steps_completed",
+        "steps_total",
+        "type",
+        "updated",
+      ].sort(),
     );
   });
 });
@@ -64,10 +82,21 @@ describe("workers and tags", () => {
       last_seen: "2026-01-01T09:59:00Z",
       status_change: { status: "asleep", is_lazy: false },
     });
-    workers = applyWorkerUpdate(workers, { ...base, status: "asleep", previous_status: "awake", updated: "2026-01-01T10:00:01Z" });
+    workers = applyWorkerUpdate(workers, {
+      ...base,
+      status: "asleep",
+      previous_status: "awake",
+      updated: "2026-01-01T10:00:01Z",
+    });
     expect(workers.get(W)).toMatchObject({ status: "asleep", last_seen: "2026-01-01T09:59:00Z" });
     expect(workers.get(W)?.status_change).toBeUndefined();
-    expect(applyWorkerUpdate(workers, { ...base, updated: "2026-01-01T10:00:02Z", deleted_at: "2026-01-01T10:00:02Z" }).size).toBe(0);
+    expect(
+      applyWorkerUpdate(workers, {
+        ...base,
+        updated: "2026-01-01T10:00:02Z",
+        deleted_at: "2026-01-01T10:00:02Z",
+      }).size,
+    ).toBe(0);
   });
 
   test("tag events create, rename in place and delete", () => {
@@ -76,7 +105,9 @@ describe("workers and tags", () => {
     let tags = applyTagUpdate(applyTagUpdate([], { tag: a }), { tag: b });
     tags = applyTagUpdate(tags, { tag: { ...a, name: "gpu-fast" } });
     expect(tags.map((t) => t.name)).toEqual(["gpu-fast", "cpu"]);
-    expect(applyTagUpdate(tags, { tag: { id: a.id, name: "" }, was_deleted: true }).map((t) => t.name)).toEqual(["cpu"]);
+    expect(
+      applyTagUpdate(tags, { tag: { id: a.id, name: "" }, was_deleted: true }).map((t) => t.name),
+    ).toEqual(["cpu"]);
   });
 });
 
@@ -134,7 +165,11 @@ describe("task snapshots", () => {
   test("an activity seen in events survives a refetch only while the task is unchanged", () => {
     const known = { ...fetched, activity: "Echoed hi" };
     expect(withKnownActivity(fetched, known).activity).toBe("Echoed hi");
-    expect(withKnownActivity({ ...fetched, updated: "2026-01-01T10:00:02Z" }, known).activity).toBeUndefined();
-    expect(withKnownActivity({ ...fetched, activity: "from the server" }, known).activity).toBe("from the server");
+    expect(
+      withKnownActivity({ ...fetched, updated: "2026-01-01T10:00:02Z" }, known).activity,
+    ).toBeUndefined();
+    expect(withKnownActivity({ ...fetched, activity: "from the server" }, known).activity).toBe(
+      "from the server",
+    );
   });
 });

@@ -45,7 +45,12 @@ describe("registerWebRoutes", () => {
 
   test("/app/ and client-side routes get index.html, not cached", async () => {
     const index = text(assets.get("/app/index.html")!);
-    for (const path of ["/app/", "/app/jobs", "/app/jobs/b6f1f9d2-3c57-4c8e-9d7a-0e1f2a3b4c5d", "/app/workers/x"]) {
+    for (const path of [
+      "/app/",
+      "/app/jobs",
+      "/app/jobs/b6f1f9d2-3c57-4c8e-9d7a-0e1f2a3b4c5d",
+      "/app/workers/x",
+    ]) {
       const res = await app.request(path);
       expect(res.status).toBe(200);
       expect(res.headers.get("content-type")).toStartWith("text/html");
@@ -70,6 +75,11 @@ describe("registerWebRoutes", () => {
   });
 
   test("refuses an asset map without index.html", () => {
-    expect(() => registerWebRoutes(createApiApp(() => {}), new Map())).toThrow(/index\.html/);
+    expect(() =>
+      registerWebRoutes(
+        createApiApp(() => {}),
+        new Map(),
+      ),
+    ).toThrow(/index\.html/);
   });
 });

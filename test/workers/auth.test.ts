@@ -45,7 +45,10 @@ describe("WorkerAuthenticator", () => {
     const w = await h.register();
     const good = await h.auth.authenticate(basicAuth(w.uuid, SECRET));
     expect(good.ok && good.worker.uuid).toBe(w.uuid);
-    expect(await h.auth.authenticate(basicAuth(w.uuid, "wrong"))).toEqual({ ok: false, cause: "no such worker known" });
+    expect(await h.auth.authenticate(basicAuth(w.uuid, "wrong"))).toEqual({
+      ok: false,
+      cause: "no such worker known",
+    });
     expect(await h.auth.authenticate(basicAuth(crypto.randomUUID(), SECRET))).toEqual({
       ok: false,
       cause: "no such worker known",

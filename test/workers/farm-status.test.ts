@@ -23,7 +23,12 @@ describe("computeFarmStatus (workers.md §11.1)", () => {
     ["no work, all operative workers asleep", { asleep: 3, offline: 1 }, { completed: 5 }, "asleep"],
     ["no work, one awake among sleepers", { asleep: 3, awake: 1 }, {}, "idle"],
     ["no work, a freshly registered worker", { "": 1 }, {}, "idle"],
-    ["paused and failed jobs are no work", { awake: 2 }, { paused: 1, failed: 1, "cancel-requested": 1 }, "idle"],
+    [
+      "paused and failed jobs are no work",
+      { awake: 2 },
+      { paused: 1, failed: 1, "cancel-requested": 1 },
+      "idle",
+    ],
     ["a worker in testing or restart is operative", { testing: 1, restart: 1 }, {}, "idle"],
   ];
   for (const [name, w, j, want] of cases) {

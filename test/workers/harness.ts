@@ -83,7 +83,12 @@ export function createHarness(opts: { path?: string } = {}) {
       const res = await h.request(
         "POST",
         "/api/v3/worker/sign-on",
-        { name: name ?? "signed-on", supported_task_types: ["blender", "misc"], software_version: "3.9", can_restart: canRestart },
+        {
+          name: name ?? "signed-on",
+          supported_task_types: ["blender", "misc"],
+          software_version: "3.9",
+          can_restart: canRestart,
+        },
         w.auth,
       );
       if (res.status !== 200) throw new Error(`sign-on failed: ${res.status}`);
@@ -104,7 +109,16 @@ export function createHarness(opts: { path?: string } = {}) {
       const at = clock.now();
       return db
         .insert(jobs)
-        .values({ uuid: crypto.randomUUID(), name: `job ${++seq}`, jobType: "simple-blender-render", status, settings: {}, metadata: {}, createdAt: at, updatedAt: at })
+        .values({
+          uuid: crypto.randomUUID(),
+          name: `job ${++seq}`,
+          jobType: "simple-blender-render",
+          status,
+          settings: {},
+          metadata: {},
+          createdAt: at,
+          updatedAt: at,
+        })
         .returning()
         .get();
     },

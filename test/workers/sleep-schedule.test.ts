@@ -14,7 +14,12 @@ const tuesdayAt = (h: number, m: number) => new Date(2022, 5, 7, h, m, 47);
 const onDay = (day: number, h: number, m: number) => new Date(2022, 5, day, h, m);
 const midnightAfterTuesday = new Date(2022, 5, 8, 0, 0);
 
-const sched = (startTime: string, endTime: string, daysOfWeek = "", isActive = true): SleepScheduleFields => ({
+const sched = (
+  startTime: string,
+  endTime: string,
+  daysOfWeek = "",
+  isActive = true,
+): SleepScheduleFields => ({
   isActive,
   daysOfWeek,
   startTime,
@@ -102,7 +107,9 @@ describe("nextCheck", () => {
   });
 
   test("a check exactly at a boundary moves on to the next one", () => {
-    expect(nextCheck(new Date(2022, 5, 7, 9, 0, 0), sched("09:00", "18:00"))).toEqual(new Date(2022, 5, 7, 18, 0));
+    expect(nextCheck(new Date(2022, 5, 7, 9, 0, 0), sched("09:00", "18:00"))).toEqual(
+      new Date(2022, 5, 7, 18, 0),
+    );
   });
 });
 

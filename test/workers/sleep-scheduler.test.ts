@@ -20,7 +20,12 @@ function localTimeIn(h: Harness, minutes: number): string {
 async function setup(status = "awake") {
   const h = createHarness();
   const logs: string[] = [];
-  const scheduler = new SleepScheduler({ db: h.db, broker: h.broker, clock: h.clock, log: (m) => logs.push(m) });
+  const scheduler = new SleepScheduler({
+    db: h.db,
+    broker: h.broker,
+    clock: h.clock,
+    log: (m) => logs.push(m),
+  });
   const w = await h.signedOn("nightly");
   await h.reportState(w, status);
   const row = h.worker(w.uuid)!;
@@ -44,7 +49,9 @@ describe("SleepScheduler loop", () => {
     expect(h.worker(w.uuid)!.statusRequested).toBe("");
     h.clock.advance(1);
     expect(h.worker(w.uuid)).toMatchObject({ statusRequested: "asleep", lazyStatusRequest: false });
-    expect(h.workerEvents()).toMatchObject([{ name: "nightly", status: "awake", status_change: { status: "asleep", is_lazy: false } }]);
+    expect(h.workerEvents()).toMatchObject([
+      { name: "nightly", status: "awake", status_change: { status: "asleep", is_lazy: false } },
+    ]);
     const now = h.clock.now();
     const localMidnight = new Date(now.getFullYear(), now.getMonth(), now.getDate() + 1);
     expect(schedule(s.id).nextCheck).toEqual(localMidnight);
@@ -109,7 +116,10 @@ describe("SleepScheduler loop", () => {
 
   test("overrules a human's request, but not its own pending one", async () => {
     const { h, w, scheduler, addSchedule } = await setup();
-    await h.request("POST", `/api/v3/worker-mgt/workers/${w.uuid}/setstatus`, { status: "offline", is_lazy: true });
+    await h.request("POST", `/api/v3/worker-mgt/workers/${w.uuid}/setstatus`, {
+      status: "offline",
+      is_lazy: true,
+    });
     addSchedule({});
     scheduler.checkSchedules();
     expect(h.worker(w.uuid)).toMatchObject({ statusRequested: "asleep", lazyStatusRequest: false });

@@ -10,7 +10,11 @@ import type { Db } from "../../db/types";
 import { ApiError, notFound } from "../../errors";
 import type { Scheduler } from "../../scheduler/scheduler";
 import { JOB_FILES_URL_PREFIX, type StorageLayout } from "../../storage/layout";
-import { LAST_RENDERED_MAX_BYTES, LAST_RENDERED_MIME_TYPES, type LastRendered } from "../../storage/last-rendered";
+import {
+  LAST_RENDERED_MAX_BYTES,
+  LAST_RENDERED_MIME_TYPES,
+  type LastRendered,
+} from "../../storage/last-rendered";
 import type { TaskLogStore } from "../../storage/task-logs";
 import type { MayIRun } from "../../tasks/may-i-run";
 import type { TaskUpdates } from "../../tasks/updates";
@@ -86,11 +90,16 @@ export function taskHandlers(deps: TaskHandlerDeps): Handlers {
       markSeen(db, c.var.worker, clock.now());
       const mimeType = (c.req.header("Content-Type") ?? "").split(";")[0].trim().toLowerCase();
       if (!LAST_RENDERED_MIME_TYPES.includes(mimeType)) {
-        return errorResponse(c, 415, `unsupported mime type ${JSON.stringify(mimeType)}, send image/jpeg or image/png`);
+        return errorResponse(
+          c,
+          415,
+          `unsupported mime type ${JSON.stringify(mimeType)}, send image/jpeg or image/png`,
+        );
       }
       // Checked on the header, before reading anything: a too-large body is never buffered.
       const length = Number(c.req.header("Content-Length") ?? "0");
-      if (!Number.isFinite(length) || length <= 0) return errorResponse(c, 411, "Content-Length header required");
+      if (!Number.isFinite(length) || length <= 0)
+        return errorResponse(c, 411, "Content-Length header required");
       if (length > LAST_RENDERED_MAX_BYTES) {
         throw new ApiError(413, `image too large; should be max ${LAST_RENDERED_MAX_BYTES} bytes`);
       }
@@ -136,7 +145,10 @@ const CONTENT_TYPES: Record<string, string> = {
 };
 
 /** `bytes=a-b`, `bytes=a-`, `bytes=-n` (a single range); null when absent or not understood. */
-function parseRange(header: string | undefined, size: number): { start: number; end: number } | "unsatisfiable" | null {
+function parseRange(
+  header: string | undefined,
+  size: number,
+): { start: number; end: number } | "unsatisfiable" | null {
   const m = header ? /^bytes=(\d*)-(\d*)$/.exec(header.trim()) : null;
   if (!m || (m[1] === "" && m[2] === "")) return null;
   const start = m[1] === "" ? Math.max(0, size - Number(m[2])) : Number(m[1]);
@@ -162,7 +174,8 @@ async function serveJobFile(c: Context<ApiEnv>, layout: StorageLayout): Promise<
 
   const file = Bun.file(path);
   const range = parseRange(c.req.header("Range"), info.size);
-  if (range === "unsatisfiable") return c.body(null, 416, { ...headers, "Content-Range": `bytes */${info.size}` });
+  if (range === "unsatisfiable")
+    return c.body(null, 416, { ...headers, "Content-Range": `bytes */${info.size}` });
   if (range) {
     return new Response(c.req.method === "HEAD" ? null : file.slice(range.start, range.end + 1), {
       status: 206,

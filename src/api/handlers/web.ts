@@ -31,7 +31,8 @@ export function registerWebRoutes(app: ApiApp, assets: ReadonlyMap<string, WebAs
     const asset = assets.get(path);
     if (asset) return serve(c, path, asset);
     // A missing file (say, a stale hashed script) must not be answered with HTML.
-    if (path.slice(path.lastIndexOf("/") + 1).includes(".")) return errorResponse(c, 404, `no such file: ${path}`);
+    if (path.slice(path.lastIndexOf("/") + 1).includes("."))
+      return errorResponse(c, 404, `no such file: ${path}`);
     return serve(c, INDEX_PATH, index);
   });
 }

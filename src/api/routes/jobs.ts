@@ -68,7 +68,10 @@ export const getJobType = createRoute({
   },
   responses: {
     200: jsonResponse(AvailableJobType, "The job type."),
-    ...errorResponses({ 404: "No job type has this name.", 422: "The job type's script is broken; the message names its file and line." }),
+    ...errorResponses({
+      404: "No job type has this name.",
+      422: "The job type's script is broken; the message names its file and line.",
+    }),
   },
 });
 

@@ -3,7 +3,9 @@ import { z } from "@hono/zod-openapi";
 import { JOB_STATUSES, TASK_STATUSES } from "../../state/statuses";
 import { dateTime, uuid, uuidOrEmpty } from "./common";
 
-export const JobStatus = z.enum(JOB_STATUSES).openapi("JobStatus", { description: "Lifecycle status of a job." });
+export const JobStatus = z
+  .enum(JOB_STATUSES)
+  .openapi("JobStatus", { description: "Lifecycle status of a job." });
 
 export const TaskStatus = z
   .enum(TASK_STATUSES)

@@ -217,7 +217,10 @@ export function createMqttForwarder(
     lastError = "";
     const receiveMaximum = connack.properties?.receiveMaximum ?? MQTT_MAX_INFLIGHT;
     maxInflight = Math.max(1, Math.min(MQTT_MAX_INFLIGHT, receiveMaximum, queueSize));
-    log("info", `mqtt: connected to ${broker}${queue.length ? `, sending ${queue.length} queued event(s)` : ""}`);
+    log(
+      "info",
+      `mqtt: connected to ${broker}${queue.length ? `, sending ${queue.length} queued event(s)` : ""}`,
+    );
     schedulePump();
   });
   client.on("disconnect", (packet) => {

@@ -16,7 +16,8 @@ export const ACK_UNKNOWN_TYPE = "unknown subscription type, ignoring request";
 export const ACK_INVALID_OP =
   "unable to perform subscription operation: invalid subscription operation, ignoring request";
 export const ACK_INVALID_JSON = "invalid message: expected a JSON object, ignoring request";
-export const ACK_INVALID_PAYLOAD = "invalid subscription request: payload must be an object, ignoring request";
+export const ACK_INVALID_PAYLOAD =
+  "invalid subscription request: payload must be an object, ignoring request";
 export const ACK_UNKNOWN_EVENT = "unknown event, ignoring request";
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

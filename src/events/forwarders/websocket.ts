@@ -140,7 +140,10 @@ export function createWebSocketForwarder(opts: WebSocketForwarderOptions = {}): 
       counters.framesSent += frames.length;
       if (dropped || ws.getBufferedAmount() > maxBufferedBytes) {
         counters.slowClientsClosed++;
-        log("info", `websocket: closing client ${ws.remoteAddress}: more than ${maxBufferedBytes} bytes unread`);
+        log(
+          "info",
+          `websocket: closing client ${ws.remoteAddress}: more than ${maxBufferedBytes} bytes unread`,
+        );
         ws.close(WS_CLOSE_POLICY_VIOLATION, "client too slow: send buffer limit exceeded");
       }
     }
@@ -185,7 +188,9 @@ export function createWebSocketForwarder(opts: WebSocketForwarderOptions = {}): 
       const conn = ws.data.conn;
       if (!conn) return;
       conn.alive = true;
-      const request = interpretClientMessage(typeof message === "string" ? message : message.toString("utf8"));
+      const request = interpretClientMessage(
+        typeof message === "string" ? message : message.toString("utf8"),
+      );
       if (request.action === "join") for (const room of request.rooms) join(conn, room);
       if (request.action === "leave") for (const room of request.rooms) leave(conn, room);
       ws.send(ackFrame(request.event, request.ack));

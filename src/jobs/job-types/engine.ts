@@ -45,7 +45,8 @@ function jobTypeOf(sandbox: ScriptSandbox): AvailableJobType {
 
 function findScript(ctx: EngineContext, name: string): JobTypeScript {
   const script = discoverJobTypeScripts(ctx.roots, (msg) => ctx.log("warn", msg)).get(name);
-  if (!script) throw new JobTypeError("unknown-job-type", undefined, undefined, `job type "${name}" is unknown`);
+  if (!script)
+    throw new JobTypeError("unknown-job-type", undefined, undefined, `job type "${name}" is unknown`);
   return script;
 }
 

@@ -28,7 +28,13 @@ export class SettingsError extends Error {
 }
 
 export type SerializedError =
-  | { kind: "job-type"; code: JobTypeErrorCode; file: string | undefined; line: number | undefined; message: string }
+  | {
+      kind: "job-type";
+      code: JobTypeErrorCode;
+      file: string | undefined;
+      line: number | undefined;
+      message: string;
+    }
   | { kind: "settings"; setting: string; message: string };
 
 export function serializeError(err: unknown): SerializedError {
@@ -37,9 +43,17 @@ export function serializeError(err: unknown): SerializedError {
     return { kind: "job-type", code: err.code, file: err.file, line: err.line, message: err.message };
   }
   const text = err instanceof Error ? err.message : String(err);
-  return { kind: "job-type", code: "script-error", file: undefined, line: undefined, message: `job-type engine failure: ${text}` };
+  return {
+    kind: "job-type",
+    code: "script-error",
+    file: undefined,
+    line: undefined,
+    message: `job-type engine failure: ${text}`,
+  };
 }
 
 export function deserializeError(e: SerializedError): JobTypeError | SettingsError {
-  return e.kind === "settings" ? new SettingsError(e.setting, e.message) : new JobTypeError(e.code, e.file, e.line, e.message);
+  return e.kind === "settings"
+    ? new SettingsError(e.setting, e.message)
+    : new JobTypeError(e.code, e.file, e.line, e.message);
 }

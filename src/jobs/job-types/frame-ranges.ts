@@ -27,7 +27,8 @@ function explodeFrames(frameRange: string): number[] {
       throw invalidRange(range, `${part} has more than ${MAX_FRAMES_PER_RANGE} frames`);
     }
     for (let frame = start; frame <= end; frame++) frames.add(frame);
-    if (frames.size > MAX_FRAMES_PER_RANGE) throw invalidRange(range, `more than ${MAX_FRAMES_PER_RANGE} frames`);
+    if (frames.size > MAX_FRAMES_PER_RANGE)
+      throw invalidRange(range, `more than ${MAX_FRAMES_PER_RANGE} frames`);
   }
   return [...frames].sort((a, b) => a - b);
 }

@@ -26,7 +26,8 @@ function convertSetting(raw: unknown, index: number): AvailableJobSetting {
   const where = `setting "${str(raw.key)}"`;
   const setting: AvailableJobSetting = { key: str(raw.key), type: str(raw.type) };
   if (present(raw.choices)) {
-    if (!Array.isArray(raw.choices)) throw new InvalidJobTypeError(`${where}: choices must be an array of strings`);
+    if (!Array.isArray(raw.choices))
+      throw new InvalidJobTypeError(`${where}: choices must be an array of strings`);
     setting.choices = raw.choices.map(str);
   }
   if (present(raw.default)) setting.default = raw.default;

@@ -160,7 +160,8 @@ export function sandboxPrelude(host: SandboxHost): SandboxRuntime {
           for (key of objectKeys(v)) out[key] = copyValue((v as Record<string, unknown>)[key], depth + 1);
           return out;
         } catch (err) {
-          if (err instanceof UnstorableValue) err.path = (typeof key === "number" ? `[${key}]` : `.${key}`) + err.path;
+          if (err instanceof UnstorableValue)
+            err.path = (typeof key === "number" ? `[${key}]` : `.${key}`) + err.path;
           throw err;
         }
       }
@@ -177,7 +178,9 @@ export function sandboxPrelude(host: SandboxHost): SandboxRuntime {
       return copyValue(parameters, 0);
     } catch (err) {
       if (!(err instanceof UnstorableValue)) throw err;
-      throw new TypeErrorClass(`author.Command: parameters${err.path} ${err.problem}, which cannot be stored`);
+      throw new TypeErrorClass(
+        `author.Command: parameters${err.path} ${err.problem}, which cannot be stored`,
+      );
     }
   }
 
@@ -195,7 +198,8 @@ export function sandboxPrelude(host: SandboxHost): SandboxRuntime {
 
   /** addCommand/addTask keep a copy of the command as it is now (its parameters object is shared, as in Go). */
   function snapshotCommand(cmd: unknown): Command {
-    if (!isObject(cmd)) throw new TypeErrorClass("addCommand(cmd): cmd must be a command made with author.Command()");
+    if (!isObject(cmd))
+      throw new TypeErrorClass("addCommand(cmd): cmd must be a command made with author.Command()");
     const copy = {
       name: toStr(cmd.name),
       parameters: ownCommands.has(cmd) ? cmd.parameters : copyParameters(cmd.parameters),
@@ -229,14 +233,19 @@ export function sandboxPrelude(host: SandboxHost): SandboxRuntime {
           task.commands.push(snapshotCommand(cmd));
         },
         addDependency(dependency: unknown): void {
-          if (!isObject(dependency)) throw new TypeErrorClass("addDependency(task): task must be a task made with author.Task()");
+          if (!isObject(dependency))
+            throw new TypeErrorClass("addDependency(task): task must be a task made with author.Task()");
           task.dependencies.push(dependency);
         },
       };
       return task;
     },
     Command(name: unknown, parameters: unknown, totalStepCount: unknown): Command {
-      const cmd = { name: toStr(name), parameters: copyParameters(parameters), totalStepCount: toInt(totalStepCount) };
+      const cmd = {
+        name: toStr(name),
+        parameters: copyParameters(parameters),
+        totalStepCount: toInt(totalStepCount),
+      };
       ownCommands.add(cmd);
       return cmd;
     },
@@ -276,7 +285,12 @@ export function sandboxPrelude(host: SandboxHost): SandboxRuntime {
         else {
           const wrapper = call(() => host.compileJsModule(id));
           const slash = id.lastIndexOf("/");
-          wrapper.call(module.exports, module.exports, makeRequire(slash < 0 ? "" : id.slice(0, slash)), module);
+          wrapper.call(
+            module.exports,
+            module.exports,
+            makeRequire(slash < 0 ? "" : id.slice(0, slash)),
+            module,
+          );
         }
       } catch (err) {
         modules.delete(id);
@@ -302,13 +316,25 @@ export function sandboxPrelude(host: SandboxHost): SandboxRuntime {
     formatTimestampLocal: (t: unknown) => call(() => host.formatTimestampLocal(timestampMs(t))),
   };
   for (const name of objectKeys(globals)) {
-    defineProperty(global, name, { value: globals[name], writable: true, configurable: true, enumerable: false });
+    defineProperty(global, name, {
+      value: globals[name],
+      writable: true,
+      configurable: true,
+      enumerable: false,
+    });
   }
 
   /** Goja-style export of JOB_TYPE to plain data; getters and toJSON run here, under the time limit. */
   function exportValue(v: unknown, depth: number): unknown {
     if (depth > MAX_COPY_DEPTH) throw new TypeErrorClass("JOB_TYPE is nested too deeply (cyclic?)");
-    if (v === undefined || v === null || typeof v === "function" || typeof v === "symbol" || typeof v === "bigint") return null;
+    if (
+      v === undefined ||
+      v === null ||
+      typeof v === "function" ||
+      typeof v === "symbol" ||
+      typeof v === "bigint"
+    )
+      return null;
     if (typeof v !== "object") return v;
     if (v instanceof DateClass) return v.toISOString();
     if (isArray(v)) return v.map((item) => exportValue(item, depth + 1));
@@ -342,8 +368,7 @@ export function sandboxPrelude(host: SandboxHost): SandboxRuntime {
 
   function compile(input: CompileOpInput): CompileOpResult {
     const compileJob = indirectEval("typeof compileJob === 'function' ? compileJob : undefined") as
-      | ((job: unknown) => unknown)
-      | undefined;
+      ((job: unknown) => unknown) | undefined;
     if (!compileJob) return { missingCompileJob: true };
 
     const added: Task[] = [];
@@ -361,7 +386,8 @@ export function sandboxPrelude(host: SandboxHost): SandboxRuntime {
       storage: { shamanCheckoutID: input.shamanCheckoutID },
       tasks: visibleTasks,
       addTask(task: unknown): void {
-        if (!isObject(task)) throw new TypeErrorClass("job.addTask(task): task must be a task made with author.Task()");
+        if (!isObject(task))
+          throw new TypeErrorClass("job.addTask(task): task must be a task made with author.Task()");
         // A copy of the task as it is now, as Flamenco copies the Go struct.
         const snapshot: Task = {
           uUID: toStr(task.uUID),
@@ -369,7 +395,9 @@ export function sandboxPrelude(host: SandboxHost): SandboxRuntime {
           type: toStr(task.type),
           priority: toInt(task.priority),
           // Commands made by addCommand are shared, as the Go slice copy shares its elements.
-          commands: isArray(task.commands) ? task.commands.map((c) => (ownCommands.has(c) ? c : snapshotCommand(c))) : [],
+          commands: isArray(task.commands)
+            ? task.commands.map((c) => (ownCommands.has(c) ? c : snapshotCommand(c)))
+            : [],
           dependencies: isArray(task.dependencies) ? task.dependencies.slice() : [],
         };
         added.push(snapshot);
@@ -379,13 +407,18 @@ export function sandboxPrelude(host: SandboxHost): SandboxRuntime {
 
     compileJob.call(undefined, job);
 
-    if (!isObject(job.settings) || isArray(job.settings)) throw new TypeErrorClass("job.settings must be an object");
+    if (!isObject(job.settings) || isArray(job.settings))
+      throw new TypeErrorClass("job.settings must be an object");
     const tasks: CompiledTask[] = added.map((t) => ({
       uuid: t.uUID,
       name: t.name,
       type: t.type,
       priority: t.priority,
-      commands: t.commands.map((c) => ({ name: toStr(c.name), parameters: c.parameters, total_step_count: toInt(c.totalStepCount) })),
+      commands: t.commands.map((c) => ({
+        name: toStr(c.name),
+        parameters: c.parameters,
+        total_step_count: toInt(c.totalStepCount),
+      })),
       dependencies: dependencyUUIDs(t.dependencies),
     }));
     const result: CompiledJob = {

@@ -17,7 +17,13 @@ import {
   type SandboxRuntime,
 } from "./sandbox-prelude";
 import * as scriptPath from "./script-path";
-import { findFile, resolveModule, type JobTypeScript, type ScriptFile, type ScriptRoots } from "./script-sources";
+import {
+  findFile,
+  resolveModule,
+  type JobTypeScript,
+  type ScriptFile,
+  type ScriptRoots,
+} from "./script-sources";
 import { shellSplit } from "./shell-split";
 import { MAX_SCRIPT_LOG_CHARS } from "./limits";
 
@@ -27,7 +33,9 @@ const ENTRY_FILE = "tablao:sandbox-entry";
 const ENTRY_GLOBAL = `__tablaoEntry_${randomUUID().replaceAll("-", "")}`;
 const VM_TIMEOUT_CODE = "ERR_SCRIPT_EXECUTION_TIMEOUT";
 
-const preludeScript = new vm.Script(`"use strict"; (${sandboxPrelude.toString()})`, { filename: PRELUDE_FILE });
+const preludeScript = new vm.Script(`"use strict"; (${sandboxPrelude.toString()})`, {
+  filename: PRELUDE_FILE,
+});
 const entryScript = new vm.Script(`globalThis.${ENTRY_GLOBAL}()`, { filename: ENTRY_FILE });
 
 /**
@@ -94,7 +102,10 @@ function describeThrown(err: unknown): ThrownDescription {
 const FRAME = /^\s*at (?:.*?\()?(.+?):(\d+)(?::\d+)?\)?\s*$/;
 
 /** The innermost stack frame that lies in one of the user's files. */
-function userFrame(stack: string | undefined, userFiles: Set<string>): { file: string; line: number } | undefined {
+function userFrame(
+  stack: string | undefined,
+  userFiles: Set<string>,
+): { file: string; line: number } | undefined {
   for (const line of stack?.split("\n") ?? []) {
     const m = FRAME.exec(line);
     if (m && userFiles.has(m[1])) return { file: m[1], line: Number(m[2]) };
@@ -137,7 +148,8 @@ export class ScriptSandbox {
   /** The compiled job as JSON text, and its tasks for checking the graph. */
   compile(input: CompileOpInput): Exclude<CompileOpResult, { missingCompileJob: true }> {
     const result = this.runOp("compile", JSON.stringify(input)) as CompileOpResult;
-    if ("missingCompileJob" in result) throw this.scriptError("script does not define a compileJob(job) function");
+    if ("missingCompileJob" in result)
+      throw this.scriptError("script does not define a compileJob(job) function");
     return result;
   }
 
@@ -175,7 +187,12 @@ export class ScriptSandbox {
     if (err instanceof JobTypeError) return err;
     const file = this.script.id;
     if (readProperty(err as object, "code") === VM_TIMEOUT_CODE) {
-      return new JobTypeError("timeout", file, undefined, `${file}: script did not finish within ${this.opts.timeoutMs} ms`);
+      return new JobTypeError(
+        "timeout",
+        file,
+        undefined,
+        `${file}: script did not finish within ${this.opts.timeoutMs} ms`,
+      );
     }
     const { text, stack } = describeThrown(err);
     const at = userFrame(stack, this.userFiles);
@@ -193,7 +210,8 @@ export class ScriptSandbox {
       return file;
     };
     return {
-      log: (level, message) => log(level, `job-type script ${script.id}: ${message.slice(0, MAX_SCRIPT_LOG_CHARS)}`),
+      log: (level, message) =>
+        log(level, `job-type script ${script.id}: ${message.slice(0, MAX_SCRIPT_LOG_CHARS)}`),
       newUUIDs: (count) => Array.from({ length: count }, () => randomUUID()).join(","),
       cwd: () => process.cwd(),
       platform: goPlatformName(process.platform),
@@ -216,7 +234,9 @@ export class ScriptSandbox {
           // Keep the module's own position; the require() call site is added by the caller's frame.
           const line = readProperty(err as object, "line");
           const where = typeof line === "number" ? `${id}:${line}` : id;
-          throw Object.assign(new Error(`${where}: ${(err as Error).message}`), { name: (err as Error).name });
+          throw Object.assign(new Error(`${where}: ${(err as Error).message}`), {
+            name: (err as Error).name,
+          });
         }
         // Evaluating the wrapper only creates a function; the module body runs when the prelude calls it.
         return compiled.runInContext(this.context) as ReturnType<SandboxHost["compileJsModule"]>;

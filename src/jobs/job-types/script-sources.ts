@@ -49,7 +49,8 @@ function scanRoot(root: string, warn: (msg: string) => void): Map<string, JobTyp
     if (!statSync(root).isDirectory()) return found;
     entries = readdirSync(root, { withFileTypes: true });
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== "ENOENT") warn(`cannot read job-type scripts in ${root}: ${(err as Error).message}`);
+    if ((err as NodeJS.ErrnoException).code !== "ENOENT")
+      warn(`cannot read job-type scripts in ${root}: ${(err as Error).message}`);
     return found;
   }
   // Later names win when two files map to the same job type, as in Flamenco.
@@ -71,7 +72,10 @@ function scanRoot(root: string, warn: (msg: string) => void): Map<string, JobTyp
 }
 
 /** All job-type scripts by job-type name; on-disk scripts override built-in ones of the same name. */
-export function discoverJobTypeScripts(roots: ScriptRoots, warn: (msg: string) => void): Map<string, JobTypeScript> {
+export function discoverJobTypeScripts(
+  roots: ScriptRoots,
+  warn: (msg: string) => void,
+): Map<string, JobTypeScript> {
   const merged = new Map<string, JobTypeScript>();
   for (const root of rootsInOrder(roots)) {
     for (const [name, script] of scanRoot(root, warn)) if (!merged.has(name)) merged.set(name, script);
@@ -124,7 +128,9 @@ function resolveAsDirectory(roots: ScriptRoots, id: string): string | undefined 
 }
 
 function resolveIndex(roots: ScriptRoots, id: string): string | undefined {
-  return [posix.join(id, "index.js"), posix.join(id, "index.json")].find((candidate) => findFile(roots, candidate));
+  return [posix.join(id, "index.js"), posix.join(id, "index.json")].find((candidate) =>
+    findFile(roots, candidate),
+  );
 }
 
 /**
@@ -135,7 +141,8 @@ function resolveIndex(roots: ScriptRoots, id: string): string | undefined {
 export function resolveModule(roots: ScriptRoots, fromDir: string, request: string): string {
   const notFound = () => new ModuleNotFoundError(`cannot find module "${request}"`);
   if (request === "" || request.startsWith("/") || /^[A-Za-z]:[\\/]/.test(request)) throw notFound();
-  const relative = request === "." || request === ".." || request.startsWith("./") || request.startsWith("../");
+  const relative =
+    request === "." || request === ".." || request.startsWith("./") || request.startsWith("../");
   const bases: (string | undefined)[] = [];
   if (relative) bases.push(confined(posix.join(fromDir || ".", request)));
   else {

@@ -23,7 +23,8 @@ self.onmessage = (event: MessageEvent<WorkerRequest>) => {
     cache,
     log: (level, message) => logs.push({ level, message }),
     quarantined: new Set(request.settings.quarantined),
-    onEvaluate: (script) => reply({ id: request.id, kind: "evaluating", file: script.id, identity: script.identity }),
+    onEvaluate: (script) =>
+      reply({ id: request.id, kind: "evaluating", file: script.id, identity: script.identity }),
   };
   try {
     let result: unknown;

@@ -32,7 +32,10 @@ export function checkJobSettings(
     }
     if (def.type === "string" && def.choices && !def.choices.includes(value as string)) {
       const allowed = def.choices.map((c) => JSON.stringify(c)).join(", ");
-      throw new SettingsError(def.key, `setting "${def.key}" must be one of ${allowed}, not ${describe(value)}`);
+      throw new SettingsError(
+        def.key,
+        `setting "${def.key}" must be one of ${allowed}, not ${describe(value)}`,
+      );
     }
   }
   return settings;

@@ -76,7 +76,11 @@ export class ScriptWorkerClient {
     const request: WorkerRequest = {
       ...pending.op,
       id,
-      settings: { scriptsDir: this.opts.scriptsDir, timeoutMs: this.opts.timeoutMs, quarantined: [...this.quarantined] },
+      settings: {
+        scriptsDir: this.opts.scriptsDir,
+        timeoutMs: this.opts.timeoutMs,
+        quarantined: [...this.quarantined],
+      },
     };
     worker.postMessage(request);
   }
@@ -160,7 +164,9 @@ export class ScriptWorkerClient {
     this.opts.log("warn", `job-type worker thread crashed (${reason}); starting a new one`);
     // A worker that fails to start fails the first waiting request, so requests cannot wait forever.
     const failed = current?.pending ?? (started ? undefined : this.queue.shift());
-    failed?.reject(new JobTypeError("script-error", current?.file, undefined, `job-type worker thread crashed: ${reason}`));
+    failed?.reject(
+      new JobTypeError("script-error", current?.file, undefined, `job-type worker thread crashed: ${reason}`),
+    );
     this.dispatch();
   }
 }

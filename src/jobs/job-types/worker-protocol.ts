@@ -8,7 +8,8 @@ export interface WorkerSettings {
   quarantined: string[];
 }
 
-export type WorkerOp = { op: "list" } | { op: "get"; name: string } | { op: "compile"; request: CompileRequest };
+export type WorkerOp =
+  { op: "list" } | { op: "get"; name: string } | { op: "compile"; request: CompileRequest };
 
 export type WorkerRequest = WorkerOp & { id: number; settings: WorkerSettings };
 

@@ -90,7 +90,15 @@ function JobActions({ job, onDeleted }: { job: Job; onDeleted: () => void }) {
   );
 }
 
-function Blocklist({ job, entries, onChange }: { job: Job; entries: BlocklistEntry[]; onChange: () => void }) {
+function Blocklist({
+  job,
+  entries,
+  onChange,
+}: {
+  job: Job;
+  entries: BlocklistEntry[];
+  onChange: () => void;
+}) {
   const { attempt } = useApp().state;
   return (
     <details class="blocklist" open={entries.length > 0}>
@@ -141,7 +149,9 @@ export function JobDetails(props: {
 }) {
   const { job } = props;
   const tags = useStore(useApp().state.tags);
-  const tag = job.worker_tag ? (tags.find((t) => t.id === job.worker_tag)?.name ?? job.worker_tag) : "any worker";
+  const tag = job.worker_tag
+    ? (tags.find((t) => t.id === job.worker_tag)?.name ?? job.worker_tag)
+    : "any worker";
   return (
     <section class="job-details" aria-label="Job details" data-job-id={job.id}>
       <h2>{job.name}</h2>

@@ -25,7 +25,11 @@ function StatusFilter(props: {
   };
   return (
     <div class="status-filter" role="group" aria-label="Filter by status">
-      <button type="button" class={props.shown.size === 0 ? "chip on" : "chip"} onClick={() => props.onChange(new Set())}>
+      <button
+        type="button"
+        class={props.shown.size === 0 ? "chip on" : "chip"}
+        onClick={() => props.onChange(new Set())}
+      >
         all
       </button>
       {present.map((s) => (
@@ -58,7 +62,8 @@ function BulkActions({ selected, onDone }: { selected: JobRow[]; onDone: (action
     );
     onDone(a);
   };
-  const label = (a: JobAction) => `${JOB_ACTIONS[a].label}${selected.length ? ` (${eligible(a).length})` : ""}`;
+  const label = (a: JobAction) =>
+    `${JOB_ACTIONS[a].label}${selected.length ? ` (${eligible(a).length})` : ""}`;
   return (
     <div class="toolbar" aria-label="Actions on selected jobs">
       <span class="hint">{selected.length} selected</span>
@@ -113,7 +118,9 @@ export function JobsTable({ selectedId }: { selectedId?: string }) {
                   type="checkbox"
                   aria-label="Select all shown jobs"
                   checked={allVisibleChecked}
-                  onChange={() => setChecked(allVisibleChecked ? new Set() : new Set(visible.map((j) => j.id)))}
+                  onChange={() =>
+                    setChecked(allVisibleChecked ? new Set() : new Set(visible.map((j) => j.id)))
+                  }
                 />
               </th>
               <th>Name</th>
@@ -154,7 +161,9 @@ export function JobsTable({ selectedId }: { selectedId?: string }) {
             ))}
           </tbody>
         </table>
-        {visible.length === 0 && <p class="hint empty">{all.length ? "No jobs with these statuses." : "No jobs yet."}</p>}
+        {visible.length === 0 && (
+          <p class="hint empty">{all.length ? "No jobs with these statuses." : "No jobs yet."}</p>
+        )}
       </div>
     </div>
   );

@@ -36,7 +36,11 @@ export function JobsView({ jobId, taskId }: { jobId?: string; taskId?: string })
         <JobsTable selectedId={jobId} />
       </section>
       <section class="pane pane-details">
-        {jobId ? <JobPane key={jobId} jobId={jobId} taskId={taskId} /> : <p class="hint">Select a job to see its details and tasks.</p>}
+        {jobId ? (
+          <JobPane key={jobId} jobId={jobId} taskId={taskId} />
+        ) : (
+          <p class="hint">Select a job to see its details and tasks.</p>
+        )}
       </section>
     </div>
   );

@@ -25,7 +25,9 @@ function useTask(taskId: string) {
     const loadLogInfo = async () => {
       logLocated.current = "asking";
       let info: TaskLogInfo | null = null;
-      await state.attempt("locate the task log", async () => setLogInfo((info = await api.taskLogInfo(taskId))));
+      await state.attempt("locate the task log", async () =>
+        setLogInfo((info = await api.taskLogInfo(taskId))),
+      );
       logLocated.current = info ? "yes" : "no";
     };
     const loadLog = async () => {
@@ -60,7 +62,9 @@ function useTask(taskId: string) {
                 updated: u.updated,
                 steps_completed: u.steps_completed,
                 steps_total: u.steps_total,
-                worker: u.worker ? { id: u.worker.uuid, name: u.worker.name, address: t.worker?.address ?? "" } : t.worker,
+                worker: u.worker
+                  ? { id: u.worker.uuid, name: u.worker.name, address: t.worker?.address ?? "" }
+                  : t.worker,
               }
             : t,
         );
@@ -123,10 +127,18 @@ export function TaskDetails({ taskId, jobStatus }: { taskId: string; jobStatus: 
     <section ref={anchor} class="task-details" aria-label="Task details" data-task-id={task.id}>
       <h3>Task {task.name}</h3>
       <div class="toolbar" aria-label="Task actions">
-        <button type="button" disabled={!canRequeueTask(task.status)} onClick={() => act("requeue", "queued")}>
+        <button
+          type="button"
+          disabled={!canRequeueTask(task.status)}
+          onClick={() => act("requeue", "queued")}
+        >
           Requeue task
         </button>
-        <button type="button" disabled={!canCancelTask(task.status, jobStatus)} onClick={() => act("cancel", "canceled")}>
+        <button
+          type="button"
+          disabled={!canCancelTask(task.status, jobStatus)}
+          onClick={() => act("cancel", "canceled")}
+        >
           Cancel task
         </button>
       </div>
@@ -137,7 +149,9 @@ export function TaskDetails({ taskId, jobStatus }: { taskId: string; jobStatus: 
         <Field label="Activity">{task.activity || "—"}</Field>
         <Field label="Worker">
           {task.worker?.id ? (
-            <Link to={{ view: "workers", workerId: task.worker.id }}>{task.worker.name || task.worker.id}</Link>
+            <Link to={{ view: "workers", workerId: task.worker.id }}>
+              {task.worker.name || task.worker.id}
+            </Link>
           ) : (
             "—"
           )}
@@ -151,7 +165,9 @@ export function TaskDetails({ taskId, jobStatus }: { taskId: string; jobStatus: 
           <TimeAgo iso={task.last_touched} />
         </Field>
         <Field label="Failed by">
-          {task.failed_by_workers?.length ? task.failed_by_workers.map((w) => w.name || w.id).join(", ") : "—"}
+          {task.failed_by_workers?.length
+            ? task.failed_by_workers.map((w) => w.name || w.id).join(", ")
+            : "—"}
         </Field>
         <Field label="Commands">
           {(task.commands ?? []).map((c, i) => (

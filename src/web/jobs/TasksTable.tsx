@@ -5,7 +5,10 @@ import type { TaskSummary } from "../types";
 import { Link, Progress, StatusBadge, TimeAgo } from "../ui/widgets";
 
 export function TasksTable(props: { jobId: string; tasks: Map<string, TaskSummary>; selectedId?: string }) {
-  const tasks = useMemo(() => [...props.tasks.values()].sort((a, b) => a.index_in_job - b.index_in_job), [props.tasks]);
+  const tasks = useMemo(
+    () => [...props.tasks.values()].sort((a, b) => a.index_in_job - b.index_in_job),
+    [props.tasks],
+  );
   return (
     <section class="tasks" aria-label="Tasks">
       <h3>Tasks ({tasks.length})</h3>
@@ -33,7 +36,13 @@ export function TasksTable(props: { jobId: string; tasks: Map<string, TaskSummar
                   <StatusBadge status={t.status} />
                 </td>
                 <td>
-                  {t.worker?.id ? <Link to={{ view: "workers", workerId: t.worker.id }}>{t.worker.name || t.worker.id}</Link> : "—"}
+                  {t.worker?.id ? (
+                    <Link to={{ view: "workers", workerId: t.worker.id }}>
+                      {t.worker.name || t.worker.id}
+                    </Link>
+                  ) : (
+                    "—"
+                  )}
                 </td>
                 <td>
                   <Progress done={t.steps_completed} total={t.steps_total} />

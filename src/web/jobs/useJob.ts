@@ -18,7 +18,11 @@ export interface JobData {
   imageVersion: number;
 }
 
-export function useJob(state: AppState, jobId: string, onDeleted: () => void): JobData & { reloadBlocklist(): void } {
+export function useJob(
+  state: AppState,
+  jobId: string,
+  onDeleted: () => void,
+): JobData & { reloadBlocklist(): void } {
   const [data, setData] = useState<JobData>({
     job: null,
     missing: false,
@@ -48,7 +52,13 @@ export function useJob(state: AppState, jobId: string, onDeleted: () => void): J
   const loadTasks = () =>
     state.attempt("load the tasks", async () => {
       const list = await api.jobTasks(jobId);
-      patch((d) => ({ tasks: mergeSnapshot(d.tasks, list.map((t) => withKnownActivity(t, d.tasks.get(t.id))), new Set()) }));
+      patch((d) => ({
+        tasks: mergeSnapshot(
+          d.tasks,
+          list.map((t) => withKnownActivity(t, d.tasks.get(t.id))),
+          new Set(),
+        ),
+      }));
     });
   const loadBlocklist = () =>
     state.attempt("load the blocklist", async () => {

@@ -17,7 +17,9 @@ export function LastRenderedView() {
       state.attempt("load the last-rendered image", async () => {
         const info = await api.farmLastRendered();
         // The farm-wide answer does not name the job; its base URL ends with the job's UUID.
-        setShown((s) => (info ? { jobId: info.base.split("/").pop() ?? "", info, version: (s?.version ?? 0) + 1 } : null));
+        setShown((s) =>
+          info ? { jobId: info.base.split("/").pop() ?? "", info, version: (s?.version ?? 0) + 1 } : null,
+        );
       });
     const cleanups = [
       state.live.subscribe("allLastRendered"),
@@ -36,8 +38,7 @@ export function LastRenderedView() {
       {shown ? (
         <>
           <p>
-            From job{" "}
-            <Link to={{ view: "jobs", jobId: shown.jobId }}>{job?.name ?? shown.jobId}</Link>
+            From job <Link to={{ view: "jobs", jobId: shown.jobId }}>{job?.name ?? shown.jobId}</Link>
           </p>
           <LastRenderedImage info={shown.info} version={shown.version} size="large" />
         </>

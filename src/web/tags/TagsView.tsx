@@ -18,7 +18,12 @@ function TagRow({ tag }: { tag: WorkerTag }) {
   return (
     <tr data-tag-id={id}>
       <td>
-        <input type="text" aria-label={`Name of tag ${tag.name}`} value={name} onInput={(e) => setName(e.currentTarget.value)} />
+        <input
+          type="text"
+          aria-label={`Name of tag ${tag.name}`}
+          value={name}
+          onInput={(e) => setName(e.currentTarget.value)}
+        />
       </td>
       <td>
         <input
@@ -32,11 +37,17 @@ function TagRow({ tag }: { tag: WorkerTag }) {
         <button
           type="button"
           disabled={!changed || !name.trim()}
-          onClick={() => attempt(`update tag ${tag.name}`, () => api.updateTag(id, { name: name.trim(), description }))}
+          onClick={() =>
+            attempt(`update tag ${tag.name}`, () => api.updateTag(id, { name: name.trim(), description }))
+          }
         >
           Save
         </button>
-        <ConfirmButton label="Delete" confirmLabel="Really delete?" onConfirm={() => attempt(`delete tag ${tag.name}`, () => api.deleteTag(id))} />
+        <ConfirmButton
+          label="Delete"
+          confirmLabel="Really delete?"
+          onConfirm={() => attempt(`delete tag ${tag.name}`, () => api.deleteTag(id))}
+        />
       </td>
     </tr>
   );
@@ -62,7 +73,13 @@ function NewTagForm() {
         }
       }}
     >
-      <input type="text" placeholder="New tag name" aria-label="New tag name" value={name} onInput={(e) => setName(e.currentTarget.value)} />
+      <input
+        type="text"
+        placeholder="New tag name"
+        aria-label="New tag name"
+        value={name}
+        onInput={(e) => setName(e.currentTarget.value)}
+      />
       <input
         type="text"
         placeholder="Description"
@@ -83,7 +100,9 @@ export function TagsView() {
   return (
     <section class="pane tags-view">
       <h2>Worker tags</h2>
-      <p class="hint">Jobs with a tag only run on workers that have it; workers without tags only run untagged jobs.</p>
+      <p class="hint">
+        Jobs with a tag only run on workers that have it; workers without tags only run untagged jobs.
+      </p>
       <NewTagForm />
       <table class="table" aria-label="Tags">
         <thead>

@@ -24,7 +24,11 @@ function ConnectionIndicator() {
   const stopping = useStore(shuttingDown);
   const label = stopping ? "Manager shutting down" : state === "open" ? "Live" : "Reconnecting…";
   return (
-    <span class={`connection connection-${stopping ? "stopping" : state}`} data-state={state} title="Live updates">
+    <span
+      class={`connection connection-${stopping ? "stopping" : state}`}
+      data-state={state}
+      title="Live updates"
+    >
       {label}
     </span>
   );

@@ -15,7 +15,15 @@ export function StatusBadge({ status }: { status: string }) {
   return <span class={`status status-${status || "none"}`}>{status || "—"}</span>;
 }
 
-export function Link({ to, children, class: cls }: { to: Route; children: ComponentChildren; class?: string }) {
+export function Link({
+  to,
+  children,
+  class: cls,
+}: {
+  to: Route;
+  children: ComponentChildren;
+  class?: string;
+}) {
   const { router } = useApp();
   return (
     <a

@@ -19,7 +19,9 @@ export function SleepScheduleForm({ workerId }: { workerId: string }) {
   const [saved, setSaved] = useState(false);
   useEffect(() => {
     const load = () =>
-      state.attempt("load the sleep schedule", async () => setSchedule((await api.sleepSchedule(workerId)) ?? EMPTY));
+      state.attempt("load the sleep schedule", async () =>
+        setSchedule((await api.sleepSchedule(workerId)) ?? EMPTY),
+      );
     void load();
     return state.live.connects.subscribe(() => void load());
   }, [workerId]);
@@ -35,13 +37,19 @@ export function SleepScheduleForm({ workerId }: { workerId: string }) {
       onSubmit={async (e) => {
         e.preventDefault();
         if (problem) return;
-        setSaved(await state.attempt("save the sleep schedule", () => api.setSleepSchedule(workerId, schedule)));
+        setSaved(
+          await state.attempt("save the sleep schedule", () => api.setSleepSchedule(workerId, schedule)),
+        );
       }}
     >
       <h3>Sleep schedule</h3>
       <div class="form-row">
         <label class="check">
-          <input type="checkbox" checked={schedule.is_active} onChange={(e) => edit({ is_active: e.currentTarget.checked })} />
+          <input
+            type="checkbox"
+            checked={schedule.is_active}
+            onChange={(e) => edit({ is_active: e.currentTarget.checked })}
+          />
           active
         </label>
         <label>
@@ -58,11 +66,19 @@ export function SleepScheduleForm({ workerId }: { workerId: string }) {
       <div class="form-row">
         <label>
           Sleep from
-          <input type="time" value={schedule.start_time} onInput={(e) => edit({ start_time: e.currentTarget.value })} />
+          <input
+            type="time"
+            value={schedule.start_time}
+            onInput={(e) => edit({ start_time: e.currentTarget.value })}
+          />
         </label>
         <label>
           until
-          <input type="time" value={schedule.end_time} onInput={(e) => edit({ end_time: e.currentTarget.value })} />
+          <input
+            type="time"
+            value={schedule.end_time}
+            onInput={(e) => edit({ end_time: e.currentTarget.value })}
+          />
         </label>
         <button type="submit" disabled={!!problem}>
           Save schedule

@@ -38,7 +38,8 @@ function StatusRequest({ worker }: { worker: Worker }) {
       </div>
       {pending && (
         <p class="pending">
-          Requested: <StatusBadge status={pending.status} /> {pending.is_lazy ? "after the current task" : "immediately"}
+          Requested: <StatusBadge status={pending.status} />{" "}
+          {pending.is_lazy ? "after the current task" : "immediately"}
           {worker.status && (
             <button
               type="button"
@@ -89,7 +90,9 @@ function TagPicker({ worker }: { worker: Worker }) {
       <button
         type="button"
         disabled={!changed}
-        onClick={() => state.attempt("set the worker's tags", () => api.setWorkerTags(worker.id, [...chosen]))}
+        onClick={() =>
+          state.attempt("set the worker's tags", () => api.setWorkerTags(worker.id, [...chosen]))
+        }
       >
         Save tags
       </button>

@@ -31,7 +31,10 @@ function WorkersTable({ selectedId }: { selectedId?: string }) {
                 <td>
                   <StatusBadge status={w.status} />
                   {w.status_change && (
-                    <span class="requested" title={w.status_change.is_lazy ? "after the current task" : "immediately"}>
+                    <span
+                      class="requested"
+                      title={w.status_change.is_lazy ? "after the current task" : "immediately"}
+                    >
                       {" "}
                       ➜ {w.status_change.status}
                       {w.status_change.is_lazy ? " (lazy)" : ""}
@@ -59,7 +62,11 @@ export function WorkersView({ workerId }: { workerId?: string }) {
         <WorkersTable selectedId={workerId} />
       </section>
       <section class="pane pane-details">
-        {workerId ? <WorkerDetails key={workerId} workerId={workerId} /> : <p class="hint">Select a worker to see its details.</p>}
+        {workerId ? (
+          <WorkerDetails key={workerId} workerId={workerId} />
+        ) : (
+          <p class="hint">Select a worker to see its details.</p>
+        )}
       </section>
     </div>
   );

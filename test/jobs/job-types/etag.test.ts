@@ -18,11 +18,15 @@ test("echo-sleep-test vector from Flamenco's unit test", () => {
 });
 
 test("keys are sorted at every level and absent values omitted", () => {
-  expect(goJson({ b: 1, a: { z: null, y: [true, 1.5] }, c: undefined })).toBe('{"a":{"y":[true,1.5],"z":null},"b":1}');
+  expect(goJson({ b: 1, a: { z: null, y: [true, 1.5] }, c: undefined })).toBe(
+    '{"a":{"y":[true,1.5],"z":null},"b":1}',
+  );
 });
 
 test("strings use Go's HTML-safe escapes", () => {
-  expect(goJson("<a & b>\u2028\u2029\n\t\"\\\u0001é")).toBe('"\\u003ca \\u0026 b\\u003e\\u2028\\u2029\\n\\t\\"\\\\\\u0001é"');
+  expect(goJson('<a & b>\u2028\u2029\n\t"\\\u0001é')).toBe(
+    '"\\u003ca \\u0026 b\\u003e\\u2028\\u2029\\n\\t\\"\\\\\\u0001é"',
+  );
   expect(goJson("x\ud800y")).toBe('"x\\ufffdy"');
 });
 

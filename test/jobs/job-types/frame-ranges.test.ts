@@ -28,7 +28,9 @@ describe("frameChunker", () => {
     expect(() => frameChunker("a", 1)).toThrow("invalid range");
     expect(() => frameChunker("0x10", 1)).toThrow("invalid range");
     expect(() => frameChunker("10-5", 1)).toThrow("empty range");
-    expect(() => frameChunker(`1-${MAX_FRAMES_PER_RANGE + 1}`, 1)).toThrow(`more than ${MAX_FRAMES_PER_RANGE} frames`);
+    expect(() => frameChunker(`1-${MAX_FRAMES_PER_RANGE + 1}`, 1)).toThrow(
+      `more than ${MAX_FRAMES_PER_RANGE} frames`,
+    );
   });
 });
 

@@ -1,7 +1,12 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
-import { JobTypeError, SCRIPT_TIMEOUT_MS, createJobTypeRegistry, type JobTypeRegistry } from "../../../src/jobs/job-types";
+import {
+  JobTypeError,
+  SCRIPT_TIMEOUT_MS,
+  createJobTypeRegistry,
+  type JobTypeRegistry,
+} from "../../../src/jobs/job-types";
 import { WATCHDOG_GRACE_MS } from "../../../src/jobs/job-types/limits";
 import { removeScriptsDirs, scriptsDir, submission, writeScripts } from "./support";
 
@@ -13,7 +18,11 @@ afterAll(() => {
 
 function registry(dir: string | null, timeoutMs?: number) {
   const warnings: string[] = [];
-  const reg = createJobTypeRegistry({ scriptsDir: dir, timeoutMs, log: (level, msg) => level === "warn" && warnings.push(msg) });
+  const reg = createJobTypeRegistry({
+    scriptsDir: dir,
+    timeoutMs,
+    log: (level, msg) => level === "warn" && warnings.push(msg),
+  });
   registries.push(reg);
   return { reg, warnings };
 }
@@ -27,8 +36,10 @@ async function rejection(promise: Promise<unknown>): Promise<JobTypeError> {
   return err;
 }
 
-const typeScript = (label: string, compile = "function compileJob(job) { job.addTask(author.Task('only', 'misc')); }") =>
-  `const JOB_TYPE = { label: ${JSON.stringify(label)} };\n${compile}\n`;
+const typeScript = (
+  label: string,
+  compile = "function compileJob(job) { job.addTask(author.Task('only', 'misc')); }",
+) => `const JOB_TYPE = { label: ${JSON.stringify(label)} };\n${compile}\n`;
 
 test("SCRIPT_TIMEOUT_MS is five seconds", () => {
   expect(SCRIPT_TIMEOUT_MS).toBe(5000);
@@ -52,9 +63,15 @@ describe("listing and getting", () => {
       "fine.js": typeScript("Fine"),
     });
     const { reg, warnings } = registry(dir);
-    expect((await reg.list()).map((t) => t.name)).toEqual(["echo-sleep-test", "fine", "simple-blender-render"]);
+    expect((await reg.list()).map((t) => t.name)).toEqual([
+      "echo-sleep-test",
+      "fine",
+      "simple-blender-render",
+    ]);
     expect(warnings).toHaveLength(2);
-    expect(warnings[0]).toBe('job type "helper" left out: helper.js:1: ReferenceError: exports is not defined');
+    expect(warnings[0]).toBe(
+      'job type "helper" left out: helper.js:1: ReferenceError: exports is not defined',
+    );
     expect(warnings[1]).toStartWith('job type "syntax-error" left out: syntax_error.js:2: SyntaxError: ');
     const err = await rejection(reg.get("syntax-error"));
     expect(err).toMatchObject({ code: "script-error", file: "syntax_error.js", line: 2 });
@@ -64,7 +81,10 @@ describe("listing and getting", () => {
 
   test("unknown job types", async () => {
     const { reg } = registry(null);
-    expect(await rejection(reg.get("nope"))).toMatchObject({ code: "unknown-job-type", message: 'job type "nope" is unknown' });
+    expect(await rejection(reg.get("nope"))).toMatchObject({
+      code: "unknown-job-type",
+      message: 'job type "nope" is unknown',
+    });
     expect((await rejection(reg.compile(submission("nope", {})))).code).toBe("unknown-job-type");
   });
 });
@@ -96,7 +116,10 @@ describe("time limit", () => {
   const LIMIT_MS = 300;
 
   test("a looping script times out within the limit while the main thread keeps running", async () => {
-    const { reg } = registry(scriptsDir({ "spin.js": typeScript("Spin", "function compileJob() { while (true) {} }") }), LIMIT_MS);
+    const { reg } = registry(
+      scriptsDir({ "spin.js": typeScript("Spin", "function compileJob() { while (true) {} }") }),
+      LIMIT_MS,
+    );
     await reg.get("echo-sleep-test"); // Worker started and warm.
     let ticks = 0;
     const timer = setInterval(() => ticks++, 10);
@@ -104,7 +127,11 @@ describe("time limit", () => {
     const err = await rejection(reg.compile(submission("spin", {})));
     const elapsed = performance.now() - started;
     clearInterval(timer);
-    expect(err).toMatchObject({ code: "timeout", file: "spin.js", message: `spin.js: script did not finish within ${LIMIT_MS} ms` });
+    expect(err).toMatchObject({
+      code: "timeout",
+      file: "spin.js",
+      message: `spin.js: script did not finish within ${LIMIT_MS} ms`,
+    });
     expect(elapsed).toBeGreaterThanOrEqual(LIMIT_MS - 5);
     expect(ticks).toBeGreaterThanOrEqual(5);
     expect((await reg.get("echo-sleep-test")).name).toBe("echo-sleep-test");
@@ -112,7 +139,10 @@ describe("time limit", () => {
 
   test("code the vm timeout cannot stop is cut off by the watchdog; the script is quarantined until it changes", async () => {
     // The getter runs when the worker describes the thrown value, outside any vm timeout.
-    const blocking = typeScript("Stuck", "function compileJob() { throw { get message() { for (;;) {} } }; }");
+    const blocking = typeScript(
+      "Stuck",
+      "function compileJob() { throw { get message() { for (;;) {} } }; }",
+    );
     const dir = scriptsDir({ "stuck.js": blocking });
     const { reg, warnings } = registry(dir, LIMIT_MS);
     let ticks = 0;
@@ -122,14 +152,18 @@ describe("time limit", () => {
     const elapsed = performance.now() - started;
     clearInterval(timer);
     expect(err).toMatchObject({ code: "timeout", file: "stuck.js" });
-    expect(err.message).toBe(`stuck.js: script did not finish within ${LIMIT_MS} ms; the job-type worker thread was restarted`);
+    expect(err.message).toBe(
+      `stuck.js: script did not finish within ${LIMIT_MS} ms; the job-type worker thread was restarted`,
+    );
     expect(elapsed).toBeGreaterThanOrEqual(LIMIT_MS + WATCHDOG_GRACE_MS - 5);
     expect(ticks).toBeGreaterThanOrEqual(10);
     expect(warnings.some((w) => w.includes("stuck.js blocked the worker thread"))).toBe(true);
 
     // A new worker serves the other types; the quarantined script is left out and fails at once.
     expect((await reg.list()).map((t) => t.name)).toEqual(["echo-sleep-test", "simple-blender-render"]);
-    expect(warnings.at(-1)).toStartWith('job type "stuck" left out: stuck.js: script blocked the job-type worker');
+    expect(warnings.at(-1)).toStartWith(
+      'job type "stuck" left out: stuck.js: script blocked the job-type worker',
+    );
     const again = await rejection(reg.compile(submission("stuck", {})));
     expect(again.message).toContain("not running it again until the file changes");
 
@@ -143,7 +177,11 @@ describe("time limit", () => {
       "fine.js": typeScript("Fine"),
     });
     const { reg, warnings } = registry(dir, LIMIT_MS);
-    expect((await reg.list()).map((t) => t.name)).toEqual(["echo-sleep-test", "fine", "simple-blender-render"]);
+    expect((await reg.list()).map((t) => t.name)).toEqual([
+      "echo-sleep-test",
+      "fine",
+      "simple-blender-render",
+    ]);
     expect(warnings.some((w) => w.includes("blocks_on_load.js blocked the worker thread"))).toBe(true);
   });
 });

@@ -56,5 +56,7 @@ test("values that cannot be converted invalidate the type", () => {
   expect(() => toAvailableJobType("t", { settings: [{ key: "k", choices: "a" }] })).toThrow(
     'setting "k": choices must be an array of strings',
   );
-  expect(() => toAvailableJobType("t", { settings: [{ key: "k", propargs: [1] }] })).toThrow("propargs must be an object");
+  expect(() => toAvailableJobType("t", { settings: [{ key: "k", propargs: [1] }] })).toThrow(
+    "propargs must be an object",
+  );
 });

@@ -15,8 +15,16 @@ const CREATED_MS = Date.UTC(2024, 0, 2, 3, 4, 5);
 /** Compiles the one script `body` (with a trivial JOB_TYPE) as job type "t". */
 function compileScript(body: string, files: Record<string, string> = {}, timeoutMs?: number) {
   const ctx = engineContext(scriptsDir({ "t.js": JOB_TYPE + body, ...files }), timeoutMs);
-  const input = submission("t", { a: 1, s: "x" }, { metadata: { m: "1" }, worker_tag: "tag-uuid", storage: { shaman_checkout_id: "co" } });
-  const json = compileJob(ctx, { input, jobId: "6a8d7a2e-5b3e-4d7a-9b8a-1c2d3e4f5a6b", createdMs: CREATED_MS });
+  const input = submission(
+    "t",
+    { a: 1, s: "x" },
+    { metadata: { m: "1" }, worker_tag: "tag-uuid", storage: { shaman_checkout_id: "co" } },
+  );
+  const json = compileJob(ctx, {
+    input,
+    jobId: "6a8d7a2e-5b3e-4d7a-9b8a-1c2d3e4f5a6b",
+    createdMs: CREATED_MS,
+  });
   return { job: JSON.parse(json) as CompiledJob, logs: ctx.logs };
 }
 
@@ -47,7 +55,10 @@ describe("globals", () => {
           .map((f) => f.constructor.constructor("return typeof Bun")()).join(",");
         job.metadata.requireBuiltins = String(require("path") === path && require("author") === author && require("process") === process);
       }`);
-    const baseline = vm.runInContext("Object.getOwnPropertyNames(globalThis)", vm.createContext()) as string[];
+    const baseline = vm.runInContext(
+      "Object.getOwnPropertyNames(globalThis)",
+      vm.createContext(),
+    ) as string[];
     const expected = new Set([
       ...baseline,
       ...Object.getOwnPropertyNames(Object.prototype),
@@ -161,7 +172,13 @@ describe("the job object", () => {
         name: "t",
         type: "misc",
         priority: 50,
-        commands: [{ name: "c", parameters: { list: [1, 2], nested: { when: "1970-01-01T00:00:00.000Z" } }, total_step_count: 1 }],
+        commands: [
+          {
+            name: "c",
+            parameters: { list: [1, 2], nested: { when: "1970-01-01T00:00:00.000Z" } },
+            total_step_count: 1,
+          },
+        ],
         dependsOn: [],
       },
     ]);
@@ -175,13 +192,15 @@ describe("the job object", () => {
         author.Command("c", { args: ["ok", { fn: () => 1 }] });
       }`),
     );
-    expect(err.message).toBe("t.js:4: TypeError: author.Command: parameters.args[1].fn is a function, which cannot be stored");
-    expect(scriptError(() => compileScript(`function compileJob() { author.Command("c", "text"); }`)).message).toContain(
-      "parameters must be an object",
+    expect(err.message).toBe(
+      "t.js:4: TypeError: author.Command: parameters.args[1].fn is a function, which cannot be stored",
     );
-    expect(scriptError(() => compileScript(`function compileJob() { author.Command("c", { n: NaN }); }`)).message).toContain(
-      "parameters.n is NaN",
-    );
+    expect(
+      scriptError(() => compileScript(`function compileJob() { author.Command("c", "text"); }`)).message,
+    ).toContain("parameters must be an object");
+    expect(
+      scriptError(() => compileScript(`function compileJob() { author.Command("c", { n: NaN }); }`)).message,
+    ).toContain("parameters.n is NaN");
   });
 
   test("dependencies are stored by UUID, duplicates dropped", () => {
@@ -199,7 +218,9 @@ describe("the job object", () => {
 
   test("graph mistakes that Flamenco would only hit at insert time are script errors", () => {
     const twice = scriptError(() =>
-      compileScript(`function compileJob(job) { const a = author.Task("a", "misc"); job.addTask(a); job.addTask(a); }`),
+      compileScript(
+        `function compileJob(job) { const a = author.Task("a", "misc"); job.addTask(a); job.addTask(a); }`,
+      ),
     );
     expect(twice.code).toBe("script-error");
     expect(twice.message).toMatch(/^t\.js: task "a" \(.{36}\) was added to the job more than once$/);
@@ -208,7 +229,9 @@ describe("the job object", () => {
         const a = author.Task("a", "misc"); const b = author.Task("b", "misc");
         b.addDependency(a); job.addTask(b); }`),
     );
-    expect(missing.message).toMatch(/^t\.js: task "b" depends on a task \(.{36}\) that was not added to the job$/);
+    expect(missing.message).toMatch(
+      /^t\.js: task "b" depends on a task \(.{36}\) that was not added to the job$/,
+    );
     const cycle = scriptError(() =>
       compileScript(`function compileJob(job) {
         const a = author.Task("a", "misc"); const b = author.Task("b", "misc");
@@ -220,22 +243,37 @@ describe("the job object", () => {
 
 describe("errors name the file and line", () => {
   test("syntax error", () => {
-    const ctx = engineContext(scriptsDir({ "bad.js": "const JOB_TYPE = {};\n\nfunction compileJob(job) {\n  let x = ;\n}\n" }));
+    const ctx = engineContext(
+      scriptsDir({ "bad.js": "const JOB_TYPE = {};\n\nfunction compileJob(job) {\n  let x = ;\n}\n" }),
+    );
     const err = scriptError(() => getJobType(ctx, "bad"));
     expect(err).toMatchObject({ code: "script-error", file: "bad.js", line: 4 });
     expect(err.message).toStartWith("bad.js:4: SyntaxError: ");
   });
 
   test("an Error thrown by compileJob, and a ReferenceError", () => {
-    const thrown = scriptError(() => compileScript(`\nfunction compileJob(job) {\n  throw new Error("no frames");\n}`));
-    expect(thrown).toMatchObject({ code: "script-error", file: "t.js", line: 4, message: "t.js:4: Error: no frames" });
+    const thrown = scriptError(() =>
+      compileScript(`\nfunction compileJob(job) {\n  throw new Error("no frames");\n}`),
+    );
+    expect(thrown).toMatchObject({
+      code: "script-error",
+      file: "t.js",
+      line: 4,
+      message: "t.js:4: Error: no frames",
+    });
     const ref = scriptError(() => compileScript(`function compileJob(job) {\n  foo();\n}`));
     expect(ref.message).toBe("t.js:3: ReferenceError: foo is not defined");
   });
 
   test("a thrown string keeps its text (no stack, so no line)", () => {
-    const err = scriptError(() => compileScript(`function compileJob(job) { throw "no render_output_path setting!"; }`));
-    expect(err).toMatchObject({ file: "t.js", line: undefined, message: "t.js: no render_output_path setting!" });
+    const err = scriptError(() =>
+      compileScript(`function compileJob(job) { throw "no render_output_path setting!"; }`),
+    );
+    expect(err).toMatchObject({
+      file: "t.js",
+      line: undefined,
+      message: "t.js: no render_output_path setting!",
+    });
   });
 
   test("a helper's error points at the script line that called it", () => {
@@ -253,7 +291,9 @@ describe("errors name the file and line", () => {
     );
     expect(inModule).toMatchObject({ file: "lib/h.js", line: 2, message: "lib/h.js:2: RangeError: deep" });
     const moduleSyntax = scriptError(() =>
-      compileScript(`\nconst h = require("./lib/broken");\nfunction compileJob() {}`, { "lib/broken.js": "exports.a = 1;\nexports.b = ;\n" }),
+      compileScript(`\nconst h = require("./lib/broken");\nfunction compileJob() {}`, {
+        "lib/broken.js": "exports.a = 1;\nexports.b = ;\n",
+      }),
     );
     expect(moduleSyntax).toMatchObject({ file: "t.js", line: 3 });
     expect(moduleSyntax.message).toStartWith("t.js:3: SyntaxError: lib/broken.js:2: ");
@@ -269,18 +309,26 @@ describe("errors name the file and line", () => {
         "no_compile.js": "const JOB_TYPE = { label: 'x' };\n",
       }),
     );
-    expect(scriptError(() => getJobType(ctx, "no-type")).message).toBe("no_type.js: script does not define a JOB_TYPE object");
+    expect(scriptError(() => getJobType(ctx, "no-type")).message).toBe(
+      "no_type.js: script does not define a JOB_TYPE object",
+    );
     expect(scriptError(() => getJobType(ctx, "bad-type")).message).toBe(
       'bad_type.js: script does not define a proper JOB_TYPE object: setting "k": choices must be an array of strings',
     );
     expect(getJobType(ctx, "no-compile").label).toBe("x");
-    const noCompile = scriptError(() => compileJob(ctx, { input: submission("no-compile", {}), jobId: "x", createdMs: 0 }));
+    const noCompile = scriptError(() =>
+      compileJob(ctx, { input: submission("no-compile", {}), jobId: "x", createdMs: 0 }),
+    );
     expect(noCompile.message).toBe("no_compile.js: script does not define a compileJob(job) function");
   });
 
   test("an unknown job type", () => {
     const err = scriptError(() => getJobType(engineContext(null), "nope"));
-    expect(err).toMatchObject({ code: "unknown-job-type", file: undefined, message: 'job type "nope" is unknown' });
+    expect(err).toMatchObject({
+      code: "unknown-job-type",
+      file: undefined,
+      message: 'job type "nope" is unknown',
+    });
   });
 });
 
@@ -290,12 +338,19 @@ describe("time limit", () => {
   test.each([
     ["top level", "while (true) {}\nfunction compileJob() {}"],
     ["compileJob", "function compileJob() { while (true) {} }"],
-    ["a loop that catches everything", "function compileJob() { for (;;) { try { while (true) {} } catch (e) {} } }"],
+    [
+      "a loop that catches everything",
+      "function compileJob() { for (;;) { try { while (true) {} } catch (e) {} } }",
+    ],
     ["a JOB_TYPE getter", "function compileJob() {}\nJOB_TYPE.settings = [{ get key() { for (;;) {} } }];"],
   ])("a script looping in %s times out", (_where, body) => {
     const started = performance.now();
     const err = scriptError(() => compileScript(body, {}, LIMIT_MS));
-    expect(err).toMatchObject({ code: "timeout", file: "t.js", message: `t.js: script did not finish within ${LIMIT_MS} ms` });
+    expect(err).toMatchObject({
+      code: "timeout",
+      file: "t.js",
+      message: `t.js: script did not finish within ${LIMIT_MS} ms`,
+    });
     expect(performance.now() - started).toBeGreaterThanOrEqual(LIMIT_MS - 5);
   });
 });
@@ -322,7 +377,8 @@ describe("require", () => {
       "node_modules/shared/main.js": `module.exports = "from node_modules";`,
     };
     const ctx = engineContext(scriptsDir(files));
-    const compileOnce = () => JSON.parse(compileJob(ctx, { input: submission("t", {}), jobId: "x", createdMs: 0 })) as CompiledJob;
+    const compileOnce = () =>
+      JSON.parse(compileJob(ctx, { input: submission("t", {}), jobId: "x", createdMs: 0 })) as CompiledJob;
     expect(compileOnce().metadata).toEqual({
       count: "1",
       same: "true",

@@ -48,8 +48,13 @@ test("objects and arrays for scalar settings are rejected; other type mismatches
   expect(thrown(() => checkJobSettings({ settings }, { message: ["a"] })).message).toBe(
     'setting "message" must be a string, not an array',
   );
-  expect(thrown(() => checkJobSettings({ settings }, { message: "m", repeats: { n: 1 } })).setting).toBe("repeats");
-  expect(checkJobSettings({ settings }, { message: 5, repeats: "3", blob: { a: 1 } })).toMatchObject({ message: 5, repeats: "3" });
+  expect(thrown(() => checkJobSettings({ settings }, { message: "m", repeats: { n: 1 } })).setting).toBe(
+    "repeats",
+  );
+  expect(checkJobSettings({ settings }, { message: 5, repeats: "3", blob: { a: 1 } })).toMatchObject({
+    message: 5,
+    repeats: "3",
+  });
 });
 
 test("defaults are copied, not shared", () => {

@@ -48,8 +48,20 @@ export function engineContext(dir: string | null, timeoutMs = 2000): EngineConte
   };
 }
 
-export function submission(type: string, settings: Record<string, unknown>, extra: Partial<SubmittedJobInput> = {}): SubmittedJobInput {
-  return { name: "test job", type, priority: 50, submitter_platform: "linux", settings, metadata: {}, ...extra };
+export function submission(
+  type: string,
+  settings: Record<string, unknown>,
+  extra: Partial<SubmittedJobInput> = {},
+): SubmittedJobInput {
+  return {
+    name: "test job",
+    type,
+    priority: 50,
+    submitter_platform: "linux",
+    settings,
+    metadata: {},
+    ...extra,
+  };
 }
 
 /** Tasks with dependencies given by task name instead of UUID, for pinning whole graphs. */

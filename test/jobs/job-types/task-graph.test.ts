@@ -14,11 +14,15 @@ test("a valid DAG has no problem", () => {
 });
 
 test("duplicate task UUIDs are reported", () => {
-  expect(findTaskGraphProblem([task("a", A), task("a", A)])).toBe(`task "a" (${A}) was added to the job more than once`);
+  expect(findTaskGraphProblem([task("a", A), task("a", A)])).toBe(
+    `task "a" (${A}) was added to the job more than once`,
+  );
 });
 
 test("dependencies on tasks not in the job are reported", () => {
-  expect(findTaskGraphProblem([task("b", B, [A])])).toBe(`task "b" depends on a task (${A}) that was not added to the job`);
+  expect(findTaskGraphProblem([task("b", B, [A])])).toBe(
+    `task "b" depends on a task (${A}) that was not added to the job`,
+  );
 });
 
 test("cycles are reported with the tasks involved", () => {
@@ -33,7 +37,10 @@ test("invalid UUIDs are reported", () => {
 });
 
 test("a 10,000-task chain is checked without overflowing the stack", () => {
-  const uuids = Array.from({ length: 10_000 }, (_, i) => `00000000-0000-4000-8000-${String(i).padStart(12, "0")}`);
+  const uuids = Array.from(
+    { length: 10_000 },
+    (_, i) => `00000000-0000-4000-8000-${String(i).padStart(12, "0")}`,
+  );
   const chain = uuids.map((u, i) => task(`t${i}`, u, i === 0 ? [] : [uuids[i - 1]]));
   expect(findTaskGraphProblem(chain)).toBeUndefined();
   chain[0].dependencies = [uuids[9_999]];

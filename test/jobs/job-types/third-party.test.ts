@@ -76,7 +76,13 @@ test("the full graph, settings and metadata after compilation", async () => {
       name: "composite",
       type: "blender",
       priority: 70,
-      commands: [{ name: "exec", parameters: { exe: "oiiotool", args: [`${OUT}/beauty`, `${OUT}/mist`] }, total_step_count: 0 }],
+      commands: [
+        {
+          name: "exec",
+          parameters: { exe: "oiiotool", args: [`${OUT}/beauty`, `${OUT}/mist`] },
+          total_step_count: 0,
+        },
+      ],
       dependsOn: ["beauty-1,2", "beauty-3", "mist-1,2", "mist-3"],
     },
     {
@@ -98,15 +104,31 @@ test("the full graph, settings and metadata after compilation", async () => {
 
 test("one pass only, without extra arguments, keeps the given notes", async () => {
   const job = await registry.compile(
-    submission("multi-pass-render", { frames: "5", blendfile: BLENDFILE, passes: "beauty", notes: "check the hair" }),
+    submission("multi-pass-render", {
+      frames: "5",
+      blendfile: BLENDFILE,
+      passes: "beauty",
+      notes: "check the hair",
+    }),
   );
   expect(job.tasks.map((t) => t.name)).toEqual(["beauty-5", "composite", "cleanup"]);
-  expect(job.tasks[0].commands[0].parameters).toMatchObject({ args: ["--python-expr", expect.any(String), "--render-output", `${OUT}/beauty/######`, "--render-frame", "5"] });
+  expect(job.tasks[0].commands[0].parameters).toMatchObject({
+    args: [
+      "--python-expr",
+      expect.any(String),
+      "--render-output",
+      `${OUT}/beauty/######`,
+      "--render-frame",
+      "5",
+    ],
+  });
   expect(job.settings.notes).toBe("check the hair");
 });
 
 test("a value outside the choices is rejected before the script runs", async () => {
-  const err = await registry.compile(submission("multi-pass-render", { frames: "1", blendfile: "x", passes: "mist" })).catch((e) => e);
+  const err = await registry
+    .compile(submission("multi-pass-render", { frames: "1", blendfile: "x", passes: "mist" }))
+    .catch((e) => e);
   expect(err).toBeInstanceOf(SettingsError);
   expect(err.message).toBe('setting "passes" must be one of "beauty", "beauty+mist", not "mist"');
 });

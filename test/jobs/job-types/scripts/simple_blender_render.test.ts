@@ -5,7 +5,11 @@ import { submission, taskGraph } from "../support";
 
 // Local time, so the expected time stamp does not depend on the machine's time zone.
 const CREATED = new Date(2006, 0, 2, 15, 4, 5);
-const registry = createJobTypeRegistry({ scriptsDir: null, clock: { ...systemClock, now: () => CREATED }, log: () => {} });
+const registry = createJobTypeRegistry({
+  scriptsDir: null,
+  clock: { ...systemClock, now: () => CREATED },
+  log: () => {},
+});
 afterAll(() => registry.close());
 
 const PYTHON_EXPR =
@@ -30,7 +34,11 @@ function settings(overrides: Record<string, unknown> = {}): Record<string, unkno
   };
 }
 
-function renderTask(chunk: string, steps: number, opts: { output?: string; blendfile?: string; scene?: string } = {}) {
+function renderTask(
+  chunk: string,
+  steps: number,
+  opts: { output?: string; blendfile?: string; scene?: string } = {},
+) {
   return {
     name: `render-${chunk}`,
     type: "blender",
@@ -62,7 +70,10 @@ function renderTask(chunk: string, steps: number, opts: { output?: string; blend
   };
 }
 
-function videoTask(dependsOn: string[], opts: { dir?: string; glob?: string; output?: string; fps?: number } = {}) {
+function videoTask(
+  dependsOn: string[],
+  opts: { dir?: string; glob?: string; output?: string; fps?: number } = {},
+) {
   const dir = opts.dir ?? OUTPUT_DIR;
   const fps = opts.fps ?? 24;
   return {
@@ -77,7 +88,21 @@ function videoTask(dependsOn: string[], opts: { dir?: string; glob?: string; out
           fps,
           inputGlob: `${dir}/${opts.glob ?? "*.png"}`,
           outputFile: `${dir}/${opts.output ?? "scene123-1-10.mp4"}`,
-          args: ["-c:v", "h264", "-crf", "20", "-g", "18", "-vf", "pad=ceil(iw/2)*2:ceil(ih/2)*2", "-pix_fmt", "yuv420p", "-r", fps, "-y"],
+          args: [
+            "-c:v",
+            "h264",
+            "-crf",
+            "20",
+            "-g",
+            "18",
+            "-vf",
+            "pad=ceil(iw/2)*2:ceil(ih/2)*2",
+            "-pix_fmt",
+            "yuv420p",
+            "-r",
+            fps,
+            "-y",
+          ],
         },
         total_step_count: 0,
       },
@@ -118,7 +143,9 @@ test("frames 1-10 in chunks of 3: four render tasks and a preview video dependin
 });
 
 test("a complex frame range: chunks cross range boundaries, the video is named first-last", async () => {
-  const job = await registry.compile(submission("simple-blender-render", settings({ frames: "0-12,34-56,78-90", chunk_size: 20 })));
+  const job = await registry.compile(
+    submission("simple-blender-render", settings({ frames: "0-12,34-56,78-90", chunk_size: 20 })),
+  );
   expect(taskGraph(job)).toEqual([
     renderTask("0-12,34-40", 20),
     renderTask("41-56,78-81", 20),
@@ -129,7 +156,10 @@ test("a complex frame range: chunks cross range boundaries, the video is named f
 
 test("{timestamp} is filled in, other fields are kept, and the result is stored in the settings", async () => {
   const job = await registry.compile(
-    submission("simple-blender-render", settings({ frames: "1", render_output_path: "{render}/{timestamp}/jobname/######" })),
+    submission(
+      "simple-blender-render",
+      settings({ frames: "1", render_output_path: "{render}/{timestamp}/jobname/######" }),
+    ),
   );
   const dir = "{render}/2006-01-02_150405/jobname";
   expect(job.settings.render_output_path).toBe(`${dir}/######`);
@@ -151,31 +181,43 @@ test("Windows paths: blendfile kept as submitted, constructed paths use forward 
     ),
   );
   expect(taskGraph(job)).toEqual([
-    renderTask("1-10", 10, { blendfile: "R:\\sf\\jobs\\scene123.flamenco.blend", output: "R:/sprites/farm_output/shot/######" }),
+    renderTask("1-10", 10, {
+      blendfile: "R:\\sf\\jobs\\scene123.flamenco.blend",
+      output: "R:/sprites/farm_output/shot/######",
+    }),
     videoTask(["render-1-10"], { dir: "R:/sprites/farm_output/shot" }),
   ]);
 });
 
 test("EXR: no video without previews, a video from the JPEG previews with them", async () => {
-  const withoutPreviews = await registry.compile(submission("simple-blender-render", settings({ format: "OPEN_EXR", chunk_size: 10 })));
+  const withoutPreviews = await registry.compile(
+    submission("simple-blender-render", settings({ format: "OPEN_EXR", chunk_size: 10 })),
+  );
   expect(withoutPreviews.tasks.map((t) => t.name)).toEqual(["render-1-10"]);
   const withPreviews = await registry.compile(
-    submission("simple-blender-render", settings({ format: "EXR", chunk_size: 10, has_previews: true, fps: 23.976 })),
+    submission(
+      "simple-blender-render",
+      settings({ format: "EXR", chunk_size: 10, has_previews: true, fps: 23.976 }),
+    ),
   );
   const video = taskGraph(withPreviews)[1];
   expect(video).toEqual(videoTask(["render-1-10"], { glob: "*.jpg", fps: 23.976 }));
 });
 
 test("no fps means no video; an empty scene means no --scene argument", async () => {
-  const job = await registry.compile(submission("simple-blender-render", settings({ fps: 0, scene: "", chunk_size: 10 })));
+  const job = await registry.compile(
+    submission("simple-blender-render", settings({ fps: 0, scene: "", chunk_size: 10 })),
+  );
   expect(taskGraph(job)).toEqual([renderTask("1-10", 10, { scene: "" })]);
 });
 
 test("video output formats and a missing output path are refused by the script", async () => {
-  await expect(registry.compile(submission("simple-blender-render", settings({ format: "FFMPEG" })))).rejects.toThrow(
-    'simple_blender_render.js: This job type only renders images, and not "FFMPEG"',
-  );
-  const err = await registry.compile(submission("simple-blender-render", settings({ render_output_path: "" }))).catch((e) => e);
+  await expect(
+    registry.compile(submission("simple-blender-render", settings({ format: "FFMPEG" }))),
+  ).rejects.toThrow('simple_blender_render.js: This job type only renders images, and not "FFMPEG"');
+  const err = await registry
+    .compile(submission("simple-blender-render", settings({ render_output_path: "" })))
+    .catch((e) => e);
   expect(err).toBeInstanceOf(JobTypeError);
   expect(err.message).toBe("simple_blender_render.js: no render_output_path setting!");
 });
