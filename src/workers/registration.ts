@@ -5,6 +5,7 @@ import { workers, type WorkerRow } from "../db/schema";
 import type { Db } from "../db/types";
 import { ApiError, badRequest } from "../errors";
 import { hashWorkerSecret } from "./auth";
+import { isDatabaseBusy } from "../db/errors";
 
 export interface WorkerRegistrationInput {
   name: string;
@@ -26,11 +27,6 @@ export function joinTaskTypes(types: string[]): string {
 
 export function splitTaskTypes(stored: string): string[] {
   return stored === "" ? [] : stored.split(",");
-}
-
-function isDatabaseBusy(err: unknown): boolean {
-  const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === "string" && code.startsWith("SQLITE_BUSY");
 }
 
 export async function registerWorker(

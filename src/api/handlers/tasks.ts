@@ -21,6 +21,7 @@ import type { TaskUpdates } from "../../tasks/updates";
 import { markSeen } from "../../workers/seen";
 import { errorResponse, type ApiApp, type ApiEnv } from "../http";
 import type { Handlers } from "./registry";
+import { isDatabaseBusy } from "../../db/errors";
 
 /** Sent with a 503 so a polling worker retries soon instead of backing off. */
 export const SCHEDULER_BUSY_RETRY_AFTER_SECONDS = 1;
@@ -33,11 +34,6 @@ export interface TaskHandlerDeps {
   mayIRun: MayIRun;
   taskLogs: TaskLogStore;
   lastRendered: LastRendered;
-}
-
-function isDatabaseBusy(err: unknown): boolean {
-  const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === "string" && code.startsWith("SQLITE_BUSY");
 }
 
 /** The task's and its job's UUIDs, by task UUID; 404 when there is no such task. */

@@ -113,7 +113,7 @@ export const fetchWorkerSleepSchedule = createRoute({
   responses: {
     200: jsonResponse(WorkerSleepSchedule, "The schedule."),
     204: emptyResponse("The worker has no sleep schedule."),
-    ...errorResponses({ ...badWorkerId, 500: true }),
+    ...errorResponses({ ...badWorkerId, 404: "There is no worker with this ID.", 500: true }),
   },
 });
 

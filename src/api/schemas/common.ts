@@ -37,7 +37,7 @@ export const ErrorSchema = z
   })
   .openapi("Error", { description: "Body of every error response." });
 
-/** Flamenco's body for failed worker authentication. Tablao sends the full `Error` instead. */
+/** The body of a failed worker authentication (403), as Flamenco's validator sends it: no `code`. */
 export const SecurityError = z
   .object({ message: z.string() })
   .openapi("SecurityError", { description: "Reason the request failed authentication." });

@@ -3,6 +3,7 @@
 import { z } from "@hono/zod-openapi";
 import { dateTime, uuid, uuidOrEmpty } from "./common";
 import { Command, TaskStatus, TaskSummary } from "./jobs";
+import { SECRET_MAX_BYTES } from "../../workers/auth";
 
 export const WorkerStatus = z
   .enum(["starting", "awake", "asleep", "error", "testing", "offline", "restart"])
@@ -17,17 +18,16 @@ const ReportedWorkerStatus = z.union([WorkerStatus, z.literal("")]);
 // ---- Worker protocol ------------------------------------------------------------------------
 
 /** bcrypt only looks at the first 72 bytes of a secret; longer ones are refused. */
-export const WORKER_SECRET_MAX_BYTES = 72;
 
 export const WorkerRegistration = z
   .object({
     secret: z
       .string()
-      .refine((s) => new TextEncoder().encode(s).length <= WORKER_SECRET_MAX_BYTES, {
-        message: `secret must be at most ${WORKER_SECRET_MAX_BYTES} bytes`,
+      .refine((s) => new TextEncoder().encode(s).length <= SECRET_MAX_BYTES, {
+        message: `secret must be at most ${SECRET_MAX_BYTES} bytes`,
       })
       .openapi({
-        description: `Password the worker will authenticate with (at most ${WORKER_SECRET_MAX_BYTES} bytes).`,
+        description: `Password the worker will authenticate with (at most ${SECRET_MAX_BYTES} bytes).`,
       }),
     platform: z.string().openapi({ description: "Operating system of the worker." }),
     supported_task_types: z.array(z.string()),
