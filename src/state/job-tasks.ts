@@ -1,5 +1,5 @@
 // Statements over all tasks of one job: status counts, the bulk status updates of a job
-// status change, and the step totals a job derives from its tasks. Counts and step sums are
+// status change, and the job row after its tasks changed. Counts and step sums are
 // kept by triggers (migration 0002), so reading them costs the same however large the job.
 import { and, eq, inArray, sql } from "drizzle-orm";
 import { jobs, jobTaskCounts, tasks, type JobRow } from "../db/schema";
@@ -74,10 +74,10 @@ export function recountTaskSteps(tx: DbOrTx, jobId: number, now: Date): void {
 }
 
 /**
- * The job after a change to its tasks' step counts: the triggers already summed the steps, so
- * this only stamps the job's updated_at and reads it back.
+ * The job after a change to its tasks: the triggers already summed steps and counts, so this
+ * only stamps the job's updated_at and reads it back for the event.
  */
-export function recomputeJobSteps(tx: DbOrTx, jobId: number, now: Date): JobRow {
+export function touchJob(tx: DbOrTx, jobId: number, now: Date): JobRow {
   const job = statements(tx).touchJob.get({ nowMs: now.getTime(), jobId }) as JobRow | undefined;
   if (!job) throw new Error(`job ${jobId} does not exist`);
   return job;

@@ -8,7 +8,7 @@ import type { DbOrTx } from "../db/types";
 import { taskUpdate } from "../events/payloads";
 import type { StateMachineDeps } from "./deps";
 import type { JobStateMachine } from "./job-state";
-import { countTasksOfJob, recomputeJobSteps } from "./job-tasks";
+import { countTasksOfJob, touchJob } from "./job-tasks";
 import { jobReasons, taskChangedStatusLine } from "./messages";
 import { POTENTIALLY_RUNNABLE } from "./statuses";
 
@@ -161,7 +161,7 @@ export function createTaskStateMachine(
       if (!saved) throw new Error(`task ${task.uuid} does not exist`);
       if (changed) {
         taskLogs.appendManagerLine(job.uuid, saved.uuid, taskChangedStatusLine(oldStatus, newStatus));
-        if (save !== prepared.saveStatus) job = recomputeJobSteps(tx, job.id, clock.now());
+        if (save !== prepared.saveStatus) job = touchJob(tx, job.id, clock.now());
       }
       emit(taskUpdate(saved, job.uuid, workerOf(tx, saved, known.worker), oldStatus));
       try {

@@ -10,7 +10,7 @@ import { badRequest, conflict, notFound } from "../errors";
 import type { EventBroker } from "../events/broker";
 import { jobUpdate, taskUpdate } from "../events/payloads";
 import type { FailureHandling } from "../state/failures";
-import { recomputeJobSteps } from "../state/job-tasks";
+import { touchJob } from "../state/job-tasks";
 import type { TaskStateMachine } from "../state/task-state";
 import { markSeen } from "../workers/seen";
 import type { TaskLogStore } from "../storage/task-logs";
@@ -112,7 +112,7 @@ export function createTaskUpdates(deps: TaskUpdateDeps) {
       if (update.log !== undefined) deps.taskLogs.append(found.jobUUID, taskUUID, update.log);
 
       if (task && stepsChanged) {
-        emit(jobUpdate(recomputeJobSteps(tx, task.jobId, now)));
+        emit(jobUpdate(touchJob(tx, task.jobId, now)));
         if (!changeStatus) emit(taskUpdate(task, found.jobUUID, worker));
       }
 

@@ -7,13 +7,13 @@ import { join } from "node:path";
 import { chromium, type Browser, type Locator, type Page, type WebSocketRoute } from "playwright-core";
 import sharp from "sharp";
 import { startTestManager, type TestManager } from "../support/manager";
+import { waitFor } from "../support/wait";
 
 const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const ARTIFACTS_DIR = join(import.meta.dir, "..", "..", "test-artifacts");
 /** How long the UI gets to reflect a change. */
 const UI_TIMEOUT_MS = 10_000;
 const STEP_TIMEOUT_MS = 60_000;
-const POLL_INTERVAL_MS = 50;
 /** A screenshot whose pixels vary less than this (standard deviation, 0-255) counts as blank. */
 const MIN_SCREENSHOT_STDEV = 8;
 
@@ -38,19 +38,8 @@ let jobId = "";
 let missedId = "";
 let worker: ScriptedWorker;
 
-async function until<T>(
-  what: string,
-  probe: () => Promise<T | null | undefined | false>,
-  timeoutMs = UI_TIMEOUT_MS,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await Bun.sleep(POLL_INTERVAL_MS);
-  }
-}
+/** Polls with the UI's deadline. */
+const until = <T>(what: string, probe: () => Promise<T>) => waitFor(what, probe, UI_TIMEOUT_MS);
 
 /** Waits until the locator (first match) shows the text. */
 async function shows(locator: Locator, text: string | RegExp) {

@@ -5,6 +5,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { PublishedEvent } from "../../src/events/broker";
 import { startTestManager, type TestManager } from "../support/manager";
+import { waitFor } from "../support/wait";
 
 let m: TestManager;
 const events: PublishedEvent[] = [];
@@ -86,11 +87,10 @@ describe("a job's life", () => {
     expect((await api("GET", `/jobs/${id}`)).body.priority).toBe(80);
     expect((await api("GET", `/jobs/${id}/what-would-delete-do`)).body).toEqual({ shaman_checkout: false });
     expect((await api("DELETE", `/jobs/${id}`)).status).toBe(204);
-    const deadline = Date.now() + 5_000;
-    while ((await api("GET", `/jobs/${id}`)).status !== 404) {
-      if (Date.now() > deadline) throw new Error("the deleter did not remove the job within 5 s");
-      await Bun.sleep(20);
-    }
+    await waitFor(
+      "the deleter to remove the job",
+      async () => (await api("GET", `/jobs/${id}`)).status === 404,
+    );
     const gone = events.find((e) => (e.payload as { was_deleted?: boolean }).was_deleted);
     expect(gone?.payload).toMatchObject({ id, name: "hello", was_deleted: true });
   });

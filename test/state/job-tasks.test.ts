@@ -6,7 +6,7 @@ import { eq } from "drizzle-orm";
 import { jobs, tasks, type JobRow, type TaskRow } from "../../src/db/schema";
 import type { Tx } from "../../src/db/transaction";
 import { insertCompiledJob } from "../../src/jobs/store";
-import { countTasksOfJob, recomputeJobSteps } from "../../src/state/job-tasks";
+import { countTasksOfJob, touchJob } from "../../src/state/job-tasks";
 import { counterDrift } from "../db/counters";
 import { createFixture, type Fixture } from "./fixture";
 
@@ -121,9 +121,9 @@ describe("per-job counters", () => {
     f.addTask(job, "queued", { stepsTotal: 5 });
     f.db.update(tasks).set({ stepsCompleted: 4 }).where(eq(tasks.id, task.id)).run();
     f.clock.advance(1_000);
-    const saved = f.run((tx) => recomputeJobSteps(tx, job.id, f.clock.now()));
+    const saved = f.run((tx) => touchJob(tx, job.id, f.clock.now()));
     expect(saved).toMatchObject({ stepsCompleted: 4, stepsTotal: 15, updatedAt: f.clock.now() });
-    expect(() => f.run((tx) => recomputeJobSteps(tx, job.id + 1, f.clock.now()))).toThrow(
+    expect(() => f.run((tx) => touchJob(tx, job.id + 1, f.clock.now()))).toThrow(
       `job ${job.id + 1} does not exist`,
     );
   });

@@ -4,7 +4,7 @@ import { describe, expect, test } from "bun:test";
 import { eq } from "drizzle-orm";
 import { tasks } from "../../src/db/schema";
 import { ApiError } from "../../src/errors";
-import { recomputeJobSteps } from "../../src/state/job-tasks";
+import { touchJob } from "../../src/state/job-tasks";
 import { mayKeepRunning } from "../../src/state/may-keep-running";
 import { requeueReasons } from "../../src/state/messages";
 import { createFixture, type Fixture } from "./fixture";
@@ -435,7 +435,7 @@ const table: Row[] = [
       for (const steps of [2, 3]) {
         const saved = f.run((tx) => {
           tx.update(tasks).set({ stepsCompleted: steps }).where(eq(tasks.id, task.id)).run();
-          return recomputeJobSteps(tx, job.id, f.clock.now());
+          return touchJob(tx, job.id, f.clock.now());
         });
         expect(saved).toMatchObject({ stepsCompleted: steps, stepsTotal: 6 });
         expect(f.job(job).stepsCompleted).toBe(steps);

@@ -6,11 +6,11 @@ export async function waitFor<T>(
   what: string,
   check: () => T | Promise<T>,
   timeoutMs = 5_000,
-): Promise<NonNullable<T>> {
+): Promise<Exclude<T, null | undefined | false>> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
-    if (value) return value as NonNullable<T>;
+    if (value) return value as Exclude<T, null | undefined | false>;
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await Bun.sleep(POLL_INTERVAL_MS);
   }

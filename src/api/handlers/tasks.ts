@@ -86,16 +86,14 @@ export function taskHandlers(deps: TaskHandlerDeps): Handlers {
       markSeen(db, c.var.worker, clock.now());
       const mimeType = (c.req.header("Content-Type") ?? "").split(";")[0].trim().toLowerCase();
       if (!LAST_RENDERED_MIME_TYPES.includes(mimeType)) {
-        return errorResponse(
-          c,
+        throw new ApiError(
           415,
           `unsupported mime type ${JSON.stringify(mimeType)}, send image/jpeg or image/png`,
         );
       }
       // Checked on the header, before reading anything: a too-large body is never buffered.
       const length = Number(c.req.header("Content-Length") ?? "0");
-      if (!Number.isFinite(length) || length <= 0)
-        return errorResponse(c, 411, "Content-Length header required");
+      if (!Number.isFinite(length) || length <= 0) throw new ApiError(411, "Content-Length header required");
       if (length > LAST_RENDERED_MAX_BYTES) {
         throw new ApiError(413, `image too large; should be max ${LAST_RENDERED_MAX_BYTES} bytes`);
       }
