@@ -4,7 +4,7 @@
 // (bench/raw-sqlite-server.ts) under the same load; prints a table and a verdict per target.
 // Run: `bun bench/scheduler.ts` (a few minutes; each phase is bounded in time);
 // `--queued 100000 --workers 200` runs a subset (comma-separated lists).
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -25,6 +25,8 @@ const PHASE_MS = 10_000;
  */
 const MAX_DRAIN_FRACTION = 0.5;
 const SERVER_START_TIMEOUT_MS = 30_000;
+/** Files created to measure what creating one costs on the benchmark's disk. */
+const FILE_PROBE_COUNT = 500;
 const SERVER_STOP_TIMEOUT_MS = 10_000;
 const READY_POLL_MS = 50;
 
@@ -48,6 +50,8 @@ interface Phase {
   setupS: number;
   /** CPU time over the measured window, as a share of one core. */
   serverCpu: number | null;
+  /** What creating one file cost on this disk just before the phase (Tablao starts a log file per task). */
+  fileCreateUs: number;
   generatorCpu: number;
 }
 
@@ -178,8 +182,18 @@ async function startRaw(dir: string, queued: number): Promise<RunningServer> {
   return server;
 }
 
-async function runPhase(kind: ServerKind, queued: number, workers: number): Promise<Phase> {
-  const dir = mkdtempSync(join(tmpdir(), `tablao-bench-${kind}-`));
+/** Microseconds per new file in `dir`: Tablao starts one task log per assigned task. */
+function fileCreateUs(dir: string): number {
+  const probe = join(dir, "file-probe");
+  mkdirSync(probe);
+  const start = performance.now();
+  for (let i = 0; i < FILE_PROBE_COUNT; i++) closeSync(openSync(join(probe, `${i}.txt`), "a"));
+  return ((performance.now() - start) * 1000) / FILE_PROBE_COUNT;
+}
+
+async function runPhase(root: string, kind: ServerKind, queued: number, workers: number): Promise<Phase> {
+  const dir = mkdtempSync(join(root, `${kind}-`));
+  const fileUs = fileCreateUs(dir);
   const setupStart = performance.now();
   const server = await (kind === "tablao" ? startTablao(dir, queued) : startRaw(dir, queued));
   const setupS = (performance.now() - setupStart) / 1000;
@@ -220,11 +234,11 @@ async function runPhase(kind: ServerKind, queued: number, workers: number): Prom
       report,
       setupS,
       serverCpu,
+      fileCreateUs: fileUs,
       generatorCpu: (genUsage.user + genUsage.system) / 1e6 / wallS,
     };
   } finally {
     await stopServer(server);
-    rmSync(dir, { recursive: true, force: true });
   }
 }
 
@@ -247,6 +261,7 @@ function table(phases: Phase[]): string {
     "measured",
     "cpu srv",
     "cpu gen",
+    "file µs",
     "upd ratio",
   ];
   const rows = phases.map((p) => {
@@ -267,6 +282,7 @@ function table(phases: Phase[]): string {
       `${fmt(r.windowS, 1)}s`,
       pct(p.serverCpu),
       pct(p.generatorCpu),
+      fmt(p.fileCreateUs),
       p.kind === "tablao" && rawUpdates ? fmt(r.taskUpdatesPerS / rawUpdates, 2) : "",
     ];
   });
@@ -347,10 +363,31 @@ async function main() {
       `the raw baseline queues completed tasks again, so its queue keeps its size.`,
   );
   const phases: Phase[] = [];
+  // Removed only at the end: on ext4 without a journal, creating a file scans past the inodes
+  // freed in the last minutes, so deleting a phase's thousands of task logs would slow the next
+  // phase's log files (the "file µs" column shows what creating one costs).
+  const root = mkdtempSync(join(tmpdir(), "tablao-bench-"));
+  try {
+    await runPhases(root, queueSizes, workerCounts, phases);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+  console.log(`\n${table(phases)}\n`);
+  console.log(
+    "upd ratio: Tablao's task updates/s over the raw baseline's at the same queue size and worker count.\n" +
+      "cpu: share of one core over the measured window; where neither column nears 100%, the rate is bounded by\n" +
+      "the load generator's round trips rather than by the server's CPU.\n" +
+      "file µs: creating one empty file in the benchmark's folder just before the phase; Tablao starts a task\n" +
+      "log file per assigned task (in the background, but on the same cores).",
+  );
+  for (const v of verdicts(phases, queueSizes, workerCounts)) console.log(v);
+}
+
+async function runPhases(root: string, queueSizes: number[], workerCounts: number[], phases: Phase[]) {
   for (const queued of queueSizes) {
     for (const workers of workerCounts) {
       for (const kind of ["raw", "tablao"] as const) {
-        const phase = await runPhase(kind, queued, workers);
+        const phase = await runPhase(root, kind, queued, workers);
         phases.push(phase);
         const r = phase.report;
         console.log(
@@ -364,13 +401,6 @@ async function main() {
       }
     }
   }
-  console.log(`\n${table(phases)}\n`);
-  console.log(
-    "upd ratio: Tablao's task updates/s over the raw baseline's at the same queue size and worker count.\n" +
-      "cpu: share of one core over the measured window; where neither column nears 100%, the rate is bounded by\n" +
-      "the load generator's round trips rather than by the server's CPU.",
-  );
-  for (const v of verdicts(phases, queueSizes, workerCounts)) console.log(v);
 }
 
 await main().catch((err) => {

@@ -10,7 +10,7 @@ import { registerJobFiles, taskHandlers, type TaskHandlerDeps } from "./api/hand
 import { registerWebRoutes } from "./api/handlers/web";
 import type { WebAsset } from "./web/assets";
 import { workerHandlers, type WorkerHandlerDeps } from "./api/handlers/workers";
-import { createApiApp, type ApiApp } from "./api/http";
+import { answerAfterCommit, createApiApp, type ApiApp } from "./api/http";
 import { OPENAPI_JSON_PATH, openApiDocument, registerComponents } from "./api/openapi";
 import { installWorkerAuth } from "./api/worker-auth";
 import type { StorageLayout } from "./storage/layout";
@@ -20,6 +20,8 @@ export const API_DOCS_PATH = "/api/v3/docs";
 
 export interface AppServices {
   log: (msg: string) => void;
+  /** Resolves once the database changes made so far are committed; rejects if that commit failed. */
+  commitSettled: () => Promise<void>;
   meta: MetaDeps;
   configuration: ConfigHandlerDeps;
   jobs: JobHandlerDeps;
@@ -41,6 +43,7 @@ export interface CreatedApp {
 
 export function createApp(s: AppServices): CreatedApp {
   const app = createApiApp(s.log);
+  answerAfterCommit(app, s.commitSettled);
   installWorkerAuth(app, s.workerAuth);
   const unimplemented = registerHandlers(
     app,
@@ -55,7 +58,7 @@ export function createApp(s: AppServices): CreatedApp {
   const document = openApiDocument(app);
   app.get(OPENAPI_JSON_PATH, (c) => c.json(document));
   app.get(API_DOCS_PATH, Scalar({ url: OPENAPI_JSON_PATH, pageTitle: "Tablao API" }));
-  registerJobFiles(app, s.layout);
+  registerJobFiles(app, s.layout, s.tasks.taskLogs);
   if (s.webAssets) registerWebRoutes(app, s.webAssets);
   return { app, unimplemented };
 }

@@ -7,6 +7,7 @@ import type { WebAsset } from "./web/assets";
 import { systemClock, type Clock } from "./clock";
 import type { ManagerConfig } from "./config";
 import { openDatabase } from "./db/open";
+import { commitSettled, enableGroupCommit } from "./db/transaction";
 import { createEventBroker } from "./events/broker";
 import { createBlenderProbe } from "./config/blender-check";
 import { createMqttForwarder, type MqttForwarder } from "./events/forwarders/mqtt";
@@ -52,9 +53,10 @@ export function createManager(opts: ManagerOptions) {
 
   const database = openDatabase(config.databasePath);
   const { db } = database;
+  enableGroupCommit(db, (msg) => logger("error", msg));
   const broker = createEventBroker(warn);
   const layout = createStorageLayout(config.storagePath);
-  const taskLogs = createTaskLogStore({ layout, broker, clock });
+  const taskLogs = createTaskLogStore({ layout, broker, clock, log: warn });
   const stateMachine = createStateMachine({
     clock,
     taskLogs,
@@ -70,7 +72,14 @@ export function createManager(opts: ManagerOptions) {
     log: (level, msg) => logger(level, msg),
   });
   const jobs = createJobService({ db, broker, clock, jobTypes, config: () => config, log });
-  const deleter = createJobDeleter({ db, broker, clock, jobStorageDir: layout.jobDir, log: warn });
+  const deleter = createJobDeleter({
+    db,
+    broker,
+    clock,
+    jobStorageDir: layout.jobDir,
+    flushTaskLogs: taskLogs.flush,
+    log: warn,
+  });
   const blocklist = createBlocklistService(db, jobs);
   const scheduler = createScheduler({
     db,
@@ -99,6 +108,7 @@ export function createManager(opts: ManagerOptions) {
 
   const { app, unimplemented } = createApp({
     log: (msg) => logger("error", msg),
+    commitSettled: () => commitSettled(db),
     meta: {
       config: () => config,
       reloadConfig: () => (config = opts.reloadConfig ? opts.reloadConfig() : config),
@@ -162,6 +172,7 @@ export function createManager(opts: ManagerOptions) {
       deleter.stop();
       // Thumbnails being made still write to the database.
       await lastRendered.idle();
+      await taskLogs.close();
       await mqtt?.close();
       jobTypes.close();
       database.close();

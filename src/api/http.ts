@@ -59,3 +59,19 @@ export function createApiApp(log: (msg: string) => void = console.error): ApiApp
   app.notFound((c) => errorResponse(c, 404, `no such route: ${c.req.method} ${c.req.path}`));
   return app;
 }
+
+/**
+ * Changes are committed together at the end of an event-loop turn (src/db/transaction.ts): an
+ * answer leaves only once the commit holding its changes is done, and becomes a 503 when that
+ * commit failed, so no client hears "done" about a change that was not saved.
+ */
+export function answerAfterCommit(app: ApiApp, commitSettled: () => Promise<void>): void {
+  app.use(async (c, next) => {
+    await next();
+    try {
+      await commitSettled();
+    } catch (err) {
+      c.res = errorResponse(c, 503, `the database could not save the change: ${(err as Error).message}`);
+    }
+  });
+}

@@ -6,6 +6,7 @@ import { dirname, join } from "node:path";
 import { drizzle } from "drizzle-orm/bun-sqlite";
 import { migrate } from "drizzle-orm/bun-sqlite/migrator";
 import * as schema from "./schema";
+import { flushGroupCommit } from "./transaction";
 import type { Db } from "./types";
 
 export const BUSY_TIMEOUT_MS = 20_000;
@@ -34,7 +35,11 @@ export function openDatabase(path: string): OpenedDatabase {
   const db = drizzle({ client: sqlite, schema });
   migrate(db, { migrationsFolder: MIGRATIONS_DIR });
 
-  const checkpoint = () => sqlite.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+  // Skipped while a transaction is open (a group commit waiting for the end of its turn):
+  // the next round catches up.
+  const checkpoint = () => {
+    if (!sqlite.inTransaction) sqlite.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+  };
   const timer = setInterval(checkpoint, WAL_CHECKPOINT_INTERVAL_MS);
   timer.unref?.();
   return {
@@ -42,6 +47,7 @@ export function openDatabase(path: string): OpenedDatabase {
     sqlite,
     close() {
       clearInterval(timer);
+      flushGroupCommit(db as unknown as Db);
       checkpoint();
       sqlite.close();
     },

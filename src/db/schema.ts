@@ -129,12 +129,14 @@ export const tasks = sqliteTable(
     uniqueIndex("tasks_job_index_idx").on(t.jobId, t.indexInJob),
     // Bulk status changes of a job's tasks (cancel, pause, requeue) select by job and status.
     index("tasks_job_status_idx").on(t.jobId, t.status),
-    // Partial indexes cost nothing when a job's queued, unassigned tasks are inserted.
-    index("tasks_worker_status_idx")
-      .on(t.workerId, t.status)
-      .where(sql`${t.workerId} is not null`),
-    index("tasks_active_touched_idx")
-      .on(t.lastTouchedAt)
+    // Not partial on `worker_id IS NOT NULL`: SQLite then re-plans every statement on tasks that
+    // compares a column with a bound value (it checks whether the value implies NOT NULL), which
+    // costs more than the index entries of unassigned tasks.
+    index("tasks_worker_status_idx").on(t.workerId, t.status),
+    // Active tasks only, and not keyed on last_touched_at: every task update touches the task,
+    // and an index on that column would be rewritten (one more page per commit) each time.
+    index("tasks_active_idx")
+      .on(t.status)
       .where(sql`${t.status} = 'active'`),
     // The scheduler walks this in its order; the WHERE must match src/scheduler/select.ts literally.
     // Tasks waiting for a dependency are left out, so a poll never walks past blocked tasks.

@@ -1,7 +1,7 @@
 // The scheduler's read side (workers.md §6.2): which task a worker gets, as single indexed
 // queries, so a poll costs index seeks per (job, task type) and never a scan of the tasks table.
 import { sql, type SQL } from "drizzle-orm";
-import { perConnection, prepareSql } from "../db/prepared";
+import { opaquePlaceholder, perConnection, prepareSql } from "../db/prepared";
 import type { DbOrTx } from "../db/types";
 import { splitTaskTypes } from "../workers/registration";
 
@@ -58,7 +58,7 @@ const statements = perConnection((db) => ({
     db,
     sql`
     SELECT t.id FROM tasks t JOIN jobs j ON j.id = t.job_id
-    WHERE t.worker_id = ${sql.placeholder("workerId")} AND t.status = 'active' AND j.status IN ('active', 'queued')
+    WHERE t.worker_id = ${opaquePlaceholder("workerId")} AND t.status = 'active' AND j.status IN ('active', 'queued')
     ORDER BY t.id LIMIT 1`,
   ),
   schedulableTask: prepareSql<{ id: number }>(

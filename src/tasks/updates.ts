@@ -4,6 +4,7 @@
 import { eq, sql } from "drizzle-orm";
 import type { Clock } from "../clock";
 import { jobs, tasks, type TaskRow, type WorkerRow } from "../db/schema";
+import { opaquePlaceholder } from "../db/prepared";
 import { inTransaction } from "../db/transaction";
 import type { Db } from "../db/types";
 import { badRequest, conflict, notFound } from "../errors";
@@ -48,7 +49,7 @@ export function createTaskUpdates(deps: TaskUpdateDeps) {
     })
     .from(tasks)
     .innerJoin(jobs, eq(jobs.id, tasks.jobId))
-    .where(eq(tasks.uuid, sql.placeholder("uuid")))
+    .where(eq(tasks.uuid, opaquePlaceholder("uuid")))
     .prepare();
   /**
    * All fields of one update in a single write; a null activity keeps the stored one. The step

@@ -1,7 +1,7 @@
 import { afterEach, expect, test } from "bun:test";
 import { sql } from "drizzle-orm";
 import { openDatabase, type OpenedDatabase } from "../../src/db/open";
-import { perConnection, prepareSql } from "../../src/db/prepared";
+import { opaquePlaceholder, perConnection, prepareSql } from "../../src/db/prepared";
 import { workerTags } from "../../src/db/schema";
 
 const opened: OpenedDatabase[] = [];
@@ -47,4 +47,22 @@ test("a prepared raw query binds placeholders by name and runs in the caller's o
 
 test("a missing placeholder value is an error, not a silent null", () => {
   expect(() => tagNamed(open()).all({})).toThrow();
+});
+
+test("an opaque placeholder binds like a plain one and still seeks the index", () => {
+  const db = open();
+  db.insert(workerTags).values({ uuid: "u-1", name: "gpu" }).run();
+  const byName = prepareSql<{ uuid: string }>(
+    db,
+    sql`SELECT uuid FROM worker_tags WHERE name = ${opaquePlaceholder("name")}`,
+  );
+  expect(byName.all({ name: "gpu" })).toEqual([{ uuid: "u-1" }]);
+  expect(byName.all({ name: "cpu" })).toEqual([]);
+  const plan = prepareSql<{ detail: string }>(
+    db,
+    sql`EXPLAIN QUERY PLAN SELECT uuid FROM worker_tags WHERE name = ${opaquePlaceholder("name")}`,
+  );
+  expect(plan.all({ name: "gpu" }).map((r) => r.detail)).toContainEqual(
+    expect.stringMatching(/^SEARCH worker_tags USING (COVERING )?INDEX/),
+  );
 });

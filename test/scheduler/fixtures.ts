@@ -66,7 +66,7 @@ export function createFarm(opts: FarmOptions = {}) {
   const warnings: string[] = [];
   const log = (msg: string) => warnings.push(msg);
   const layout = createStorageLayout(join(storageDir, "storage"));
-  const taskLogs = createTaskLogStore({ layout, broker, clock });
+  const taskLogs = createTaskLogStore({ layout, broker, clock, log });
   const thresholds = opts.thresholds ?? { blocklistThreshold: 3, taskFailAfterSoftfailCount: 3 };
   const stateMachine = createStateMachine({ clock, taskLogs, log, thresholds: () => thresholds });
   const variables: VariableContext = {
@@ -88,7 +88,7 @@ export function createFarm(opts: FarmOptions = {}) {
   const app = createApiApp(log);
   installWorkerAuth(app, new WorkerAuthenticator(db));
   registerHandlers(app, taskHandlers({ db, clock, scheduler, taskUpdates, mayIRun, taskLogs, lastRendered }));
-  registerJobFiles(app, layout);
+  registerJobFiles(app, layout, taskLogs);
 
   let seq = 0;
   const secretHash = hashWorkerSecret(SECRET);
@@ -204,8 +204,9 @@ export function createFarm(opts: FarmOptions = {}) {
     },
 
     /** The lines of a task's log, without the timestamps of Manager lines. */
-    logLines(job: JobRow, task: TaskRow): string[] {
+    async logLines(job: JobRow, task: TaskRow): Promise<string[]> {
       const path = layout.taskLogPath(job.uuid, task.uuid);
+      await taskLogs.flush(path);
       return (existsSync(path) ? readFileSync(path, "utf8") : "")
         .split("\n")
         .filter((l) => l !== "")

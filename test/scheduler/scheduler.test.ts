@@ -37,7 +37,7 @@ describe("eligibility", () => {
     expect(saved.lastTouchedAt).toEqual(farm.clock.now());
     expect(farm.job(job.id).status).toBe("active");
     expect(farm.worker(w.id).lastSeenAt).toEqual(farm.clock.now());
-    expect(farm.logLines(job, t)).toEqual([
+    expect(await farm.logLines(job, t)).toEqual([
       `Task assigned to worker Fenna (${w.uuid})`,
       "task changed status queued -> active",
     ]);
@@ -196,11 +196,11 @@ describe("ordering", () => {
     const job = farm.addJob({ status: "active", priority: 10 });
     const mine = farm.addTask(job, { status: "active", workerId: w.id, type: "misc" });
     farm.addTask(farm.addJob({ priority: 100 }), { priority: 100 });
-    const before = farm.logLines(job, mine).length;
+    const before = (await farm.logLines(job, mine)).length;
 
     const r = farm.scheduler.scheduleTask(w);
     expect(r.kind === "assigned" && r.task.uuid).toBe(mine.uuid);
-    expect(farm.logLines(job, mine).slice(before)).toEqual([`Task assigned to worker w (${w.uuid})`]);
+    expect((await farm.logLines(job, mine)).slice(before)).toEqual([`Task assigned to worker w (${w.uuid})`]);
     const event = farm.eventsOf("/task").find((e) => e.id === mine.uuid);
     expect(event).toMatchObject({ previous_status: "active", status: "active" });
   });

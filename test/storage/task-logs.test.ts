@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createEventBroker, type PublishedEvent } from "../../src/events/broker";
@@ -8,6 +8,8 @@ import {
   createTaskLogStore,
   rfc3339Local,
   TASK_LOG_MAX_BYTES,
+  TASK_LOG_QUEUE_MAX_BYTES,
+  TASK_LOG_RETRY_MS,
   TASK_LOG_ROTATED_SUFFIX,
   TASK_LOG_TAIL_BYTES,
   type TaskLogStore,
@@ -22,6 +24,7 @@ let layout: StorageLayout;
 let store: TaskLogStore;
 let events: PublishedEvent[];
 let clock: FakeClock;
+let warnings: string[];
 
 beforeEach(() => {
   root = mkdtempSync(join(tmpdir(), "tablao-logs-"));
@@ -30,114 +33,220 @@ beforeEach(() => {
   events = [];
   broker.listen((e) => events.push(e));
   clock = new FakeClock(Date.parse("2026-03-01T08:09:10.500Z"));
-  store = createTaskLogStore({ layout, broker, clock });
+  warnings = [];
+  store = createTaskLogStore({ layout, broker, clock, log: (msg) => warnings.push(msg) });
 });
 afterEach(() => rmSync(root, { recursive: true, force: true }));
 
 const path = () => join(root, "job-1a2b", JOB, `task-${TASK}.txt`);
-const content = () => readFileSync(path(), "utf8");
+const sizeOf = (file: string) => statSync(file).size;
+/** The file as on disk once everything appended so far was written. */
+const content = async () => {
+  await store.flush();
+  return readFileSync(path(), "utf8");
+};
 
 describe("appending", () => {
-  test("text is stored verbatim with a trailing newline, one tasklog event per append", () => {
+  test("text is stored verbatim with a trailing newline, one tasklog event per append", async () => {
     store.append(JOB, TASK, "first");
     store.append(JOB, TASK, "second\nthird\n");
-    expect(content()).toBe("first\nsecond\nthird\n");
+    expect(await content()).toBe("first\nsecond\nthird\n");
     expect(events.map((e) => [e.topic, e.payload])).toEqual([
       [`/tasklog/${TASK}`, { task_id: TASK, log: "first" }],
       [`/tasklog/${TASK}`, { task_id: TASK, log: "second\nthird\n" }],
     ]);
   });
 
-  test("an empty append writes nothing and announces nothing", () => {
+  test("an empty append writes nothing and announces nothing", async () => {
     store.append(JOB, TASK, "");
+    await store.flush();
     expect(existsSync(path())).toBe(false);
     expect(events).toEqual([]);
   });
 
-  test("Manager lines carry an RFC 3339 local timestamp with second precision", () => {
+  test("Manager lines carry an RFC 3339 local timestamp with second precision", async () => {
     store.appendManagerLine(JOB, TASK, "task changed status queued -> active");
-    expect(content()).toBe(`${rfc3339Local(clock.now())} task changed status queued -> active\n`);
+    expect(await content()).toBe(`${rfc3339Local(clock.now())} task changed status queued -> active\n`);
     expect(rfc3339Local(clock.now())).toMatch(/^2026-03-01T\d\d:\d\d:10(Z|[+-]\d\d:\d\d)$/);
     expect(Date.parse(rfc3339Local(clock.now()))).toBe(Date.parse("2026-03-01T08:09:10Z"));
   });
 
-  test("a task without job goes to the jobless folder", () => {
+  test("a task without job goes to the jobless folder", async () => {
     store.append("", TASK, "orphan");
+    await store.flush();
     expect(readFileSync(join(root, "jobless", `task-${TASK}.txt`), "utf8")).toBe("orphan\n");
   });
 });
 
 describe("size cap", () => {
-  test(`a log about to pass ${TASK_LOG_MAX_BYTES} bytes is rotated to ${TASK_LOG_ROTATED_SUFFIX}`, () => {
-    const chunk = `${"x".repeat(1024 * 1024 - 1)}\n`;
-    const chunks = Math.floor(TASK_LOG_MAX_BYTES / chunk.length);
+  const chunk = `${"x".repeat(1024 * 1024 - 1)}\n`;
+  const chunks = Math.floor(TASK_LOG_MAX_BYTES / chunk.length);
+
+  test(`a log about to pass ${TASK_LOG_MAX_BYTES} bytes is rotated to ${TASK_LOG_ROTATED_SUFFIX}`, async () => {
     for (let i = 0; i < chunks; i++) store.append(JOB, TASK, chunk);
-    expect(statSync(path()).size).toBe(chunks * chunk.length);
+    await store.flush();
+    expect(sizeOf(path())).toBe(chunks * chunk.length);
     expect(existsSync(path() + TASK_LOG_ROTATED_SUFFIX)).toBe(false);
 
     store.append(JOB, TASK, chunk);
-    expect(statSync(path() + TASK_LOG_ROTATED_SUFFIX).size).toBe(chunks * chunk.length);
-    expect(content()).toBe(chunk);
+    expect(await content()).toBe(chunk);
+    expect(sizeOf(path() + TASK_LOG_ROTATED_SUFFIX)).toBe(chunks * chunk.length);
 
     // Rotating again replaces the older file: at most two files per task, whatever happens.
     for (let i = 0; i < chunks; i++) store.append(JOB, TASK, chunk);
-    expect(statSync(path()).size).toBeLessThanOrEqual(TASK_LOG_MAX_BYTES);
-    expect(statSync(path() + TASK_LOG_ROTATED_SUFFIX).size).toBeLessThanOrEqual(TASK_LOG_MAX_BYTES);
+    await store.flush();
+    expect(sizeOf(path())).toBeLessThanOrEqual(TASK_LOG_MAX_BYTES);
+    expect(sizeOf(path() + TASK_LOG_ROTATED_SUFFIX)).toBeLessThanOrEqual(TASK_LOG_MAX_BYTES);
     expect(existsSync(path() + ".2")).toBe(false);
   });
 
-  test("a log that existed before this store is measured on disk, not assumed empty", () => {
-    const chunk = `${"x".repeat(1024 * 1024 - 1)}\n`;
-    const chunks = Math.floor(TASK_LOG_MAX_BYTES / chunk.length);
-    for (let i = 0; i < chunks; i++) store.append(JOB, TASK, chunk);
-    const restarted = createTaskLogStore({ layout, broker: createEventBroker(), clock });
-    restarted.append(JOB, TASK, chunk);
-    expect(statSync(path() + TASK_LOG_ROTATED_SUFFIX).size).toBe(chunks * chunk.length);
-    expect(content()).toBe(chunk);
+  test("text queued in one go still rotates at the cap, not after it", async () => {
+    for (let i = 0; i < chunks + 2; i++) store.append(JOB, TASK, chunk);
+    expect(await content()).toBe(chunk.repeat(2));
+    expect(sizeOf(path() + TASK_LOG_ROTATED_SUFFIX)).toBe(chunks * chunk.length);
   });
 
-  test("a log removed meanwhile (file or whole job folder) is started afresh, without rotating", () => {
-    const chunk = `${"x".repeat(1024 * 1024 - 1)}\n`;
-    const chunks = Math.floor(TASK_LOG_MAX_BYTES / chunk.length);
+  test("a log that existed before this store is measured on disk, not assumed empty", async () => {
     for (let i = 0; i < chunks; i++) store.append(JOB, TASK, chunk);
+    await store.flush();
+    const restarted = createTaskLogStore({ layout, broker: createEventBroker(), clock, log: () => {} });
+    restarted.append(JOB, TASK, chunk);
+    await restarted.flush();
+    expect(sizeOf(path() + TASK_LOG_ROTATED_SUFFIX)).toBe(chunks * chunk.length);
+    expect(await content()).toBe(chunk);
+  });
+
+  test("a log removed meanwhile (file or whole job folder) is started afresh, without rotating", async () => {
+    for (let i = 0; i < chunks; i++) store.append(JOB, TASK, chunk);
+    await store.flush();
     rmSync(path());
     store.append(JOB, TASK, chunk);
+    expect(await content()).toBe(chunk);
     expect(existsSync(path() + TASK_LOG_ROTATED_SUFFIX)).toBe(false);
-    expect(content()).toBe(chunk);
 
     rmSync(join(root, "job-1a2b"), { recursive: true });
     store.append(JOB, TASK, "after the job folder was removed");
-    expect(content()).toBe("after the job folder was removed\n");
+    expect(await content()).toBe("after the job folder was removed\n");
     // The fresh file's size is what counts from now on: it takes a full cap to rotate again.
     for (let i = 1; i < chunks; i++) store.append(JOB, TASK, chunk);
+    await store.flush();
     expect(existsSync(path() + TASK_LOG_ROTATED_SUFFIX)).toBe(false);
   });
 });
 
+describe("writing in the background", () => {
+  const OTHER_TASK = "9f8e7d6c-0000-4000-8000-000000000003";
+  const otherPath = () => join(root, "job-1a2b", JOB, `task-${OTHER_TASK}.txt`);
+
+  test("appends return before the disk is touched; their order per log is kept", async () => {
+    for (let i = 0; i < 100; i++) {
+      store.append(JOB, TASK, `line ${i}`);
+      store.append(JOB, OTHER_TASK, `other ${i}`);
+    }
+    expect(existsSync(path())).toBe(false);
+    await store.flush();
+    expect(readFileSync(path(), "utf8")).toBe(Array.from({ length: 100 }, (_, i) => `line ${i}\n`).join(""));
+    expect(readFileSync(otherPath(), "utf8")).toBe(
+      Array.from({ length: 100 }, (_, i) => `other ${i}\n`).join(""),
+    );
+  });
+
+  test("text appended while a write is under way follows it", async () => {
+    store.append(JOB, TASK, "first");
+    const first = store.flush();
+    store.append(JOB, TASK, "second");
+    await first;
+    expect(await content()).toBe("first\nsecond\n");
+  });
+
+  test("flush of one log or folder does not wait for others, and reads see what was appended", async () => {
+    store.append(JOB, TASK, "mine");
+    expect(await store.tail(JOB, TASK)).toBe("mine\n");
+    expect(await store.info(JOB, TASK)).toEqual({
+      size: 5,
+      url: `/job-files/job-1a2b/${JOB}/task-${TASK}.txt`,
+    });
+    store.append(JOB, OTHER_TASK, "theirs");
+    await store.flush(layout.jobDir(JOB));
+    expect(readFileSync(otherPath(), "utf8")).toBe("theirs\n");
+  });
+
+  test("a failed write keeps the text queued, warns, and retries until the disk works again", async () => {
+    // A file where the job-XXXX folder should be: every write under it fails.
+    writeFileSync(join(root, "job-1a2b"), "in the way");
+    store.append(JOB, TASK, "kept");
+    await store.flush();
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain(`task log ${path()}`);
+    expect(warnings[0]).toContain(`retrying in ${TASK_LOG_RETRY_MS} ms`);
+    store.append(JOB, TASK, "and this");
+    await store.flush();
+    expect(warnings).toHaveLength(1); // waits for the retry, no second attempt meanwhile
+
+    rmSync(join(root, "job-1a2b"));
+    clock.advance(TASK_LOG_RETRY_MS);
+    expect(await content()).toBe("kept\nand this\n");
+  });
+
+  test("close() makes one last attempt and reports what could not be written", async () => {
+    writeFileSync(join(root, "job-1a2b"), "in the way");
+    store.append(JOB, TASK, "doomed");
+    await store.flush();
+    await store.close();
+    expect(warnings.at(-1)).toBe("task logs: 7 bytes of log text in 1 log(s) could not be written to disk");
+  });
+
+  test(`beyond ${TASK_LOG_QUEUE_MAX_BYTES} bytes waiting for a failing disk, new text is dropped and counted`, async () => {
+    writeFileSync(join(root, "job-1a2b"), "in the way");
+    const big = `${"z".repeat(1024 * 1024 - 1)}\n`;
+    const fit = TASK_LOG_QUEUE_MAX_BYTES / big.length;
+    for (let i = 0; i < fit + 2; i++) store.append(JOB, TASK, big);
+    expect(warnings.filter((w) => w.includes("dropping new log text"))).toHaveLength(1);
+    // Live viewers still got every chunk.
+    expect(events).toHaveLength(fit + 2);
+
+    rmSync(join(root, "job-1a2b"));
+    clock.advance(TASK_LOG_RETRY_MS);
+    await store.flush();
+    store.append(JOB, TASK, "back");
+    expect(warnings.at(-1)).toBe(
+      `task logs: the disk caught up; ${2 * big.length} bytes of log text were dropped meanwhile`,
+    );
+    // The 64 queued chunks went out, rotating every 8: the last eight are in the rotated file.
+    expect(await content()).toBe("back\n");
+    expect(sizeOf(path() + TASK_LOG_ROTATED_SUFFIX)).toBe(
+      Math.floor(TASK_LOG_MAX_BYTES / big.length) * big.length,
+    );
+  });
+});
+
 describe("tail and info", () => {
-  test("missing or empty log: null", () => {
-    expect(store.tail(JOB, TASK)).toBeNull();
-    expect(store.info(JOB, TASK)).toBeNull();
+  test("missing or empty log: null", async () => {
+    expect(await store.tail(JOB, TASK)).toBeNull();
+    expect(await store.info(JOB, TASK)).toBeNull();
   });
 
-  test("a short log is returned whole; info gives size and URL", () => {
+  test("a short log is returned whole; info gives size and URL", async () => {
     store.append(JOB, TASK, "a\nb");
-    expect(store.tail(JOB, TASK)).toBe("a\nb\n");
-    expect(store.info(JOB, TASK)).toEqual({ size: 4, url: `/job-files/job-1a2b/${JOB}/task-${TASK}.txt` });
+    expect(await store.tail(JOB, TASK)).toBe("a\nb\n");
+    expect(await store.info(JOB, TASK)).toEqual({
+      size: 4,
+      url: `/job-files/job-1a2b/${JOB}/task-${TASK}.txt`,
+    });
   });
 
-  test(`a long log: the last ${TASK_LOG_TAIL_BYTES} bytes, from the first line boundary on`, () => {
+  test(`a long log: the last ${TASK_LOG_TAIL_BYTES} bytes, from the first line boundary on`, async () => {
     const lines = Array.from({ length: 400 }, (_, i) => `line ${String(i).padStart(3, "0")}`);
     store.append(JOB, TASK, lines.join("\n"));
-    const tail = store.tail(JOB, TASK)!;
+    const tail = (await store.tail(JOB, TASK))!;
     expect(tail.length).toBeLessThanOrEqual(TASK_LOG_TAIL_BYTES);
     expect(tail.startsWith("line ")).toBe(true);
     expect(tail.endsWith("line 399\n")).toBe(true);
-    expect(content().endsWith(tail)).toBe(true);
+    expect((await content()).endsWith(tail)).toBe(true);
   });
 
-  test("a single line longer than the window is kept (cut at the window start)", () => {
+  test("a single line longer than the window is kept (cut at the window start)", async () => {
     store.append(JOB, TASK, "y".repeat(5000));
-    expect(store.tail(JOB, TASK)).toBe(`${"y".repeat(TASK_LOG_TAIL_BYTES - 1)}\n`);
+    expect(await store.tail(JOB, TASK)).toBe(`${"y".repeat(TASK_LOG_TAIL_BYTES - 1)}\n`);
   });
 });

@@ -50,7 +50,7 @@ describe("progress", () => {
     expect(saved.stepsCompleted).toBe(3);
     expect(saved.lastTouchedAt).toEqual(farm.clock.now());
     expect(farm.worker(worker.id).lastSeenAt).toEqual(farm.clock.now());
-    expect(farm.logLines(job, task).slice(-2)).toEqual([
+    expect((await farm.logLines(job, task)).slice(-2)).toEqual([
       "frame 1 done",
       "task changed status active -> completed",
     ]);
@@ -86,7 +86,7 @@ describe("progress", () => {
       stepsCompleted: 2,
       lastTouchedAt: farm.clock.now(),
     });
-    expect(farm.logLines(job, task).at(-1)).toBe("still rendering");
+    expect((await farm.logLines(job, task)).at(-1)).toBe("still rendering");
     expect(farm.events.map((e) => e.event)).toEqual(["/tasklog"]);
   });
 
@@ -126,7 +126,7 @@ describe("progress", () => {
     const { worker, job, task } = await running();
     farm.events.length = 0;
     update(worker, task, { log: "line one\nline two\n" });
-    expect(farm.logLines(job, task).slice(-2)).toEqual(["line one", "line two"]);
+    expect((await farm.logLines(job, task)).slice(-2)).toEqual(["line one", "line two"]);
     expect(farm.eventsOf("/tasklog")).toEqual([{ task_id: task.uuid, log: "line one\nline two\n" }]);
   });
 });
@@ -178,7 +178,7 @@ describe("failures", () => {
     await farm.addWorker("other 2");
     update(worker, task, { taskStatus: "failed", log: "Failed: boom" });
     expect(farm.task(task.id).status).toBe("soft-failed");
-    expect(farm.logLines(job, task).slice(-3)).toEqual([
+    expect((await farm.logLines(job, task)).slice(-3)).toEqual([
       "Failed: boom",
       "Task failed by 1 worker, Manager will mark it as soft failure. 2 more failures will cause hard failure.",
       "task changed status active -> soft-failed",
@@ -194,7 +194,7 @@ describe("failures", () => {
     await farm.addWorker("c");
     expect(failOn(a, task).status).toBe("soft-failed");
     expect(failOn(b, task).status).toBe("failed");
-    expect(farm.logLines(job, task)).toContain(
+    expect(await farm.logLines(job, task)).toContain(
       "Task failed by 2 workers, Manager will mark it as hard failure",
     );
   });
@@ -226,7 +226,7 @@ describe("failures", () => {
     update(worker, task, { taskStatus: "failed" });
     expect(farm.task(task.id).status).toBe("failed");
     expect(farm.job(job.id).status).toBe("failed");
-    expect(farm.logLines(job, task)).toContain(
+    expect(await farm.logLines(job, task)).toContain(
       `Task failed by worker Rafa (${worker.uuid}), Manager will fail the entire job as there are no more workers left for tasks of type "blender".`,
     );
   });

@@ -141,7 +141,7 @@ describe("checker", () => {
       const a = farm.task(assigned.id);
       expect(a.status).toBe("failed");
       expect(a.activity).toBe(`Task timed out on worker Paco (${worker.uuid})`);
-      expect(farm.logLines(job, a)).toEqual([
+      expect(await farm.logLines(job, a)).toEqual([
         "task changed status active -> failed",
         `Task timed out. It was assigned to worker Paco (${worker.uuid}), but untouched since ${lastTouched.toISOString().replace(".000", "")}`,
       ]);

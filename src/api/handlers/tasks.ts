@@ -105,16 +105,16 @@ export function taskHandlers(deps: TaskHandlerDeps): Handlers {
       return c.body(null, 202);
     },
 
-    fetchTaskLogInfo: (c) => {
+    fetchTaskLogInfo: async (c) => {
       const { taskUUID, jobUUID } = taskWithJob(c.req.valid("param").task_id);
-      const info = deps.taskLogs.info(jobUUID, taskUUID);
+      const info = await deps.taskLogs.info(jobUUID, taskUUID);
       if (!info) return c.body(null, 204);
       return c.json({ task_id: taskUUID, job_id: jobUUID, url: info.url, size: info.size }, 200);
     },
 
-    fetchTaskLogTail: (c) => {
+    fetchTaskLogTail: async (c) => {
       const { taskUUID, jobUUID } = taskWithJob(c.req.valid("param").task_id);
-      const tail = deps.taskLogs.tail(jobUUID, taskUUID);
+      const tail = await deps.taskLogs.tail(jobUUID, taskUUID);
       if (tail === null) return c.body(null, 204);
       return c.text(tail, 200);
     },
@@ -151,9 +151,15 @@ function parseRange(
   return { start, end };
 }
 
-async function serveJobFile(c: Context<ApiEnv>, layout: StorageLayout): Promise<Response> {
+async function serveJobFile(
+  c: Context<ApiEnv>,
+  layout: StorageLayout,
+  taskLogs: TaskLogStore,
+): Promise<Response> {
   // c.req.path is already percent-decoded; the layout rejects whatever would leave the root.
   const path = layout.resolveUrlPath(c.req.path.slice(JOB_FILES_URL_PREFIX.length + 1));
+  // A task log is served with everything appended to it before this request.
+  if (path) await taskLogs.flush(path);
   const info = path ? await stat(path).catch(() => null) : null;
   if (!path || !info?.isFile()) return errorResponse(c, 404, `no such file: ${c.req.path}`);
 
@@ -190,6 +196,6 @@ async function serveJobFile(c: Context<ApiEnv>, layout: StorageLayout): Promise<
  * `/job-files/*`: the Manager-local storage (task logs, last-rendered images), read-only and
  * without directory listings. Paths that would leave the storage root answer 404.
  */
-export function registerJobFiles(app: ApiApp, layout: StorageLayout): void {
-  app.on(["GET", "HEAD"], `${JOB_FILES_URL_PREFIX}/*`, (c) => serveJobFile(c, layout));
+export function registerJobFiles(app: ApiApp, layout: StorageLayout, taskLogs: TaskLogStore): void {
+  app.on(["GET", "HEAD"], `${JOB_FILES_URL_PREFIX}/*`, (c) => serveJobFile(c, layout, taskLogs));
 }

@@ -1,0 +1,119 @@
+// The task-log writer thread: appends the text the Manager queued to task log files, with the
+// size cap's rotation, so that creating and writing files (slow on some disks and on network
+// shares) never runs on the thread that answers HTTP requests. It only does file I/O; queueing,
+// retries and reading logs stay with the store in src/storage/task-logs.ts.
+import { appendFileSync, mkdirSync, renameSync, statSync } from "node:fs";
+import { dirname } from "node:path";
+
+/**
+ * A log file that would grow past this many bytes is first renamed to `<file>.1` (replacing an
+ * older one), so one task keeps at most about twice this much log on disk however often it is
+ * re-run. Workers send chunks of ~10 KiB, so the cap is never exceeded by more than one chunk.
+ */
+export const TASK_LOG_MAX_BYTES = 8 * 1024 * 1024;
+/** Suffix of the one rotated file kept per task log. */
+export const TASK_LOG_ROTATED_SUFFIX = ".1";
+/**
+ * How many log sizes and existing folders the writer remembers, so an append costs one write
+ * instead of a mkdir, a stat and a write; a forgotten entry costs one look at the disk.
+ */
+export const TASK_LOG_CACHE_MAX_ENTRIES = 10_000;
+
+/** One message to the writer: text for several files, each file's chunks in order. */
+export interface WriteBatch {
+  writes: { path: string; chunks: string[] }[];
+}
+
+/** The writer's answer: per file, how many chunks (and bytes) are on disk, and why it stopped. */
+export interface WriteResults {
+  results: { path: string; written: number; writtenBytes: number; error?: string }[];
+}
+
+/** Folders the writer created or found; a folder removed since shows up as ENOENT on write. */
+const knownDirs = new Map<string, true>();
+/**
+ * Sizes after the writer's own appends. Only this Manager writes task logs, so a remembered size
+ * is exact unless the file was removed meanwhile; it is checked on disk before rotating.
+ */
+const sizes = new Map<string, number>();
+
+/** Adds or updates an entry, first dropping the oldest one when the map is full. */
+function remember<V>(cache: Map<string, V>, key: string, value: V): void {
+  if (!cache.has(key) && cache.size >= TASK_LOG_CACHE_MAX_ENTRIES) {
+    cache.delete(cache.keys().next().value as string);
+  }
+  cache.set(key, value);
+}
+
+function fileSize(path: string): number {
+  return statSync(path, { throwIfNoEntry: false })?.size ?? 0;
+}
+
+function isMissing(err: unknown): boolean {
+  return (err as { code?: unknown } | null)?.code === "ENOENT";
+}
+
+/** Appends `data`; false when the file was started afresh in a re-created folder instead. */
+function append(path: string, data: string): boolean {
+  const dir = dirname(path);
+  if (!knownDirs.has(dir)) {
+    mkdirSync(dir, { recursive: true });
+    remember(knownDirs, dir, true);
+  }
+  try {
+    appendFileSync(path, data, { mode: 0o644 });
+    return true;
+  } catch (err) {
+    if (!isMissing(err)) throw err;
+    // The folder went away (its job was deleted, or someone cleaned up): start afresh.
+    mkdirSync(dir, { recursive: true });
+    appendFileSync(path, data, { mode: 0o644 });
+    return false;
+  }
+}
+
+/** Writes the chunks in order, rotating first whenever the next chunk would pass the cap. */
+function writeChunks(path: string, chunks: string[]): WriteResults["results"][number] {
+  let written = 0;
+  let writtenBytes = 0;
+  try {
+    while (written < chunks.length) {
+      const first = Buffer.byteLength(chunks[written]);
+      let size = sizes.get(path) ?? fileSize(path);
+      if (size > 0 && size + first > TASK_LOG_MAX_BYTES) {
+        size = fileSize(path);
+        if (size > 0 && size + first > TASK_LOG_MAX_BYTES) {
+          renameSync(path, path + TASK_LOG_ROTATED_SUFFIX);
+          size = 0;
+        }
+      }
+      // As many chunks as fit under the cap go out in one write.
+      let count = 1;
+      let bytes = first;
+      for (; written + count < chunks.length; count++) {
+        const next = Buffer.byteLength(chunks[written + count]);
+        if (size + bytes + next > TASK_LOG_MAX_BYTES) break;
+        bytes += next;
+      }
+      const continued = append(path, chunks.slice(written, written + count).join(""));
+      remember(sizes, path, (continued ? size : 0) + bytes);
+      written += count;
+      writtenBytes += bytes;
+    }
+    return { path, written, writtenBytes };
+  } catch (err) {
+    return { path, written, writtenBytes, error: (err as Error).message };
+  }
+}
+
+declare const self: Worker;
+
+// Only when running as the writer thread; the store imports this module's constants and types.
+if (!Bun.isMainThread) {
+  self.onmessage = (event: MessageEvent<WriteBatch>) => {
+    const answer: WriteResults = {
+      results: event.data.writes.map(({ path, chunks }) => writeChunks(path, chunks)),
+    };
+    self.postMessage(answer);
+  };
+}

@@ -1,0 +1,143 @@
+import { afterEach, describe, expect, test } from "bun:test";
+import { eq, sql } from "drizzle-orm";
+import { createEventBroker, type BrokerEvent } from "../../src/events/broker";
+import { openDatabase, type OpenedDatabase } from "../../src/db/open";
+import { workerTags } from "../../src/db/schema";
+import { commitSettled, enableGroupCommit, inTransaction } from "../../src/db/transaction";
+import type { Db } from "../../src/db/types";
+
+const opened: OpenedDatabase[] = [];
+afterEach(() => opened.splice(0).forEach((d) => d.close()));
+
+function setup(groupCommit: boolean) {
+  const d = openDatabase(":memory:");
+  opened.push(d);
+  const warnings: string[] = [];
+  if (groupCommit) enableGroupCommit(d.db, (msg) => warnings.push(msg));
+  const broker = createEventBroker();
+  const published: string[] = [];
+  broker.listen((e) => published.push(e.topic));
+  return { db: d.db, sqlite: d.sqlite, broker, published, warnings };
+}
+
+const event = (topic: string): BrokerEvent => ({ topic, event: "/jobs", payload: {} });
+const addTag = (db: Db, name: string) =>
+  db
+    .insert(workerTags)
+    .values({ uuid: `u-${name}`, name })
+    .run();
+const tagNames = (db: Db) =>
+  db
+    .select({ name: workerTags.name })
+    .from(workerTags)
+    .all()
+    .map((r) => r.name)
+    .sort();
+
+describe("without group commit", () => {
+  test("each change commits on its own and publishes its events right after", () => {
+    const { db, sqlite, broker, published } = setup(false);
+    inTransaction(db, broker, (tx, emit) => {
+      addTag(tx as unknown as Db, "gpu");
+      emit(event("/a"));
+      expect(published).toEqual([]);
+    });
+    expect(sqlite.inTransaction).toBe(false);
+    expect(published).toEqual(["/a"]);
+  });
+
+  test("a failing change rolls back and publishes nothing; a failing nested change alone", () => {
+    const { db, broker, published } = setup(false);
+    expect(() =>
+      inTransaction(db, broker, (_tx, emit) => {
+        addTag(db, "gpu");
+        emit(event("/lost"));
+        throw new Error("nope");
+      }),
+    ).toThrow("nope");
+    inTransaction(db, broker, (_tx, emit) => {
+      addTag(db, "cpu");
+      emit(event("/outer"));
+      expect(() =>
+        inTransaction(db, broker, (_tx2, emit2) => {
+          addTag(db, "inner");
+          emit2(event("/inner"));
+          throw new Error("inner fails");
+        }),
+      ).toThrow("inner fails");
+    });
+    expect(tagNames(db)).toEqual(["cpu"]);
+    expect(published).toEqual(["/outer"]);
+  });
+});
+
+describe("with group commit", () => {
+  test("changes of one event-loop turn share one commit; events follow it, in order", async () => {
+    const { db, sqlite, broker, published } = setup(true);
+    inTransaction(db, broker, (_tx, emit) => {
+      addTag(db, "a");
+      emit(event("/a"));
+    });
+    inTransaction(db, broker, (_tx, emit) => {
+      addTag(db, "b");
+      emit(event("/b"));
+    });
+    // Visible on the connection at once, committed (and announced) at the end of the turn.
+    expect(tagNames(db)).toEqual(["a", "b"]);
+    expect(sqlite.inTransaction).toBe(true);
+    expect(published).toEqual([]);
+    await commitSettled(db);
+    expect(sqlite.inTransaction).toBe(false);
+    expect(published).toEqual(["/a", "/b"]);
+  });
+
+  test("a failing change rolls back alone, with its events and those of its nested changes", async () => {
+    const { db, broker, published } = setup(true);
+    inTransaction(db, broker, (_tx, emit) => {
+      addTag(db, "kept");
+      emit(event("/kept"));
+    });
+    expect(() =>
+      inTransaction(db, broker, (_tx, emit) => {
+        addTag(db, "lost");
+        inTransaction(db, broker, (_tx2, emit2) => emit2(event("/nested-lost")));
+        emit(event("/lost"));
+        throw new Error("nope");
+      }),
+    ).toThrow("nope");
+    await commitSettled(db);
+    expect(tagNames(db)).toEqual(["kept"]);
+    expect(published).toEqual(["/kept"]);
+  });
+
+  test("commitSettled resolves at once when nothing is pending", async () => {
+    const { db } = setup(true);
+    let settled = false;
+    void commitSettled(db).then(() => (settled = true));
+    await Promise.resolve();
+    expect(settled).toBe(true);
+  });
+
+  test("a commit that fails rejects its waiters, drops its events and logs why", async () => {
+    const { db, sqlite, broker, published, warnings } = setup(true);
+    // A deferred foreign-key violation is only detected by COMMIT: a stand-in for a full disk.
+    sqlite.exec(
+      "CREATE TABLE child (tag_id INTEGER REFERENCES worker_tags(id) DEFERRABLE INITIALLY DEFERRED)",
+    );
+    inTransaction(db, broker, (_tx, emit) => {
+      db.run(sql`INSERT INTO child (tag_id) VALUES (12345)`);
+      addTag(db, "doomed");
+      emit(event("/doomed"));
+    });
+    await expect(commitSettled(db)).rejects.toThrow(/FOREIGN KEY/);
+    expect(published).toEqual([]);
+    expect(tagNames(db)).toEqual([]);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/^database commit failed, 1 change event\(s\) dropped: .*FOREIGN KEY/);
+
+    // The next turn works again.
+    inTransaction(db, broker, () => addTag(db, "fine"));
+    await commitSettled(db);
+    expect(db.select().from(workerTags).where(eq(workerTags.name, "fine")).all()).toHaveLength(1);
+  });
+});
