@@ -1,6 +1,6 @@
 // The event broker: the one way out for events. Services publish typed events after their
-// transaction commits; the broker serialises each once and hands it to every listener and
-// forwarder. Forwarders must not block (they enqueue), and a throwing one never affects others.
+// transaction commits; the broker hands each to every listener and forwarder, serialised at most
+// once, when the first of them needs the JSON (most events have no subscriber). Forwarders must not block (they enqueue), and a throwing one never affects others.
 
 /** The event name of a payload type, as Flamenco's web client knows it. */
 export type EventName =
@@ -15,8 +15,8 @@ export interface BrokerEvent<P = unknown> {
 }
 
 export interface PublishedEvent extends BrokerEvent {
-  /** The payload serialised once, shared by all forwarders. */
-  json: string;
+  /** The payload serialised on first read, then shared by all forwarders. */
+  readonly json: string;
 }
 
 export interface Forwarder {
@@ -40,7 +40,13 @@ export function createEventBroker(log: (msg: string) => void = console.error): E
   const listeners = new Set<Listener>();
   return {
     publish(event) {
-      const published: PublishedEvent = { ...event, json: JSON.stringify(event.payload) };
+      let json: string | undefined;
+      const published: PublishedEvent = {
+        ...event,
+        get json() {
+          return (json ??= JSON.stringify(event.payload));
+        },
+      };
       for (const l of listeners) {
         try {
           l(published);

@@ -97,7 +97,11 @@ export function createTaskLogStore(deps: TaskLogStoreDeps): TaskLogStore {
   const { layout, broker, clock, log } = deps;
   /** Text not yet handed to the writer, per file. */
   const queued = new Map<string, Queued>();
-  /** Text the writer is working on, per file: one batch per file at a time keeps the order. */
+  /**
+   * The batch the writer is working on, per file. One batch at a time keeps each file's order,
+   * and lets the next batch collect everything appended meanwhile: the busier the Manager, the
+   * fewer (and larger) the messages to the writer.
+   */
   const writing = new Map<string, Queued>();
   /** Files whose last write failed, with the timer of their retry (null once closed). */
   const retrying = new Map<string, unknown>();
@@ -147,12 +151,13 @@ export function createTaskLogStore(deps: TaskLogStoreDeps): TaskLogStore {
     return created;
   }
 
-  /** Hands every queued file that is neither being written nor waiting for a retry to the writer. */
+  /** Unless a batch is being written, hands every queued file not waiting for a retry to the writer. */
   function dispatch(): void {
     dispatchPending = false;
+    if (writing.size > 0) return; // onWritten dispatches again
     const batch: WriteBatch = { writes: [] };
     for (const [path, entry] of queued) {
-      if (writing.has(path) || retrying.has(path)) continue;
+      if (retrying.has(path)) continue;
       queued.delete(path);
       writing.set(path, entry);
       batch.writes.push({ path, chunks: entry.chunks });
@@ -163,7 +168,7 @@ export function createTaskLogStore(deps: TaskLogStoreDeps): TaskLogStore {
     thread.postMessage(batch);
   }
 
-  /** One batch per event-loop turn: the text of all the turn's requests goes in one message. */
+  /** At the end of the event-loop turn, so the text of all the turn's requests goes in one batch. */
   function scheduleDispatch(): void {
     if (dispatchPending) return;
     dispatchPending = true;
