@@ -162,6 +162,24 @@ export const jobTaskCounts = sqliteTable(
   (t) => [primaryKey({ columns: [t.jobId, t.status] })],
 );
 
+/**
+ * How many runnable tasks (queued or soft-failed, no unmet dependency) a job has of each task
+ * type, kept by the triggers of migration 0005, so the scheduler probes only the (job, type)
+ * pairs that have work instead of every active job times every type a worker supports. Rows may
+ * hold 0; a missing row means 0.
+ */
+export const jobRunnableTaskTypes = sqliteTable(
+  "job_runnable_task_types",
+  {
+    jobId: integer("job_id")
+      .notNull()
+      .references(() => jobs.id, { onDelete: "cascade" }),
+    type: text("type").notNull(),
+    count: integer("count").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.jobId, t.type] })],
+);
+
 export const taskDependencies = sqliteTable(
   "task_dependencies",
   {

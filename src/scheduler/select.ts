@@ -31,13 +31,14 @@ export function findActiveTaskOfWorker(tx: DbOrTx, workerId: number): number | n
  * tie-break and gets id order from SQLite's plan; Tablao states it, so equal priorities always
  * run in creation order.
  *
- * Shape of the query: for every candidate (job, task type) pair, a correlated subquery walks the
- * partial index `tasks_schedulable_idx (job_id, type, priority DESC, id) WHERE status IN
- * ('queued', 'soft-failed') AND unmet_dependencies = 0` in the wanted order and stops at the
- * first eligible task; only those few per-pair winners are sorted. Tasks waiting for a
- * dependency are not in the index (triggers keep `unmet_dependencies`), so however many there
- * are, a poll never walks them. The conditions must stay literally as in the index definition,
- * or SQLite will not use the partial index.
+ * Shape of the query: for every candidate (job, task type) pair that has runnable tasks (the
+ * counts triggers keep in `job_runnable_task_types`, so the pairs without work cost nothing), a
+ * correlated subquery walks the partial index `tasks_schedulable_idx (job_id, type, priority
+ * DESC, id) WHERE status IN ('queued', 'soft-failed') AND unmet_dependencies = 0` in the wanted
+ * order and stops at the first eligible task; only those few per-pair winners are sorted. Tasks
+ * waiting for a dependency are not in the index (triggers keep `unmet_dependencies`), so however
+ * many there are, a poll never walks them. The conditions must stay literally as in the index
+ * definition, or SQLite will not use the partial index.
  */
 export function findSchedulableTask(tx: DbOrTx, worker: SchedulingWorker): number | null {
   const types = splitTaskTypes(worker.supportedTaskTypes);
@@ -79,17 +80,19 @@ function schedulableTaskSql(workerId: unknown, typesJson: unknown): SQL {
     best_per_job_and_type AS (
       SELECT cj.priority AS job_priority, (
         SELECT t.id FROM tasks t
-        WHERE t.job_id = cj.id AND t.type = wt.value
+        WHERE t.job_id = cj.id AND t.type = rt.type
           AND t.status IN ('queued', 'soft-failed') AND t.unmet_dependencies = 0
           AND NOT EXISTS (
             SELECT 1 FROM task_failures f WHERE f.task_id = t.id AND f.worker_id = ${workerId})
         ORDER BY t.priority DESC, t.id ASC
         LIMIT 1
       ) AS task_id
-      FROM candidate_jobs cj, json_each(${typesJson}) wt
-      WHERE NOT EXISTS (
-        SELECT 1 FROM job_blocks b
-        WHERE b.job_id = cj.id AND b.worker_id = ${workerId} AND b.task_type = wt.value)
+      FROM candidate_jobs cj
+      JOIN job_runnable_task_types rt ON rt.job_id = cj.id AND rt.count > 0
+      WHERE rt.type IN (SELECT value FROM json_each(${typesJson}))
+        AND NOT EXISTS (
+          SELECT 1 FROM job_blocks b
+          WHERE b.job_id = cj.id AND b.worker_id = ${workerId} AND b.task_type = rt.type)
     )
     SELECT t.id FROM best_per_job_and_type best JOIN tasks t ON t.id = best.task_id
     ORDER BY best.job_priority DESC, t.priority DESC, t.id ASC

@@ -20,6 +20,9 @@ const TRIGGERS = [
   "tasks_counted_on_insert",
   "tasks_counted_on_status",
   "tasks_counted_on_steps",
+  "tasks_runnable_on_change",
+  "tasks_runnable_on_delete",
+  "tasks_runnable_on_insert",
   "tasks_unblock_dependents",
   "tasks_unblock_dependents_on_delete",
 ];
@@ -42,7 +45,7 @@ function seeder(sqlite: Database) {
   let seq = 0;
   const insertTask = sqlite.prepare(
     `INSERT INTO tasks (created_at, updated_at, uuid, name, type, job_id, index_in_job, status, commands, steps_completed, steps_total)
-     VALUES (0, 0, ?, 't', 'misc', ?, ?, ?, '[]', ?, ?) RETURNING id`,
+     VALUES (0, 0, ?, 't', ?, ?, ?, ?, '[]', ?, ?) RETURNING id`,
   );
   return {
     job(stepsTotal = 0): number {
@@ -54,10 +57,16 @@ function seeder(sqlite: Database) {
         .get(crypto.randomUUID(), stepsTotal) as { id: number };
       return row.id;
     },
-    task(jobId: number, status = "queued", steps = { completed: 0, total: 1 }): number {
-      const row = insertTask.get(crypto.randomUUID(), jobId, ++seq, status, steps.completed, steps.total) as {
-        id: number;
-      };
+    task(jobId: number, status = "queued", steps = { completed: 0, total: 1 }, type = "misc"): number {
+      const row = insertTask.get(
+        crypto.randomUUID(),
+        type,
+        jobId,
+        ++seq,
+        status,
+        steps.completed,
+        steps.total,
+      ) as { id: number };
       return row.id;
     },
     depend(taskId: number, dependencyId: number): void {
@@ -184,6 +193,33 @@ describe("counter triggers", () => {
     expect(counterDrift(sqlite)).toEqual([]);
   });
 
+  test("runnable tasks are counted per job and type: queued or soft-failed, with no unmet dependency", () => {
+    const sqlite = fresh();
+    const seed = seeder(sqlite);
+    const job = seed.job();
+    const render = seed.task(job, "queued", undefined, "blender");
+    const video = seed.task(job, "queued", undefined, "ffmpeg");
+    seed.depend(video, render);
+    seed.task(job, "active", undefined, "blender");
+    const runnable = () =>
+      Object.fromEntries(
+        (
+          sqlite
+            .query("SELECT type, count FROM job_runnable_task_types WHERE job_id = ? AND count > 0")
+            .all(job) as { type: string; count: number }[]
+        ).map((r) => [r.type, r.count]),
+      );
+    expect(runnable()).toEqual({ blender: 1 });
+    sqlite.run("UPDATE tasks SET status = 'completed' WHERE id = ?", [render]);
+    expect(runnable()).toEqual({ ffmpeg: 1 });
+    sqlite.run("UPDATE tasks SET status = 'soft-failed' WHERE id = ?", [video]);
+    expect(runnable()).toEqual({ ffmpeg: 1 });
+    sqlite.run("UPDATE tasks SET status = 'queued' WHERE id = ?", [render]);
+    expect(runnable()).toEqual({ blender: 1 });
+    sqlite.run("DELETE FROM jobs WHERE id = ?", [job]);
+    expect(sqlite.query("SELECT count(*) AS n FROM job_runnable_task_types").get()).toEqual({ n: 0 });
+  });
+
   test("stay equal to a recount through a long random mix of changes", () => {
     const sqlite = fresh();
     const seed = seeder(sqlite);
@@ -205,10 +241,12 @@ describe("counter triggers", () => {
       const job = seed.job(7);
       const made: number[] = [];
       for (let i = 0; i < 12; i++) {
-        const t = seed.task(job, pick(STATUSES), {
-          completed: Math.floor(random() * 3),
-          total: 1 + Math.floor(random() * 3),
-        });
+        const t = seed.task(
+          job,
+          pick(STATUSES),
+          { completed: Math.floor(random() * 3), total: 1 + Math.floor(random() * 3) },
+          pick(["misc", "blender", "ffmpeg"]),
+        );
         for (const dep of made) if (random() < 0.3) seed.depend(t, dep);
         made.push(t);
       }

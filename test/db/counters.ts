@@ -1,5 +1,6 @@
 // Recounts what the counter triggers keep (per-job task counts and steps, per-task unmet
-// dependencies) from the rows themselves, and lists every stored value that differs.
+// dependencies, runnable tasks per job and type) from the rows themselves, and lists every
+// stored value that differs.
 import type { Database } from "bun:sqlite";
 
 export function counterDrift(sqlite: Database): string[] {
@@ -53,5 +54,19 @@ export function counterDrift(sqlite: Database): string[] {
     .all() as { id: number; stored: number; counted: number }[];
   for (const r of unmet)
     drift.push(`task ${r.id} unmet dependencies: ${r.stored} stored, ${r.counted} counted`);
+
+  const runnable = sqlite
+    .query(
+      `SELECT job_id, type, sum(stored) AS stored, sum(counted) AS counted FROM (
+         SELECT job_id, type, count AS stored, 0 AS counted FROM job_runnable_task_types
+         UNION ALL
+         SELECT job_id, type, 0, count(*) FROM tasks
+         WHERE status IN ('queued', 'soft-failed') AND unmet_dependencies = 0
+         GROUP BY job_id, type)
+       GROUP BY job_id, type HAVING sum(stored) <> sum(counted)`,
+    )
+    .all() as { job_id: number; type: string; stored: number; counted: number }[];
+  for (const r of runnable)
+    drift.push(`job ${r.job_id} runnable "${r.type}" tasks: ${r.stored} stored, ${r.counted} counted`);
   return drift;
 }
