@@ -8,7 +8,7 @@
 // WAL. Under load that turns many commits (each writing its pages) into one. The HTTP layer
 // answers only once that commit is done (commitSettled), so no worker hears "done" before its
 // change is saved.
-import { sql } from "drizzle-orm";
+import { sql, type SQL } from "drizzle-orm";
 import type { BrokerEvent, EventBroker } from "../events/broker";
 import { perConnection, prepareSql } from "./prepared";
 import type { Db, DbOrTx, Tx } from "./types";
@@ -38,7 +38,7 @@ interface ConnectionState {
 }
 
 const statements = perConnection((db: DbOrTx) => {
-  const run = (query: ReturnType<typeof sql>) => {
+  const run = (query: SQL) => {
     const prepared = prepareSql(db, query);
     return () => void prepared.all();
   };
@@ -100,12 +100,7 @@ function rollbackQuietly(db: Db): void {
 
 function openBatch(db: Db, state: ConnectionState): Batch {
   statements(db).begin();
-  let resolve!: () => void;
-  let reject!: (err: unknown) => void;
-  const done = new Promise<void>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
+  const { promise: done, resolve, reject } = Promise.withResolvers<void>();
   // Nobody may be waiting (a timer's change); the failure is logged by flushGroupCommit.
   done.catch(() => undefined);
   const batch: Batch = { events: [], done, resolve, reject };

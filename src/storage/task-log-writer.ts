@@ -17,7 +17,7 @@ export const TASK_LOG_ROTATED_SUFFIX = ".1";
  * How many log sizes and existing folders the writer remembers, so an append costs one write
  * instead of a mkdir, a stat and a write; a forgotten entry costs one look at the disk.
  */
-export const TASK_LOG_CACHE_MAX_ENTRIES = 10_000;
+const TASK_LOG_CACHE_MAX_ENTRIES = 10_000;
 
 /** One message to the writer: text for several files, each file's chunks in order. */
 export interface WriteBatch {
