@@ -12,7 +12,6 @@ import type { TaskLogSink } from "../state/deps";
 import type { StorageLayout } from "./layout";
 import type { WriteBatch, WriteResults } from "./task-log-writer";
 
-
 /** How much of the end of a log the tail endpoint returns (Flamenco's value). */
 export const TASK_LOG_TAIL_BYTES = 2048;
 /** After a failed write (disk full, permissions) the text stays queued and is retried this much later. */
