@@ -2,12 +2,15 @@
 // collected are published only after the commit, so subscribers never see a change that was
 // rolled back.
 //
-// Group commit (turned on by the Manager with enableGroupCommit): the changes made during one
-// turn of the event loop share one SQLite transaction, each in a savepoint of its own so that a
-// failing change rolls back alone, and one COMMIT at the end of the turn writes them all to the
-// WAL. Under load that turns many commits (each writing its pages) into one. The HTTP layer
-// answers only once that commit is done (commitSettled), so no worker hears "done" before its
-// change is saved.
+// Group commit (turned on by the Manager with enableGroupCommit): the small, frequent changes
+// that ask for it ({ shared: true }: task assignment, task updates) share one SQLite transaction
+// per turn of the event loop, each in a savepoint of its own so that a failing change rolls back
+// alone, and one COMMIT at the end of the turn writes them all to the WAL. Under load that turns
+// many commits (each writing its pages) into one. The HTTP layer answers only once that commit
+// is done (commitSettled), so no worker hears "done" before its change is saved. Other changes
+// commit the pending shared transaction first and then run as transactions of their own: SQLite
+// journals every existing page a savepoint modifies, so a large write (a job of thousands of
+// tasks) inside one gets slower the larger the database.
 import { sql, type SQL } from "drizzle-orm";
 import type { BrokerEvent, EventBroker } from "../events/broker";
 import { perConnection, prepareSql } from "./prepared";
@@ -111,16 +114,33 @@ function openBatch(db: Db, state: ConnectionState): Batch {
   return batch;
 }
 
-export function inTransaction<T>(db: Db, broker: EventBroker, fn: (tx: Tx, emit: Emit) => T): T {
+export interface TransactionOptions {
+  /**
+   * Join the turn's shared transaction when group commit is on. For changes of a few rows that
+   * many clients make all the time; never for bulk writes.
+   */
+  shared?: boolean;
+}
+
+export function inTransaction<T>(
+  db: Db,
+  broker: EventBroker,
+  fn: (tx: Tx, emit: Emit) => T,
+  opts: TransactionOptions = {},
+): T {
   const state = states(db);
   const stmts = statements(db);
   const nested = state.frames.length > 0;
   // The outermost change either joins (or opens) the turn's shared transaction in a savepoint,
-  // or, without group commit, is a transaction of its own; nested changes are savepoints.
-  const shared = !nested && state.groupCommit !== null;
+  // or is a transaction of its own, after the shared one; nested changes are savepoints.
+  const shared = !nested && opts.shared === true && state.groupCommit !== null;
   const batch = shared ? (state.batch ?? openBatch(db, state)) : null;
-  if (nested || shared) stmts.savepoint();
-  else stmts.begin();
+  if (nested || shared) {
+    stmts.savepoint();
+  } else {
+    flushGroupCommit(db);
+    stmts.begin();
+  }
 
   const frame: Published[] = [];
   state.frames.push(frame);

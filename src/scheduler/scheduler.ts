@@ -167,6 +167,7 @@ export function createScheduler(deps: SchedulerDeps) {
           },
         };
       },
+      { shared: true },
     );
     if (result.kind === "not-awake") {
       throw conflict(`worker is in state "${result.status}", must be "awake" to get a task`);

@@ -76,54 +76,59 @@ export function createTaskUpdates(deps: TaskUpdateDeps) {
    * instead of silently completing or failing a task that someone else may now run.
    */
   function updateTask(worker: WorkerRow, taskUUID: string, update: TaskUpdateBody): void {
-    inTransaction(db, broker, (tx, emit) => {
-      const now = clock.now();
-      const found = findTask.get({ uuid: taskUUID });
-      if (!found) throw notFound(`task ${taskUUID} not found`);
-      if (found.workerId === null)
-        throw conflict(`task ${taskUUID} is not assigned to any worker, so also not to you`);
-      if (found.workerId !== worker.id) throw conflict(`task ${taskUUID} is not assigned to you`);
-      // Soft or hard failure is the Manager's call; workers report `failed`.
-      if (update.taskStatus === "soft-failed") {
-        throw badRequest(`task status ${update.taskStatus} not allowed to be sent by Worker`);
-      }
-      if (found.status !== "active") {
-        throw conflict(`task ${taskUUID} is no longer active (its status is "${found.status}")`);
-      }
+    inTransaction(
+      db,
+      broker,
+      (tx, emit) => {
+        const now = clock.now();
+        const found = findTask.get({ uuid: taskUUID });
+        if (!found) throw notFound(`task ${taskUUID} not found`);
+        if (found.workerId === null)
+          throw conflict(`task ${taskUUID} is not assigned to any worker, so also not to you`);
+        if (found.workerId !== worker.id) throw conflict(`task ${taskUUID} is not assigned to you`);
+        // Soft or hard failure is the Manager's call; workers report `failed`.
+        if (update.taskStatus === "soft-failed") {
+          throw badRequest(`task status ${update.taskStatus} not allowed to be sent by Worker`);
+        }
+        if (found.status !== "active") {
+          throw conflict(`task ${taskUUID} is no longer active (its status is "${found.status}")`);
+        }
 
-      const steps =
-        update.steps_completed === undefined
-          ? found.stepsCompleted
-          : Math.min(update.steps_completed, found.stepsTotal);
-      const stepsChanged = steps !== found.stepsCompleted;
-      // Activity, steps and the touch (which restarts the task timeout) in one write; the
-      // status change below writes the status after them, as Flamenco orders them.
-      const fields = { activity: update.activity ?? null, nowMs: now.getTime(), id: found.id };
-      const changeStatus = update.taskStatus !== undefined && update.taskStatus !== found.status;
-      // Only step and status changes announce the task, so only they read the saved row back.
-      const task = (
-        stepsChanged
-          ? saveTaskAndSteps.get({ ...fields, steps })
-          : changeStatus
-            ? saveTask.get(fields)
-            : void touchTask.run(fields)
-      ) as TaskRow | undefined;
-      // Before any status change: the worker's log usually explains it, and the Manager's own
-      // lines about the change belong after it.
-      if (update.log !== undefined) deps.taskLogs.append(found.jobUUID, taskUUID, update.log);
+        const steps =
+          update.steps_completed === undefined
+            ? found.stepsCompleted
+            : Math.min(update.steps_completed, found.stepsTotal);
+        const stepsChanged = steps !== found.stepsCompleted;
+        // Activity, steps and the touch (which restarts the task timeout) in one write; the
+        // status change below writes the status after them, as Flamenco orders them.
+        const fields = { activity: update.activity ?? null, nowMs: now.getTime(), id: found.id };
+        const changeStatus = update.taskStatus !== undefined && update.taskStatus !== found.status;
+        // Only step and status changes announce the task, so only they read the saved row back.
+        const task = (
+          stepsChanged
+            ? saveTaskAndSteps.get({ ...fields, steps })
+            : changeStatus
+              ? saveTask.get(fields)
+              : void touchTask.run(fields)
+        ) as TaskRow | undefined;
+        // Before any status change: the worker's log usually explains it, and the Manager's own
+        // lines about the change belong after it.
+        if (update.log !== undefined) deps.taskLogs.append(found.jobUUID, taskUUID, update.log);
 
-      if (task && stepsChanged) {
-        emit(jobUpdate(touchJob(tx, task.jobId, now)));
-        if (!changeStatus) emit(taskUpdate(task, found.jobUUID, worker));
-      }
+        if (task && stepsChanged) {
+          emit(jobUpdate(touchJob(tx, task.jobId, now)));
+          if (!changeStatus) emit(taskUpdate(task, found.jobUUID, worker));
+        }
 
-      if (task && changeStatus) {
-        if (update.taskStatus === "failed") stateMachine.onTaskFailed(tx, emit, task, worker);
-        else stateMachine.taskStatusChange(tx, emit, task, update.taskStatus!, { worker });
-      }
+        if (task && changeStatus) {
+          if (update.taskStatus === "failed") stateMachine.onTaskFailed(tx, emit, task, worker);
+          else stateMachine.taskStatusChange(tx, emit, task, update.taskStatus!, { worker });
+        }
 
-      markSeen(db, worker, now);
-    });
+        markSeen(db, worker, now);
+      },
+      { shared: true },
+    );
   }
 
   return { updateTask };

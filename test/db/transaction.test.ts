@@ -71,17 +71,29 @@ describe("without group commit", () => {
   });
 });
 
+const shared = { shared: true };
+
 describe("with group commit", () => {
-  test("changes of one event-loop turn share one commit; events follow it, in order", async () => {
+  test("shared changes of one event-loop turn share one commit; events follow it, in order", async () => {
     const { db, sqlite, broker, published } = setup(true);
-    inTransaction(db, broker, (_tx, emit) => {
-      addTag(db, "a");
-      emit(event("/a"));
-    });
-    inTransaction(db, broker, (_tx, emit) => {
-      addTag(db, "b");
-      emit(event("/b"));
-    });
+    inTransaction(
+      db,
+      broker,
+      (_tx, emit) => {
+        addTag(db, "a");
+        emit(event("/a"));
+      },
+      shared,
+    );
+    inTransaction(
+      db,
+      broker,
+      (_tx, emit) => {
+        addTag(db, "b");
+        emit(event("/b"));
+      },
+      shared,
+    );
     // Visible on the connection at once, committed (and announced) at the end of the turn.
     expect(tagNames(db)).toEqual(["a", "b"]);
     expect(sqlite.inTransaction).toBe(true);
@@ -93,21 +105,51 @@ describe("with group commit", () => {
 
   test("a failing change rolls back alone, with its events and those of its nested changes", async () => {
     const { db, broker, published } = setup(true);
-    inTransaction(db, broker, (_tx, emit) => {
-      addTag(db, "kept");
-      emit(event("/kept"));
-    });
+    inTransaction(
+      db,
+      broker,
+      (_tx, emit) => {
+        addTag(db, "kept");
+        emit(event("/kept"));
+      },
+      shared,
+    );
     expect(() =>
-      inTransaction(db, broker, (_tx, emit) => {
-        addTag(db, "lost");
-        inTransaction(db, broker, (_tx2, emit2) => emit2(event("/nested-lost")));
-        emit(event("/lost"));
-        throw new Error("nope");
-      }),
+      inTransaction(
+        db,
+        broker,
+        (_tx, emit) => {
+          addTag(db, "lost");
+          inTransaction(db, broker, (_tx2, emit2) => emit2(event("/nested-lost")));
+          emit(event("/lost"));
+          throw new Error("nope");
+        },
+        shared,
+      ),
     ).toThrow("nope");
     await commitSettled(db);
     expect(tagNames(db)).toEqual(["kept"]);
     expect(published).toEqual(["/kept"]);
+  });
+
+  test("a change that does not share commits the pending shared one first, then itself at once", () => {
+    const { db, sqlite, broker, published } = setup(true);
+    inTransaction(
+      db,
+      broker,
+      (_tx, emit) => {
+        addTag(db, "small");
+        emit(event("/small"));
+      },
+      shared,
+    );
+    inTransaction(db, broker, (_tx, emit) => {
+      addTag(db, "bulk");
+      emit(event("/bulk"));
+    });
+    expect(sqlite.inTransaction).toBe(false);
+    expect(published).toEqual(["/small", "/bulk"]);
+    expect(tagNames(db)).toEqual(["bulk", "small"]);
   });
 
   test("commitSettled resolves at once when nothing is pending", async () => {
@@ -124,11 +166,16 @@ describe("with group commit", () => {
     sqlite.exec(
       "CREATE TABLE child (tag_id INTEGER REFERENCES worker_tags(id) DEFERRABLE INITIALLY DEFERRED)",
     );
-    inTransaction(db, broker, (_tx, emit) => {
-      db.run(sql`INSERT INTO child (tag_id) VALUES (12345)`);
-      addTag(db, "doomed");
-      emit(event("/doomed"));
-    });
+    inTransaction(
+      db,
+      broker,
+      (_tx, emit) => {
+        db.run(sql`INSERT INTO child (tag_id) VALUES (12345)`);
+        addTag(db, "doomed");
+        emit(event("/doomed"));
+      },
+      shared,
+    );
     await expect(commitSettled(db)).rejects.toThrow(/FOREIGN KEY/);
     expect(published).toEqual([]);
     expect(tagNames(db)).toEqual([]);
@@ -136,7 +183,7 @@ describe("with group commit", () => {
     expect(warnings[0]).toMatch(/^database commit failed, 1 change event\(s\) dropped: .*FOREIGN KEY/);
 
     // The next turn works again.
-    inTransaction(db, broker, () => addTag(db, "fine"));
+    inTransaction(db, broker, () => addTag(db, "fine"), shared);
     await commitSettled(db);
     expect(db.select().from(workerTags).where(eq(workerTags.name, "fine")).all()).toHaveLength(1);
   });
