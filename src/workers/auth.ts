@@ -61,16 +61,26 @@ export class WorkerAuthenticator {
       .prepare();
   }
 
-  async authenticate(header: string | undefined | null): Promise<AuthResult> {
-    if (!header) return { ok: false, cause: "no auth header found" };
+  /**
+   * The worker of a header verified before, while its stored secret is unchanged; null when the
+   * header must go through authenticate. Synchronous: the common case needs no promise.
+   */
+  cachedWorker(header: string): WorkerRow | null {
     const key = Bun.SHA256.hash(header, "base64");
     const cached = this.verified.get(key);
-    if (cached) {
-      const worker = this.byUUID.get({ uuid: cached.uuid }) as WorkerRow | undefined;
-      if (worker?.secret === cached.storedHash) return { ok: true, worker };
-      this.verified.delete(key);
-    }
+    if (!cached) return null;
+    const worker = this.byUUID.get({ uuid: cached.uuid }) as WorkerRow | undefined;
+    if (worker?.secret === cached.storedHash) return worker;
+    this.verified.delete(key);
+    return null;
+  }
 
+  async authenticate(header: string | undefined | null): Promise<AuthResult> {
+    if (!header) return { ok: false, cause: "no auth header found" };
+    const cached = this.cachedWorker(header);
+    if (cached) return { ok: true, worker: cached };
+
+    const key = Bun.SHA256.hash(header, "base64");
     const creds = parseBasicAuth(header);
     if (!creds) return { ok: false, cause: "no auth header found" };
     const worker = this.byUUID.get({ uuid: creds.uuid }) as WorkerRow | undefined;
