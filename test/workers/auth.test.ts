@@ -68,6 +68,16 @@ describe("WorkerAuthenticator", () => {
     expect(verify).toHaveBeenCalledTimes(3);
   });
 
+  test("cachedWorker answers only for a header verified before, and at once", async () => {
+    const h = createHarness();
+    const w = await h.register();
+    const header = basicAuth(w.uuid, SECRET);
+    expect(h.auth.cachedWorker(header)).toBeNull();
+    expect((await h.auth.authenticate(header)).ok).toBe(true);
+    expect(h.auth.cachedWorker(header)?.uuid).toBe(w.uuid);
+    expect(h.auth.cachedWorker(basicAuth(w.uuid, "wrong"))).toBeNull();
+  });
+
   test("an unknown worker costs a bcrypt verification too", async () => {
     const h = createHarness();
     const verify = spyOn(Bun.password, "verify");
