@@ -1,9 +1,14 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { eq, sql } from "drizzle-orm";
-import { createEventBroker, type BrokerEvent } from "../../src/events/broker";
+import { createEventBroker, type BrokerEvent, type EventBroker } from "../../src/events/broker";
 import { openDatabase, type OpenedDatabase } from "../../src/db/open";
 import { workerTags } from "../../src/db/schema";
-import { commitSettled, enableGroupCommit, inTransaction } from "../../src/db/transaction";
+import {
+  commitSettled,
+  enableGroupCommit,
+  inTransaction,
+  type TransactionOptions,
+} from "../../src/db/transaction";
 import type { Db } from "../../src/db/types";
 
 const opened: OpenedDatabase[] = [];
@@ -26,6 +31,17 @@ const addTag = (db: Db, name: string) =>
     .insert(workerTags)
     .values({ uuid: `u-${name}`, name })
     .run();
+/** A change that adds tag `name` and announces it as `/name`. */
+const addAndAnnounce = (db: Db, broker: EventBroker, name: string, opts?: TransactionOptions) =>
+  inTransaction(
+    db,
+    broker,
+    (_tx, emit) => {
+      addTag(db, name);
+      emit(event(`/${name}`));
+    },
+    opts,
+  );
 const tagNames = (db: Db) =>
   db
     .select({ name: workerTags.name })
@@ -76,24 +92,8 @@ const shared = { shared: true };
 describe("with group commit", () => {
   test("shared changes of one event-loop turn share one commit; events follow it, in order", async () => {
     const { db, sqlite, broker, published } = setup(true);
-    inTransaction(
-      db,
-      broker,
-      (_tx, emit) => {
-        addTag(db, "a");
-        emit(event("/a"));
-      },
-      shared,
-    );
-    inTransaction(
-      db,
-      broker,
-      (_tx, emit) => {
-        addTag(db, "b");
-        emit(event("/b"));
-      },
-      shared,
-    );
+    addAndAnnounce(db, broker, "a", shared);
+    addAndAnnounce(db, broker, "b", shared);
     // Visible on the connection at once, committed (and announced) at the end of the turn.
     expect(tagNames(db)).toEqual(["a", "b"]);
     expect(sqlite.inTransaction).toBe(true);
@@ -105,15 +105,7 @@ describe("with group commit", () => {
 
   test("a failing change rolls back alone, with its events and those of its nested changes", async () => {
     const { db, broker, published } = setup(true);
-    inTransaction(
-      db,
-      broker,
-      (_tx, emit) => {
-        addTag(db, "kept");
-        emit(event("/kept"));
-      },
-      shared,
-    );
+    addAndAnnounce(db, broker, "kept", shared);
     expect(() =>
       inTransaction(
         db,
@@ -134,19 +126,8 @@ describe("with group commit", () => {
 
   test("a change that does not share commits the pending shared one first, then itself at once", () => {
     const { db, sqlite, broker, published } = setup(true);
-    inTransaction(
-      db,
-      broker,
-      (_tx, emit) => {
-        addTag(db, "small");
-        emit(event("/small"));
-      },
-      shared,
-    );
-    inTransaction(db, broker, (_tx, emit) => {
-      addTag(db, "bulk");
-      emit(event("/bulk"));
-    });
+    addAndAnnounce(db, broker, "small", shared);
+    addAndAnnounce(db, broker, "bulk");
     expect(sqlite.inTransaction).toBe(false);
     expect(published).toEqual(["/small", "/bulk"]);
     expect(tagNames(db)).toEqual(["bulk", "small"]);
