@@ -301,7 +301,7 @@ function verdicts(phases: Phase[], queueSizes: number[], workerCounts: number[])
   const ratios = tablao.map((p) => p.report.taskUpdatesPerS / rawOf(p).report.taskUpdatesPerS);
   out.push(
     `${mark(ratios.every((r) => r >= TARGET_UPDATE_RATIO))}  task updates >= ${TARGET_UPDATE_RATIO * 100}% of raw: ` +
-      `lowest ratio ${fmt(Math.min(...ratios), 2)}`,
+      `lowest ratio ${fmt(Math.min(...ratios), 3)}`,
   );
   const assign = tablao.map((p) => p.report.assignmentsPerS);
   const rawAssign = tablao.map((p) => rawOf(p).report.assignmentsPerS);
