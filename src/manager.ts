@@ -7,7 +7,7 @@ import type { WebAsset } from "./web/assets";
 import { systemClock, type Clock } from "./clock";
 import type { ManagerConfig } from "./config";
 import { openDatabase } from "./db/open";
-import { commitSettled, enableGroupCommit } from "./db/transaction";
+import { afterCommit, commitSettled, enableGroupCommit } from "./db/transaction";
 import { createEventBroker } from "./events/broker";
 import { createBlenderProbe } from "./config/blender-check";
 import { createMqttForwarder, type MqttForwarder } from "./events/forwarders/mqtt";
@@ -56,7 +56,13 @@ export function createManager(opts: ManagerOptions) {
   enableGroupCommit(db, (msg) => logger("error", msg));
   const broker = createEventBroker(warn);
   const layout = createStorageLayout(config.storagePath);
-  const taskLogs = createTaskLogStore({ layout, broker, clock, log: warn });
+  const taskLogs = createTaskLogStore({
+    layout,
+    broker,
+    clock,
+    log: warn,
+    afterCommit: (fn) => afterCommit(db, fn),
+  });
   const stateMachine = createStateMachine({
     clock,
     taskLogs,

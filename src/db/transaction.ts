@@ -1,6 +1,6 @@
 // Transactions of the services: a change runs in a SQLite transaction, and the events it
-// collected are published only after the commit, so subscribers never see a change that was
-// rolled back.
+// collected (and whatever it deferred with afterCommit, such as task-log lines) are published
+// only after the commit, in order, so nobody sees or reads about a change that was rolled back.
 //
 // Group commit (turned on by the Manager with enableGroupCommit): the small, frequent changes
 // that ask for it ({ shared: true }: task assignment, task updates) share one SQLite transaction
@@ -19,15 +19,13 @@ import type { Db, DbOrTx, Tx } from "./types";
 export type { Tx };
 export type Emit = (event: BrokerEvent) => void;
 
-interface Published {
-  broker: EventBroker;
-  event: BrokerEvent;
-}
+/** An event to publish or a deferred step, run once the change is committed. */
+type AfterCommit = () => void;
 
 /** The shared transaction of one event-loop turn. */
 interface Batch {
-  /** Events of the changes that were kept, in order, published after the COMMIT. */
-  events: Published[];
+  /** What the kept changes left to do after the COMMIT, in order. */
+  actions: AfterCommit[];
   done: Promise<void>;
   resolve(): void;
   reject(err: unknown): void;
@@ -36,8 +34,8 @@ interface Batch {
 interface ConnectionState {
   groupCommit: { log: (msg: string) => void } | null;
   batch: Batch | null;
-  /** Events of the open (nested) changes, innermost last. */
-  frames: Published[][];
+  /** What the open (nested) changes left to do after the commit, innermost last. */
+  frames: AfterCommit[][];
 }
 
 const statements = perConnection((db: DbOrTx) => {
@@ -84,12 +82,12 @@ export function flushGroupCommit(db: Db): void {
   } catch (err) {
     rollbackQuietly(db);
     state.groupCommit?.log(
-      `database commit failed, ${batch.events.length} change event(s) dropped: ${String(err)}`,
+      `database commit failed, ${batch.actions.length} event(s) and log line(s) dropped: ${String(err)}`,
     );
     batch.reject(err);
     return;
   }
-  for (const { broker, event } of batch.events) broker.publish(event);
+  for (const action of batch.actions) action();
   batch.resolve();
 }
 
@@ -106,12 +104,23 @@ function openBatch(db: Db, state: ConnectionState): Batch {
   const { promise: done, resolve, reject } = Promise.withResolvers<void>();
   // Nobody may be waiting (a timer's change); the failure is logged by flushGroupCommit.
   done.catch(() => undefined);
-  const batch: Batch = { events: [], done, resolve, reject };
+  const batch: Batch = { actions: [], done, resolve, reject };
   state.batch = batch;
   setImmediate(() => {
     if (state.batch === batch) flushGroupCommit(db);
   });
   return batch;
+}
+
+/**
+ * Runs `fn` once the open change is committed (at once outside any), in order with the change's
+ * events; dropped when the change rolls back. For side effects outside the database that must not
+ * outlive a rolled-back change, such as task-log lines.
+ */
+export function afterCommit(db: Db, fn: () => void): void {
+  const frames = states(db).frames;
+  if (frames.length === 0) fn();
+  else frames[frames.length - 1].push(fn);
 }
 
 export interface TransactionOptions {
@@ -142,11 +151,11 @@ export function inTransaction<T>(
     stmts.begin();
   }
 
-  const frame: Published[] = [];
+  const frame: AfterCommit[] = [];
   state.frames.push(frame);
   let result: T;
   try {
-    result = fn(db as unknown as Tx, (event) => frame.push({ broker, event }));
+    result = fn(db as unknown as Tx, (event) => frame.push(() => broker.publish(event)));
   } catch (err) {
     state.frames.pop();
     if (nested || shared) {
@@ -163,7 +172,7 @@ export function inTransaction<T>(
     state.frames[state.frames.length - 1].push(...frame);
   } else if (batch) {
     stmts.release();
-    batch.events.push(...frame);
+    batch.actions.push(...frame);
   } else {
     try {
       stmts.commit();
@@ -171,7 +180,7 @@ export function inTransaction<T>(
       rollbackQuietly(db);
       throw err;
     }
-    for (const { broker: b, event } of frame) b.publish(event);
+    for (const action of frame) action();
   }
   return result;
 }

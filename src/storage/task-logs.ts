@@ -42,7 +42,8 @@ export interface TaskLogInfo {
 export interface TaskLogStore extends TaskLogSink {
   /**
    * Queues text verbatim (plus a newline if missing) for the task's log and sends a task-log
-   * event; "" is a no-op. Appends to one log reach the disk in order.
+   * event, once the caller's database change is committed (dropped if it rolls back); "" is a
+   * no-op. Appends to one log reach the disk in order.
    */
   append(jobUUID: string, taskUUID: string, text: string): void;
   /** Appends `<RFC 3339 local time> <line>`, as for every line the Manager writes itself. */
@@ -66,6 +67,11 @@ export interface TaskLogStoreDeps {
   clock: Clock;
   /** Warnings about the disk: failed writes and text dropped or left unwritten. */
   log: (msg: string) => void;
+  /**
+   * Runs a step once the caller's open database change is committed, or at once outside one
+   * (src/db/transaction.ts afterCommit): a log never tells of a change that was rolled back.
+   */
+  afterCommit: (fn: () => void) => void;
 }
 
 /** Go's time.RFC3339 in the Manager's local zone: `2026-01-05T11:00:00+01:00` (or `...Z`). */
@@ -220,6 +226,10 @@ export function createTaskLogStore(deps: TaskLogStoreDeps): TaskLogStore {
   // Synchronous on purpose: the state machines append inside their (synchronous) transactions.
   function append(jobUUID: string, taskUUID: string, text: string): void {
     if (text === "") return; // Flamenco still broadcasts empty chunks; nothing changed, so no event.
+    deps.afterCommit(() => enqueue(jobUUID, taskUUID, text));
+  }
+
+  function enqueue(jobUUID: string, taskUUID: string, text: string): void {
     const path = layout.taskLogPath(jobUUID, taskUUID);
     const data = text.endsWith("\n") ? text : `${text}\n`;
     const bytes = Buffer.byteLength(data);

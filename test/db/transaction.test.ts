@@ -4,6 +4,7 @@ import { createEventBroker, type BrokerEvent, type EventBroker } from "../../src
 import { openDatabase, type OpenedDatabase } from "../../src/db/open";
 import { workerTags } from "../../src/db/schema";
 import {
+  afterCommit,
   commitSettled,
   enableGroupCommit,
   inTransaction,
@@ -133,6 +134,35 @@ describe("with group commit", () => {
     expect(tagNames(db)).toEqual(["bulk", "small"]);
   });
 
+  test("afterCommit steps run in order with the events once committed, and never after a rollback", async () => {
+    const { db, broker, published } = setup(true);
+    afterCommit(db, () => published.push("outside: at once"));
+    inTransaction(
+      db,
+      broker,
+      (_tx, emit) => {
+        emit(event("/first"));
+        afterCommit(db, () => published.push("step"));
+        emit(event("/last"));
+      },
+      shared,
+    );
+    expect(() =>
+      inTransaction(
+        db,
+        broker,
+        () => {
+          afterCommit(db, () => published.push("rolled back"));
+          throw new Error("nope");
+        },
+        shared,
+      ),
+    ).toThrow("nope");
+    expect(published).toEqual(["outside: at once"]);
+    await commitSettled(db);
+    expect(published).toEqual(["outside: at once", "/first", "step", "/last"]);
+  });
+
   test("commitSettled resolves at once when nothing is pending", async () => {
     const { db } = setup(true);
     let settled = false;
@@ -161,7 +191,9 @@ describe("with group commit", () => {
     expect(published).toEqual([]);
     expect(tagNames(db)).toEqual([]);
     expect(warnings).toHaveLength(1);
-    expect(warnings[0]).toMatch(/^database commit failed, 1 change event\(s\) dropped: .*FOREIGN KEY/);
+    expect(warnings[0]).toMatch(
+      /^database commit failed, 1 event\(s\) and log line\(s\) dropped: .*FOREIGN KEY/,
+    );
 
     // The next turn works again.
     inTransaction(db, broker, () => addTag(db, "fine"), shared);

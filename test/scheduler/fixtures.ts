@@ -24,6 +24,7 @@ import {
   type WorkerRow,
 } from "../../src/db/schema";
 import { openDatabase } from "../../src/db/open";
+import { afterCommit } from "../../src/db/transaction";
 import { createEventBroker, type PublishedEvent } from "../../src/events/broker";
 import { createScheduler } from "../../src/scheduler/scheduler";
 import { createStateMachine, type FailureThresholds } from "../../src/state/state-machine";
@@ -66,7 +67,13 @@ export function createFarm(opts: FarmOptions = {}) {
   const warnings: string[] = [];
   const log = (msg: string) => warnings.push(msg);
   const layout = createStorageLayout(join(storageDir, "storage"));
-  const taskLogs = createTaskLogStore({ layout, broker, clock, log });
+  const taskLogs = createTaskLogStore({
+    layout,
+    broker,
+    clock,
+    log,
+    afterCommit: (fn) => afterCommit(db, fn),
+  });
   const thresholds = opts.thresholds ?? { blocklistThreshold: 3, taskFailAfterSoftfailCount: 3 };
   const stateMachine = createStateMachine({ clock, taskLogs, log, thresholds: () => thresholds });
   const variables: VariableContext = {

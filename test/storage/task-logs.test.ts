@@ -2,7 +2,9 @@ import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createEventBroker, type PublishedEvent } from "../../src/events/broker";
+import { openDatabase, type OpenedDatabase } from "../../src/db/open";
+import { afterCommit, inTransaction } from "../../src/db/transaction";
+import { createEventBroker, type EventBroker, type PublishedEvent } from "../../src/events/broker";
 import { createStorageLayout, type StorageLayout } from "../../src/storage/layout";
 import {
   createTaskLogStore,
@@ -24,18 +26,32 @@ let store: TaskLogStore;
 let events: PublishedEvent[];
 let clock: FakeClock;
 let warnings: string[];
+let database: OpenedDatabase;
+let broker: EventBroker;
+/** The store's dependencies, on a real database's transactions. */
+const deps = (b: EventBroker, log: (msg: string) => void) => ({
+  layout,
+  broker: b,
+  clock,
+  log,
+  afterCommit: (fn: () => void) => afterCommit(database.db, fn),
+});
 
 beforeEach(() => {
   root = mkdtempSync(join(tmpdir(), "tablao-logs-"));
   layout = createStorageLayout(root);
-  const broker = createEventBroker();
+  broker = createEventBroker();
   events = [];
   broker.listen((e) => events.push(e));
   clock = new FakeClock(Date.parse("2026-03-01T08:09:10.500Z"));
   warnings = [];
-  store = createTaskLogStore({ layout, broker, clock, log: (msg) => warnings.push(msg) });
+  database = openDatabase(":memory:");
+  store = createTaskLogStore(deps(broker, (msg) => warnings.push(msg)));
 });
-afterEach(() => rmSync(root, { recursive: true, force: true }));
+afterEach(() => {
+  database.close();
+  rmSync(root, { recursive: true, force: true });
+});
 
 const path = () => join(root, "job-1a2b", JOB, `task-${TASK}.txt`);
 const sizeOf = (file: string) => statSync(file).size;
@@ -54,6 +70,22 @@ describe("appending", () => {
       [`/tasklog/${TASK}`, { task_id: TASK, log: "first" }],
       [`/tasklog/${TASK}`, { task_id: TASK, log: "second\nthird\n" }],
     ]);
+  });
+
+  test("inside a database change, text is queued and announced at its commit, or never", async () => {
+    inTransaction(database.db, broker, () => {
+      store.append(JOB, TASK, "kept");
+      expect(events).toEqual([]);
+    });
+    expect(events.map((e) => e.payload)).toEqual([{ task_id: TASK, log: "kept" }]);
+    expect(() =>
+      inTransaction(database.db, broker, () => {
+        store.appendManagerLine(JOB, TASK, "task changed status queued -> active");
+        throw new Error("rolled back");
+      }),
+    ).toThrow("rolled back");
+    expect(await content()).toBe("kept\n");
+    expect(events).toHaveLength(1);
   });
 
   test("an empty append writes nothing and announces nothing", async () => {
@@ -108,7 +140,7 @@ describe("size cap", () => {
   test("a log that existed before this store is measured on disk, not assumed empty", async () => {
     for (let i = 0; i < chunks; i++) store.append(JOB, TASK, chunk);
     await store.flush();
-    const restarted = createTaskLogStore({ layout, broker: createEventBroker(), clock, log: () => {} });
+    const restarted = createTaskLogStore(deps(createEventBroker(), () => {}));
     restarted.append(JOB, TASK, chunk);
     await restarted.flush();
     expect(sizeOf(path() + TASK_LOG_ROTATED_SUFFIX)).toBe(chunks * chunk.length);
