@@ -4,20 +4,7 @@
 // retries and reading logs stay with the store in src/storage/task-logs.ts.
 import { appendFileSync, mkdirSync, renameSync, statSync } from "node:fs";
 import { dirname } from "node:path";
-
-/**
- * A log file that would grow past this many bytes is first renamed to `<file>.1` (replacing an
- * older one), so one task keeps at most about twice this much log on disk however often it is
- * re-run. Workers send chunks of ~10 KiB, so the cap is never exceeded by more than one chunk.
- */
-export const TASK_LOG_MAX_BYTES = 8 * 1024 * 1024;
-/** Suffix of the one rotated file kept per task log. */
-export const TASK_LOG_ROTATED_SUFFIX = ".1";
-/**
- * How many log sizes and existing folders the writer remembers, so an append costs one write
- * instead of a mkdir, a stat and a write; a forgotten entry costs one look at the disk.
- */
-const TASK_LOG_CACHE_MAX_ENTRIES = 10_000;
+import { TASK_LOG_CACHE_MAX_ENTRIES, TASK_LOG_MAX_BYTES, TASK_LOG_ROTATED_SUFFIX } from "./task-logs";
 
 /** One message to the writer: text for several files, each file's chunks in order. */
 export interface WriteBatch {

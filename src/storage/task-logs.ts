@@ -12,6 +12,20 @@ import type { TaskLogSink } from "../state/deps";
 import type { StorageLayout } from "./layout";
 import type { WriteBatch, WriteResults } from "./task-log-writer";
 
+/**
+ * A log file that would grow past this many bytes is first renamed to `<file>.1` (replacing an
+ * older one), so one task keeps at most about twice this much log on disk however often it is
+ * re-run. Workers send chunks of ~10 KiB, so the cap is never exceeded by more than one chunk.
+ */
+export const TASK_LOG_MAX_BYTES = 8 * 1024 * 1024;
+/** Suffix of the one rotated file kept per task log. */
+export const TASK_LOG_ROTATED_SUFFIX = ".1";
+/**
+ * How many log sizes and existing folders the writer remembers, so an append costs one write
+ * instead of a mkdir, a stat and a write; a forgotten entry costs one look at the disk.
+ */
+export const TASK_LOG_CACHE_MAX_ENTRIES = 10_000;
+
 /** How much of the end of a log the tail endpoint returns (Flamenco's value). */
 export const TASK_LOG_TAIL_BYTES = 2048;
 /** After a failed write (disk full, permissions) the text stays queued and is retried this much later. */

@@ -9,12 +9,13 @@ import { createStorageLayout, type StorageLayout } from "../../src/storage/layou
 import {
   createTaskLogStore,
   rfc3339Local,
+  TASK_LOG_MAX_BYTES,
   TASK_LOG_QUEUE_MAX_BYTES,
   TASK_LOG_RETRY_MS,
+  TASK_LOG_ROTATED_SUFFIX,
   TASK_LOG_TAIL_BYTES,
   type TaskLogStore,
 } from "../../src/storage/task-logs";
-import { TASK_LOG_MAX_BYTES, TASK_LOG_ROTATED_SUFFIX } from "../../src/storage/task-log-writer";
 import { FakeClock } from "../support/fake-clock";
 
 const JOB = "1a2b3c4d-0000-4000-8000-000000000001";
