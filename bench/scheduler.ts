@@ -4,14 +4,14 @@
 // (bench/raw-sqlite-server.ts) under the same load; prints a table and a verdict per target.
 // Run: `bun bench/scheduler.ts` (a few minutes; each phase is bounded in time);
 // `--queued 100000 --workers 200` runs a subset (comma-separated lists).
-import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import type { Subprocess } from "bun";
-import { stringify } from "yaml";
 import { createStressClient, runStress, type ManagerClient, type StressReport } from "../src/worker/stress";
-import { freePort } from "../test/support/processes";
+import { freePort, startManager } from "../test/support/processes";
+import { waitFor } from "../test/support/wait";
 
 const DEFAULT_WORKER_COUNTS = [50, 200];
 const DEFAULT_QUEUE_SIZES = [10_000, 100_000];
@@ -28,7 +28,7 @@ const SERVER_START_TIMEOUT_MS = 30_000;
 /** Files created to measure what creating one costs on the benchmark's disk. */
 const FILE_PROBE_COUNT = 500;
 const SERVER_STOP_TIMEOUT_MS = 10_000;
-const READY_POLL_MS = 50;
+const LOG_TAIL_CHARS = 4_000;
 
 const TARGET_UPDATE_RATIO = 0.5;
 const TARGET_ASSIGNMENTS_PER_S = 2_000;
@@ -64,6 +64,9 @@ interface CpuSample {
 interface RunningServer {
   url: string;
   proc: Subprocess;
+  /** The end of its output, for errors. */
+  log(): string;
+  stop(): Promise<void>;
 }
 
 /** User+system CPU seconds of a process, from /proc (null where there is no /proc). */
@@ -77,23 +80,13 @@ function processCpuS(pid: number): number | null {
   }
 }
 
-async function waitUntilUp(server: RunningServer, logPath: string): Promise<void> {
-  const client = createStressClient(server.url);
-  const deadline = Date.now() + SERVER_START_TIMEOUT_MS;
-  while (Date.now() < deadline) {
-    if (server.proc.exitCode !== null) break;
-    const up = await client.GET("/api/v3/version").catch(() => null);
-    if (up?.response.status === 200) return;
-    await Bun.sleep(READY_POLL_MS);
+/** The last few KiB of a log file ("" when it does not exist). */
+function readTail(path: string): string {
+  try {
+    return readFileSync(path, "utf8").slice(-LOG_TAIL_CHARS);
+  } catch {
+    return "";
   }
-  throw new Error(`server did not come up; its log:\n${readFileSync(logPath, "utf8")}`);
-}
-
-async function stopServer(server: RunningServer): Promise<void> {
-  server.proc.kill("SIGTERM");
-  const exited = await Promise.race([server.proc.exited, Bun.sleep(SERVER_STOP_TIMEOUT_MS).then(() => null)]);
-  if (exited === null) server.proc.kill("SIGKILL");
-  await server.proc.exited;
 }
 
 /**
@@ -113,27 +106,17 @@ async function completeEchoTask(client: ManagerClient, jobId: string): Promise<v
 }
 
 async function startTablao(dir: string, queued: number): Promise<RunningServer> {
-  const port = freePort();
-  const configPath = join(dir, "flamenco-manager.yaml");
-  writeFileSync(
-    configPath,
-    stringify({
-      _meta: { version: 3 },
-      listen: `127.0.0.1:${port}`,
-      database: "flamenco-manager.sqlite",
-      local_manager_storage_path: "storage",
-      shared_storage_path: join(dir, "shared"),
-    }),
-  );
-  const logPath = join(dir, "manager.log");
-  const proc = Bun.spawn([process.execPath, "src/server.ts", "--config", configPath], {
-    cwd: ROOT,
-    stdout: Bun.file(logPath),
-    stderr: Bun.file(logPath),
+  const manager = await startManager(dir, {
+    database: "flamenco-manager.sqlite",
+    local_manager_storage_path: "storage",
   });
-  const server = { url: `http://127.0.0.1:${port}`, proc };
+  const server: RunningServer = {
+    url: manager.url,
+    proc: manager.proc,
+    log: () => [".0", ".0.err"].map((suffix) => readTail(manager.logPath + suffix)).join("\n"),
+    stop: () => manager.stop(),
+  };
   try {
-    await waitUntilUp(server, logPath);
     const client = createStressClient(server.url);
     // Each echo-sleep-test job is one echo task that all the job's sleep tasks wait for.
     const tasksPerJob = queued / JOBS_PER_QUEUE;
@@ -156,7 +139,7 @@ async function startTablao(dir: string, queued: number): Promise<RunningServer> 
     }
     return server;
   } catch (err) {
-    await stopServer(server);
+    await server.stop();
     throw err;
   }
 }
@@ -177,9 +160,27 @@ async function startRaw(dir: string, queued: number): Promise<RunningServer> {
     ],
     { cwd: ROOT, stdout: Bun.file(logPath), stderr: Bun.file(logPath) },
   );
-  const server = { url: `http://127.0.0.1:${port}`, proc };
-  await waitUntilUp(server, logPath);
-  return server;
+  const url = `http://127.0.0.1:${port}`;
+  const client = createStressClient(url);
+  await waitFor(
+    "the raw server to answer",
+    async () => {
+      if (proc.exitCode !== null) throw new Error(`the raw server exited:\n${readTail(logPath)}`);
+      return (await client.GET("/api/v3/version").catch(() => null))?.response.status === 200;
+    },
+    SERVER_START_TIMEOUT_MS,
+  );
+  return {
+    url,
+    proc,
+    log: () => readTail(logPath),
+    async stop() {
+      proc.kill("SIGTERM");
+      const exited = await Promise.race([proc.exited, Bun.sleep(SERVER_STOP_TIMEOUT_MS).then(() => null)]);
+      if (exited === null) proc.kill("SIGKILL");
+      await proc.exited;
+    },
+  };
 }
 
 /** Microseconds per new file in `dir`: Tablao starts one task log per assigned task. */
@@ -217,9 +218,8 @@ async function runPhase(root: string, kind: ServerKind, queued: number, workers:
     });
     const atEnd = sampleCpu();
     if (server.proc.exitCode !== null) {
-      const log = readFileSync(join(dir, `${kind === "tablao" ? "manager" : "raw"}.log`), "utf8");
       throw new Error(
-        `the ${kind} server exited during the phase (code ${server.proc.exitCode}); its log ends:\n${log.slice(-4000)}`,
+        `the ${kind} server exited during the phase (code ${server.proc.exitCode}); its log ends:\n${server.log()}`,
       );
     }
     const start = atStart as CpuSample | null;
@@ -238,7 +238,7 @@ async function runPhase(root: string, kind: ServerKind, queued: number, workers:
       generatorCpu: (genUsage.user + genUsage.system) / 1e6 / wallS,
     };
   } finally {
-    await stopServer(server);
+    await server.stop();
   }
 }
 

@@ -83,7 +83,7 @@ export function createManager(opts: ManagerOptions) {
     broker,
     clock,
     jobStorageDir: layout.jobDir,
-    flushTaskLogs: taskLogs.flush,
+    discardTaskLogs: taskLogs.discard,
     log: warn,
   });
   const blocklist = createBlocklistService(db, jobs);
@@ -96,7 +96,7 @@ export function createManager(opts: ManagerOptions) {
     variables: () => config,
   });
   const taskUpdates = createTaskUpdates({ db, broker, clock, stateMachine, taskLogs });
-  const mayIRun = createMayIRun({ db, clock });
+  const mayIRun = createMayIRun({ db, broker, clock });
   const lastRendered = createLastRendered({ db, broker, clock, layout, log: warn });
   const farmStatus = new FarmStatusService({ db, broker, clock, log: warn });
   const sleepScheduler = new SleepScheduler({ db, broker, clock, log: warn });

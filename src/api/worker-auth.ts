@@ -10,9 +10,8 @@ const UNAUTHENTICATED_PATHS = new Set([`${WORKER_API_PREFIX}register-worker`]);
 export function workerAuthMiddleware(auth: WorkerAuthenticator): MiddlewareHandler<ApiEnv> {
   return async (c, next) => {
     if (UNAUTHENTICATED_PATHS.has(c.req.path)) return next();
-    const header = c.req.header("Authorization");
-    const cached = header ? auth.cachedWorker(header) : null;
-    const result = cached ? { ok: true as const, worker: cached } : await auth.authenticate(header);
+    const answer = auth.authenticate(c.req.header("Authorization"));
+    const result = answer instanceof Promise ? await answer : answer;
     if (!result.ok) {
       // Flamenco's validator wording and shape (no `code`); the Worker only logs it.
       return c.json({ message: `security requirements failed: authorization failed: ${result.cause}` }, 403);

@@ -168,7 +168,7 @@ const mqttClientSchema = z
     topic_prefix: text().default("flamenco"),
     username: text().default(""),
     password: text().default(""),
-    queue_size: z.int().min(1).optional(),
+    queue_size: wholeNumber(1).optional(),
   })
   .superRefine((client, ctx) => {
     // A disabled client's broker is never used, so it is not worth refusing to start over.

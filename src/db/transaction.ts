@@ -3,7 +3,7 @@
 // only after the commit, in order, so nobody sees or reads about a change that was rolled back.
 //
 // Group commit (turned on by the Manager with enableGroupCommit): the small, frequent changes
-// that ask for it ({ shared: true }: task assignment, task updates) share one SQLite transaction
+// that ask for it ({ shared: true }: task assignment, task updates, may-I-run) share one SQLite transaction
 // per turn of the event loop, each in a savepoint of its own so that a failing change rolls back
 // alone, and one COMMIT at the end of the turn writes them all to the WAL. Under load that turns
 // many commits (each writing its pages) into one. The HTTP layer answers only once that commit

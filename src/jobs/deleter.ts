@@ -21,8 +21,8 @@ export interface JobDeleterDeps {
   clock: Clock;
   /** The Manager-local folder of a job: task logs, last-rendered images. */
   jobStorageDir: (jobUUID: string) => string;
-  /** Resolves when queued task-log text under a folder is on disk (so it cannot re-create it later). */
-  flushTaskLogs: (dir: string) => Promise<void>;
+  /** Drops task-log text still queued under a folder, so no late write re-creates it. */
+  discardTaskLogs: (dir: string) => Promise<void>;
   log: (msg: string) => void;
 }
 
@@ -65,7 +65,7 @@ export function createJobDeleter(deps: JobDeleterDeps) {
     const job = db.select().from(jobs).where(eq(jobs.uuid, uuid)).get();
     if (!job || !job.deleteRequestedAt) return;
     const dir = deps.jobStorageDir(uuid);
-    await deps.flushTaskLogs(dir);
+    await deps.discardTaskLogs(dir);
     await rm(dir, { recursive: true, force: true });
     await rmdir(dirname(dir)).catch(() => undefined); // only succeeds when the job-XXXX folder is empty
     inTransaction(db, broker, (tx, emit) => {

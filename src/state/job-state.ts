@@ -6,7 +6,7 @@ import type { Emit } from "../db/transaction";
 import type { DbOrTx } from "../db/types";
 import { jobUpdate } from "../events/payloads";
 import type { StateMachineDeps } from "./deps";
-import { countTasksOfJob, touchJob, recountTaskSteps, setStatusOfJobTasks } from "./job-tasks";
+import { countTasksOfJob, recountTaskSteps, setStatusOfJobTasks } from "./job-tasks";
 import {
   bulkCanceledActivity,
   bulkPausedActivity,
@@ -76,7 +76,6 @@ export function createJobStateMachine(deps: Pick<StateMachineDeps, "clock" | "lo
     const from = oldStatus === "completed" ? "all" : REQUEUE_SET;
     setStatusOfJobTasks(tx, job.id, from, "queued", bulkRequeuedActivity(oldStatus, job.status), now);
     recountTaskSteps(tx, job.id, now);
-    touchJob(tx, job.id, now);
     return "queued";
   }
 

@@ -71,6 +71,12 @@ export interface TaskLogStore extends TaskLogSink {
    * disk, or has failed and waits for its retry.
    */
   flush(path?: string): Promise<void>;
+  /**
+   * Forgets the text still queued (or waiting for a retry) for logs under `dir`, whose job is
+   * being deleted, and resolves once the writer is done with that folder: nothing appended
+   * before the call can re-create it afterwards.
+   */
+  discard(dir: string): Promise<void>;
   /** flush(), then one last attempt for failed text; reports what could not be written. */
   close(): Promise<void>;
 }
@@ -312,6 +318,17 @@ export function createTaskLogStore(deps: TaskLogStoreDeps): TaskLogStore {
       return buf.toString("utf8");
     },
     flush,
+    discard(dir) {
+      for (const [path, entry] of queued) {
+        if (!inScope(dir, path)) continue;
+        queued.delete(path);
+        heldBytes -= entry.bytes;
+        const timer = retrying.get(path);
+        if (timer !== undefined && timer !== null) clock.clearTimeout(timer);
+        retrying.delete(path);
+      }
+      return flush(dir);
+    },
     async close() {
       await flush();
       closed = true;

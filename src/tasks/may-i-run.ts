@@ -3,12 +3,14 @@
 import { eq, sql } from "drizzle-orm";
 import type { Clock } from "../clock";
 import { tasks, workers, type WorkerRow } from "../db/schema";
+import { inTransaction } from "../db/transaction";
 import type { Db } from "../db/types";
+import type { EventBroker } from "../events/broker";
 import { mayKeepRunning, type MayKeepRunning } from "../state/may-keep-running";
 import { markSeen } from "../workers/seen";
 
-export function createMayIRun(deps: { db: Db; clock: Clock }) {
-  const { db, clock } = deps;
+export function createMayIRun(deps: { db: Db; broker: EventBroker; clock: Clock }) {
+  const { db, broker, clock } = deps;
 
   // Prepared once against the database handle; they run inside the question's transaction, as
   // the synchronous SQLite drivers have a single connection. Timestamps bind as stored: epoch ms.
@@ -30,7 +32,9 @@ export function createMayIRun(deps: { db: Db; clock: Clock }) {
 
   /** One transaction, so the answer never sees a half-done assignment by the scheduler. */
   return function mayWorkerRun(authenticated: WorkerRow, taskUUID: string): MayKeepRunning {
-    return db.transaction(
+    return inTransaction(
+      db,
+      broker,
       () => {
         const task = taskByUUID.get({ uuid: taskUUID });
         // An unknown task does not count as contact with the worker (Flamenco's rule).
@@ -43,7 +47,8 @@ export function createMayIRun(deps: { db: Db; clock: Clock }) {
         markSeen(db, worker, now);
         return answer;
       },
-      { behavior: "immediate" },
+      // Asked every few seconds by every running worker: shares the turn's commit.
+      { shared: true },
     );
   };
 }

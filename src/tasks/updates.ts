@@ -104,25 +104,23 @@ export function createTaskUpdates(deps: TaskUpdateDeps) {
         const fields = { activity: update.activity ?? null, nowMs: now.getTime(), id: found.id };
         const changeStatus = update.taskStatus !== undefined && update.taskStatus !== found.status;
         // Only step and status changes announce the task, so only they read the saved row back.
-        const task = (
-          stepsChanged
-            ? saveTaskAndSteps.get({ ...fields, steps })
-            : changeStatus
-              ? saveTask.get(fields)
-              : void touchTask.run(fields)
-        ) as TaskRow | undefined;
+        let task: TaskRow | null = null;
+        if (stepsChanged) task = saveTaskAndSteps.get({ ...fields, steps }) as TaskRow;
+        else if (changeStatus) task = saveTask.get(fields) as TaskRow;
+        else touchTask.run(fields);
         // Before any status change: the worker's log usually explains it, and the Manager's own
         // lines about the change belong after it.
         if (update.log !== undefined) deps.taskLogs.append(found.jobUUID, taskUUID, update.log);
 
-        if (task && stepsChanged) {
-          emit(jobUpdate(touchJob(tx, task.jobId, now)));
-          if (!changeStatus) emit(taskUpdate(task, found.jobUUID, worker));
-        }
-
-        if (task && changeStatus) {
-          if (update.taskStatus === "failed") stateMachine.onTaskFailed(tx, emit, task, worker);
-          else stateMachine.taskStatusChange(tx, emit, task, update.taskStatus!, { worker });
+        if (task) {
+          if (stepsChanged) {
+            emit(jobUpdate(touchJob(tx, task.jobId, now)));
+            if (!changeStatus) emit(taskUpdate(task, found.jobUUID, worker));
+          }
+          if (changeStatus) {
+            if (update.taskStatus === "failed") stateMachine.onTaskFailed(tx, emit, task, worker);
+            else stateMachine.taskStatusChange(tx, emit, task, update.taskStatus!, { worker });
+          }
         }
 
         markSeen(db, worker, now);

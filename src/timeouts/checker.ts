@@ -71,7 +71,7 @@ export function createTimeoutChecker(deps: TimeoutCheckerDeps) {
       .select({ id: tasks.id })
       .from(tasks)
       .where(and(eq(tasks.status, "active"), lte(tasks.lastTouchedAt, deadline)))
-      // Oldest first, in the order of the partial index on active tasks (no scan of tasks).
+      // Oldest first; the partial index on active tasks finds them, so only those few are sorted.
       .orderBy(asc(tasks.lastTouchedAt), asc(tasks.id))
       .all();
     for (const { id } of overdue) {

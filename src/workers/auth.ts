@@ -62,25 +62,22 @@ export class WorkerAuthenticator {
   }
 
   /**
-   * The worker of a header verified before, while its stored secret is unchanged; null when the
-   * header must go through authenticate. Synchronous: the common case needs no promise.
+   * Answers synchronously (no promise) for a header verified before while the worker's stored
+   * secret is unchanged, the common case on every worker call; otherwise verifies it with bcrypt.
    */
-  cachedWorker(header: string): WorkerRow | null {
+  authenticate(header: string | undefined | null): AuthResult | Promise<AuthResult> {
+    if (!header) return { ok: false, cause: "no auth header found" };
     const key = Bun.SHA256.hash(header, "base64");
     const cached = this.verified.get(key);
-    if (!cached) return null;
-    const worker = this.byUUID.get({ uuid: cached.uuid }) as WorkerRow | undefined;
-    if (worker?.secret === cached.storedHash) return worker;
-    this.verified.delete(key);
-    return null;
+    if (cached) {
+      const worker = this.byUUID.get({ uuid: cached.uuid }) as WorkerRow | undefined;
+      if (worker?.secret === cached.storedHash) return { ok: true, worker };
+      this.verified.delete(key);
+    }
+    return this.verify(key, header);
   }
 
-  async authenticate(header: string | undefined | null): Promise<AuthResult> {
-    if (!header) return { ok: false, cause: "no auth header found" };
-    const cached = this.cachedWorker(header);
-    if (cached) return { ok: true, worker: cached };
-
-    const key = Bun.SHA256.hash(header, "base64");
+  private async verify(key: string, header: string): Promise<AuthResult> {
     const creds = parseBasicAuth(header);
     if (!creds) return { ok: false, cause: "no auth header found" };
     const worker = this.byUUID.get({ uuid: creds.uuid }) as WorkerRow | undefined;

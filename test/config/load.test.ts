@@ -124,6 +124,9 @@ describe("configuration file", () => {
         "worker_timeout:",
         "autodiscoverable: false",
         "blocklist_threshold: 5",
+        "mqtt:",
+        "  client:",
+        "    queue_size: 500",
         "variables:",
         "  threads:",
         "    values:",
@@ -137,6 +140,7 @@ describe("configuration file", () => {
     expect(cfg.workerTimeoutMs).toBe(60_000);
     expect(cfg.autodiscoverable).toBe(false);
     expect(cfg.blocklistThreshold).toBe(5);
+    expect(cfg.mqtt.queueSize).toBe(500);
     expect(resolveVariables(cfg, "workers", "linux").threads).toEqual({ value: "08", is_twoway: false });
   });
 

@@ -89,7 +89,7 @@ export function createFarm(opts: FarmOptions = {}) {
     variables: () => variables,
   });
   const taskUpdates = createTaskUpdates({ db, broker, clock, stateMachine, taskLogs });
-  const mayIRun = createMayIRun({ db, clock });
+  const mayIRun = createMayIRun({ db, broker, clock });
   const lastRendered = createLastRendered({ db, broker, clock, layout, log });
 
   const app = createApiApp(log);

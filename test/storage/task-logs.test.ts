@@ -203,6 +203,24 @@ describe("writing in the background", () => {
     expect(readFileSync(otherPath(), "utf8")).toBe("theirs\n");
   });
 
+  test("discard drops what is queued or waiting for a retry under a folder, and leaves others", async () => {
+    writeFileSync(join(root, "job-1a2b"), "in the way");
+    store.append(JOB, TASK, "retried later");
+    await store.flush();
+    store.append(JOB, OTHER_TASK, "also queued");
+    const elsewhere = "2b3c4d5e-0000-4000-8000-000000000004";
+    store.append(elsewhere, TASK, "another job");
+    await store.discard(layout.jobDir(JOB));
+
+    rmSync(join(root, "job-1a2b"));
+    clock.advance(TASK_LOG_RETRY_MS);
+    await store.flush();
+    expect(existsSync(join(root, "job-1a2b"))).toBe(false);
+    expect(readFileSync(layout.taskLogPath(elsewhere, TASK), "utf8")).toBe("another job\n");
+    await store.close();
+    expect(warnings.at(-1)).not.toContain("could not be written");
+  });
+
   test("a failed write keeps the text queued, warns, and retries until the disk works again", async () => {
     // A file where the job-XXXX folder should be: every write under it fails.
     writeFileSync(join(root, "job-1a2b"), "in the way");

@@ -68,14 +68,16 @@ describe("WorkerAuthenticator", () => {
     expect(verify).toHaveBeenCalledTimes(3);
   });
 
-  test("cachedWorker answers only for a header verified before, and at once", async () => {
+  test("a header verified before is answered at once, without a promise; others are not", async () => {
     const h = createHarness();
     const w = await h.register();
     const header = basicAuth(w.uuid, SECRET);
-    expect(h.auth.cachedWorker(header)).toBeNull();
+    expect(h.auth.authenticate(header)).toBeInstanceOf(Promise);
     expect((await h.auth.authenticate(header)).ok).toBe(true);
-    expect(h.auth.cachedWorker(header)?.uuid).toBe(w.uuid);
-    expect(h.auth.cachedWorker(basicAuth(w.uuid, "wrong"))).toBeNull();
+    const again = h.auth.authenticate(header);
+    expect(again).not.toBeInstanceOf(Promise);
+    expect((again as { ok: true; worker: { uuid: string } }).worker.uuid).toBe(w.uuid);
+    expect(h.auth.authenticate(basicAuth(w.uuid, "wrong"))).toBeInstanceOf(Promise);
   });
 
   test("an unknown worker costs a bcrypt verification too", async () => {

@@ -1,10 +1,11 @@
 // Handlers of task execution: polling for a task, task updates, may-i-run, preview uploads,
 // task-log and last-rendered lookups, and the `/job-files/` static files they point to.
-import { eq, sql } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import type { Context } from "hono";
 import { stat } from "node:fs/promises";
 import { extname } from "node:path";
 import type { Clock } from "../../clock";
+import { opaquePlaceholder } from "../../db/prepared";
 import { jobs, tasks } from "../../db/schema";
 import type { Db } from "../../db/types";
 import { ApiError, notFound } from "../../errors";
@@ -42,7 +43,7 @@ function prepareTaskWithJob(db: Db) {
     .select({ taskUUID: tasks.uuid, jobUUID: jobs.uuid })
     .from(tasks)
     .innerJoin(jobs, eq(jobs.id, tasks.jobId))
-    .where(eq(tasks.uuid, sql.placeholder("uuid")))
+    .where(eq(tasks.uuid, opaquePlaceholder("uuid")))
     .prepare();
   return (taskUUID: string) => {
     const row = byUUID.get({ uuid: taskUUID });

@@ -17,8 +17,6 @@ const ReportedWorkerStatus = z.union([WorkerStatus, z.literal("")]);
 
 // ---- Worker protocol ------------------------------------------------------------------------
 
-/** bcrypt only looks at the first 72 bytes of a secret; longer ones are refused. */
-
 export const WorkerRegistration = z
   .object({
     secret: z

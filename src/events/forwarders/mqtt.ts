@@ -17,9 +17,7 @@ export const MQTT_MAX_INFLIGHT = 32;
 export const MQTT_DROP_LOG_INTERVAL_MS = 10_000;
 /** How long `close()` waits for queued events to be acknowledged. */
 export const MQTT_CLOSE_DRAIN_TIMEOUT_MS = 2_000;
-export const MQTT_DEFAULT_CLIENT_ID = "flamenco";
 
-/** `mqtt.client.*` of flamenco-manager.yaml, plus the queue bound. */
 /** The `mqtt.client` settings of flamenco-manager.yaml. */
 export type MqttForwarderConfig = MqttSettings;
 
@@ -129,7 +127,8 @@ export function createMqttForwarder(
     client = mqtt.connect({
       ...connection,
       protocolVersion: 5,
-      clientId: config.clientID.trim() || MQTT_DEFAULT_CLIENT_ID,
+      // The configuration loader already replaced a blank ID with Flamenco's default.
+      clientId: config.clientID.trim(),
       ...(config.username ? { username: config.username } : {}),
       ...(config.password ? { password: config.password } : {}),
       clean: true,
