@@ -9,7 +9,8 @@ import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import type { Subprocess } from "bun";
-import { createStressClient, runStress, type ManagerClient, type StressReport } from "../src/worker/stress";
+import type { ManagerApi } from "../src/worker/client";
+import { createStressClient, runStress, type StressReport } from "../src/worker/stress";
 import { freePort, startManager } from "../test/support/processes";
 import { waitFor } from "../test/support/wait";
 
@@ -93,7 +94,7 @@ function readTail(path: string): string {
  * Marks the job's echo task completed by hand, so that all its sleep tasks are runnable when the
  * load starts: while the echo is not done, every poll walks all the job's blocked sleep tasks.
  */
-async function completeEchoTask(client: ManagerClient, jobId: string): Promise<void> {
+async function completeEchoTask(client: ManagerApi, jobId: string): Promise<void> {
   const listed = await client.GET("/api/v3/jobs/{job_id}/tasks", { params: { path: { job_id: jobId } } });
   const echo = listed.data?.tasks.find((t) => t.name === "echo");
   if (!echo) throw new Error(`job ${jobId} has no echo task (HTTP ${listed.response.status})`);

@@ -2,7 +2,8 @@
 // transaction, so with any number of concurrent polls each task goes to exactly one worker.
 import { eq, sql } from "drizzle-orm";
 import type { Clock } from "../clock";
-import { jobs, tasks, workers, type TaskCommand, type TaskRow, type WorkerRow } from "../db/schema";
+import { jobById, workerById } from "../db/rows";
+import { tasks, type TaskCommand, type TaskRow, type WorkerRow } from "../db/schema";
 import { inTransaction } from "../db/transaction";
 import type { Db } from "../db/types";
 import { conflict } from "../errors";
@@ -95,11 +96,6 @@ export function createScheduler(deps: SchedulerDeps) {
 
   // Prepared once against the database handle; they run inside the poll's transaction, as the
   // synchronous SQLite drivers have a single connection. Timestamps bind as stored: epoch ms.
-  const workerById = db
-    .select()
-    .from(workers)
-    .where(eq(workers.id, sql.placeholder("id")))
-    .prepare();
   const claimTask = db
     .update(tasks)
     .set({
@@ -109,12 +105,6 @@ export function createScheduler(deps: SchedulerDeps) {
     })
     .where(eq(tasks.id, sql.placeholder("id")))
     .returning()
-    .prepare();
-  // The whole row: the status change takes it instead of reading it again.
-  const jobById = db
-    .select()
-    .from(jobs)
-    .where(eq(jobs.id, sql.placeholder("id")))
     .prepare();
 
   /**
@@ -130,7 +120,7 @@ export function createScheduler(deps: SchedulerDeps) {
       (tx, emit): ScheduleResult | { kind: "not-awake"; status: string } => {
         const now = clock.now();
         // The row read at authentication may predate a status request; decide on the current one.
-        const worker = workerById.get({ id: authenticated.id });
+        const worker = workerById(tx, authenticated.id);
         if (!worker) throw conflict("worker was deleted");
         markSeen(db, worker, now);
         if (worker.statusRequested !== "") {
@@ -143,7 +133,8 @@ export function createScheduler(deps: SchedulerDeps) {
         if (taskId === null) return { kind: "none" };
 
         const claimed = claimTask.get({ workerId: worker.id, nowMs: now.getTime(), id: taskId }) as TaskRow;
-        const job = jobById.get({ id: claimed.jobId })!;
+        // The whole row: the status change takes it instead of reading it again.
+        const job = jobById(tx, claimed.jobId)!;
         deps.taskLogs.appendManagerLine(job.uuid, claimed.uuid, taskAssignedLine(worker));
         // Also for a re-handed active task: the event and the job's reaction still happen.
         const active = deps.taskMachine.taskStatusChange(tx, emit, claimed, "active", { job, worker });

@@ -2,9 +2,9 @@
 // failure list, the per-job blocklist, soft versus hard failure, and failing the job when no
 // untried worker is left. Tablao counts as documented: no off-by-one in either threshold.
 import { and, eq, inArray, notExists, sql } from "drizzle-orm";
+import { jobById } from "../db/rows";
 import {
   jobBlocks,
-  jobs,
   taskFailures,
   tasks,
   workers,
@@ -109,7 +109,7 @@ export function createFailureHandling(
   const { clock, taskLogs, thresholds } = deps;
 
   const loadJob = (tx: DbOrTx, jobId: number) => {
-    const job = tx.select().from(jobs).where(eq(jobs.id, jobId)).get();
+    const job = jobById(tx, jobId);
     if (!job) throw new Error(`job ${jobId} does not exist`);
     return job;
   };

@@ -1,7 +1,8 @@
 // The task status change (TSC): save a task's new status with its step consequences, announce
 // it, and let the task's job react to it (state-machines.md §3).
 import { eq, sql } from "drizzle-orm";
-import { jobs, tasks, workers, type JobRow, type TaskRow } from "../db/schema";
+import { jobById, workerById } from "../db/rows";
+import { tasks, type JobRow, type TaskRow } from "../db/schema";
 import { perConnection } from "../db/prepared";
 import type { Emit } from "../db/transaction";
 import type { DbOrTx } from "../db/types";
@@ -59,16 +60,6 @@ const statements = perConnection((db) => {
       .returning()
       .prepare();
   return {
-    jobById: db
-      .select()
-      .from(jobs)
-      .where(eq(jobs.id, sql.placeholder("id")))
-      .prepare(),
-    workerById: db
-      .select({ id: workers.id, name: workers.name, uuid: workers.uuid })
-      .from(workers)
-      .where(eq(workers.id, sql.placeholder("id")))
-      .prepare(),
     saveStatus: saveStatus("keep"),
     // Completing means all steps are done; queueing means starting over.
     saveCompleted: saveStatus("all"),
@@ -140,13 +131,13 @@ export function createTaskStateMachine(
   function workerOf(tx: DbOrTx, task: TaskRow, known: TaskWorker | undefined): TaskWorker | null {
     if (task.workerId == null) return null;
     if (known?.id === task.workerId) return known;
-    return statements(tx).workerById.get({ id: task.workerId }) ?? null;
+    return workerById(tx, task.workerId) ?? null;
   }
 
   return {
     taskStatusChange(tx, emit, task, newStatus, known = {}) {
       const prepared = statements(tx);
-      let job = known.job?.id === task.jobId ? known.job : prepared.jobById.get({ id: task.jobId });
+      let job = known.job?.id === task.jobId ? known.job : jobById(tx, task.jobId);
       if (!job) throw new Error(`cannot fetch the job of task ${task.uuid}`);
       const oldStatus = task.status;
       const changed = oldStatus !== newStatus;

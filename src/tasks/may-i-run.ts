@@ -2,7 +2,8 @@
 // a task. The decision is the state machine's; this adds the bookkeeping around it.
 import { eq, sql } from "drizzle-orm";
 import type { Clock } from "../clock";
-import { tasks, workers, type WorkerRow } from "../db/schema";
+import { workerById } from "../db/rows";
+import { tasks, type WorkerRow } from "../db/schema";
 import { inTransaction } from "../db/transaction";
 import type { Db } from "../db/types";
 import type { EventBroker } from "../events/broker";
@@ -19,11 +20,6 @@ export function createMayIRun(deps: { db: Db; broker: EventBroker; clock: Clock 
     .from(tasks)
     .where(eq(tasks.uuid, sql.placeholder("uuid")))
     .prepare();
-  const workerById = db
-    .select()
-    .from(workers)
-    .where(eq(workers.id, sql.placeholder("id")))
-    .prepare();
   const touchTask = db
     .update(tasks)
     .set({ lastTouchedAt: sql`${sql.placeholder("nowMs")}`, updatedAt: sql`${sql.placeholder("nowMs")}` })
@@ -39,7 +35,7 @@ export function createMayIRun(deps: { db: Db; broker: EventBroker; clock: Clock 
         const task = taskByUUID.get({ uuid: taskUUID });
         // An unknown task does not count as contact with the worker (Flamenco's rule).
         if (!task) return mayKeepRunning(authenticated, undefined);
-        const worker = workerById.get({ id: authenticated.id }) ?? authenticated;
+        const worker = workerById(db, authenticated.id) ?? authenticated;
         const answer = mayKeepRunning(worker, task);
         const now = clock.now();
         // Allowed to run means the worker is demonstrably on it: that restarts the task timeout.

@@ -91,11 +91,6 @@ export function resolveWorkerName(
   return config.workerName || env.FLAMENCO_WORKER_NAME?.trim() || hostname;
 }
 
-/** Flamenco's platform names: the Manager picks per-platform variable values with them. */
-export function workerPlatform(platform: NodeJS.Platform = process.platform): string {
-  return platform === "win32" ? "windows" : platform;
-}
-
 /**
  * `-manager` values as Flamenco accepts them: `farm:1234` → `http://farm:1234/`, `farm` →
  * `http://farm/`; full URLs are kept. Also accepts `192.168.1.2:8080`, which Flamenco rejects.

@@ -56,8 +56,6 @@ export const SHUTDOWN_WATCHDOG_MS = 20_000;
 export const SHUTDOWN_WATCHDOG_EXIT_CODE = 254;
 /** Limit of every HTTP call to the Manager (Flamenco has none, so one hung call stalls it). */
 export const HTTP_REQUEST_TIMEOUT_MS = 60_000;
-/** Limit of a preview upload (bodies up to a few MiB). */
-export const PREVIEW_UPLOAD_TIMEOUT_MS = 60_000;
 
 /** A cancelled child process group gets SIGTERM, then SIGKILL after this grace period. */
 export const KILL_GRACE_MS = 5_000;

@@ -3,6 +3,7 @@
 // the running command, delivers queued updates and signs off.
 import { hostname } from "node:os";
 import { join } from "node:path";
+import { goPlatformName } from "../config/platform";
 import { createLogger, type Logger } from "../log";
 import { FLAMENCO_COMPAT_VERSION, PRODUCT_NAME, PRODUCT_VERSION } from "../version";
 import { createManagerClient, type ManagerApi, type WorkerCredentials } from "./client";
@@ -18,7 +19,6 @@ import {
   WorkerConfigError,
   workerFiles,
   workerHome,
-  workerPlatform,
   type WorkerArgs,
   type WorkerConfig,
 } from "./config";
@@ -169,7 +169,7 @@ async function main(): Promise<number> {
     },
     identity: {
       name,
-      platform: workerPlatform(),
+      platform: goPlatformName(process.platform),
       taskTypes: config.taskTypes,
       softwareVersion: SOFTWARE_VERSION,
       canRestart: config.restartExitCode !== 0,

@@ -4,7 +4,7 @@
 import { randomBytes } from "node:crypto";
 import type { Logger } from "../log";
 import type { ManagerApi, WorkerCredentials, WorkerStatus } from "./client";
-import { errorText } from "./client";
+import { errorText, isTransient } from "./client";
 import { Backoff, sleepUnlessAborted } from "./wait";
 
 export class RegistrationError extends Error {}
@@ -39,8 +39,7 @@ function classify<T>(data: T | undefined, error: unknown, response: Response): A
   if (response.status === 200 && data !== undefined) return { kind: "ok", value: data };
   const why = errorText(error, response);
   if (response.status === 401 || response.status === 403) return { kind: "rejected", why };
-  if (response.status >= 500 || response.status === 408 || response.status === 429)
-    return { kind: "retry", why };
+  if (isTransient(response.status)) return { kind: "retry", why };
   throw new RegistrationError(`the Manager refused the request: ${why}`);
 }
 

@@ -4,13 +4,13 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { parseArgs } from "node:util";
-import createClient, { type Client } from "openapi-fetch";
+import createClient from "openapi-fetch";
+import { goPlatformName } from "../config/platform";
 import { PRODUCT_VERSION } from "../version";
-import type { components, paths } from "./client/schema";
-
-type AssignedTask = components["schemas"]["AssignedTask"];
-type TaskUpdate = components["schemas"]["TaskUpdate"];
-export type ManagerClient = Client<paths>;
+import { basicAuthHeader, type AssignedTask, type ManagerApi, type TaskUpdate } from "./client";
+import type { paths } from "./client/schema";
+import { DEFAULT_TASK_TYPES } from "./config";
+import { sleepUnlessAborted } from "./wait";
 
 /**
  * What each fake worker does once signed on:
@@ -38,7 +38,6 @@ export const ERROR_RETRY_MS = 2_000;
 export const STOP_GRACE_MS = 5_000;
 const LATENCY_BUCKET_MS = 0.1;
 
-export const STRESS_TASK_TYPES = ["blender", "ffmpeg", "file-management", "misc"];
 const LOG_LINE = "This is a log-line for stress testing. It will be repeated more than once.\n";
 export const STRESS_LOG_TEXT = LOG_LINE.repeat(5);
 
@@ -228,10 +227,6 @@ export function identitiesFor(existing: StressIdentity[], count: number): Stress
   return all;
 }
 
-export function basicAuthHeader(uuid: string, secret: string): string {
-  return `Basic ${Buffer.from(`${uuid}:${secret}`).toString("base64")}`;
-}
-
 /**
  * The generated client for one Manager; with credentials, as that worker. Not the worker's own
  * client (./client): that one copies every request to add a timeout timer and sets the auth header
@@ -240,26 +235,10 @@ export function basicAuthHeader(uuid: string, secret: string): string {
 export function createStressClient(
   managerURL: string,
   credentials?: { uuid: string; secret: string },
-): ManagerClient {
+): ManagerApi {
   const headers: Record<string, string> = { "User-Agent": `Tablao-stresser/${PRODUCT_VERSION}` };
   if (credentials) headers.Authorization = basicAuthHeader(credentials.uuid, credentials.secret);
   return createClient<paths>({ baseUrl: managerURL.replace(/\/+$/, ""), headers });
-}
-
-/** The platform name in Go's spelling, as a Flamenco worker reports it. */
-const workerPlatform = () => (process.platform === "win32" ? "windows" : process.platform);
-
-function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
-  if (signal.aborted || ms <= 0) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done);
-  });
 }
 
 class FatalWorkerError extends Error {}
@@ -269,10 +248,10 @@ async function signOn(
   managerURL: string,
   identity: StressIdentity,
   signal: AbortSignal,
-): Promise<ManagerClient> {
+): Promise<ManagerApi> {
   const signOnBody = {
     name: identity.name,
-    supported_task_types: STRESS_TASK_TYPES,
+    supported_task_types: [...DEFAULT_TASK_TYPES],
     software_version: `Tablao stresser ${PRODUCT_VERSION}`,
     can_restart: false,
   };
@@ -283,9 +262,9 @@ async function signOn(
     const registered = await createStressClient(managerURL).POST("/api/v3/worker/register-worker", {
       body: {
         name: identity.name,
-        platform: workerPlatform(),
+        platform: goPlatformName(process.platform),
         secret,
-        supported_task_types: STRESS_TASK_TYPES,
+        supported_task_types: [...DEFAULT_TASK_TYPES],
       },
       signal,
     });
@@ -326,7 +305,7 @@ export async function runStress(opts: StressOptions): Promise<StressReport> {
       return signOn(opts.managerURL, identity, opts.signal ? AbortSignal.any([limit, opts.signal]) : limit);
     }),
   );
-  const clients: ManagerClient[] = [];
+  const clients: ManagerApi[] = [];
   startups.forEach((s, i) => {
     if (s.status === "fulfilled") clients.push(s.value);
     else workerErrors.push(`${identities[i].name}: ${(s.reason as Error).message}`);
@@ -362,7 +341,7 @@ export async function runStress(opts: StressOptions): Promise<StressReport> {
   };
 
   const scheduleTask = async (
-    client: ManagerClient,
+    client: ManagerApi,
   ): Promise<{ status: number | "error"; task?: AssignedTask }> => {
     const startedAt = performance.now();
     try {
@@ -382,7 +361,7 @@ export async function runStress(opts: StressOptions): Promise<StressReport> {
   };
 
   const taskUpdate = async (
-    client: ManagerClient,
+    client: ManagerApi,
     taskUUID: string,
     body: TaskUpdate,
   ): Promise<number | "error"> => {
@@ -404,17 +383,17 @@ export async function runStress(opts: StressOptions): Promise<StressReport> {
   };
 
   /** Flamenco's fetch loop: no task → retry after a second, other trouble → after two. */
-  const fetchTask = async (client: ManagerClient): Promise<AssignedTask | null> => {
+  const fetchTask = async (client: ManagerApi): Promise<AssignedTask | null> => {
     while (!stop.signal.aborted) {
       const { status, task } = await scheduleTask(client);
       if (task) return task;
       if (status === 423) throw new FatalWorkerError("the Manager requests a status change (423)");
-      await abortableSleep(status === 204 ? NO_TASK_RETRY_MS : ERROR_RETRY_MS, stop.signal);
+      await sleepUnlessAborted(status === 204 ? NO_TASK_RETRY_MS : ERROR_RETRY_MS, stop.signal);
     }
     return null;
   };
 
-  const loops: Record<StressMode, (client: ManagerClient) => Promise<void>> = {
+  const loops: Record<StressMode, (client: ManagerApi) => Promise<void>> = {
     async update(client) {
       const nanosStart = process.hrtime.bigint();
       while (!stop.signal.aborted) {
@@ -484,7 +463,7 @@ export async function runStress(opts: StressOptions): Promise<StressReport> {
   const endTimer = setTimeout(() => stop.abort(), measureEnd - loadStart);
 
   const runs = clients.map(async (client, i) => {
-    await abortableSleep(Math.random() * START_STAGGER_MAX_MS, stop.signal);
+    await sleepUnlessAborted(Math.random() * START_STAGGER_MAX_MS, stop.signal);
     try {
       await loops[opts.mode](client);
     } catch (err) {
@@ -545,7 +524,7 @@ const USAGE = `Usage: bun run stress [options]
   --credentials FILE   fake worker identities, Name,UUID,Secret (default ${DEFAULT_CREDENTIALS_PATH})
   --help               show this text
 
-The Manager needs at least N queued tasks of types ${STRESS_TASK_TYPES.join(", ")} (more in cycle mode).`;
+The Manager needs at least N queued tasks of types ${DEFAULT_TASK_TYPES.join(", ")} (more in cycle mode).`;
 
 /** Parses the command line; throws with a message for the user on bad input. */
 export function parseStressArgs(argv: string[]): StressOptions | "help" {

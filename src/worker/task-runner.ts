@@ -76,7 +76,6 @@ export async function runTask(
     let steps = 0;
     const step = () => void report({ activity: "Progress", steps_completed: ++steps });
     const ctx: CommandContext = {
-      taskId: task.uuid,
       signal,
       log: (text) => void report({ log: text }),
       chunker: () =>

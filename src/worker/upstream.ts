@@ -4,7 +4,7 @@
 import { Database } from "bun:sqlite";
 import type { Logger } from "../log";
 import type { ManagerApi, TaskUpdate } from "./client";
-import { errorText } from "./client";
+import { errorText, isTransient } from "./client";
 import { QUEUE_DB_BUSY_TIMEOUT_MS } from "./constants";
 import { Backoff, sleepUnlessAborted } from "./wait";
 
@@ -17,11 +17,6 @@ export type Delivery =
   | { kind: "refused"; status: number; message: string };
 
 export type FlushResult = "drained" | "unreachable" | "unauthorized";
-
-/** Answers meaning "try again later": the update is kept. */
-function isTransient(status: number): boolean {
-  return status >= 500 || status === 408 || status === 429;
-}
 
 /** The queue table, compatible with Flamenco's worker database. */
 export function openUpdateQueueDb(path: string): Database {
@@ -192,7 +187,7 @@ export class Upstream {
         body: update,
         signal: this.inFlight.signal,
       });
-      if (response.status === 204 || response.ok) return { kind: "delivered" };
+      if (response.ok) return { kind: "delivered" };
       if (response.status === 403) {
         this.log(
           "warn",

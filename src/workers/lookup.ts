@@ -1,5 +1,6 @@
 // Loading workers and tags by their public UUID, with Flamenco's 404 wording when absent.
 import { eq } from "drizzle-orm";
+import { workerById } from "../db/rows";
 import { workers, workerTags, type WorkerRow, type WorkerTagRow } from "../db/schema";
 import type { DbOrTx } from "../db/types";
 import { notFound } from "../errors";
@@ -16,7 +17,7 @@ export function requireWorker(db: DbOrTx, uuid: string): WorkerRow {
 
 /** The stored row behind an (older) snapshot, e.g. the one loaded at authentication. */
 export function reloadWorker(db: DbOrTx, worker: Pick<WorkerRow, "id" | "uuid">): WorkerRow {
-  const row = db.select().from(workers).where(eq(workers.id, worker.id)).get();
+  const row = workerById(db, worker.id);
   if (!row) throw notFound(`worker ${JSON.stringify(worker.uuid)} not found`);
   return row;
 }

@@ -1,10 +1,11 @@
 import { describe, expect, test } from "bun:test";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { ConfigError } from "../../src/config/errors";
 import { configAsJson, loadConfig } from "../../src/config/load";
 import { resolveVariables } from "../../src/config/variables";
 import { tempDirs } from "../support/temp-dirs";
-import { configErrorOf } from "./config-error";
+import { thrownBy } from "../support/thrown";
 
 const freshDir = tempDirs("tablao-config");
 
@@ -47,7 +48,7 @@ describe("no configuration file", () => {
 
   test("an explicitly named file that is missing is an error", () => {
     const cwd = freshDir();
-    const err = configErrorOf(() => loadConfig({ configPath: "custom.yaml", cwd, env: {} }));
+    const err = thrownBy(ConfigError, () => loadConfig({ configPath: "custom.yaml", cwd, env: {} }));
     expect(err.message).toBe(
       `custom.yaml: configuration file not found (looked at ${join(cwd, "custom.yaml")})`,
     );
@@ -147,7 +148,7 @@ describe("configuration file", () => {
   test("a bad value stops loading with the file, key and problem", () => {
     const cwd = freshDir();
     writeConfig(cwd, "_meta: {version: 3}\ntask_timeout: ten minutes\n");
-    const err = configErrorOf(() => loadConfig({ cwd, env: {} }));
+    const err = thrownBy(ConfigError, () => loadConfig({ cwd, env: {} }));
     expect(err.key).toBe("task_timeout");
     expect(err.message).toBe(
       'flamenco-manager.yaml: task_timeout: invalid duration "ten minutes" (use Go syntax such as 10m0s)',
@@ -165,7 +166,7 @@ describe("configuration file", () => {
   test("an unknown version stops loading", () => {
     const cwd = freshDir();
     writeConfig(cwd, "_meta:\n  version: 4\n");
-    const err = configErrorOf(() => loadConfig({ cwd, env: {} }));
+    const err = thrownBy(ConfigError, () => loadConfig({ cwd, env: {} }));
     expect(err.key).toBe("_meta.version");
     expect(err.message).toContain('unsupported version "4"');
   });
@@ -280,7 +281,7 @@ describe("environment overrides", () => {
     ["PORT", "eighty", 'environment: PORT: invalid port "eighty"'],
     ["TABLAO_LISTEN", "::1:80", 'environment: TABLAO_LISTEN: invalid listen address "::1:80"'],
   ])("a bad %s names the variable", (name, value, message) => {
-    const err = configErrorOf(() => loadWithEnv({ [name]: value }));
+    const err = thrownBy(ConfigError, () => loadWithEnv({ [name]: value }));
     expect(err.key).toBe(name);
     expect(err.message).toStartWith(message);
   });

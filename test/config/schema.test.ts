@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
+import { ConfigError } from "../../src/config/errors";
 import { DEFAULT_VARIABLES, validateConfigFile } from "../../src/config/schema";
-import { configErrorOf } from "./config-error";
+import { thrownBy } from "../support/thrown";
 
 const LABEL = "flamenco-manager.yaml";
 
@@ -92,7 +93,7 @@ describe("defaults", () => {
 
 describe("version", () => {
   test("a missing _meta.version is refused", () => {
-    const err = configErrorOf(() =>
+    const err = thrownBy(ConfigError, () =>
       validateConfigFile({ manager_name: "x" }, { label: LABEL, platform: "linux" }),
     );
     expect(err.key).toBe("_meta.version");
@@ -100,7 +101,7 @@ describe("version", () => {
   });
 
   test("another version is refused before anything else is checked", () => {
-    const err = configErrorOf(() =>
+    const err = thrownBy(ConfigError, () =>
       validateConfigFile(
         { _meta: { version: 2 }, task_timeout: "bogus" },
         { label: LABEL, platform: "linux" },
@@ -184,14 +185,14 @@ describe("validation errors name the key", () => {
       "variable names must be non-empty and contain no { or }",
     ],
   ])("%j → %s", (settings, key, problem) => {
-    const err = configErrorOf(() => validate(settings));
+    const err = thrownBy(ConfigError, () => validate(settings));
     expect(err.key).toBe(key);
     expect(err.message).toStartWith(`flamenco-manager.yaml: ${key}: `);
     expect(err.message).toContain(problem);
   });
 
   test("every problem is listed, one per line", () => {
-    const err = configErrorOf(() => validate({ task_timeout: "x", listen: "" }));
+    const err = thrownBy(ConfigError, () => validate({ task_timeout: "x", listen: "" }));
     expect(err.message.split("\n")).toHaveLength(2);
   });
 

@@ -5,6 +5,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import {
+  alive,
   killChildren,
   managerApi,
   REPO_ROOT,
@@ -60,15 +61,6 @@ function renderJob(dir: string, frames: string, chunkSize: number) {
       scene: "Scene",
     },
   };
-}
-
-/** Running, and not a zombie waiting for a reaper. */
-function alive(pid: number): boolean {
-  try {
-    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
-  } catch {
-    return false;
-  }
 }
 
 function echoSleepJob(message: string, sleepSeconds: number, repeats: number) {

@@ -1,5 +1,5 @@
-// Rows and a poll-with-deadline helper for the event tests: payload builders take saved rows,
-// and forwarders deliver asynchronously over real sockets.
+// Saved-row fixtures (job, task, worker) for the event tests: payload builders and forwarders
+// take saved rows. Tests waiting for asynchronous delivery use waitFor from test/support/wait.ts.
 import type { JobRow, TaskRow, WorkerRow } from "../../src/db/schema";
 
 const T0 = new Date("2026-01-05T10:00:00.123Z");

@@ -5,6 +5,7 @@ import { buildVariableTable, type VariableContext } from "../../src/config";
 import { ApiError } from "../../src/errors";
 import { createScheduler } from "../../src/scheduler/scheduler";
 import { findSchedulableTask, schedulableTaskQuery } from "../../src/scheduler/select";
+import { thrownBy } from "../support/thrown";
 import { createFarm, type Farm } from "./fixtures";
 
 let farm: Farm;
@@ -228,14 +229,9 @@ describe("worker state", () => {
   test("a worker that is not awake gets 409, and is still marked seen", async () => {
     const w = await farm.addWorker("w", { status: "asleep" });
     farm.addTask(farm.addJob());
-    let thrown: unknown;
-    try {
-      farm.scheduler.scheduleTask(w);
-    } catch (err) {
-      thrown = err;
-    }
+    const thrown = thrownBy(ApiError, () => farm.scheduler.scheduleTask(w));
     expect(thrown).toBeInstanceOf(ApiError);
-    expect((thrown as ApiError).status).toBe(409);
+    expect(thrown.status).toBe(409);
     expect(farm.worker(w.id).lastSeenAt).toEqual(farm.clock.now());
   });
 });
@@ -336,9 +332,10 @@ describe("performance", () => {
     expect(scans).toEqual([]);
   });
 
-  test("with 100 000 queued tasks a poll finds the right task of a sparse type", async () => {
-    const TASKS = 100_000;
-    const JOBS = 20;
+  test("among hundreds of queued tasks of another type a poll finds the ones of a sparse type", async () => {
+    // Correctness only: that the query is served by indexes is pinned by the query-plan test above.
+    const TASKS = 500;
+    const JOBS = 5;
     const now = Date.now();
     const insertJob = farm.sqlite.prepare(
       "INSERT INTO jobs (created_at, updated_at, uuid, name, job_type, priority, status, settings, metadata) VALUES (?, ?, ?, ?, 'x', 50, 'queued', '{}', '{}')",
@@ -350,7 +347,7 @@ describe("performance", () => {
       for (let j = 1; j <= JOBS; j++) {
         insertJob.run(now, now, crypto.randomUUID(), `job ${j}`);
         for (let i = 0; i < TASKS / JOBS; i++) {
-          // Sparse ffmpeg tasks among blender ones: the per-type index seek must find them directly.
+          // Sparse ffmpeg tasks (one in 50) among blender ones.
           insertTask.run(now, now, crypto.randomUUID(), i % 50 === 49 ? "ffmpeg" : "blender", j, i, "queued");
         }
       }
@@ -358,8 +355,7 @@ describe("performance", () => {
     const w = await farm.addWorker("w", { types: "ffmpeg" });
     const first = farm.scheduler.scheduleTask(w);
     expect(first.kind === "assigned" && first.task.task_type).toBe("ffmpeg");
-
-    // Polls keep finding the sparse type; their speed is measured by bench/scheduler.ts.
-    for (let i = 0; i < 50; i++) expect(findSchedulableTask(farm.db, w)).not.toBeNull();
+    // With one assigned, a poll still finds the next task of the sparse type.
+    expect(findSchedulableTask(farm.db, w)).not.toBeNull();
   });
 });

@@ -1,22 +1,13 @@
 // The human status endpoints' input checks and their transactional behaviour (§5.7).
 import { describe, expect, test } from "bun:test";
 import { ApiError } from "../../src/errors";
+import { thrownBy } from "../support/thrown";
 import { createFixture } from "./fixture";
-
-function apiError(fn: () => unknown): ApiError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof ApiError) return err;
-    throw err;
-  }
-  throw new Error("expected an ApiError");
-}
 
 describe("setJobStatus", () => {
   test("a job ID that is not a UUID is a 400", () => {
     const f = createFixture();
-    expect(apiError(() => f.sm.setJobStatus(f.db, f.broker, "nope", "queued", "x"))).toMatchObject({
+    expect(thrownBy(ApiError, () => f.sm.setJobStatus(f.db, f.broker, "nope", "queued", "x"))).toMatchObject({
       status: 400,
       message: "job ID not valid",
     });
@@ -25,7 +16,7 @@ describe("setJobStatus", () => {
   test("a status outside the enum is a 400 naming it, and nothing changes", () => {
     const f = createFixture();
     const job = f.addJob("active");
-    const err = apiError(() => f.sm.setJobStatus(f.db, f.broker, job.uuid, "borked", "x"));
+    const err = thrownBy(ApiError, () => f.sm.setJobStatus(f.db, f.broker, job.uuid, "borked", "x"));
     expect(err).toMatchObject({ status: 400, message: 'invalid job status "borked"' });
     expect(f.job(job)).toEqual(job);
   });
@@ -55,7 +46,9 @@ describe("setJobStatus", () => {
 describe("setTaskStatus", () => {
   test("an unknown task is a 404 'no such task'", () => {
     const f = createFixture();
-    expect(apiError(() => f.sm.setTaskStatus(f.db, f.broker, "whatever", "queued", "x"))).toMatchObject({
+    expect(
+      thrownBy(ApiError, () => f.sm.setTaskStatus(f.db, f.broker, "whatever", "queued", "x")),
+    ).toMatchObject({
       status: 404,
       message: "no such task",
     });
@@ -64,7 +57,9 @@ describe("setTaskStatus", () => {
   test("a status outside the enum is a 400", () => {
     const f = createFixture();
     const task = f.addTask(f.addJob("active"), "active");
-    expect(apiError(() => f.sm.setTaskStatus(f.db, f.broker, task.uuid, "borked", "x")).status).toBe(400);
+    expect(
+      thrownBy(ApiError, () => f.sm.setTaskStatus(f.db, f.broker, task.uuid, "borked", "x")).status,
+    ).toBe(400);
     expect(f.task(task)).toEqual(task);
   });
 

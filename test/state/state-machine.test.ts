@@ -7,6 +7,7 @@ import { ApiError } from "../../src/errors";
 import { touchJob } from "../../src/state/job-tasks";
 import { mayKeepRunning } from "../../src/state/may-keep-running";
 import { requeueReasons } from "../../src/state/messages";
+import { thrownBy } from "../support/thrown";
 import { createFixture, type Fixture } from "./fixture";
 
 interface Row {
@@ -16,15 +17,6 @@ interface Row {
 
 const jobEvent = (previous_status: string, status: string, refresh_tasks: boolean) =>
   expect.objectContaining({ previous_status, status, refresh_tasks });
-
-function thrown(fn: () => unknown): Error {
-  try {
-    fn();
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error("expected an error");
-}
 
 const table: Row[] = [
   {
@@ -50,7 +42,7 @@ const table: Row[] = [
       const job = f.addJob("queued");
       const task = f.addTask(job, "queued");
       f.breakJobSaves(job);
-      const err = thrown(() => f.run((tx, emit) => f.sm.taskStatusChange(tx, emit, task, "active")));
+      const err = thrownBy(Error, () => f.run((tx, emit) => f.sm.taskStatusChange(tx, emit, task, "active")));
       expect(err.message).toContain("updating job after task status change");
       expect(err.message).toContain("disk says no");
       expect(err.cause).toBeInstanceOf(Error);
@@ -562,7 +554,9 @@ const table: Row[] = [
   {
     name: "#31 unknown job | setJobStatus | 404 'no such job'",
     run(f) {
-      const err = thrown(() => f.sm.setJobStatus(f.db, f.broker, crypto.randomUUID(), "queued", "why not"));
+      const err = thrownBy(Error, () =>
+        f.sm.setJobStatus(f.db, f.broker, crypto.randomUUID(), "queued", "why not"),
+      );
       expect(err).toBeInstanceOf(ApiError);
       expect(err).toMatchObject({ status: 404, message: "no such job" });
     },

@@ -32,6 +32,15 @@ export function freePort(): number {
   return port;
 }
 
+/** Running, and not a zombie waiting for a reaper (containers often lack one). */
+export function alive(pid: number): boolean {
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
+  } catch {
+    return false;
+  }
+}
+
 function tail(path: string, lines = 30): string {
   try {
     return readFileSync(path, "utf8").trimEnd().split("\n").slice(-lines).join("\n");

@@ -4,6 +4,7 @@ import type { TaskRow, WorkerRow } from "../../src/db/schema";
 import { ApiError } from "../../src/errors";
 import type { TaskUpdateBody } from "../../src/tasks/updates";
 import { createFarm, type Farm } from "../scheduler/fixtures";
+import { thrownBy } from "../support/thrown";
 
 let farm: Farm;
 afterEach(() => farm.close());
@@ -20,16 +21,6 @@ async function running(count = 1, stepsTotal = 3) {
 
 function update(worker: WorkerRow, task: TaskRow, body: TaskUpdateBody) {
   farm.taskUpdates.updateTask(worker, task.uuid, body);
-}
-
-function apiStatus(fn: () => void): number | null {
-  try {
-    fn();
-    return null;
-  } catch (err) {
-    if (err instanceof ApiError) return err.status;
-    throw err;
-  }
 }
 
 describe("progress", () => {
@@ -140,21 +131,23 @@ describe("who may update", () => {
     const { task } = await running();
     const intruder = await farm.addWorker("intruder");
     const unassigned = farm.addTask(farm.addJob({ status: "active" }), { status: "active" });
-    expect(apiStatus(() => update(intruder, task, { taskStatus: "completed" }))).toBe(409);
-    expect(apiStatus(() => update(intruder, unassigned, { activity: "x" }))).toBe(409);
-    expect(apiStatus(() => farm.taskUpdates.updateTask(intruder, crypto.randomUUID(), {}))).toBe(404);
+    expect(thrownBy(ApiError, () => update(intruder, task, { taskStatus: "completed" })).status).toBe(409);
+    expect(thrownBy(ApiError, () => update(intruder, unassigned, { activity: "x" })).status).toBe(409);
+    expect(
+      thrownBy(ApiError, () => farm.taskUpdates.updateTask(intruder, crypto.randomUUID(), {})).status,
+    ).toBe(404);
     expect(farm.task(task.id).status).toBe("active");
   });
 
   test("soft-failed may not be sent by a worker (400)", async () => {
     const { worker, task } = await running();
-    expect(apiStatus(() => update(worker, task, { taskStatus: "soft-failed" }))).toBe(400);
+    expect(thrownBy(ApiError, () => update(worker, task, { taskStatus: "soft-failed" })).status).toBe(400);
   });
 
   test("a task that is no longer active (requeued, cancelled) answers 409 to its last worker", async () => {
     const { worker, task } = await running();
     farm.db.run(sql`UPDATE tasks SET status = 'canceled' WHERE id = ${task.id}`);
-    expect(apiStatus(() => update(worker, task, { taskStatus: "completed" }))).toBe(409);
+    expect(thrownBy(ApiError, () => update(worker, task, { taskStatus: "completed" })).status).toBe(409);
     expect(farm.task(task.id).status).toBe("canceled");
   });
 });

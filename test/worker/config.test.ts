@@ -11,7 +11,6 @@ import {
   saveCredentials,
   WorkerConfigError,
   workerHome,
-  workerPlatform,
 } from "../../src/worker/config";
 import { tempDirs } from "../support/temp-dirs";
 
@@ -129,12 +128,6 @@ describe("identity and files", () => {
     const home = join(d, "nested", "home");
     expect(workerHome({ FLAMENCO_HOME: home }, d)).toBe(home);
     expect(statSync(home).isDirectory()).toBe(true);
-  });
-
-  test("platform names are Flamenco's", () => {
-    expect(workerPlatform("win32")).toBe("windows");
-    expect(workerPlatform("linux")).toBe("linux");
-    expect(workerPlatform("darwin")).toBe("darwin");
   });
 
   test("credentials round-trip through a 0600 file; damaged files mean no credentials", () => {

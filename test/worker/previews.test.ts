@@ -2,7 +2,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import sharp from "sharp";
-import { silentLogger } from "../../src/log";
+import type { Logger } from "../../src/log";
 import { PreviewUploader } from "../../src/worker/previews";
 import type { TestManager } from "../support/manager";
 import { tempDirs } from "../support/temp-dirs";
@@ -19,6 +19,9 @@ let jobId: string;
 let uploader: PreviewUploader;
 const stop = new AbortController();
 let loop: Promise<void>;
+/** What the uploader logged, as "level message" lines. */
+const logged: string[] = [];
+const recordingLogger: Logger = (level, msg) => void logged.push(`${level} ${msg}`);
 
 const uploads = () => proxy.requests.filter((r) => r.path.endsWith("/output-produced"));
 
@@ -37,7 +40,7 @@ beforeAll(async () => {
   const worker = await testWorker(proxy.url);
   jobId = await submitCommands(manager.url, [{ name: "echo", parameters: { message: "x" } }]);
   taskId = (await takeTask(worker)).uuid;
-  uploader = new PreviewUploader({ api: worker.api, log: silentLogger, busyBackoffMs: 50 });
+  uploader = new PreviewUploader({ api: worker.api, log: recordingLogger, busyBackoffMs: 50 });
 });
 afterAll(async () => {
   stop.abort();
@@ -103,7 +106,12 @@ test("an unreadable image is skipped and the next one still goes", async () => {
   const broken = join(dir, "broken.png");
   writeFileSync(broken, "not a png");
   uploader.offer(taskId, broken);
-  await Bun.sleep(0);
+  // Offered only once the broken image was tried, so the good one cannot replace it in the slot.
+  await waitFor(
+    "the broken image to be tried",
+    () => logged.some((line) => line.startsWith(`warn cannot make a preview of ${broken}:`)),
+    5_000,
+  );
   uploader.offer(taskId, await png("fine.png", 16, 16));
   await waitFor("the good upload", () => uploads().length === before + 1, 5_000);
   expect(uploads().at(-1)!.status).toBe(202);

@@ -8,6 +8,7 @@ import {
   scheduledStatus,
   type SleepScheduleFields,
 } from "../../src/workers/sleep-schedule";
+import { thrownBy } from "../support/thrown";
 
 // Local wall-clock times: the schedule works in the Manager's timezone. 2022-06-07 is a Tuesday.
 const tuesdayAt = (h: number, m: number) => new Date(2022, 5, 7, h, m, 47);
@@ -27,14 +28,9 @@ const sched = (
 });
 
 function badRequestOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(ApiError);
-    expect((err as ApiError).status).toBe(400);
-    return (err as ApiError).message;
-  }
-  throw new Error("expected a 400");
+  const err = thrownBy(ApiError, fn);
+  expect(err.status).toBe(400);
+  return err.message;
 }
 
 describe("scheduledStatus", () => {

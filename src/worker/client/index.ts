@@ -26,6 +26,11 @@ export interface ManagerClientOptions {
   timeoutMs: number;
 }
 
+/** The HTTP Basic `Authorization` value for a worker (UTF-8, as the Manager decodes it). */
+export function basicAuthHeader(uuid: string, secret: string): string {
+  return `Basic ${Buffer.from(`${uuid}:${secret}`).toString("base64")}`;
+}
+
 export function createManagerClient(opts: ManagerClientOptions): ManagerApi {
   const client = createClient<paths>({
     baseUrl: opts.baseUrl.replace(/\/+$/, ""),
@@ -40,7 +45,7 @@ export function createManagerClient(opts: ManagerClientOptions): ManagerApi {
   client.use({
     onRequest({ request }) {
       const creds = opts.credentials();
-      if (creds) request.headers.set("Authorization", `Basic ${btoa(`${creds.workerId}:${creds.secret}`)}`);
+      if (creds) request.headers.set("Authorization", basicAuthHeader(creds.workerId, creds.secret));
       return request;
     },
   });
@@ -53,4 +58,9 @@ export function errorText(error: unknown, response: Response): string {
     return `${response.status}: ${error.message}`;
   }
   return `${response.status} ${response.statusText}`.trim();
+}
+
+/** Answers meaning "try again later": the Manager failed or is busy (5xx, 408, 429). */
+export function isTransient(status: number): boolean {
+  return status >= 500 || status === 408 || status === 429;
 }

@@ -1,7 +1,6 @@
 // `blender-render` (worker.md §7.4): builds Blender's command line from the task's parameters,
 // runs it, and reads its output for progress (frames rendered or skipped) and saved images,
 // in the output format of Blender up to 4.5 and of Blender 5.
-import { shellSplit } from "../../jobs/job-types/shell-split";
 import type { CommandFn } from "./context";
 import { CommandParams } from "./params";
 import { runSubprocess } from "./subprocess";
@@ -30,13 +29,7 @@ export function parseBlenderLine(line: string): BlenderLine {
 export function blenderArgv(parameters: Record<string, unknown>): string[] {
   const params = new CommandParams("blender-render", parameters);
   const exe = params.requiredString("exe");
-  const exeArgsText = params.optionalString("exeArgs");
-  let exeArgs: string[];
-  try {
-    exeArgs = shellSplit(exeArgsText);
-  } catch (err) {
-    throw params.invalid("exeArgs", (err as Error).message);
-  }
+  const exeArgs = params.shellWords("exeArgs");
   const argsBefore = params.stringList("argsBefore");
   const blendfile = params.presentString("blendfile");
   const args = params.stringList("args");

@@ -3,7 +3,6 @@
 import type { LogChunker } from "../log-chunker";
 
 export interface CommandContext {
-  taskId: string;
   /** Aborted when the task must stop: may-i-run said no, the task was reassigned, or shutdown. */
   signal: AbortSignal;
   /** Sends one task-log update (echo, sleep and the file commands). */

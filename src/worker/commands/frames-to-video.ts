@@ -4,7 +4,6 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { shellSplit } from "../../jobs/job-types/shell-split";
 import { CommandError, type CommandContext, type CommandFn } from "./context";
 import { CommandParams } from "./params";
 import { runSubprocess } from "./subprocess";
@@ -34,12 +33,7 @@ export async function framesToVideoArgv(
     if (!found) throw params.invalid("exe", "FFmpeg cannot be found on this worker");
     exe = found;
   }
-  let exeArgs: string[];
-  try {
-    exeArgs = shellSplit(params.optionalString("exeArgs"));
-  } catch (err) {
-    throw params.invalid("exeArgs", (err as Error).message);
-  }
+  const exeArgs = params.shellWords("exeArgs");
   const fps = params.requiredNumber("fps");
   if (fps <= 0) throw params.invalid("fps", "must be a positive number");
   const inputGlob = params.requiredString("inputGlob");

@@ -1,5 +1,6 @@
 // Reading command parameters with Flamenco's rules (worker.md §7.1): required strings must be
 // non-empty strings, string lists accept any scalars, and errors name the command and parameter.
+import { shellSplit } from "../../jobs/job-types/shell-split";
 import { CommandError } from "./context";
 
 export class CommandParams {
@@ -56,6 +57,15 @@ export class CommandParams {
       if (typeof item === "number" || typeof item === "boolean") return String(item);
       throw this.invalid(key, "cannot convert to list of strings");
     });
+  }
+
+  /** The string (or "") split into words like a shell; bad quoting makes the parameter invalid. */
+  shellWords(key: string): string[] {
+    try {
+      return shellSplit(this.optionalString(key));
+    } catch (err) {
+      throw this.invalid(key, (err as Error).message);
+    }
   }
 
   requiredNumber(key: string): number {

@@ -5,6 +5,7 @@ import { compileJob, getJobType } from "../../../src/jobs/job-types/engine";
 import { JobTypeError } from "../../../src/jobs/job-types/errors";
 import { MAX_SCRIPT_LOG_CHARS } from "../../../src/jobs/job-types/limits";
 import type { CompiledJob } from "../../../src/jobs/job-types/types";
+import { thrownBy } from "../../support/thrown";
 import { engineContext, removeScriptsDirs, scriptsDir, submission, taskGraph } from "./support";
 
 afterAll(removeScriptsDirs);
@@ -26,16 +27,6 @@ function compileScript(body: string, files: Record<string, string> = {}, timeout
     createdMs: CREATED_MS,
   });
   return { job: JSON.parse(json) as CompiledJob, logs: ctx.logs };
-}
-
-function scriptError(fn: () => unknown): JobTypeError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof JobTypeError) return err;
-    throw err;
-  }
-  throw new Error("expected a JobTypeError");
 }
 
 describe("globals", () => {
@@ -186,7 +177,7 @@ describe("the job object", () => {
   });
 
   test("parameters that cannot be stored are rejected where they are made", () => {
-    const err = scriptError(() =>
+    const err = thrownBy(JobTypeError, () =>
       compileScript(`
       function compileJob(job) {
         author.Command("c", { args: ["ok", { fn: () => 1 }] });
@@ -196,10 +187,13 @@ describe("the job object", () => {
       "t.js:4: TypeError: author.Command: parameters.args[1].fn is a function, which cannot be stored",
     );
     expect(
-      scriptError(() => compileScript(`function compileJob() { author.Command("c", "text"); }`)).message,
+      thrownBy(JobTypeError, () => compileScript(`function compileJob() { author.Command("c", "text"); }`))
+        .message,
     ).toContain("parameters must be an object");
     expect(
-      scriptError(() => compileScript(`function compileJob() { author.Command("c", { n: NaN }); }`)).message,
+      thrownBy(JobTypeError, () =>
+        compileScript(`function compileJob() { author.Command("c", { n: NaN }); }`),
+      ).message,
     ).toContain("parameters.n is NaN");
   });
 
@@ -217,14 +211,14 @@ describe("the job object", () => {
   });
 
   test("graph mistakes that Flamenco would only hit at insert time are script errors", () => {
-    const twice = scriptError(() =>
+    const twice = thrownBy(JobTypeError, () =>
       compileScript(
         `function compileJob(job) { const a = author.Task("a", "misc"); job.addTask(a); job.addTask(a); }`,
       ),
     );
     expect(twice.code).toBe("script-error");
     expect(twice.message).toMatch(/^t\.js: task "a" \(.{36}\) was added to the job more than once$/);
-    const missing = scriptError(() =>
+    const missing = thrownBy(JobTypeError, () =>
       compileScript(`function compileJob(job) {
         const a = author.Task("a", "misc"); const b = author.Task("b", "misc");
         b.addDependency(a); job.addTask(b); }`),
@@ -232,7 +226,7 @@ describe("the job object", () => {
     expect(missing.message).toMatch(
       /^t\.js: task "b" depends on a task \(.{36}\) that was not added to the job$/,
     );
-    const cycle = scriptError(() =>
+    const cycle = thrownBy(JobTypeError, () =>
       compileScript(`function compileJob(job) {
         const a = author.Task("a", "misc"); const b = author.Task("b", "misc");
         a.addDependency(b); b.addDependency(a); job.addTask(a); job.addTask(b); }`),
@@ -246,13 +240,13 @@ describe("errors name the file and line", () => {
     const ctx = engineContext(
       scriptsDir({ "bad.js": "const JOB_TYPE = {};\n\nfunction compileJob(job) {\n  let x = ;\n}\n" }),
     );
-    const err = scriptError(() => getJobType(ctx, "bad"));
+    const err = thrownBy(JobTypeError, () => getJobType(ctx, "bad"));
     expect(err).toMatchObject({ code: "script-error", file: "bad.js", line: 4 });
     expect(err.message).toStartWith("bad.js:4: SyntaxError: ");
   });
 
   test("an Error thrown by compileJob, and a ReferenceError", () => {
-    const thrown = scriptError(() =>
+    const thrown = thrownBy(JobTypeError, () =>
       compileScript(`\nfunction compileJob(job) {\n  throw new Error("no frames");\n}`),
     );
     expect(thrown).toMatchObject({
@@ -261,12 +255,12 @@ describe("errors name the file and line", () => {
       line: 4,
       message: "t.js:4: Error: no frames",
     });
-    const ref = scriptError(() => compileScript(`function compileJob(job) {\n  foo();\n}`));
+    const ref = thrownBy(JobTypeError, () => compileScript(`function compileJob(job) {\n  foo();\n}`));
     expect(ref.message).toBe("t.js:3: ReferenceError: foo is not defined");
   });
 
   test("a thrown string keeps its text (no stack, so no line)", () => {
-    const err = scriptError(() =>
+    const err = thrownBy(JobTypeError, () =>
       compileScript(`function compileJob(job) { throw "no render_output_path setting!"; }`),
     );
     expect(err).toMatchObject({
@@ -277,27 +271,31 @@ describe("errors name the file and line", () => {
   });
 
   test("a helper's error points at the script line that called it", () => {
-    const err = scriptError(() => compileScript(`function compileJob(job) {\n\n  frameChunker("1-", 1);\n}`));
+    const err = thrownBy(JobTypeError, () =>
+      compileScript(`function compileJob(job) {\n\n  frameChunker("1-", 1);\n}`),
+    );
     expect(err.message).toBe('t.js:4: Error: invalid range "1-": "" is not a frame number');
   });
 
   test("errors at the top level and inside required modules", () => {
-    const top = scriptError(() => compileScript(`null.x;\nfunction compileJob() {}`));
+    const top = thrownBy(JobTypeError, () => compileScript(`null.x;\nfunction compileJob() {}`));
     expect(top).toMatchObject({ file: "t.js", line: 2 });
-    const inModule = scriptError(() =>
+    const inModule = thrownBy(JobTypeError, () =>
       compileScript(`const h = require("./lib/h");\nfunction compileJob() { h.boom(); }`, {
         "lib/h.js": "exports.boom = function () {\n  throw new RangeError('deep');\n};\n",
       }),
     );
     expect(inModule).toMatchObject({ file: "lib/h.js", line: 2, message: "lib/h.js:2: RangeError: deep" });
-    const moduleSyntax = scriptError(() =>
+    const moduleSyntax = thrownBy(JobTypeError, () =>
       compileScript(`\nconst h = require("./lib/broken");\nfunction compileJob() {}`, {
         "lib/broken.js": "exports.a = 1;\nexports.b = ;\n",
       }),
     );
     expect(moduleSyntax).toMatchObject({ file: "t.js", line: 3 });
     expect(moduleSyntax.message).toStartWith("t.js:3: SyntaxError: lib/broken.js:2: ");
-    const missing = scriptError(() => compileScript(`require("./nope");\nfunction compileJob() {}`));
+    const missing = thrownBy(JobTypeError, () =>
+      compileScript(`require("./nope");\nfunction compileJob() {}`),
+    );
     expect(missing.message).toBe('t.js:2: Error: cannot find module "./nope"');
   });
 
@@ -309,21 +307,21 @@ describe("errors name the file and line", () => {
         "no_compile.js": "const JOB_TYPE = { label: 'x' };\n",
       }),
     );
-    expect(scriptError(() => getJobType(ctx, "no-type")).message).toBe(
+    expect(thrownBy(JobTypeError, () => getJobType(ctx, "no-type")).message).toBe(
       "no_type.js: script does not define a JOB_TYPE object",
     );
-    expect(scriptError(() => getJobType(ctx, "bad-type")).message).toBe(
+    expect(thrownBy(JobTypeError, () => getJobType(ctx, "bad-type")).message).toBe(
       'bad_type.js: script does not define a proper JOB_TYPE object: setting "k": choices must be an array of strings',
     );
     expect(getJobType(ctx, "no-compile").label).toBe("x");
-    const noCompile = scriptError(() =>
+    const noCompile = thrownBy(JobTypeError, () =>
       compileJob(ctx, { input: submission("no-compile", {}), jobId: "x", createdMs: 0 }),
     );
     expect(noCompile.message).toBe("no_compile.js: script does not define a compileJob(job) function");
   });
 
   test("an unknown job type", () => {
-    const err = scriptError(() => getJobType(engineContext(null), "nope"));
+    const err = thrownBy(JobTypeError, () => getJobType(engineContext(null), "nope"));
     expect(err).toMatchObject({
       code: "unknown-job-type",
       file: undefined,
@@ -345,7 +343,7 @@ describe("time limit", () => {
     ["a JOB_TYPE getter", "function compileJob() {}\nJOB_TYPE.settings = [{ get key() { for (;;) {} } }];"],
   ])("a script looping in %s times out", (_where, body) => {
     const started = performance.now();
-    const err = scriptError(() => compileScript(body, {}, LIMIT_MS));
+    const err = thrownBy(JobTypeError, () => compileScript(body, {}, LIMIT_MS));
     expect(err).toMatchObject({
       code: "timeout",
       file: "t.js",

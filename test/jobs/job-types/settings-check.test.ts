@@ -2,6 +2,7 @@ import { expect, test } from "bun:test";
 import { SettingsError } from "../../../src/jobs/job-types/errors";
 import { checkJobSettings } from "../../../src/jobs/job-types/settings-check";
 import type { AvailableJobSetting } from "../../../src/jobs/job-types/types";
+import { thrownBy } from "../../support/thrown";
 
 const settings: AvailableJobSetting[] = [
   { key: "message", type: "string", required: true },
@@ -12,23 +13,13 @@ const settings: AvailableJobSetting[] = [
   { key: "blob", type: "json-ish" },
 ];
 
-function thrown(fn: () => unknown): SettingsError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof SettingsError) return err;
-    throw err;
-  }
-  throw new Error("expected a SettingsError");
-}
-
 test("defaults fill missing and null keys; given values are kept", () => {
   const out = checkJobSettings({ settings }, { message: "hi", repeats: null, mode: "video", other: 1 });
   expect(out).toEqual({ message: "hi", repeats: 1, depth: 0, mode: "video", other: 1 });
 });
 
 test("a missing required setting without default is rejected, naming it", () => {
-  const err = thrown(() => checkJobSettings({ settings }, { repeats: 2 }));
+  const err = thrownBy(SettingsError, () => checkJobSettings({ settings }, { repeats: 2 }));
   expect(err.setting).toBe("message");
   expect(err.message).toBe('setting "message" is required');
 });
@@ -38,19 +29,20 @@ test("an empty string counts as given (the Blender add-on sends every key)", () 
 });
 
 test("a string value outside the choices is rejected; choices on other types are ignored", () => {
-  const err = thrown(() => checkJobSettings({ settings }, { message: "m", mode: "gif" }));
+  const err = thrownBy(SettingsError, () => checkJobSettings({ settings }, { message: "m", mode: "gif" }));
   expect(err.setting).toBe("mode");
   expect(err.message).toBe('setting "mode" must be one of "images", "video", not "gif"');
   expect(checkJobSettings({ settings }, { message: "m", levels: 3 }).levels).toBe(3);
 });
 
 test("objects and arrays for scalar settings are rejected; other type mismatches pass", () => {
-  expect(thrown(() => checkJobSettings({ settings }, { message: ["a"] })).message).toBe(
+  expect(thrownBy(SettingsError, () => checkJobSettings({ settings }, { message: ["a"] })).message).toBe(
     'setting "message" must be a string, not an array',
   );
-  expect(thrown(() => checkJobSettings({ settings }, { message: "m", repeats: { n: 1 } })).setting).toBe(
-    "repeats",
-  );
+  expect(
+    thrownBy(SettingsError, () => checkJobSettings({ settings }, { message: "m", repeats: { n: 1 } }))
+      .setting,
+  ).toBe("repeats");
   expect(checkJobSettings({ settings }, { message: 5, repeats: "3", blob: { a: 1 } })).toMatchObject({
     message: 5,
     repeats: "3",

@@ -15,7 +15,6 @@ export interface RecordingContext extends CommandContext {
 export function recordingContext(overrides: Partial<CommandContext["subprocess"]> = {}): RecordingContext {
   const controller = new AbortController();
   const ctx: RecordingContext = {
-    taskId: "00000000-0000-4000-8000-000000000000",
     signal: controller.signal,
     logs: [],
     steps: 0,

@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { CommandCancelled, CommandError } from "../../../src/worker/commands/context";
 import { LineSplitter, runSubprocess, shellQuote } from "../../../src/worker/commands/subprocess";
+import { alive } from "../../support/processes";
 import { tempDirs } from "../../support/temp-dirs";
 import { waitFor } from "../../support/wait";
 import { recordingContext } from "./recording-context";
@@ -10,15 +11,6 @@ import { recordingContext } from "./recording-context";
 const tempDir = tempDirs("tablao-subprocess");
 
 const bytes = (s: string) => new TextEncoder().encode(s);
-
-/** Running, and not a zombie waiting for a reaper (containers often lack one). */
-function alive(pid: number): boolean {
-  try {
-    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
-  } catch {
-    return false;
-  }
-}
 
 describe("shellQuote", () => {
   test.each([

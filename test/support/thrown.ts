@@ -1,0 +1,22 @@
+// The error a synchronous call throws, for tests that then check its fields.
+
+/**
+ * Runs `fn` and returns what it throws, which must be an instance of `ErrorClass`; fails the
+ * test when it throws nothing or something else.
+ */
+export function thrownBy<E>(ErrorClass: abstract new (...args: any[]) => E, fn: () => unknown): E {
+  let result: unknown;
+  try {
+    result = fn();
+  } catch (err) {
+    if (err instanceof ErrorClass) return err;
+    const got = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+    throw new Error(`expected ${ErrorClass.name} to be thrown, got ${got}`, { cause: err });
+  }
+  if (result instanceof Promise) {
+    // Not awaited here: a rejection would surface later, outside the test's assertions.
+    void result.catch(() => {});
+    throw new Error(`expected ${ErrorClass.name} to be thrown, but fn returned a promise`);
+  }
+  throw new Error(`expected ${ErrorClass.name} to be thrown, but nothing was`);
+}
