@@ -1,5 +1,7 @@
 // The HTTP edge: Bun.serve with the Manager's app, the /ws WebSocket upgrade, and the client's
-// TCP address handed to the app as a binding (so the app itself needs no Bun API).
+// TCP address handed to the app as a binding (so the app itself needs no Bun API). /ws is one of
+// Bun's own routes, so other requests do not pay for parsing their URL to tell them apart, and
+// the peer address is looked up only by the few handlers that read it.
 import type { Server } from "bun";
 import { WS_PATH, type WsData } from "./events/forwarders/websocket";
 import type { Manager } from "./manager";
@@ -18,9 +20,9 @@ export function serveManager(
     port: listen.port,
     maxRequestBodySize: MAX_REQUEST_BODY_BYTES,
     idleTimeout: HTTP_IDLE_TIMEOUT_S,
+    routes: { [WS_PATH]: (req: Request, server: Server<WsData>) => manager.webSocket.upgrade(req, server) },
     fetch(req, server) {
-      if (new URL(req.url).pathname === WS_PATH) return manager.webSocket.upgrade(req, server);
-      return manager.app.fetch(req, { remoteAddress: server.requestIP(req)?.address });
+      return manager.app.fetch(req, { remoteAddress: () => server.requestIP(req)?.address });
     },
     websocket: manager.webSocket.websocket,
   });

@@ -10,8 +10,8 @@ import { ApiError } from "../errors";
 export interface ApiEnv {
   /** Passed by the edge (src/server.ts) to `app.fetch(req, env)`; absent under `app.request()`. */
   Bindings: {
-    /** The TCP peer address of the client, without port. */
-    remoteAddress?: string;
+    /** The TCP peer address of the client, without port (looked up when asked: few handlers need it). */
+    remoteAddress?: () => string | undefined;
   };
   Variables: {
     /** The authenticated worker, set by the worker-auth middleware on /api/v3/worker/*. */

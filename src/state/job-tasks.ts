@@ -4,6 +4,7 @@
 import { and, eq, inArray, sql } from "drizzle-orm";
 import { jobs, jobTaskCounts, tasks, type JobRow } from "../db/schema";
 import { perConnection } from "../db/prepared";
+import { jobById } from "../db/rows";
 import type { DbOrTx } from "../db/types";
 
 // Prepared once: counting and step stamping run on every task status change. Timestamps bind
@@ -15,11 +16,12 @@ const statements = perConnection((db) => ({
     .from(jobTaskCounts)
     .where(eq(jobTaskCounts.jobId, sql.placeholder("jobId")))
     .prepare(),
+  // No RETURNING: SQLite buffers returned rows in a temporary table, which made the touch cost
+  // more than the update itself plus reading the row back.
   touchJob: db
     .update(jobs)
     .set({ updatedAt: sql`${sql.placeholder("nowMs")}` })
     .where(eq(jobs.id, sql.placeholder("jobId")))
-    .returning()
     .prepare(),
 }));
 
@@ -78,7 +80,8 @@ export function recountTaskSteps(tx: DbOrTx, jobId: number, now: Date): void {
  * only stamps the job's updated_at and reads it back for the event.
  */
 export function touchJob(tx: DbOrTx, jobId: number, now: Date): JobRow {
-  const job = statements(tx).touchJob.get({ nowMs: now.getTime(), jobId }) as JobRow | undefined;
+  statements(tx).touchJob.run({ nowMs: now.getTime(), jobId });
+  const job = jobById(tx, jobId);
   if (!job) throw new Error(`job ${jobId} does not exist`);
   return job;
 }

@@ -72,7 +72,7 @@ describe("POST /api/v3/worker/register-worker", () => {
     // As src/serve.ts does: the edge hands the TCP peer to the app.
     const server = Bun.serve({
       port: 0,
-      fetch: (req, srv) => h.app.fetch(req, { remoteAddress: srv.requestIP(req)?.address }),
+      fetch: (req, srv) => h.app.fetch(req, { remoteAddress: () => srv.requestIP(req)?.address }),
     });
     try {
       const res = await fetch(`http://127.0.0.1:${server.port}/api/v3/worker/register-worker`, {

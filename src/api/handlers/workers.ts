@@ -42,7 +42,7 @@ function clientAddress(c: Context<ApiEnv>): string {
   if (realIP) return unbracket(realIP);
   // Dual-stack sockets report IPv4 peers as IPv4-mapped IPv6; Go reports the plain IPv4.
   // The peer is absent under app.request() (tests without a server).
-  return (c.env?.remoteAddress ?? "").replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/i, "$1");
+  return (c.env?.remoteAddress?.() ?? "").replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/i, "$1");
 }
 
 export function workerHandlers(deps: WorkerHandlerDeps): Handlers {
