@@ -1,6 +1,6 @@
 // The Manager-local storage layout (task logs, last-rendered images): where each job's files
 // live on disk, and how those paths map to and from `/job-files/` URLs.
-import { isAbsolute, join, relative, resolve, sep } from "node:path";
+import { isAbsolute, relative, resolve, sep } from "node:path";
 
 export const JOB_FILES_URL_PREFIX = "/job-files";
 
@@ -24,13 +24,17 @@ export interface StorageLayout {
 export function createStorageLayout(root: string): StorageLayout {
   const absRoot = resolve(root);
 
+  // Concatenated rather than join()ed: every task-log append computes a path, and join's
+  // normalising showed in profiles. Job and task UUIDs come from the database, without separators.
   const jobDir = (jobUUID: string) =>
-    jobUUID === "" ? join(absRoot, JOBLESS_DIR) : join(absRoot, `job-${jobUUID.slice(0, 4)}`, jobUUID);
+    jobUUID === ""
+      ? `${absRoot}${sep}${JOBLESS_DIR}`
+      : `${absRoot}${sep}job-${jobUUID.slice(0, 4)}${sep}${jobUUID}`;
 
   return {
     root: absRoot,
     jobDir,
-    taskLogPath: (jobUUID, taskUUID) => join(jobDir(jobUUID), `task-${taskUUID}.txt`),
+    taskLogPath: (jobUUID, taskUUID) => `${jobDir(jobUUID)}${sep}task-${taskUUID}.txt`,
     urlOf(absPath) {
       const rel = relative(absRoot, absPath).split(sep).join("/");
       return `${JOB_FILES_URL_PREFIX}/${rel}`;
