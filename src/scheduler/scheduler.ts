@@ -3,7 +3,7 @@
 import { eq, sql } from "drizzle-orm";
 import type { Clock } from "../clock";
 import { jobById, workerById } from "../db/rows";
-import { tasks, type TaskCommand, type TaskRow, type WorkerRow } from "../db/schema";
+import { tasks, type TaskCommand, type WorkerRow } from "../db/schema";
 import { inTransaction } from "../db/transaction";
 import type { Db } from "../db/types";
 import { conflict } from "../errors";
@@ -94,8 +94,9 @@ export function createScheduler(deps: SchedulerDeps) {
   const { db, broker, clock } = deps;
   const expanderFor = cachedExpanders();
 
-  // Prepared once against the database handle; they run inside the poll's transaction, as the
+  // Prepared once against the database handle; it runs inside the poll's transaction, as the
   // synchronous SQLite drivers have a single connection. Timestamps bind as stored: epoch ms.
+  // No RETURNING: the status change right after it reads the saved row back.
   const claimTask = db
     .update(tasks)
     .set({
@@ -104,7 +105,6 @@ export function createScheduler(deps: SchedulerDeps) {
       updatedAt: sql`${sql.placeholder("nowMs")}`,
     })
     .where(eq(tasks.id, sql.placeholder("id")))
-    .returning()
     .prepare();
 
   /**
@@ -129,10 +129,10 @@ export function createScheduler(deps: SchedulerDeps) {
         // Answered after the commit, so the worker is still marked as seen.
         if (worker.status !== "awake") return { kind: "not-awake", status: worker.status };
 
-        const taskId = findActiveTaskOfWorker(tx, worker.id) ?? findSchedulableTask(tx, worker);
-        if (taskId === null) return { kind: "none" };
+        const claimed = findActiveTaskOfWorker(tx, worker.id) ?? findSchedulableTask(tx, worker);
+        if (claimed === null) return { kind: "none" };
 
-        const claimed = claimTask.get({ workerId: worker.id, nowMs: now.getTime(), id: taskId }) as TaskRow;
+        claimTask.run({ workerId: worker.id, nowMs: now.getTime(), id: claimed.id });
         // The whole row: the status change takes it instead of reading it again.
         const job = jobById(tx, claimed.jobId)!;
         deps.taskLogs.appendManagerLine(job.uuid, claimed.uuid, taskAssignedLine(worker));

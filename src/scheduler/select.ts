@@ -3,6 +3,7 @@
 import { sql, type SQL } from "drizzle-orm";
 import { opaquePlaceholder, perConnection, prepareSql } from "../db/prepared";
 import type { DbOrTx } from "../db/types";
+import type { TaskRef } from "../state/task-state";
 import { splitTaskTypes } from "../workers/registration";
 
 /** The worker fields the selection depends on. */
@@ -16,9 +17,9 @@ export interface SchedulingWorker {
  * The worker's active task in a schedulable job, which it gets back before anything else
  * (no task-type, tag or blocklist re-check, as in Flamenco). Lowest id first if it has several.
  */
-export function findActiveTaskOfWorker(tx: DbOrTx, workerId: number): number | null {
+export function findActiveTaskOfWorker(tx: DbOrTx, workerId: number): TaskRef | null {
   const [row] = statements(tx).activeTask.all({ workerId });
-  return row?.id ?? null;
+  return row ?? null;
 }
 
 /**
@@ -40,11 +41,11 @@ export function findActiveTaskOfWorker(tx: DbOrTx, workerId: number): number | n
  * many there are, a poll never walks them. The conditions must stay literally as in the index
  * definition, or SQLite will not use the partial index.
  */
-export function findSchedulableTask(tx: DbOrTx, worker: SchedulingWorker): number | null {
+export function findSchedulableTask(tx: DbOrTx, worker: SchedulingWorker): TaskRef | null {
   const types = splitTaskTypes(worker.supportedTaskTypes);
   if (types.length === 0) return null;
   const [row] = statements(tx).schedulableTask.all({ workerId: worker.id, types: JSON.stringify(types) });
-  return row?.id ?? null;
+  return row ?? null;
 }
 
 /** The query of findSchedulableTask with its values bound; exported so tests can check its plan. */
@@ -52,17 +53,20 @@ export function schedulableTaskQuery(workerId: number, types: string[]): SQL {
   return schedulableTaskSql(workerId, JSON.stringify(types));
 }
 
+/** What both queries return: the fields the assignment starts from (the row is at hand anyway). */
+const TASK_REF_COLUMNS = sql.raw("t.id, t.uuid, t.job_id AS jobId, t.status, t.type");
+
 // Preparing the schedulable-task query costs about twice as much as running it, so both are
 // prepared once, from the same text the plan test checks.
 const statements = perConnection((db) => ({
-  activeTask: prepareSql<{ id: number }>(
+  activeTask: prepareSql<TaskRef>(
     db,
     sql`
-    SELECT t.id FROM tasks t JOIN jobs j ON j.id = t.job_id
+    SELECT ${TASK_REF_COLUMNS} FROM tasks t JOIN jobs j ON j.id = t.job_id
     WHERE t.worker_id = ${opaquePlaceholder("workerId")} AND t.status = 'active' AND j.status IN ('active', 'queued')
     ORDER BY t.id LIMIT 1`,
   ),
-  schedulableTask: prepareSql<{ id: number }>(
+  schedulableTask: prepareSql<TaskRef>(
     db,
     schedulableTaskSql(sql.placeholder("workerId"), sql.placeholder("types")),
   ),
@@ -94,7 +98,7 @@ function schedulableTaskSql(workerId: unknown, typesJson: unknown): SQL {
           SELECT 1 FROM job_blocks b
           WHERE b.job_id = cj.id AND b.worker_id = ${workerId} AND b.task_type = rt.type)
     )
-    SELECT t.id FROM best_per_job_and_type best JOIN tasks t ON t.id = best.task_id
+    SELECT ${TASK_REF_COLUMNS} FROM best_per_job_and_type best JOIN tasks t ON t.id = best.task_id
     ORDER BY best.job_priority DESC, t.priority DESC, t.id ASC
     LIMIT 1`;
 }

@@ -25,7 +25,7 @@ import {
   softFailLine,
 } from "./messages";
 import type { WorkerRequeue } from "./requeue";
-import type { TaskStateMachine } from "./task-state";
+import type { TaskRef, TaskStateMachine } from "./task-state";
 
 type FailingWorker = Pick<WorkerRow, "id" | "name" | "uuid">;
 
@@ -35,7 +35,7 @@ export interface FailureHandling {
    * the job may fail with it. `activity`, when given, is the worker's text, saved first.
    * Returns the saved task.
    */
-  onTaskFailed(tx: DbOrTx, emit: Emit, task: TaskRow, worker: FailingWorker, activity?: string): TaskRow;
+  onTaskFailed(tx: DbOrTx, emit: Emit, task: TaskRef, worker: FailingWorker, activity?: string): TaskRow;
 }
 
 /** Forgets which workers failed this task (a human requeued it). */

@@ -23,6 +23,12 @@ export interface TaskWorker {
   uuid: string;
 }
 
+/**
+ * The task fields a status change starts from: hot callers pass what they already read instead
+ * of the whole row (the change reads the saved row back anyway).
+ */
+export type TaskRef = Pick<TaskRow, "id" | "uuid" | "jobId" | "status" | "type">;
+
 /** Rows the caller read in the same transaction, so the change need not read them again. */
 export interface KnownRows {
   /** The task's job, as it is now. */
@@ -37,7 +43,7 @@ export interface TaskStateMachine {
    * reaction. Only status (and steps) are written; save activity before calling. Returns the
    * saved task.
    */
-  taskStatusChange(tx: DbOrTx, emit: Emit, task: TaskRow, newStatus: string, known?: KnownRows): TaskRow;
+  taskStatusChange(tx: DbOrTx, emit: Emit, task: TaskRef, newStatus: string, known?: KnownRows): TaskRow;
 }
 
 // Prepared once: a status change runs on every task assignment and completion. Timestamps bind

@@ -41,6 +41,7 @@ export function createTaskUpdates(deps: TaskUpdateDeps) {
     .select({
       id: tasks.id,
       status: tasks.status,
+      type: tasks.type,
       workerId: tasks.workerId,
       stepsCompleted: tasks.stepsCompleted,
       stepsTotal: tasks.stepsTotal,
@@ -65,9 +66,8 @@ export function createTaskUpdates(deps: TaskUpdateDeps) {
         updatedAt: sql`${sql.placeholder("nowMs")}`,
       })
       .where(eq(tasks.id, sql.placeholder("id")));
-  const saveTask = saveWith(false).returning().prepare();
   const saveTaskAndSteps = saveWith(true).returning().prepare();
-  const touchTask = saveWith(false).prepare();
+  const saveTask = saveWith(false).prepare();
 
   /**
    * Applies `update` from `worker` to the task. Only the task's assigned worker may update it,
@@ -103,24 +103,29 @@ export function createTaskUpdates(deps: TaskUpdateDeps) {
         // status change below writes the status after them, as Flamenco orders them.
         const fields = { activity: update.activity ?? null, nowMs: now.getTime(), id: found.id };
         const changeStatus = update.taskStatus !== undefined && update.taskStatus !== found.status;
-        // Only step and status changes announce the task, so only they read the saved row back.
-        let task: TaskRow | null = null;
-        if (stepsChanged) task = saveTaskAndSteps.get({ ...fields, steps }) as TaskRow;
-        else if (changeStatus) task = saveTask.get(fields) as TaskRow;
-        else touchTask.run(fields);
+        // Only a step change announces the task here, so only it reads the saved row back; a
+        // status change announces the row its own write returns.
+        let stepped: TaskRow | null = null;
+        if (stepsChanged) stepped = saveTaskAndSteps.get({ ...fields, steps }) as TaskRow;
+        else saveTask.run(fields);
         // Before any status change: the worker's log usually explains it, and the Manager's own
         // lines about the change belong after it.
         if (update.log !== undefined) deps.taskLogs.append(found.jobUUID, taskUUID, update.log);
 
-        if (task) {
-          if (stepsChanged) {
-            emit(jobUpdate(touchJob(tx, task.jobId, now)));
-            if (!changeStatus) emit(taskUpdate(task, found.jobUUID, worker));
-          }
-          if (changeStatus) {
-            if (update.taskStatus === "failed") stateMachine.onTaskFailed(tx, emit, task, worker);
-            else stateMachine.taskStatusChange(tx, emit, task, update.taskStatus!, { worker });
-          }
+        if (stepped) {
+          emit(jobUpdate(touchJob(tx, found.jobId, now)));
+          if (!changeStatus) emit(taskUpdate(stepped, found.jobUUID, worker));
+        }
+        if (changeStatus) {
+          const task = {
+            id: found.id,
+            uuid: taskUUID,
+            jobId: found.jobId,
+            status: found.status,
+            type: found.type,
+          };
+          if (update.taskStatus === "failed") stateMachine.onTaskFailed(tx, emit, task, worker);
+          else stateMachine.taskStatusChange(tx, emit, task, update.taskStatus!, { worker });
         }
 
         markSeen(db, worker, now);

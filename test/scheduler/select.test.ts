@@ -47,11 +47,11 @@ describe("blocked tasks", () => {
 
     expect(indexEntries(job.id, "blender")).toEqual([free.id]);
     const w = await farm.addWorker("w", { types: "blender" });
-    expect(findSchedulableTask(farm.db, w)).toBe(free.id);
+    expect(findSchedulableTask(farm.db, w)?.id).toBe(free.id);
 
     farm.taskUpdates.updateTask(runner, echo.uuid, { taskStatus: "completed" });
     expect(indexEntries(job.id, "blender")).toHaveLength(BLOCKED + 1);
-    expect(findSchedulableTask(farm.db, w)).toBe(echo.id + 1);
+    expect(findSchedulableTask(farm.db, w)?.id).toBe(echo.id + 1);
   });
 
   test("a requeued dependency blocks its dependents again", async () => {
@@ -59,12 +59,12 @@ describe("blocked tasks", () => {
     const first = farm.addTask(job, { status: "completed" });
     const second = farm.addTask(job, { dependsOn: [first] });
     const w = await farm.addWorker("w");
-    expect(findSchedulableTask(farm.db, w)).toBe(second.id);
+    expect(findSchedulableTask(farm.db, w)?.id).toBe(second.id);
 
     inTransaction(farm.db, farm.broker, (tx, emit) =>
       farm.stateMachine.taskStatusChange(tx, emit, farm.task(first.id), "queued"),
     );
     expect(farm.task(second.id).unmetDependencies).toBe(1);
-    expect(findSchedulableTask(farm.db, w)).toBe(first.id);
+    expect(findSchedulableTask(farm.db, w)?.id).toBe(first.id);
   });
 });
