@@ -11,6 +11,12 @@ import type { Db } from "./types";
 
 export const BUSY_TIMEOUT_MS = 20_000;
 export const WAL_CHECKPOINT_INTERVAL_MS = 15 * 60_000;
+/**
+ * SQLite's page cache (its default is 2 MiB). A farm's hot pages (the tasks being assigned and
+ * updated, their indexes, job rows) outgrow 2 MiB at some ten thousand queued tasks, and each
+ * miss is a read from the OS; the scheduler bench ran a few percent faster at 100k queued.
+ */
+export const SQLITE_CACHE_MIB = 64;
 const MIGRATIONS_DIR = join(import.meta.dir, "migrations");
 
 export interface OpenedDatabase {
@@ -29,6 +35,7 @@ export function openDatabase(path: string): OpenedDatabase {
   sqlite.exec("PRAGMA foreign_keys = ON");
   // Statement journals of trigger-heavy writes (the task counters) stay in memory, not temp files.
   sqlite.exec("PRAGMA temp_store = MEMORY");
+  sqlite.exec(`PRAGMA cache_size = -${SQLITE_CACHE_MIB * 1024}`);
   const fk = sqlite.query("PRAGMA foreign_keys").get() as { foreign_keys: number };
   if (fk.foreign_keys !== 1) throw new Error("SQLite refused to enable foreign keys");
 
