@@ -3,7 +3,7 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { sql } from "drizzle-orm";
 import { inTransaction } from "../../src/db/transaction";
-import { findSchedulableTask, schedulableTaskQuery } from "../../src/scheduler/select";
+import { activeTaskQuery, findSchedulableTask, schedulableTaskQuery } from "../../src/scheduler/select";
 import { createFarm, type Farm } from "./fixtures";
 
 let farm: Farm;
@@ -24,6 +24,15 @@ function indexEntries(jobId: number, type: string): number[] {
     )
     .map((r) => r.id);
 }
+
+test("a worker's active task is found among the active tasks alone, not among all it ever ran", async () => {
+  const w = await farm.addWorker("w");
+  const plan = farm.db
+    .all<{ detail: string }>(sql`EXPLAIN QUERY PLAN ${activeTaskQuery(w.id)}`)
+    .map((r) => r.detail);
+  expect(plan.some((d) => d.includes("USING INDEX tasks_active_worker_idx"))).toBe(true);
+  expect(plan.filter((d) => /^SCAN (t|tasks)\b/.test(d))).toEqual([]);
+});
 
 describe("blocked tasks", () => {
   test("the query checks dependencies through the index alone: no lookup of dependencies per task", async () => {
