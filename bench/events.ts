@@ -10,6 +10,7 @@ import { WS_PATH, type WsData, createWebSocketForwarder } from "../src/events/fo
 import { jobUpdate, taskUpdate } from "../src/events/payloads";
 import { jobRow, taskRow } from "../test/events/fixtures";
 import { startMosquitto } from "../test/support/mosquitto";
+import { formatTable } from "./report";
 
 const CLIENTS = 500;
 const CLIENT_PROCESSES = 2;
@@ -236,14 +237,7 @@ function printTable(rows: Row[]) {
     ms(r.mqtt?.p99),
     n(r.mqttDropped),
   ]);
-  const widths = head.map((h, i) => Math.max(h.length, ...lines.map((l) => (l[i] as string).length)));
-  const fmt = (cells: string[]) =>
-    cells
-      .map((c, i) => (i === 0 ? c.padEnd(widths[i] as number) : c.padStart(widths[i] as number)))
-      .join("  ");
-  console.log(fmt(head));
-  console.log(widths.map((w) => "-".repeat(w)).join("  "));
-  for (const l of lines) console.log(fmt(l));
+  console.log(formatTable(head, lines, 1));
 }
 
 async function runBench() {

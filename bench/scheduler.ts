@@ -1,7 +1,8 @@
 // Scheduler benchmark: N fake workers (the `bun run stress` load in `cycle` mode, in this
 // process) get tasks, send task updates with log lines and complete them, against a Manager
 // process with 10k and 100k queued tasks and against a raw Bun+SQLite baseline process
-// (bench/raw-sqlite-server.ts) under the same load; prints a table and a verdict per target.
+// (bench/raw-sqlite-server.ts) under the same load; prints every phase, the medians and a
+// verdict per target.
 // Each combination runs several rounds of a raw phase then a Tablao phase, and the verdicts take
 // each combination's median round, so one slow moment of a shared machine does not decide them.
 // Run: `bun bench/scheduler.ts` (several minutes; each phase is bounded in time);
@@ -13,7 +14,8 @@ import { parseArgs } from "node:util";
 import type { Subprocess } from "bun";
 import type { ManagerApi } from "../src/worker/client";
 import { createStressClient, runStress, type StressReport } from "../src/worker/stress";
-import { freePort, startManager } from "../test/support/processes";
+import { freePort, startManager, stopProcess, tail } from "../test/support/processes";
+import { formatTable, median } from "./report";
 import { waitFor } from "../test/support/wait";
 
 const DEFAULT_WORKER_COUNTS = [50, 200];
@@ -31,8 +33,6 @@ const MAX_DRAIN_FRACTION = 0.5;
 const SERVER_START_TIMEOUT_MS = 30_000;
 /** Files created to measure what creating one costs on the benchmark's disk. */
 const FILE_PROBE_COUNT = 500;
-const SERVER_STOP_TIMEOUT_MS = 10_000;
-const LOG_TAIL_CHARS = 4_000;
 
 const TARGET_UPDATE_RATIO = 0.5;
 const TARGET_ASSIGNMENTS_PER_S = 2_000;
@@ -85,15 +85,6 @@ function processCpuS(pid: number): number | null {
   }
 }
 
-/** The last few KiB of a log file ("" when it does not exist). */
-function readTail(path: string): string {
-  try {
-    return readFileSync(path, "utf8").slice(-LOG_TAIL_CHARS);
-  } catch {
-    return "";
-  }
-}
-
 /**
  * Marks the job's echo task completed by hand, so that all its sleep tasks are runnable when the
  * load starts: while the echo is not done, every poll walks all the job's blocked sleep tasks.
@@ -118,7 +109,7 @@ async function startTablao(dir: string, queued: number): Promise<RunningServer> 
   const server: RunningServer = {
     url: manager.url,
     proc: manager.proc,
-    log: () => [".0", ".0.err"].map((suffix) => readTail(manager.logPath + suffix)).join("\n"),
+    log: () => manager.log(),
     stop: () => manager.stop(),
   };
   try {
@@ -170,7 +161,7 @@ async function startRaw(dir: string, queued: number): Promise<RunningServer> {
   await waitFor(
     "the raw server to answer",
     async () => {
-      if (proc.exitCode !== null) throw new Error(`the raw server exited:\n${readTail(logPath)}`);
+      if (proc.exitCode !== null) throw new Error(`the raw server exited:\n${tail(logPath)}`);
       return (await client.GET("/api/v3/version").catch(() => null))?.response.status === 200;
     },
     SERVER_START_TIMEOUT_MS,
@@ -178,12 +169,9 @@ async function startRaw(dir: string, queued: number): Promise<RunningServer> {
   return {
     url,
     proc,
-    log: () => readTail(logPath),
+    log: () => tail(logPath),
     async stop() {
-      proc.kill("SIGTERM");
-      const exited = await Promise.race([proc.exited, Bun.sleep(SERVER_STOP_TIMEOUT_MS).then(() => null)]);
-      if (exited === null) proc.kill("SIGKILL");
-      await proc.exited;
+      await stopProcess(proc);
     },
   };
 }
@@ -268,13 +256,6 @@ function rawOf(phases: Phase[], p: Phase): Phase {
 const updateRatio = (phases: Phase[], p: Phase) =>
   p.report.taskUpdatesPerS / rawOf(phases, p).report.taskUpdatesPerS;
 
-/** The middle value (the mean of the two middle ones for an even count). */
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
-
 /** One queue size and worker count: the median of its rounds, which the verdicts judge. */
 interface Combination {
   queued: number;
@@ -308,13 +289,6 @@ function combinations(phases: Phase[]): Combination[] {
       updateRatio: of((p) => updateRatio(phases, p)),
     };
   });
-}
-
-/** Right-aligned columns under a dashed rule. */
-function formatTable(header: string[], rows: string[][]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padStart(widths[i])).join("  ");
-  return [line(header), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
 }
 
 function phaseTable(phases: Phase[]): string {
@@ -443,7 +417,8 @@ async function main() {
   });
   const queueSizes = integerList("queued", values.queued, DEFAULT_QUEUE_SIZES, JOBS_PER_QUEUE);
   const workerCounts = integerList("workers", values.workers, DEFAULT_WORKER_COUNTS);
-  const [rounds] = integerList("rounds", values.rounds, [DEFAULT_ROUNDS]);
+  const rounds = integerList("rounds", values.rounds, [DEFAULT_ROUNDS]);
+  if (rounds.length !== 1) throw new Error(`--rounds takes one positive integer, not "${values.rounds}"`);
   const cores = availableParallelism();
   console.log(
     `Scheduler benchmark: fake workers loop scheduleTask → ${UPDATES_PER_TASK} task updates (5 log lines each) → completed.\n` +
@@ -451,15 +426,15 @@ async function main() {
       `Queues: ${JOBS_PER_QUEUE} echo-sleep-test jobs, their echo tasks completed by hand before the load starts.\n` +
       `Phases: ${WARMUP_MS / 1000}s warm-up, then ${PHASE_MS / 1000}s measured or until ${MAX_DRAIN_FRACTION * 100}% of the queue was assigned (warm-up included);\n` +
       `the raw baseline queues completed tasks again, so its queue keeps its size.\n` +
-      `Rounds: ${rounds} per queue size and worker count, each a raw phase then a Tablao phase; the verdicts take the medians.`,
+      `Rounds: ${rounds[0]} per queue size and worker count, each a raw phase then a Tablao phase; the verdicts take the medians.`,
   );
-  const phases: Phase[] = [];
   // Removed only at the end: on ext4 without a journal, creating a file scans past the inodes
   // freed in the last minutes, so deleting a phase's thousands of task logs would slow the next
   // phase's log files (the "file µs" column shows what creating one costs).
   const root = mkdtempSync(join(tmpdir(), "tablao-bench-"));
+  let phases: Phase[];
   try {
-    await runPhases(root, queueSizes, workerCounts, rounds, phases);
+    phases = await runPhases(root, queueSizes, workerCounts, rounds[0]);
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
@@ -480,8 +455,8 @@ async function runPhases(
   queueSizes: number[],
   workerCounts: number[],
   rounds: number,
-  phases: Phase[],
-) {
+): Promise<Phase[]> {
+  const phases: Phase[] = [];
   for (const queued of queueSizes) {
     for (const workers of workerCounts) {
       for (let round = 1; round <= rounds; round++) {
@@ -501,6 +476,7 @@ async function runPhases(
       }
     }
   }
+  return phases;
 }
 
 await main().catch((err) => {

@@ -10,6 +10,7 @@ import { openDatabase } from "../src/db/open";
 import { createEventBroker } from "../src/events/broker";
 import { createJobTypeRegistry } from "../src/jobs/job-types";
 import { createJobService } from "../src/jobs/service";
+import { median } from "./report";
 
 const TASKS = 10_000;
 const ROUNDS = 5;
@@ -17,7 +18,6 @@ const TARGET_MS = 1_000;
 const TARGET_RATIO = 5;
 
 const dir = mkdtempSync(join(tmpdir(), "tablao-bench-submit-"));
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /**
  * The baseline: the same 10,000 task rows into the same, freshly migrated tasks table (same

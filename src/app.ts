@@ -12,7 +12,7 @@ import type { WebAsset } from "./web/assets";
 import { workerHandlers, type WorkerHandlerDeps } from "./api/handlers/workers";
 import { answerAfterCommit, createApiApp, type ApiApp } from "./api/http";
 import { OPENAPI_JSON_PATH, openApiDocument, registerComponents } from "./api/openapi";
-import { installWorkerAuth } from "./api/worker-auth";
+import { installWorkerAuth, WORKER_API_PREFIX } from "./api/worker-auth";
 import type { StorageLayout } from "./storage/layout";
 import type { WorkerAuthenticator } from "./workers/auth";
 
@@ -43,7 +43,9 @@ export interface CreatedApp {
 
 export function createApp(s: AppServices): CreatedApp {
   const app = createApiApp(s.log);
-  answerAfterCommit(app, s.commitSettled);
+  // The worker routes are the ones whose changes join the shared commit (scheduling, task updates,
+  // may-I-run, last-seen stamps).
+  answerAfterCommit(app, `${WORKER_API_PREFIX}*`, s.commitSettled);
   installWorkerAuth(app, s.workerAuth);
   const unimplemented = registerHandlers(
     app,

@@ -8,7 +8,7 @@ import type { WorkerRow } from "../db/schema";
 import { ApiError } from "../errors";
 
 export interface ApiEnv {
-  /** Passed by the edge (src/server.ts) to `app.fetch(req, env)`; absent under `app.request()`. */
+  /** Passed by the edge (src/serve.ts) to `app.fetch(req, env)`; absent under `app.request()`. */
   Bindings: {
     /** The TCP peer address of the client, without port (looked up when asked: few handlers need it). */
     remoteAddress?: () => string | undefined;
@@ -61,12 +61,13 @@ export function createApiApp(log: (msg: string) => void = console.error): ApiApp
 }
 
 /**
- * Changes are committed together at the end of an event-loop turn (src/db/transaction.ts): an
- * answer leaves only once the commit holding its changes is done, and becomes a 503 when that
- * commit failed, so no client hears "done" about a change that was not saved.
+ * Changes shared by many clients are committed together at the end of an event-loop turn
+ * (src/db/transaction.ts): an answer on `path` leaves only once that commit is done, and becomes
+ * a 503 when it failed, so no client hears "done" about a change that was not saved. Only the
+ * routes whose changes join the shared commit need it; the others commit before they answer.
  */
-export function answerAfterCommit(app: ApiApp, commitSettled: () => Promise<void>): void {
-  app.use(async (c, next) => {
+export function answerAfterCommit(app: ApiApp, path: string, commitSettled: () => Promise<void>): void {
+  app.use(path, async (c, next) => {
     await next();
     try {
       await commitSettled();

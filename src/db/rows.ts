@@ -1,5 +1,5 @@
-// Job and worker rows by primary key, prepared once per connection: the scheduler, task status
-// changes, may-I-run and failure handling all load the same rows inside their transactions.
+// Job and worker rows by primary key, prepared once per connection and shared by every service
+// that loads them inside its transaction (the scheduler, status changes, timeouts, requeues…).
 import { eq, sql } from "drizzle-orm";
 import { perConnection } from "./prepared";
 import { jobs, workers, type JobRow, type WorkerRow } from "./schema";
@@ -20,6 +20,13 @@ const byId = perConnection((db: DbOrTx) => ({
 
 export function jobById(db: DbOrTx, id: number): JobRow | undefined {
   return byId(db).job.get({ id });
+}
+
+/** The job of a task or change in progress: its absence is a broken invariant, not bad input. */
+export function requireJob(db: DbOrTx, id: number): JobRow {
+  const job = jobById(db, id);
+  if (!job) throw new Error(`job ${id} does not exist`);
+  return job;
 }
 
 export function workerById(db: DbOrTx, id: number): WorkerRow | undefined {

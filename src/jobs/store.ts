@@ -4,6 +4,7 @@
 // bound-parameter limit to hit however large the job, and no SQL rebuilt per row.
 import { eq, sql } from "drizzle-orm";
 import { jobs, taskDependencies, tasks, type JobRow } from "../db/schema";
+import { requireJob } from "../db/rows";
 import type { Tx } from "../db/transaction";
 import type { CompiledJob } from "./job-types";
 
@@ -85,5 +86,5 @@ export function insertCompiledJob(
     for (const dep of t.dependencies) insertDependency.run({ taskId, dependencyId: idByUUID.get(dep)! });
   }
   // Read back: the task triggers have summed the job's steps and counted its tasks.
-  return tx.select().from(jobs).where(eq(jobs.id, job.id)).get()!;
+  return requireJob(tx, job.id);
 }

@@ -2,7 +2,7 @@
 // transaction, so with any number of concurrent polls each task goes to exactly one worker.
 import { eq, sql } from "drizzle-orm";
 import type { Clock } from "../clock";
-import { jobById, workerById } from "../db/rows";
+import { requireJob, workerById } from "../db/rows";
 import { tasks, type TaskCommand, type WorkerRow } from "../db/schema";
 import { inTransaction } from "../db/transaction";
 import type { Db } from "../db/types";
@@ -134,7 +134,7 @@ export function createScheduler(deps: SchedulerDeps) {
 
         claimTask.run({ workerId: worker.id, nowMs: now.getTime(), id: claimed.id });
         // The whole row: the status change takes it instead of reading it again.
-        const job = jobById(tx, claimed.jobId)!;
+        const job = requireJob(tx, claimed.jobId);
         deps.taskLogs.appendManagerLine(job.uuid, claimed.uuid, taskAssignedLine(worker));
         // Also for a re-handed active task: the event and the job's reaction still happen.
         const active = deps.taskMachine.taskStatusChange(tx, emit, claimed, "active", { job, worker });

@@ -48,9 +48,15 @@ export function findSchedulableTask(tx: DbOrTx, worker: SchedulingWorker): TaskR
   return row ?? null;
 }
 
-/** The query of findActiveTaskOfWorker with its value bound; exported so tests can check its plan. */
-export function activeTaskQuery(workerId: number): SQL {
-  return activeTaskSql(workerId);
+/**
+ * The query of findActiveTaskOfWorker as it is prepared (the `workerId` placeholder is bound at
+ * each call); exported so tests can check its plan.
+ */
+export function activeTaskQuery(): SQL {
+  return sql`
+    SELECT ${TASK_REF_COLUMNS} FROM tasks t JOIN jobs j ON j.id = t.job_id
+    WHERE t.worker_id = ${opaquePlaceholder("workerId")} AND t.status = 'active' AND j.status IN ('active', 'queued')
+    ORDER BY t.id LIMIT 1`;
 }
 
 /** The query of findSchedulableTask with its values bound; exported so tests can check its plan. */
@@ -64,20 +70,12 @@ const TASK_REF_COLUMNS = sql.raw("t.id, t.uuid, t.job_id AS jobId, t.status, t.t
 // Preparing the schedulable-task query costs about twice as much as running it, so both are
 // prepared once, from the same text the plan test checks.
 const statements = perConnection((db) => ({
-  activeTask: prepareSql<TaskRef>(db, activeTaskSql(opaquePlaceholder("workerId"))),
+  activeTask: prepareSql<TaskRef>(db, activeTaskQuery()),
   schedulableTask: prepareSql<TaskRef>(
     db,
     schedulableTaskSql(sql.placeholder("workerId"), sql.placeholder("types")),
   ),
 }));
-
-/** `workerId`: a bound value or a placeholder. */
-function activeTaskSql(workerId: unknown): SQL {
-  return sql`
-    SELECT ${TASK_REF_COLUMNS} FROM tasks t JOIN jobs j ON j.id = t.job_id
-    WHERE t.worker_id = ${workerId} AND t.status = 'active' AND j.status IN ('active', 'queued')
-    ORDER BY t.id LIMIT 1`;
-}
 
 /** `typesJson`: the worker's task types as a JSON array. Both are bound values or placeholders. */
 function schedulableTaskSql(workerId: unknown, typesJson: unknown): SQL {

@@ -2,7 +2,7 @@
 // failure list, the per-job blocklist, soft versus hard failure, and failing the job when no
 // untried worker is left. Tablao counts as documented: no off-by-one in either threshold.
 import { and, eq, inArray, notExists, sql } from "drizzle-orm";
-import { jobById } from "../db/rows";
+import { requireJob } from "../db/rows";
 import {
   jobBlocks,
   taskFailures,
@@ -32,10 +32,10 @@ type FailingWorker = Pick<WorkerRow, "id" | "name" | "uuid">;
 export interface FailureHandling {
   /**
    * The worker reported `failed` for `task`: the task ends up `soft-failed` or `failed`, and
-   * the job may fail with it. `activity`, when given, is the worker's text, saved first.
-   * Returns the saved task.
+   * the job may fail with it. The worker's activity text is saved by the caller. Returns the
+   * saved task.
    */
-  onTaskFailed(tx: DbOrTx, emit: Emit, task: TaskRef, worker: FailingWorker, activity?: string): TaskRow;
+  onTaskFailed(tx: DbOrTx, emit: Emit, task: TaskRef, worker: FailingWorker): TaskRow;
 }
 
 /** Forgets which workers failed this task (a human requeued it). */
@@ -108,11 +108,6 @@ export function createFailureHandling(
 ): FailureHandling {
   const { clock, taskLogs, thresholds } = deps;
 
-  const loadJob = (tx: DbOrTx, jobId: number) => {
-    const job = jobById(tx, jobId);
-    if (!job) throw new Error(`job ${jobId} does not exist`);
-    return job;
-  };
   const loadTask = (tx: DbOrTx, taskId: number) => {
     const task = tx.select().from(tasks).where(eq(tasks.id, taskId)).get();
     if (!task) throw new Error(`task ${taskId} does not exist`);
@@ -126,7 +121,7 @@ export function createFailureHandling(
     machines.job.jobStatusChange(
       tx,
       emit,
-      loadJob(tx, job.id),
+      requireJob(tx, job.id),
       "failed",
       jobReasons.noWorkersLeft(task.type),
     );
@@ -134,13 +129,10 @@ export function createFailureHandling(
   }
 
   return {
-    onTaskFailed(tx, emit, task, worker, activity) {
+    onTaskFailed(tx, emit, task, worker) {
       const { blocklistThreshold, taskFailAfterSoftfailCount } = thresholds();
       const now = clock.now();
-      if (activity !== undefined) {
-        tx.update(tasks).set({ activity, updatedAt: now }).where(eq(tasks.id, task.id)).run();
-      }
-      const job = loadJob(tx, task.jobId);
+      const job = requireJob(tx, task.jobId);
 
       tx.insert(taskFailures)
         .values({ taskId: task.id, workerId: worker.id, createdAt: now })

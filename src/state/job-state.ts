@@ -2,6 +2,7 @@
 // let its tasks react in bulk, announce it, and follow the chain of statuses that results (§4).
 import { eq } from "drizzle-orm";
 import { jobs, type JobRow } from "../db/schema";
+import { requireJob } from "../db/rows";
 import type { Emit } from "../db/transaction";
 import type { DbOrTx } from "../db/types";
 import { jobUpdate } from "../events/payloads";
@@ -82,16 +83,12 @@ export function createJobStateMachine(deps: Pick<StateMachineDeps, "clock" | "lo
   /** One round of the loop: save, react, announce. Returns the saved job and the next status. */
   function applyRound(tx: DbOrTx, emit: Emit, job: JobRow, target: string, activity: string) {
     const oldStatus = job.status;
-    const saved = tx
-      .update(jobs)
-      .set({ status: target, activity, updatedAt: clock.now() })
-      .where(eq(jobs.id, job.id))
-      .returning()
-      .get();
-    if (!saved) throw new Error(`job ${job.uuid} does not exist`);
-    const { next, refreshTasks } = reactTasks(tx, saved, oldStatus);
-    // The reaction may have recounted the job's steps; the event carries the values after it.
-    const fresh = tx.select().from(jobs).where(eq(jobs.id, job.id)).get() ?? saved;
+    const updatedAt = clock.now();
+    tx.update(jobs).set({ status: target, activity, updatedAt }).where(eq(jobs.id, job.id)).run();
+    const { next, refreshTasks } = reactTasks(tx, { ...job, status: target, activity, updatedAt }, oldStatus);
+    // Read once, after the reaction: it may have recounted the job's steps, and the event carries
+    // the values after it.
+    const fresh = requireJob(tx, job.id);
     emit(jobUpdate(fresh, { previousStatus: oldStatus, refreshTasks }));
     return { job: fresh, next };
   }

@@ -4,7 +4,7 @@
 import { and, eq, inArray, sql } from "drizzle-orm";
 import { jobs, jobTaskCounts, tasks, type JobRow } from "../db/schema";
 import { perConnection } from "../db/prepared";
-import { jobById } from "../db/rows";
+import { requireJob } from "../db/rows";
 import type { DbOrTx } from "../db/types";
 
 // Prepared once: counting and step stamping run on every task status change. Timestamps bind
@@ -81,7 +81,5 @@ export function recountTaskSteps(tx: DbOrTx, jobId: number, now: Date): void {
  */
 export function touchJob(tx: DbOrTx, jobId: number, now: Date): JobRow {
   statements(tx).touchJob.run({ nowMs: now.getTime(), jobId });
-  const job = jobById(tx, jobId);
-  if (!job) throw new Error(`job ${jobId} does not exist`);
-  return job;
+  return requireJob(tx, jobId);
 }

@@ -2,7 +2,8 @@
 // non-awake status, worker timeout or deletion (its active tasks), and on blocklisting (the
 // tasks of one job it hard-failed). Each task goes through the task state machine.
 import { and, asc, eq } from "drizzle-orm";
-import { jobs, tasks, type TaskRow, type WorkerRow } from "../db/schema";
+import { tasks, type TaskRow, type WorkerRow } from "../db/schema";
+import { requireJob } from "../db/rows";
 import type { Emit } from "../db/transaction";
 import type { DbOrTx } from "../db/types";
 import type { StateMachineDeps } from "./deps";
@@ -31,12 +32,7 @@ export function createWorkerRequeue(
 
   // worker_id stays set: it records the last worker, it does not claim the task.
   function returnToPool(tx: DbOrTx, emit: Emit, task: TaskRow, reason: string): void {
-    const job = tx
-      .select({ uuid: jobs.uuid, status: jobs.status })
-      .from(jobs)
-      .where(eq(jobs.id, task.jobId))
-      .get();
-    if (!job) throw new Error(`cannot fetch the job of task ${task.uuid}`);
+    const job = requireJob(tx, task.jobId);
     const target = (PAUSING_JOB as readonly string[]).includes(job.status) ? "paused" : "queued";
     const activity = returnedToPoolActivity(target, reason);
     const withActivity = tx

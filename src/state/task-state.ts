@@ -1,7 +1,7 @@
 // The task status change (TSC): save a task's new status with its step consequences, announce
 // it, and let the task's job react to it (state-machines.md §3).
 import { eq, sql } from "drizzle-orm";
-import { jobById, workerById } from "../db/rows";
+import { requireJob, workerById } from "../db/rows";
 import { tasks, type JobRow, type TaskRow } from "../db/schema";
 import { perConnection } from "../db/prepared";
 import type { Emit } from "../db/transaction";
@@ -143,8 +143,7 @@ export function createTaskStateMachine(
   return {
     taskStatusChange(tx, emit, task, newStatus, known = {}) {
       const prepared = statements(tx);
-      let job = known.job?.id === task.jobId ? known.job : jobById(tx, task.jobId);
-      if (!job) throw new Error(`cannot fetch the job of task ${task.uuid}`);
+      let job = known.job?.id === task.jobId ? known.job : requireJob(tx, task.jobId);
       const oldStatus = task.status;
       const changed = oldStatus !== newStatus;
       const save =

@@ -1,7 +1,8 @@
 // Failing a task whose worker stopped touching it (state-machines.md §5.6). A hard failure
 // without failure-list or blocklist bookkeeping; unlike Flamenco, the activity is saved.
 import { eq } from "drizzle-orm";
-import { jobs, tasks, type TaskRow, type WorkerRow } from "../db/schema";
+import { tasks, type TaskRow, type WorkerRow } from "../db/schema";
+import { requireJob } from "../db/rows";
 import type { Emit } from "../db/transaction";
 import type { DbOrTx } from "../db/types";
 import type { StateMachineDeps } from "./deps";
@@ -25,8 +26,7 @@ export function createTaskTimeout(
   const { clock, taskLogs } = deps;
   return {
     timeOutTask(tx, emit, task, worker) {
-      const job = tx.select({ uuid: jobs.uuid }).from(jobs).where(eq(jobs.id, task.jobId)).get();
-      if (!job) throw new Error(`cannot fetch the job of task ${task.uuid}`);
+      const job = requireJob(tx, task.jobId);
       const withActivity = tx
         .update(tasks)
         .set({ activity: timedOutActivity(worker), updatedAt: clock.now() })

@@ -212,6 +212,18 @@ export function createTaskLogStore(deps: TaskLogStoreDeps): TaskLogStore {
     else setImmediate(dispatch);
   }
 
+  /** Forgets the text queued, or waiting for a retry, at or under `under`. */
+  function drop(under: string): void {
+    for (const [path, entry] of queued) {
+      if (!inScope(under, path)) continue;
+      queued.delete(path);
+      heldBytes -= entry.bytes;
+      const timer = retrying.get(path);
+      if (timer !== undefined && timer !== null) clock.clearTimeout(timer);
+      retrying.delete(path);
+    }
+  }
+
   function onWritten({ results }: WriteResults): void {
     for (const { path, written, writtenBytes, error } of results) {
       const entry = writing.get(path);
@@ -319,16 +331,12 @@ export function createTaskLogStore(deps: TaskLogStoreDeps): TaskLogStore {
       return buf.toString("utf8");
     },
     flush,
-    discard(dir) {
-      for (const [path, entry] of queued) {
-        if (!inScope(dir, path)) continue;
-        queued.delete(path);
-        heldBytes -= entry.bytes;
-        const timer = retrying.get(path);
-        if (timer !== undefined && timer !== null) clock.clearTimeout(timer);
-        retrying.delete(path);
-      }
-      return flush(dir);
+    async discard(dir) {
+      drop(dir);
+      await flush(dir);
+      // The batch in flight may have failed meanwhile and come back for a retry, which would
+      // re-create the folder after its deletion.
+      drop(dir);
     },
     async close() {
       await flush();

@@ -3,7 +3,7 @@
 // state machine's failure handling.
 import { eq, sql } from "drizzle-orm";
 import type { Clock } from "../clock";
-import { jobs, tasks, type TaskRow, type WorkerRow } from "../db/schema";
+import { jobs, tasks, type JobRow, type TaskRow, type WorkerRow } from "../db/schema";
 import { opaquePlaceholder } from "../db/prepared";
 import { inTransaction } from "../db/transaction";
 import type { Db } from "../db/types";
@@ -40,6 +40,7 @@ export function createTaskUpdates(deps: TaskUpdateDeps) {
   const findTask = db
     .select({
       id: tasks.id,
+      uuid: tasks.uuid,
       status: tasks.status,
       type: tasks.type,
       workerId: tasks.workerId,
@@ -112,20 +113,16 @@ export function createTaskUpdates(deps: TaskUpdateDeps) {
         // lines about the change belong after it.
         if (update.log !== undefined) deps.taskLogs.append(found.jobUUID, taskUUID, update.log);
 
+        // The touched job also serves a status change below, which need not read it again.
+        let job: JobRow | undefined;
         if (stepped) {
-          emit(jobUpdate(touchJob(tx, found.jobId, now)));
+          job = touchJob(tx, found.jobId, now);
+          emit(jobUpdate(job));
           if (!changeStatus) emit(taskUpdate(stepped, found.jobUUID, worker));
         }
         if (changeStatus) {
-          const task = {
-            id: found.id,
-            uuid: taskUUID,
-            jobId: found.jobId,
-            status: found.status,
-            type: found.type,
-          };
-          if (update.taskStatus === "failed") stateMachine.onTaskFailed(tx, emit, task, worker);
-          else stateMachine.taskStatusChange(tx, emit, task, update.taskStatus!, { worker });
+          if (update.taskStatus === "failed") stateMachine.onTaskFailed(tx, emit, found, worker);
+          else stateMachine.taskStatusChange(tx, emit, found, update.taskStatus!, { worker, job });
         }
 
         markSeen(db, worker, now);

@@ -2,6 +2,7 @@
 // and puts workers not seen for `worker_timeout` in `error`, returning their tasks to the pool.
 import { and, asc, eq, isNotNull, lte, notInArray } from "drizzle-orm";
 import type { Clock } from "../clock";
+import { workerById } from "../db/rows";
 import { tasks, workers } from "../db/schema";
 import { inTransaction } from "../db/transaction";
 import type { Db } from "../db/types";
@@ -81,14 +82,7 @@ export function createTimeoutChecker(deps: TimeoutCheckerDeps) {
           const task = tx.select().from(tasks).where(eq(tasks.id, id)).get();
           if (!task || task.status !== "active" || !task.lastTouchedAt || task.lastTouchedAt > deadline)
             return;
-          const worker =
-            task.workerId === null
-              ? null
-              : (tx
-                  .select({ name: workers.name, uuid: workers.uuid })
-                  .from(workers)
-                  .where(eq(workers.id, task.workerId))
-                  .get() ?? null);
+          const worker = task.workerId === null ? null : (workerById(tx, task.workerId) ?? null);
           stateMachine.timeOutTask(tx, emit, task, worker);
         });
       } catch (err) {

@@ -3,6 +3,7 @@
 // when their next check falls due, on the injected clock.
 import { and, eq, isNull, lte, or } from "drizzle-orm";
 import { sleepSchedules, workers, type SleepScheduleRow, type WorkerRow } from "../db/schema";
+import { workerById } from "../db/rows";
 import { inTransaction, type Emit, type Tx } from "../db/transaction";
 import type { DbOrTx } from "../db/types";
 import { workerUpdate } from "../events/payloads";
@@ -133,7 +134,7 @@ export class SleepScheduler {
             .set({ nextCheck: nextCheck(now, sched), updatedAt: now })
             .where(eq(sleepSchedules.id, sched.id))
             .run();
-          const worker = tx.select().from(workers).where(eq(workers.id, sched.workerId)).get();
+          const worker = workerById(tx, sched.workerId);
           if (worker) applySleepSchedule(tx, emit, now, worker, sched);
         });
       } catch (err) {

@@ -4,7 +4,7 @@ import { answerAfterCommit, createApiApp } from "../../src/api/http";
 
 function appWith(commitSettled: () => Promise<void>) {
   const app = createApiApp(() => {});
-  answerAfterCommit(app, commitSettled);
+  answerAfterCommit(app, "/thing", commitSettled);
   app.get("/thing", (c) => c.json({ ok: true }, 200));
   return app;
 }

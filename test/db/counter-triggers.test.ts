@@ -80,15 +80,22 @@ function seeder(sqlite: Database) {
 
 const unmet = (sqlite: Database, id: number) =>
   (sqlite.query("SELECT unmet_dependencies AS n FROM tasks WHERE id = ?").get(id) as { n: number }).n;
-const counts = (sqlite: Database, jobId: number) =>
+/** A job's positive counts in one of the counter tables, by its key (status or task type). */
+const countsIn = (
+  sqlite: Database,
+  table: "job_task_counts" | "job_runnable_task_types",
+  key: "status" | "type",
+  jobId: number,
+) =>
   Object.fromEntries(
     (
-      sqlite.query("SELECT status, count FROM job_task_counts WHERE job_id = ? AND count > 0").all(jobId) as {
-        status: string;
+      sqlite.query(`SELECT ${key} AS k, count FROM ${table} WHERE job_id = ? AND count > 0`).all(jobId) as {
+        k: string;
         count: number;
       }[]
-    ).map((r) => [r.status, r.count]),
+    ).map((r) => [r.k, r.count]),
   );
+const counts = (sqlite: Database, jobId: number) => countsIn(sqlite, "job_task_counts", "status", jobId);
 const jobSteps = (sqlite: Database, jobId: number) =>
   sqlite.query("SELECT steps_completed AS completed, steps_total AS total FROM jobs WHERE id = ?").get(jobId);
 
@@ -201,14 +208,7 @@ describe("counter triggers", () => {
     const video = seed.task(job, "queued", undefined, "ffmpeg");
     seed.depend(video, render);
     seed.task(job, "active", undefined, "blender");
-    const runnable = () =>
-      Object.fromEntries(
-        (
-          sqlite
-            .query("SELECT type, count FROM job_runnable_task_types WHERE job_id = ? AND count > 0")
-            .all(job) as { type: string; count: number }[]
-        ).map((r) => [r.type, r.count]),
-      );
+    const runnable = () => countsIn(sqlite, "job_runnable_task_types", "type", job);
     expect(runnable()).toEqual({ blender: 1 });
     sqlite.run("UPDATE tasks SET status = 'completed' WHERE id = ?", [render]);
     expect(runnable()).toEqual({ ffmpeg: 1 });

@@ -34,6 +34,7 @@ import { createTaskLogStore } from "../../src/storage/task-logs";
 import { createMayIRun } from "../../src/tasks/may-i-run";
 import { createTaskUpdates } from "../../src/tasks/updates";
 import { hashWorkerSecret, WorkerAuthenticator } from "../../src/workers/auth";
+import { basicAuthHeader } from "../../src/worker/client";
 import { FakeClock } from "../support/fake-clock";
 
 export const SECRET = "secret-of-every-test-worker";
@@ -222,7 +223,7 @@ export function createFarm(opts: FarmOptions = {}) {
 
     /** Authorization header of a seeded worker. */
     auth(worker: WorkerRow): Record<string, string> {
-      return { Authorization: `Basic ${Buffer.from(`${worker.uuid}:${SECRET}`).toString("base64")}` };
+      return { Authorization: basicAuthHeader(worker.uuid, SECRET) };
     },
 
     eventsOf(name: string): Record<string, unknown>[] {

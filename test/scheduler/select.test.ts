@@ -3,6 +3,7 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { sql } from "drizzle-orm";
 import { inTransaction } from "../../src/db/transaction";
+import { prepareSql } from "../../src/db/prepared";
 import { activeTaskQuery, findSchedulableTask, schedulableTaskQuery } from "../../src/scheduler/select";
 import { createFarm, type Farm } from "./fixtures";
 
@@ -27,8 +28,8 @@ function indexEntries(jobId: number, type: string): number[] {
 
 test("a worker's active task is found among the active tasks alone, not among all it ever ran", async () => {
   const w = await farm.addWorker("w");
-  const plan = farm.db
-    .all<{ detail: string }>(sql`EXPLAIN QUERY PLAN ${activeTaskQuery(w.id)}`)
+  const plan = prepareSql<{ detail: string }>(farm.db, sql`EXPLAIN QUERY PLAN ${activeTaskQuery()}`)
+    .all({ workerId: w.id })
     .map((r) => r.detail);
   expect(plan.some((d) => d.includes("USING INDEX tasks_active_worker_idx"))).toBe(true);
   expect(plan.filter((d) => /^SCAN (t|tasks)\b/.test(d))).toEqual([]);

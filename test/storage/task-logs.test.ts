@@ -55,6 +55,8 @@ afterEach(() => {
 });
 
 const path = () => join(root, "job-1a2b", JOB, `task-${TASK}.txt`);
+/** One event-loop turn: a batch queued now has been handed to the writer thread by then. */
+const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
 const sizeOf = (file: string) => statSync(file).size;
 /** The file as on disk once everything appended so far was written. */
 const content = async () => {
@@ -186,6 +188,7 @@ describe("writing in the background", () => {
   test("text appended while a write is under way follows it", async () => {
     store.append(JOB, TASK, "first");
     const first = store.flush();
+    await nextTurn(); // "first" is now with the writer thread
     store.append(JOB, TASK, "second");
     await first;
     expect(await content()).toBe("first\nsecond\n");
@@ -201,6 +204,12 @@ describe("writing in the background", () => {
     store.append(JOB, OTHER_TASK, "theirs");
     await store.flush(layout.jobDir(JOB));
     expect(readFileSync(otherPath(), "utf8")).toBe("theirs\n");
+
+    store.append("2b3c4d5e-0000-4000-8000-000000000004", TASK, "another job's");
+    let flushed = false;
+    void store.flush(path()).then(() => (flushed = true));
+    await Promise.resolve();
+    expect(flushed).toBe(true); // nothing of this log waits, whatever another job's log does
   });
 
   test("discard drops what is queued or waiting for a retry under a folder, and leaves others", async () => {
@@ -219,6 +228,19 @@ describe("writing in the background", () => {
     expect(readFileSync(layout.taskLogPath(elsewhere, TASK), "utf8")).toBe("another job\n");
     await store.close();
     expect(warnings.at(-1)).not.toContain("could not be written");
+  });
+
+  test("discard also drops a batch that was being written and failed meanwhile", async () => {
+    writeFileSync(join(root, "job-1a2b"), "in the way");
+    store.append(JOB, TASK, "in flight");
+    await nextTurn(); // the text is with the writer thread, which has not answered yet
+    await store.discard(layout.jobDir(JOB));
+    expect(warnings).toHaveLength(1); // the write under way failed and was queued for a retry
+
+    rmSync(join(root, "job-1a2b"));
+    clock.advance(TASK_LOG_RETRY_MS);
+    await store.flush();
+    expect(existsSync(join(root, "job-1a2b"))).toBe(false);
   });
 
   test("a failed write keeps the text queued, warns, and retries until the disk works again", async () => {

@@ -13,6 +13,8 @@ const WORKER_ENTRY = join(REPO_ROOT, "src/worker/main.ts");
 /** Workers in tests run ten times faster than Flamenco's timing (0.3 s first poll, 1 s may-i-run). */
 export const TEST_WORKER_TIME_SCALE = "0.1";
 const MANAGER_START_TIMEOUT_MS = 15_000;
+/** After this long, a stopped child that has not exited is killed (longer than the worker's own shutdown watchdog). */
+const STOP_GRACE_MS = 30_000;
 
 const children = new Set<Subprocess>();
 
@@ -41,7 +43,20 @@ export function alive(pid: number): boolean {
   }
 }
 
-function tail(path: string, lines = 30): string {
+/** Sends `signal`, then SIGKILL if it has not exited within STOP_GRACE_MS; resolves with its exit code. */
+export async function stopProcess(proc: Subprocess, signal: NodeJS.Signals = "SIGTERM"): Promise<number> {
+  children.delete(proc);
+  proc.kill(signal);
+  const timer = setTimeout(() => proc.kill("SIGKILL"), STOP_GRACE_MS);
+  try {
+    return await proc.exited;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** The last `lines` lines of a log file, or "(no log)". */
+export function tail(path: string, lines = 30): string {
   try {
     return readFileSync(path, "utf8").trimEnd().split("\n").slice(-lines).join("\n");
   } catch {
@@ -55,9 +70,11 @@ export interface ManagerProcess {
   port: number;
   proc: Subprocess;
   logPath: string;
+  /** The end of the current run's output and error output. */
+  log(): string;
   /** Starts it again on the same folder, database and port. */
   restart(): Promise<void>;
-  /** Sends `signal` and waits for the exit. */
+  /** Sends `signal` and waits for the exit (see stopProcess). */
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
@@ -108,13 +125,12 @@ export async function startManager(
     port,
     logPath,
     proc: await launch(),
+    log: () => [`${logPath}.${run - 1}`, `${logPath}.${run - 1}.err`].map((path) => tail(path)).join("\n"),
     async restart() {
       manager.proc = await launch();
     },
     async stop(signal = "SIGTERM") {
-      children.delete(manager.proc);
-      manager.proc.kill(signal);
-      await manager.proc.exited;
+      await stopProcess(manager.proc, signal);
     },
   };
   return manager;
@@ -197,11 +213,7 @@ export function startWorker(managerUrl: string, opts: WorkerOptions): WorkerProc
     restart() {
       worker.proc = launch();
     },
-    async stop(signal = "SIGTERM") {
-      children.delete(worker.proc);
-      worker.proc.kill(signal);
-      return worker.proc.exited;
-    },
+    stop: (signal = "SIGTERM") => stopProcess(worker.proc, signal),
   };
   return worker;
 }

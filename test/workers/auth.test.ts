@@ -3,11 +3,12 @@ import { eq } from "drizzle-orm";
 import { workers } from "../../src/db/schema";
 import { ApiError } from "../../src/errors";
 import { hashWorkerSecret, parseBasicAuth, SECRET_MAX_BYTES } from "../../src/workers/auth";
-import { basicAuth, createHarness, SECRET } from "./harness";
+import { basicAuthHeader } from "../../src/worker/client";
+import { createHarness, SECRET } from "./harness";
 
 describe("parseBasicAuth", () => {
   test("splits user and password at the first colon", () => {
-    expect(parseBasicAuth(basicAuth("u", "p:q"))).toEqual({ uuid: "u", secret: "p:q" });
+    expect(parseBasicAuth(basicAuthHeader("u", "p:q"))).toEqual({ uuid: "u", secret: "p:q" });
     expect(parseBasicAuth(`bAsIc ${btoa("u:")}`)).toEqual({ uuid: "u", secret: "" });
   });
 
@@ -43,13 +44,13 @@ describe("WorkerAuthenticator", () => {
   test("accepts the registered secret and rejects anything else", async () => {
     const h = createHarness();
     const w = await h.register();
-    const good = await h.auth.authenticate(basicAuth(w.uuid, SECRET));
+    const good = await h.auth.authenticate(basicAuthHeader(w.uuid, SECRET));
     expect(good.ok && good.worker.uuid).toBe(w.uuid);
-    expect(await h.auth.authenticate(basicAuth(w.uuid, "wrong"))).toEqual({
+    expect(await h.auth.authenticate(basicAuthHeader(w.uuid, "wrong"))).toEqual({
       ok: false,
       cause: "no such worker known",
     });
-    expect(await h.auth.authenticate(basicAuth(crypto.randomUUID(), SECRET))).toEqual({
+    expect(await h.auth.authenticate(basicAuthHeader(crypto.randomUUID(), SECRET))).toEqual({
       ok: false,
       cause: "no such worker known",
     });
@@ -60,43 +61,44 @@ describe("WorkerAuthenticator", () => {
     const h = createHarness();
     const w = await h.register();
     const verify = spyOn(Bun.password, "verify");
-    for (let i = 0; i < 5; i++) expect((await h.auth.authenticate(basicAuth(w.uuid, SECRET))).ok).toBe(true);
+    for (let i = 0; i < 5; i++)
+      expect((await h.auth.authenticate(basicAuthHeader(w.uuid, SECRET))).ok).toBe(true);
     expect(verify).toHaveBeenCalledTimes(1);
     // A wrong secret is never cached: every attempt pays for bcrypt.
-    await h.auth.authenticate(basicAuth(w.uuid, "wrong"));
-    await h.auth.authenticate(basicAuth(w.uuid, "wrong"));
+    await h.auth.authenticate(basicAuthHeader(w.uuid, "wrong"));
+    await h.auth.authenticate(basicAuthHeader(w.uuid, "wrong"));
     expect(verify).toHaveBeenCalledTimes(3);
   });
 
   test("a header verified before is answered at once, without a promise; others are not", async () => {
     const h = createHarness();
     const w = await h.register();
-    const header = basicAuth(w.uuid, SECRET);
+    const header = basicAuthHeader(w.uuid, SECRET);
     expect(h.auth.authenticate(header)).toBeInstanceOf(Promise);
     expect((await h.auth.authenticate(header)).ok).toBe(true);
     const again = h.auth.authenticate(header);
     expect(again).not.toBeInstanceOf(Promise);
     expect((again as { ok: true; worker: { uuid: string } }).worker.uuid).toBe(w.uuid);
-    expect(h.auth.authenticate(basicAuth(w.uuid, "wrong"))).toBeInstanceOf(Promise);
+    expect(h.auth.authenticate(basicAuthHeader(w.uuid, "wrong"))).toBeInstanceOf(Promise);
   });
 
   test("an unknown worker costs a bcrypt verification too", async () => {
     const h = createHarness();
     const verify = spyOn(Bun.password, "verify");
-    await h.auth.authenticate(basicAuth(crypto.randomUUID(), SECRET));
+    await h.auth.authenticate(basicAuthHeader(crypto.randomUUID(), SECRET));
     expect(verify).toHaveBeenCalledTimes(1);
   });
 
   test("the cache does not outlive a changed secret or a deleted worker", async () => {
     const h = createHarness();
     const w = await h.register();
-    expect((await h.auth.authenticate(basicAuth(w.uuid, SECRET))).ok).toBe(true);
+    expect((await h.auth.authenticate(basicAuthHeader(w.uuid, SECRET))).ok).toBe(true);
     const newHash = await hashWorkerSecret("rotated");
     h.db.update(workers).set({ secret: newHash }).where(eq(workers.uuid, w.uuid)).run();
-    expect((await h.auth.authenticate(basicAuth(w.uuid, SECRET))).ok).toBe(false);
-    expect((await h.auth.authenticate(basicAuth(w.uuid, "rotated"))).ok).toBe(true);
+    expect((await h.auth.authenticate(basicAuthHeader(w.uuid, SECRET))).ok).toBe(false);
+    expect((await h.auth.authenticate(basicAuthHeader(w.uuid, "rotated"))).ok).toBe(true);
     h.db.delete(workers).where(eq(workers.uuid, w.uuid)).run();
-    expect((await h.auth.authenticate(basicAuth(w.uuid, "rotated"))).ok).toBe(false);
+    expect((await h.auth.authenticate(basicAuthHeader(w.uuid, "rotated"))).ok).toBe(false);
   });
 });
 
@@ -113,7 +115,7 @@ describe("worker-auth middleware (workers.md §3.2)", () => {
   test("unknown worker or wrong secret → 403, nothing written", async () => {
     const h = createHarness();
     const w = await h.register();
-    for (const header of [basicAuth(w.uuid, "wrong"), basicAuth(crypto.randomUUID(), SECRET)]) {
+    for (const header of [basicAuthHeader(w.uuid, "wrong"), basicAuthHeader(crypto.randomUUID(), SECRET)]) {
       const res = await h.request("POST", "/api/v3/worker/sign-off", undefined, { Authorization: header });
       expect(res.status).toBe(403);
       expect(await res.json()).toEqual({ message: `${prefix}no such worker known` });
@@ -139,7 +141,7 @@ describe("worker-auth middleware (workers.md §3.2)", () => {
       "POST",
       "/api/v3/worker/register-worker",
       { name: "w", secret: SECRET, platform: "linux", supported_task_types: ["misc"] },
-      { Authorization: basicAuth("", "") },
+      { Authorization: basicAuthHeader("", "") },
     );
     expect(res.status).toBe(200);
   });

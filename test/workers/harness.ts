@@ -11,15 +11,12 @@ import { createEventBroker, type PublishedEvent } from "../../src/events/broker"
 import { createStateMachine } from "../../src/state/state-machine";
 import { WorkerAuthenticator } from "../../src/workers/auth";
 import { FarmStatusService } from "../../src/workers/farm-status";
+import { basicAuthHeader } from "../../src/worker/client";
 import { FakeClock } from "../support/fake-clock";
 
 type Payload = Record<string, unknown>;
 
 export const SECRET = "4f0bcb1b8e0a9d2c7d5b0a6f1e3c2b4a5d6e7f8091a2b3c4d5e6f708192a3b4c";
-
-export function basicAuth(uuid: string, secret: string): string {
-  return `Basic ${Buffer.from(`${uuid}:${secret}`).toString("base64")}`;
-}
 
 export function createHarness(opts: { path?: string } = {}) {
   const { db, sqlite, close } = openDatabase(opts.path ?? ":memory:");
@@ -74,7 +71,7 @@ export function createHarness(opts: { path?: string } = {}) {
       });
       if (res.status !== 200) throw new Error(`registration failed: ${res.status} ${await res.text()}`);
       const uuid = ((await res.json()) as { uuid: string }).uuid;
-      return { uuid, auth: { Authorization: basicAuth(uuid, SECRET) } };
+      return { uuid, auth: { Authorization: basicAuthHeader(uuid, SECRET) } };
     },
 
     /** Registers and signs on; `can_restart` as given. */
