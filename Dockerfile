@@ -21,4 +21,4 @@ ENV TABLAO_LISTEN=:8080
 EXPOSE 8080
 HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \
   CMD bun -e "fetch('http://127.0.0.1:8080/api/v3/version').then(r => process.exit(r.ok ? 0 : 1), () => process.exit(1))"
-CMD ["bun", "/app/src/server.ts"]
+CMD ["bun", "/app/src/manager/main.ts"]

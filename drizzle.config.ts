@@ -3,6 +3,6 @@ import { defineConfig } from "drizzle-kit";
 
 export default defineConfig({
   dialect: "sqlite",
-  schema: "./src/db/schema.ts",
-  out: "./src/db/migrations",
+  schema: "./src/manager/db/schema.ts",
+  out: "./src/manager/db/migrations",
 });

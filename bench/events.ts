@@ -4,11 +4,11 @@
 // Run: `bun bench/events.ts` (ends by itself, well within two minutes).
 import type { Subprocess } from "bun";
 import mqtt from "mqtt";
-import { type BrokerEvent, type EventBroker, createEventBroker } from "../src/events/broker";
-import { createMqttForwarder } from "../src/events/forwarders/mqtt";
-import { WS_PATH, type WsData, createWebSocketForwarder } from "../src/events/forwarders/websocket";
-import { jobUpdate, taskUpdate } from "../src/events/payloads";
-import { jobRow, taskRow } from "../test/events/fixtures";
+import { type BrokerEvent, type EventBroker, createEventBroker } from "../src/manager/events/broker";
+import { createMqttForwarder } from "../src/manager/events/forwarders/mqtt";
+import { WS_PATH, type WsData, createWebSocketForwarder } from "../src/manager/events/forwarders/websocket";
+import { jobUpdate, taskUpdate } from "../src/manager/events/payloads";
+import { jobRow, taskRow } from "../test/manager/events/fixtures";
 import { startMosquitto } from "../test/support/mosquitto";
 import { formatTable } from "./report";
 

@@ -4,12 +4,12 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { systemClock } from "../src/clock";
-import { loadConfig } from "../src/config";
-import { openDatabase } from "../src/db/open";
-import { createEventBroker } from "../src/events/broker";
-import { createJobTypeRegistry } from "../src/jobs/job-types";
-import { createJobService } from "../src/jobs/service";
+import { systemClock } from "../src/shared/clock";
+import { loadConfig } from "../src/manager/config";
+import { openDatabase } from "../src/manager/db/open";
+import { createEventBroker } from "../src/manager/events/broker";
+import { createJobTypeRegistry } from "../src/manager/jobs/job-types";
+import { createJobService } from "../src/manager/jobs/service";
 import { median } from "./report";
 
 const TASKS = 10_000;

@@ -1,5 +1,5 @@
 // Display helpers for timestamps and progress.
-import { ZERO_TIME } from "../events/payloads";
+import { ZERO_TIME } from "../shared/wire-time";
 
 const SECOND_MS = 1000;
 const MINUTE_MS = 60 * SECOND_MS;

@@ -1,10 +1,10 @@
 // Wire types the dashboard uses, inferred from the API contract (type-only imports, so no
 // schema code reaches the browser bundle).
 import type { z } from "zod";
-import type * as events from "../api/schemas/events";
-import type * as jobs from "../api/schemas/jobs";
-import type * as meta from "../api/schemas/meta";
-import type * as workers from "../api/schemas/workers";
+import type * as events from "../manager/api/schemas/events";
+import type * as jobs from "../manager/api/schemas/jobs";
+import type * as meta from "../manager/api/schemas/meta";
+import type * as workers from "../manager/api/schemas/workers";
 
 export type Job = z.infer<typeof jobs.Job>;
 export type JobStatus = z.infer<typeof jobs.JobStatus>;

@@ -3,9 +3,9 @@
 // the running command, delivers queued updates and signs off.
 import { hostname } from "node:os";
 import { join } from "node:path";
-import { goPlatformName } from "../config/platform";
-import { createLogger, type Logger } from "../log";
-import { FLAMENCO_COMPAT_VERSION, PRODUCT_NAME, PRODUCT_VERSION } from "../version";
+import { goPlatformName } from "../shared/platform";
+import { createLogger, type Logger } from "../shared/log";
+import { FLAMENCO_COMPAT_VERSION, PRODUCT_NAME, PRODUCT_VERSION } from "../shared/version";
 import { createManagerClient, type ManagerApi, type WorkerCredentials } from "./client";
 import type { SubprocessSettings } from "./commands/context";
 import {

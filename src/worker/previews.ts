@@ -4,7 +4,7 @@
 // Manager's largest thumbnail.
 import { extname } from "node:path";
 import sharp from "sharp";
-import type { Logger } from "../log";
+import type { Logger } from "../shared/log";
 import type { ManagerApi } from "./client";
 import { errorText } from "./client";
 import { PREVIEW_JPEG_QUALITY, PREVIEW_MAX_HEIGHT_PX, PREVIEW_MAX_WIDTH_PX } from "./constants";

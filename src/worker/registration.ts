@@ -2,7 +2,7 @@
 // anew only when the Manager rejects them (401/403). An unreachable or failing Manager (network
 // errors, 5xx) is retried with back-off instead, so the worker keeps its identity.
 import { randomBytes } from "node:crypto";
-import type { Logger } from "../log";
+import type { Logger } from "../shared/log";
 import type { ManagerApi, WorkerCredentials, WorkerStatus } from "./client";
 import { errorText, isTransient } from "./client";
 import { Backoff, sleepUnlessAborted } from "./wait";

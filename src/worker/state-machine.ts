@@ -2,7 +2,7 @@
 // Manager for a new status, offline and restart end the process. It recovers by signing on again
 // when the Manager no longer has it awake (409, e.g. after a worker timeout put it in `error`) or
 // rejects its credentials (403).
-import type { Logger } from "../log";
+import type { Logger } from "../shared/log";
 import type { AssignedTask, ManagerApi, WorkerStatus } from "./client";
 import { errorText } from "./client";
 import type { WorkerTimings } from "./constants";

@@ -2,7 +2,7 @@
 // counts steps, reports completion or the first failure, and meanwhile asks may-i-run. When the
 // Manager says stop (or refuses an update as reassigned), the running command is killed and
 // nothing more is reported for the task.
-import type { Logger } from "../log";
+import type { Logger } from "../shared/log";
 import type { AssignedTask, ManagerApi, TaskUpdate } from "./client";
 import { runCommand } from "./commands";
 import { CommandCancelled, type CommandContext, type SubprocessSettings } from "./commands/context";

@@ -2,7 +2,7 @@
 // then sent strictly in order. While the Manager is unreachable they stay queued and are retried
 // with back-off, so none is lost, reordered or sent twice.
 import { Database } from "bun:sqlite";
-import type { Logger } from "../log";
+import type { Logger } from "../shared/log";
 import type { ManagerApi, TaskUpdate } from "./client";
 import { errorText, isTransient } from "./client";
 import { QUEUE_DB_BUSY_TIMEOUT_MS } from "./constants";

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { PublishedEvent } from "../../src/events/broker";
+import type { PublishedEvent } from "../../src/manager/events/broker";
 import { startTestManager, type TestManager } from "../support/manager";
 import { waitFor } from "../support/wait";
 

@@ -2,7 +2,7 @@
 // register, sign on, fetch tasks, report progress and logs, complete a job; and a worker that
 // goes silent has its task requeued after the configured worker timeout (fake clock).
 import { afterEach, expect, test } from "bun:test";
-import type { PublishedEvent } from "../../src/events/broker";
+import type { PublishedEvent } from "../../src/manager/events/broker";
 import { FakeClock } from "../support/fake-clock";
 import { startTestManager, type TestManager } from "../support/manager";
 

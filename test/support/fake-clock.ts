@@ -1,5 +1,5 @@
 // A Clock for tests: time only moves when the test says so, and due timers fire in order.
-import type { Clock } from "../../src/clock";
+import type { Clock } from "../../src/shared/clock";
 
 interface Timer {
   id: number;

@@ -4,12 +4,12 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { stringify } from "yaml";
-import type { Clock } from "../../src/clock";
-import { loadConfig } from "../../src/config";
-import { silentLogger, type Logger } from "../../src/log";
-import { createManager, type Manager } from "../../src/manager";
-import { serveManager } from "../../src/serve";
-import { buildWebAssets, type WebAsset } from "../../src/web/assets";
+import type { Clock } from "../../src/shared/clock";
+import { loadConfig } from "../../src/manager/config";
+import { silentLogger, type Logger } from "../../src/shared/log";
+import { createManager, type Manager } from "../../src/manager/manager";
+import { serveManager } from "../../src/manager/bun-serve";
+import { buildWebAssets, type WebAsset } from "../../src/manager/web-assets";
 
 export interface TestManagerOptions {
   /** Keys of flamenco-manager.yaml, merged over `_meta.version: 3` and `listen: 127.0.0.1:0`. */

@@ -8,7 +8,7 @@ import { stringify } from "yaml";
 import { waitFor } from "./wait";
 
 export const REPO_ROOT = resolve(import.meta.dir, "../..");
-const SERVER_ENTRY = join(REPO_ROOT, "src/server.ts");
+const SERVER_ENTRY = join(REPO_ROOT, "src/manager/main.ts");
 const WORKER_ENTRY = join(REPO_ROOT, "src/worker/main.ts");
 /** Workers in tests run ten times faster than Flamenco's timing (0.3 s first poll, 1 s may-i-run). */
 export const TEST_WORKER_TIME_SCALE = "0.1";

@@ -1,9 +1,9 @@
 // The dashboard's build (src/web/assets.ts) and how the Manager serves it
 // (src/api/handlers/web.ts), on a real Hono app.
 import { beforeAll, describe, expect, test } from "bun:test";
-import { registerWebRoutes } from "../../src/api/handlers/web";
-import { createApiApp, type ApiApp } from "../../src/api/http";
-import { buildWebAssets, type WebAsset } from "../../src/web/assets";
+import { registerWebRoutes } from "../../src/manager/api/handlers/web";
+import { createApiApp, type ApiApp } from "../../src/manager/api/http";
+import { buildWebAssets, type WebAsset } from "../../src/manager/web-assets";
 
 let assets: Map<string, WebAsset>;
 let app: ApiApp;

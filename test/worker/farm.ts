@@ -4,7 +4,7 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { silentLogger } from "../../src/log";
+import { silentLogger } from "../../src/shared/log";
 import {
   createManagerClient,
   type AssignedTask,

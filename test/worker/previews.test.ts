@@ -2,7 +2,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import sharp from "sharp";
-import type { Logger } from "../../src/log";
+import type { Logger } from "../../src/shared/log";
 import { PreviewUploader } from "../../src/worker/previews";
 import type { TestManager } from "../support/manager";
 import { tempDirs } from "../support/temp-dirs";

@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, expect, test } from "bun:test";
 import { join } from "node:path";
-import { silentLogger } from "../../src/log";
+import { silentLogger } from "../../src/shared/log";
 import type { WorkerStatus } from "../../src/worker/client";
 import { registerOrSignOn } from "../../src/worker/registration";
 import { WorkerStateMachine, type ExitReason } from "../../src/worker/state-machine";

@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, expect, test } from "bun:test";
 import { join, resolve } from "node:path";
-import { silentLogger } from "../../src/log";
+import { silentLogger } from "../../src/shared/log";
 import { runTask, type TaskRunnerDeps } from "../../src/worker/task-runner";
 import type { TestManager } from "../support/manager";
 import { tempDirs } from "../support/temp-dirs";

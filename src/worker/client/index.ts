@@ -1,7 +1,7 @@
 // The worker's typed Manager API client: openapi-fetch over the generated schema, with the
 // worker's Basic auth, a User-Agent and a time limit on every request.
 import createClient, { type Client } from "openapi-fetch";
-import { FLAMENCO_COMPAT_VERSION, PRODUCT_NAME, PRODUCT_VERSION } from "../../version";
+import { FLAMENCO_COMPAT_VERSION, PRODUCT_NAME, PRODUCT_VERSION } from "../../shared/version";
 import type { components, paths } from "./schema";
 
 export type ManagerApi = Client<paths>;

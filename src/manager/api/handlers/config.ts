@@ -1,0 +1,189 @@
+// Handlers of the configuration-editing operations: the configuration file as JSON (read and
+// replace), the setup assistant, and the assistant's checks of shared storage and Blender.
+import type { Context } from "hono";
+import type { z } from "@hono/zod-openapi";
+import type { Clock } from "../../../shared/clock";
+import { ConfigError, DEFAULT_VARIABLES, configAsJson, validateConfigFile } from "../../config";
+import type { ConfigFile, ManagerConfig } from "../../config";
+import type { BlenderLookup, BlenderProbe } from "../../config/blender-check";
+import { saveManagerConfig } from "../../config/save";
+import { checkSharedStorage } from "../../config/shared-storage-check";
+import { errorBody } from "../http";
+import type { BlenderPathCheckResult, SetupAssistantConfig } from "../schemas";
+import type { Handlers } from "./registry";
+
+/**
+ * Flamenco hands the MQTT password to anyone who asks (I-12). Tablao shows this placeholder
+ * instead, and an update that sends the placeholder back keeps the stored password, so the web
+ * app's read-edit-write cycle works without ever seeing the secret.
+ */
+export const MQTT_PASSWORD_PLACEHOLDER = "<hidden by Tablao>";
+
+const BLENDER_NOT_FOUND_CAUSE = "Blender could not be found";
+// Characters that would split or end the command when the worker parses the command line.
+const NEEDS_QUOTING = /[\n\t;()]/;
+const BLENDER_PLATFORMS = ["linux", "windows", "darwin"] as const;
+
+export interface ConfigHandlerDeps {
+  config: () => ManagerConfig;
+  /** Makes `cfg` the configuration in effect; it has already been written to disk. */
+  replaceConfig: (cfg: ManagerConfig) => void;
+  /** The Manager's working directory: a first run writes `flamenco-manager.yaml` here. */
+  cwd: string;
+  /** Environment overrides (TABLAO_LISTEN, ...) applied to a replaced configuration, as at start-up. */
+  env: Record<string, string | undefined>;
+  blender: BlenderProbe;
+  clock: Pick<Clock, "now">;
+}
+
+type BlenderCheckResult = z.infer<typeof BlenderPathCheckResult>;
+type SetupChoices = z.infer<typeof SetupAssistantConfig>;
+
+function hidePassword(file: ConfigFile): ConfigFile {
+  const client = file.mqtt.client;
+  if (client.password === "") return file;
+  return { ...file, mqtt: { ...file.mqtt, client: { ...client, password: MQTT_PASSWORD_PLACEHOLDER } } };
+}
+
+function keepPassword(file: ConfigFile, current: ConfigFile): ConfigFile {
+  const client = file.mqtt.client;
+  if (client.password !== MQTT_PASSWORD_PLACEHOLDER) return file;
+  return { ...file, mqtt: { ...file.mqtt, client: { ...client, password: current.mqtt.client.password } } };
+}
+
+/** Why the assistant's choices cannot be saved, or null when they can. */
+function setupProblem({ storageLocation, blenderExecutable: blender }: SetupChoices): string | null {
+  if (storageLocation === "") return "storageLocation must not be empty";
+  if (!blender.is_usable) return "the chosen Blender is not usable (is_usable is false)";
+  switch (blender.source) {
+    case "default":
+      return null;
+    case "file_association":
+      return blender.path === "" ? "path must not be empty for source file_association" : null;
+    case "input_path":
+    case "path_envvar":
+    case "system_location":
+      return blender.path === "" || blender.input === ""
+        ? `path and input must not be empty for source ${blender.source}`
+        : null;
+  }
+}
+
+/** The command workers will run as `{blender}`. */
+function blenderCommand(blender: SetupChoices["blenderExecutable"]): string {
+  const command =
+    blender.source === "path_envvar"
+      ? blender.input // found on PATH, so the name stays portable
+      : blender.source === "input_path" || blender.source === "system_location"
+        ? blender.path
+        : "blender"; // a file association is what workers fall back to for plain `blender`
+  // Go-style quoting as Flamenco writes it; JSON string syntax agrees for these characters.
+  return NEEDS_QUOTING.test(command) ? JSON.stringify(command) : command;
+}
+
+function withSetupChoices(file: ConfigFile, choices: SetupChoices): ConfigFile {
+  const command = blenderCommand(choices.blenderExecutable);
+  return {
+    ...structuredClone(file),
+    shared_storage_path: choices.storageLocation,
+    variables: {
+      ...structuredClone(file.variables),
+      // One value per platform, so each is easy to change later.
+      blender: {
+        values: BLENDER_PLATFORMS.map((platform) => ({ audience: "all", platform, value: command })),
+      },
+      blenderArgs: structuredClone(DEFAULT_VARIABLES.blenderArgs!),
+    },
+  };
+}
+
+function blenderCheckResult(input: string, lookup: BlenderLookup): BlenderCheckResult {
+  const base = { input, path: "", source: lookup.source, is_usable: false };
+  switch (lookup.status) {
+    case "found":
+      return { ...base, path: lookup.path, is_usable: true, cause: `Found ${lookup.version}` };
+    case "missing":
+      return { ...base, cause: BLENDER_NOT_FOUND_CAUSE };
+    case "failed":
+      return { ...base, cause: `There was an error running the command: ${lookup.reason}` };
+  }
+}
+
+export function configHandlers(deps: ConfigHandlerDeps): Handlers {
+  /**
+   * Validates `data` like a loaded file, writes it and makes it the configuration in effect.
+   * Returns the error response, or null on success; nothing is written when validation fails.
+   */
+  function save(c: Context, data: unknown, label: string, fix: (file: ConfigFile) => ConfigFile = (f) => f) {
+    const current = deps.config();
+    let next: ManagerConfig;
+    try {
+      const { file, warnings } = validateConfigFile(data, { label, platform: current.platform });
+      next = saveManagerConfig(current, fix(file), warnings, {
+        cwd: deps.cwd,
+        env: deps.env,
+        writtenAt: deps.clock.now(),
+      });
+    } catch (err) {
+      if (err instanceof ConfigError) return c.json(errorBody(400, err.message), 400);
+      return c.json(errorBody(500, `error saving configuration file: ${(err as Error).message}`), 500);
+    }
+    deps.replaceConfig(next);
+    return null;
+  }
+
+  return {
+    getConfigurationFile: (c) => c.json(configAsJson({ raw: hidePassword(deps.config().raw) }), 200),
+
+    // Flamenco writes whatever it is sent (I-10); here the body must pass the same validation as
+    // the file at start-up, and missing keys get their defaults.
+    updateConfigurationFile: (c) => {
+      const current = deps.config().raw;
+      return save(c, c.req.valid("json"), "body", (file) => keepPassword(file, current)) ?? c.body(null, 204);
+    },
+
+    saveSetupAssistantConfig: (c) => {
+      const choices = c.req.valid("json");
+      const problem = setupProblem(choices);
+      if (problem) return c.json(errorBody(400, `configuration is incomplete: ${problem}`), 400);
+      // Flamenco restarts in-process here. Tablao's services read shared storage and variables
+      // through the configuration getter on each use, so replacing the configuration is enough.
+      return save(c, withSetupChoices(deps.config().raw, choices), "setup assistant") ?? c.body(null, 204);
+    },
+
+    checkSharedStoragePath: async (c) => {
+      const { path } = c.req.valid("json");
+      const cfg = deps.config();
+      const ownDirs = [deps.cwd, cfg.storagePath];
+      return c.json(await checkSharedStorage(path, { cwd: deps.cwd, ownDirs }), 200);
+    },
+
+    findBlenderExePath: async (c) => {
+      const lookup = await deps.blender("");
+      switch (lookup.status) {
+        case "missing":
+          return c.json([], 200);
+        case "failed":
+          return c.json(errorBody(500, `there was an issue finding Blender: ${lookup.reason}`), 500);
+        case "found":
+          return c.json(
+            [
+              {
+                input: lookup.input,
+                path: lookup.path,
+                source: lookup.source,
+                is_usable: true,
+                cause: lookup.version,
+              },
+            ],
+            200,
+          );
+      }
+    },
+
+    checkBlenderExePath: async (c) => {
+      const { path } = c.req.valid("json");
+      return c.json(blenderCheckResult(path, await deps.blender(path)), 200);
+    },
+  };
+}

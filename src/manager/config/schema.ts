@@ -1,0 +1,370 @@
+// Shape, defaults and validation of flamenco-manager.yaml (Flamenco's keys, version 3).
+// Unknown keys only warn; anything else that is wrong throws a ConfigError naming the key.
+
+import { z } from "zod";
+import { isUncPath } from "./crosspath";
+import { formatDurationNs, parseDurationNs } from "./durations";
+import { ConfigError } from "./errors";
+import { parseListen } from "./listen";
+import { WINDOWS_PLATFORM } from "../../shared/platform";
+
+export const CONFIG_VERSION = 3;
+export const DEFAULT_MQTT_CLIENT_ID = "flamenco";
+export const IMPLICIT_VARIABLE_NAMES = ["jobs"] as const;
+const MQTT_BROKER_PROTOCOLS = ["tcp:", "mqtt:", "mqtts:", "tls:", "ssl:", "ws:", "wss:"];
+
+export type VariableAudienceSetting = "all" | "workers" | "users";
+
+export interface VariableValueDefinition {
+  audience: VariableAudienceSetting;
+  platform?: string;
+  platforms?: string[];
+  value: string;
+}
+
+export interface VariableDefinition {
+  /** Omitted when false, as Flamenco writes it. */
+  is_twoway?: boolean;
+  values: VariableValueDefinition[];
+}
+
+/** The file's content after validation and defaults; durations are canonical Go strings. */
+export interface ConfigFile {
+  _meta: { version: number };
+  manager_name: string;
+  database: string;
+  database_check_period: string;
+  listen: string;
+  autodiscoverable: boolean;
+  local_manager_storage_path: string;
+  shared_storage_path: string;
+  shaman: { enabled: boolean; garbageCollect: { period: string; maxAge: string } };
+  task_timeout: string;
+  worker_timeout: string;
+  blocklist_threshold: number;
+  task_fail_after_softfail_count: number;
+  mqtt: {
+    client: {
+      enabled: boolean;
+      broker: string;
+      clientID: string;
+      topic_prefix: string;
+      username: string;
+      password: string;
+      /** Tablao addition: events kept while the broker is unreachable. */
+      queue_size?: number;
+    };
+  };
+  variables: Record<string, VariableDefinition>;
+}
+
+export const DEFAULT_VARIABLES: Readonly<Record<string, VariableDefinition>> = {
+  blender: {
+    values: [
+      { audience: "all", platform: "linux", value: "blender" },
+      { audience: "all", platform: "windows", value: "blender.exe" },
+      { audience: "all", platform: "darwin", value: "blender" },
+    ],
+  },
+  blenderArgs: { values: [{ audience: "all", platform: "all", value: "-b -y" }] },
+};
+
+function describe(input: unknown): string {
+  if (input === null) return "null";
+  if (Array.isArray(input)) return "a list";
+  if (typeof input === "object") return "a mapping";
+  return JSON.stringify(input) ?? String(input);
+}
+
+// Scalar fields are built on z.unknown() so each can say exactly what it expected. They also
+// accept the plain-text form, because the YAML loader hands over unquoted scalars as text.
+function text() {
+  return z.unknown().transform((input, ctx) => {
+    if (typeof input === "string") return input;
+    ctx.addIssue({ code: "custom", message: `expected text, got ${describe(input)}` });
+    return z.NEVER;
+  });
+}
+
+function flag() {
+  return z.unknown().transform((input, ctx) => {
+    if (typeof input === "boolean") return input;
+    if (typeof input === "string" && /^(true|false)$/i.test(input)) return input.toLowerCase() === "true";
+    ctx.addIssue({ code: "custom", message: `expected true or false, got ${describe(input)}` });
+    return z.NEVER;
+  });
+}
+
+function wholeNumber(min: number) {
+  return z.unknown().transform((input, ctx) => {
+    const value = typeof input === "string" && /^[+-]?\d+$/.test(input) ? Number(input) : input;
+    if (typeof value === "number" && Number.isSafeInteger(value) && value >= min) return value;
+    ctx.addIssue({
+      code: "custom",
+      message: `expected a whole number of at least ${min}, got ${describe(input)}`,
+    });
+    return z.NEVER;
+  });
+}
+
+/** A non-negative Go duration, canonicalised (`10m` → `10m0s`). Numbers are refused, as in Flamenco. */
+function duration() {
+  return z.unknown().transform((input, ctx) => {
+    if (typeof input !== "string") {
+      ctx.addIssue({
+        code: "custom",
+        message: `invalid duration ${describe(input)} (must be a string in Go syntax such as 10m0s)`,
+      });
+      return z.NEVER;
+    }
+    try {
+      const ns = parseDurationNs(input);
+      if (ns < 0n) {
+        ctx.addIssue({ code: "custom", message: `duration ${JSON.stringify(input)} must not be negative` });
+        return z.NEVER;
+      }
+      return formatDurationNs(ns);
+    } catch (err) {
+      ctx.addIssue({ code: "custom", message: (err as Error).message });
+      return z.NEVER;
+    }
+  });
+}
+
+const variableValueSchema = z
+  .strictObject({
+    audience: z
+      .unknown()
+      .transform((input, ctx): VariableAudienceSetting => {
+        if (input === "") return "all";
+        if (input === "all" || input === "workers" || input === "users") return input;
+        ctx.addIssue({ code: "custom", message: `expected all, workers or users, got ${describe(input)}` });
+        return z.NEVER;
+      })
+      .default("all"),
+    platform: text().optional(),
+    platforms: z.array(text().refine((p) => p !== "", "platform names must not be empty")).optional(),
+    value: text().default(""),
+  })
+  .superRefine((v, ctx) => {
+    if (!v.platform && !v.platforms?.length) {
+      ctx.addIssue({
+        code: "custom",
+        message: 'value has no "platform" or "platforms" (use "all" for every platform)',
+      });
+    }
+  });
+
+const variableSchema = z.strictObject({
+  is_twoway: flag().default(false),
+  values: z.array(variableValueSchema).default([]),
+});
+
+const mqttClientSchema = z
+  .strictObject({
+    enabled: flag().default(false),
+    broker: text().default(""),
+    clientID: text().default(DEFAULT_MQTT_CLIENT_ID),
+    topic_prefix: text().default("flamenco"),
+    username: text().default(""),
+    password: text().default(""),
+    queue_size: wholeNumber(1).optional(),
+  })
+  .superRefine((client, ctx) => {
+    // A disabled client's broker is never used, so it is not worth refusing to start over.
+    if (!client.enabled) return;
+    const broker = client.broker.trim();
+    if (broker === "") {
+      ctx.addIssue({ code: "custom", path: ["broker"], message: "required when enabled is true" });
+      return;
+    }
+    if (!URL.canParse(broker) || !MQTT_BROKER_PROTOCOLS.includes(new URL(broker).protocol)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["broker"],
+        message: `invalid broker URL ${JSON.stringify(broker)} (use e.g. tcp://host:1883 or ws://host:9001)`,
+      });
+    }
+  });
+
+// `_meta` is checked before this schema runs (a different version may mean a different shape).
+const fileSchema = z.strictObject({
+  manager_name: text().default("Flamenco"),
+  database: text()
+    .transform((s) => s.trim())
+    .refine((s) => s !== "", "must not be empty")
+    .default("flamenco-manager.sqlite"),
+  database_check_period: duration().default("10m0s"),
+  listen: text()
+    .superRefine((s, ctx) => {
+      try {
+        parseListen(s);
+      } catch (err) {
+        ctx.addIssue({ code: "custom", message: (err as Error).message });
+      }
+    })
+    .default(":8080"),
+  autodiscoverable: flag().default(true),
+  local_manager_storage_path: text().default("./flamenco-manager-storage"),
+  shared_storage_path: text()
+    .refine(
+      (s) => !isUncPath(s),
+      "UNC paths such as \\\\server\\share are not supported; use a mapped drive or mount point",
+    )
+    .default(""),
+  shaman: z
+    .strictObject({
+      enabled: flag().optional(),
+      garbageCollect: z
+        .strictObject({ period: duration().default("24h0m0s"), maxAge: duration().default("744h0m0s") })
+        .prefault({}),
+    })
+    .prefault({}),
+  task_timeout: duration().default("10m0s"),
+  worker_timeout: duration().default("1m0s"),
+  blocklist_threshold: wholeNumber(1).default(3),
+  task_fail_after_softfail_count: wholeNumber(1).default(3),
+  mqtt: z.strictObject({ client: mqttClientSchema.prefault({}) }).prefault({}),
+  variables: z
+    .record(
+      z.string().regex(/^[^{}]+$/, "variable names must be non-empty and contain no { or }"),
+      variableSchema,
+    )
+    .optional(),
+});
+
+export function formatKeyPath(path: readonly PropertyKey[]): string {
+  return path
+    .map((part, i) => (typeof part === "number" ? `[${part}]` : i === 0 ? String(part) : `.${String(part)}`))
+    .join("");
+}
+
+function issueMessage(issue: z.core.$ZodIssue): string {
+  if (issue.code === "invalid_key") return issue.issues[0]?.message ?? issue.message;
+  if (issue.code === "invalid_type") {
+    const expected =
+      issue.expected === "array" ? "a list" : issue.expected === "object" ? "a mapping" : issue.expected;
+    return `expected ${expected}, got ${describe(issue.input)}`;
+  }
+  return issue.message;
+}
+
+function isMapping(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function checkVersion(data: Record<string, unknown>, label: string): void {
+  const meta = data._meta;
+  const version = isMapping(meta) ? meta.version : undefined;
+  if (version === undefined) {
+    throw new ConfigError(
+      `${label}: _meta.version: missing (this Manager reads version ${CONFIG_VERSION}; add "_meta: {version: ${CONFIG_VERSION}}")`,
+      "_meta.version",
+    );
+  }
+  if (String(version) !== String(CONFIG_VERSION)) {
+    throw new ConfigError(
+      `${label}: _meta.version: unsupported version ${describe(version)} (only version ${CONFIG_VERSION} is supported)`,
+      "_meta.version",
+    );
+  }
+}
+
+function deleteKeys(root: unknown, path: readonly PropertyKey[], keys: readonly string[]): void {
+  let node = root;
+  for (const part of path) node = (node as Record<PropertyKey, unknown>)[part];
+  for (const key of keys) delete (node as Record<string, unknown>)[key];
+}
+
+function normaliseVariables(
+  configured: Record<string, z.output<typeof variableSchema>> | undefined,
+  label: string,
+  warnings: string[],
+): Record<string, VariableDefinition> {
+  const merged: Record<string, VariableDefinition> = structuredClone(DEFAULT_VARIABLES);
+  for (const [name, variable] of Object.entries(configured ?? {})) {
+    if ((IMPLICIT_VARIABLE_NAMES as readonly string[]).includes(name)) {
+      warnings.push(`${label}: variables.${name}: ignored, "${name}" is set by the Manager itself`);
+      continue;
+    }
+    const values = variable.values.map((v, i): VariableValueDefinition => {
+      if (v.platform && v.platforms?.length) {
+        warnings.push(
+          `${label}: variables.${name}.values[${i}]: both "platform" and "platforms" given; using both`,
+        );
+        return { audience: v.audience, platforms: [...v.platforms, v.platform], value: v.value };
+      }
+      return v.platform
+        ? { audience: v.audience, platform: v.platform, value: v.value }
+        : { audience: v.audience, platforms: v.platforms, value: v.value };
+    });
+    merged[name] = variable.is_twoway ? { is_twoway: true, values } : { values };
+  }
+
+  const blender = merged.blender;
+  if (!blender) {
+    warnings.push(`${label}: variables.blender: missing, workers will not be able to run Blender`);
+  } else {
+    const empty = blender.values
+      .filter((v) => v.value === "")
+      .flatMap((v) => (v.platform ? [v.platform] : (v.platforms ?? [])));
+    if (empty.length > 0) {
+      warnings.push(
+        `${label}: variables.blender: no value for ${empty.join(", ")}; Blender cannot run there`,
+      );
+    }
+  }
+  return merged;
+}
+
+/**
+ * Validates a parsed configuration document and fills in defaults. `label` prefixes every
+ * message (normally the file name); `platform` is the Manager's Go platform name, which
+ * decides the Shaman default. Throws ConfigError; returns warnings for the caller to log.
+ */
+export function validateConfigFile(
+  data: unknown,
+  opts: { label: string; platform: string },
+): { file: ConfigFile; warnings: string[] } {
+  const { label } = opts;
+  const document = data ?? {};
+  if (!isMapping(document)) {
+    throw new ConfigError(
+      `${label}: expected a mapping of settings at the top level, got ${describe(document)}`,
+    );
+  }
+  checkVersion(document, label);
+
+  const settings = structuredClone(document);
+  delete settings._meta;
+  const warnings: string[] = [];
+  let result = fileSchema.safeParse(settings, { reportInput: true });
+  if (!result.success) {
+    const problems = result.error.issues.filter((issue) => issue.code !== "unrecognized_keys");
+    if (problems.length > 0) {
+      const lines = problems.map(
+        (issue) => `${label}: ${formatKeyPath(issue.path) || "(top level)"}: ${issueMessage(issue)}`,
+      );
+      throw new ConfigError(lines.join("\n"), formatKeyPath(problems[0].path) || undefined);
+    }
+    for (const issue of result.error.issues) {
+      if (issue.code !== "unrecognized_keys") continue;
+      for (const key of issue.keys) {
+        warnings.push(`${label}: ${formatKeyPath([...issue.path, key])}: unknown key, ignored`);
+      }
+      deleteKeys(settings, issue.path, issue.keys);
+    }
+    result = fileSchema.safeParse(settings);
+    if (!result.success) throw new ConfigError(`${label}: ${result.error.message}`);
+  }
+
+  const parsed = result.data;
+  const file: ConfigFile = {
+    _meta: { version: CONFIG_VERSION },
+    ...parsed,
+    // Shaman needs symlinks, which Windows only grants to some accounts.
+    shaman: { ...parsed.shaman, enabled: parsed.shaman.enabled ?? opts.platform !== WINDOWS_PLATFORM },
+    variables: normaliseVariables(parsed.variables, label, warnings),
+  };
+  return { file, warnings };
+}

@@ -1,0 +1,140 @@
+// Builders for the event payloads of Flamenco's event bus (topics and JSON shapes), from
+// freshly saved rows, so every event carries the values after the save.
+import type { JobRow, TaskRow, WorkerRow, WorkerTagRow } from "../db/schema";
+import type { BrokerEvent } from "./broker";
+import { ZERO_TIME } from "../../shared/wire-time";
+
+export const topics = {
+  lifecycle: "/lifecycle",
+  status: "/status",
+  jobs: "/jobs",
+  lastRendered: "/last-rendered",
+  workers: "/workers",
+  workerTags: "/workertags",
+  job: (jobUUID: string) => `/jobs/${jobUUID}`,
+  jobLastRendered: (jobUUID: string) => `/jobs/${jobUUID}/last-rendered`,
+  taskLog: (taskUUID: string) => `/tasklog/${taskUUID}`,
+} as const;
+
+export const iso = (d: Date | null | undefined) => (d ? d.toISOString() : ZERO_TIME);
+
+export interface JobUpdateExtras {
+  previousStatus?: string;
+  refreshTasks?: boolean;
+}
+
+export function jobUpdate(job: JobRow, extras: JobUpdateExtras = {}): BrokerEvent {
+  return {
+    topic: topics.jobs,
+    event: "/jobs",
+    payload: {
+      id: job.uuid,
+      name: job.name,
+      updated: iso(job.updatedAt),
+      status: job.status,
+      ...(extras.previousStatus !== undefined ? { previous_status: extras.previousStatus } : {}),
+      type: job.jobType,
+      priority: job.priority,
+      refresh_tasks: extras.refreshTasks ?? false,
+      steps_completed: job.stepsCompleted,
+      steps_total: job.stepsTotal,
+      ...(job.deleteRequestedAt ? { delete_requested_at: iso(job.deleteRequestedAt) } : {}),
+    },
+  };
+}
+
+/**
+ * The "job gone" event. Tablao keeps the last name, status and type (Flamenco sends them
+ * empty), so clients can still say which job was deleted.
+ */
+export function jobDeleted(job: JobRow): BrokerEvent {
+  const e = jobUpdate(job);
+  return { ...e, payload: { ...(e.payload as object), was_deleted: true } };
+}
+
+export function taskUpdate(
+  task: TaskRow,
+  jobUUID: string,
+  worker: Pick<WorkerRow, "name" | "uuid"> | null,
+  previousStatus?: string,
+): BrokerEvent {
+  return {
+    topic: topics.job(jobUUID),
+    event: "/task",
+    payload: {
+      id: task.uuid,
+      job_id: jobUUID,
+      name: task.name,
+      updated: iso(task.updatedAt),
+      status: task.status,
+      ...(previousStatus !== undefined ? { previous_status: previousStatus } : {}),
+      activity: task.activity,
+      steps_completed: task.stepsCompleted,
+      steps_total: task.stepsTotal,
+      ...(worker ? { worker: { name: worker.name, uuid: worker.uuid } } : {}),
+    },
+  };
+}
+
+export function taskLogUpdate(taskUUID: string, log: string): BrokerEvent {
+  return { topic: topics.taskLog(taskUUID), event: "/tasklog", payload: { task_id: taskUUID, log } };
+}
+
+export interface WorkerUpdateExtras {
+  previousStatus?: string;
+  deletedAt?: Date;
+}
+
+/** A worker update always carries the name and, on status changes, the previous status. */
+export function workerUpdate(worker: WorkerRow, extras: WorkerUpdateExtras = {}): BrokerEvent {
+  return {
+    topic: topics.workers,
+    event: "/workers",
+    payload: {
+      id: worker.uuid,
+      name: worker.name,
+      updated: iso(worker.updatedAt),
+      status: worker.status,
+      version: worker.software,
+      can_restart: worker.canRestart,
+      ...(worker.lastSeenAt ? { last_seen: iso(worker.lastSeenAt) } : {}),
+      ...(extras.previousStatus !== undefined ? { previous_status: extras.previousStatus } : {}),
+      ...(worker.statusRequested
+        ? { status_change: { status: worker.statusRequested, is_lazy: worker.lazyStatusRequest } }
+        : {}),
+      ...(extras.deletedAt ? { deleted_at: iso(extras.deletedAt) } : {}),
+    },
+  };
+}
+
+export function workerTagUpdate(tag: WorkerTagRow, wasDeleted = false): BrokerEvent {
+  return {
+    topic: topics.workerTags,
+    event: "/workertags",
+    payload: wasDeleted
+      ? { tag: { id: tag.uuid, name: tag.name, description: tag.description }, was_deleted: true }
+      : { tag: { id: tag.uuid, name: tag.name, description: tag.description } },
+  };
+}
+
+export interface LastRenderedThumbnail {
+  base: string;
+  suffixes: string[];
+}
+
+/** Per-job first, then farm-wide, as Flamenco broadcasts them. */
+export function lastRenderedUpdates(jobUUID: string, thumbnail: LastRenderedThumbnail): BrokerEvent[] {
+  const payload = { job_id: jobUUID, thumbnail };
+  return [
+    { topic: topics.jobLastRendered(jobUUID), event: "/last-rendered", payload },
+    { topic: topics.lastRendered, event: "/last-rendered", payload },
+  ];
+}
+
+export function lifecycle(type: "manager-startup" | "manager-shutdown"): BrokerEvent {
+  return { topic: topics.lifecycle, event: "/lifecycle", payload: { type } };
+}
+
+export function farmStatus(status: string): BrokerEvent {
+  return { topic: topics.status, event: "/status", payload: { status } };
+}

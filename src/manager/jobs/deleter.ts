@@ -1,0 +1,168 @@
+// Job deletion: marking jobs (single and mass), and the background deleter that removes a
+// marked job's files and row. A job whose files cannot be removed stays marked and is retried.
+import { asc, eq, inArray, isNotNull, lte } from "drizzle-orm";
+import { rm, rmdir } from "node:fs/promises";
+import { dirname } from "node:path";
+import type { Clock } from "../../shared/clock";
+import { jobs, type JobRow } from "../db/schema";
+import { inTransaction, type Tx } from "../db/transaction";
+import type { Db } from "../db/types";
+import { ApiError, notFound } from "../errors";
+import type { EventBroker } from "../events/broker";
+import { jobDeleted, jobUpdate } from "../events/payloads";
+
+export const DELETER_QUEUE_CAPACITY = 100;
+export const DELETER_RESCAN_INTERVAL_MS = 60_000;
+export const DELETER_DRAINED_RESCAN_MS = 100;
+
+export interface JobDeleterDeps {
+  db: Db;
+  broker: EventBroker;
+  clock: Clock;
+  /** The Manager-local folder of a job: task logs, last-rendered images. */
+  jobStorageDir: (jobUUID: string) => string;
+  /** Drops task-log text still queued under a folder, so no late write re-creates it. */
+  discardTaskLogs: (dir: string) => Promise<void>;
+  log: (msg: string) => void;
+}
+
+export type JobDeleter = ReturnType<typeof createJobDeleter>;
+
+export function createJobDeleter(deps: JobDeleterDeps) {
+  const { db, broker, clock } = deps;
+  const queue: string[] = [];
+  let timer: unknown = null;
+  let running = false;
+  let stopped = true;
+
+  function schedule(ms: number) {
+    if (stopped) return;
+    if (timer !== null) clock.clearTimeout(timer);
+    timer = clock.setTimeout(() => {
+      timer = null;
+      void drain();
+    }, ms);
+  }
+
+  function enqueue(uuid: string) {
+    // A full queue is fine: the periodic scan finds every marked job anyway.
+    if (queue.length < DELETER_QUEUE_CAPACITY && !queue.includes(uuid)) queue.push(uuid);
+    schedule(0);
+  }
+
+  function scan() {
+    const marked = db
+      .select({ uuid: jobs.uuid })
+      .from(jobs)
+      .where(isNotNull(jobs.deleteRequestedAt))
+      .orderBy(asc(jobs.deleteRequestedAt))
+      .limit(DELETER_QUEUE_CAPACITY)
+      .all();
+    for (const { uuid } of marked) if (!queue.includes(uuid)) queue.push(uuid);
+  }
+
+  async function deleteOne(uuid: string) {
+    const job = db.select().from(jobs).where(eq(jobs.uuid, uuid)).get();
+    if (!job || !job.deleteRequestedAt) return;
+    const dir = deps.jobStorageDir(uuid);
+    await deps.discardTaskLogs(dir);
+    await rm(dir, { recursive: true, force: true });
+    await rmdir(dirname(dir)).catch(() => undefined); // only succeeds when the job-XXXX folder is empty
+    inTransaction(db, broker, (tx, emit) => {
+      tx.delete(jobs).where(eq(jobs.id, job.id)).run();
+      emit(jobDeleted(job));
+    });
+  }
+
+  async function drain() {
+    if (running) return;
+    running = true;
+    try {
+      if (queue.length === 0) scan();
+      while (queue.length > 0 && !stopped) {
+        const uuid = queue.shift()!;
+        try {
+          await deleteOne(uuid);
+        } catch (err) {
+          deps.log(`job deleter: could not delete job ${uuid}, will retry: ${String(err)}`);
+        }
+      }
+    } finally {
+      running = false;
+    }
+    schedule(DELETER_RESCAN_INTERVAL_MS);
+  }
+
+  function mark(tx: Tx, job: JobRow, now: Date) {
+    return tx
+      .update(jobs)
+      .set({ deleteRequestedAt: now, updatedAt: now })
+      .where(eq(jobs.id, job.id))
+      .returning()
+      .get();
+  }
+
+  return {
+    start() {
+      stopped = false;
+      schedule(0);
+    },
+    stop() {
+      stopped = true;
+      if (timer !== null) clock.clearTimeout(timer);
+      timer = null;
+    },
+    /** Resolves once the queue is empty and nothing is being deleted (for tests and shutdown). */
+    async idle(): Promise<void> {
+      while (running || queue.length > 0) await new Promise((r) => setTimeout(r, 5));
+    },
+
+    requestDeletion(uuid: string): void {
+      inTransaction(db, broker, (tx, emit) => {
+        const job = tx.select().from(jobs).where(eq(jobs.uuid, uuid)).get();
+        if (!job) throw notFound("no such job");
+        emit(jobUpdate(mark(tx, job, clock.now())));
+      });
+      enqueue(uuid);
+    },
+
+    /** Marks every job last updated at or before the timestamp (rounded up to the whole second). */
+    massDelete(lastUpdatedMax: Date): void {
+      const cutoff = new Date(Math.ceil(lastUpdatedMax.getTime() / 1000) * 1000);
+      const marked = inTransaction(db, broker, (tx, emit) => {
+        const selected = tx.select().from(jobs).where(lte(jobs.updatedAt, cutoff)).all();
+        if (selected.length === 0) throw new ApiError(416, "no jobs modified before timestamp");
+        const now = clock.now();
+        tx.update(jobs)
+          .set({ deleteRequestedAt: now, updatedAt: now })
+          .where(
+            inArray(
+              jobs.id,
+              selected.map((j) => j.id),
+            ),
+          )
+          .run();
+        const saved = tx
+          .select()
+          .from(jobs)
+          .where(
+            inArray(
+              jobs.id,
+              selected.map((j) => j.id),
+            ),
+          )
+          .all();
+        for (const j of saved) emit(jobUpdate(j));
+        return saved;
+      });
+      for (const j of marked) enqueue(j.uuid);
+    },
+
+    /** Shaman is not part of Tablao yet, so there is never a checkout to remove. */
+    whatWouldDeleteDo(uuid: string) {
+      if (!db.select({ id: jobs.id }).from(jobs).where(eq(jobs.uuid, uuid)).get())
+        throw notFound("no such job");
+      return { shaman_checkout: false };
+    },
+  };
+}

@@ -1,0 +1,187 @@
+// The composition root: builds every service of a Manager from its configuration (database,
+// broker, state machines, scheduler, background loops, forwarders) and the app that serves
+// them. Used by the server entry point, the integration tests and `bun run openapi`.
+import { createApp } from "./app";
+import { shamanHandlers } from "./api/handlers/shaman";
+import type { WebAsset } from "./web-assets";
+import { systemClock, type Clock } from "../shared/clock";
+import type { ManagerConfig } from "./config";
+import { openDatabase } from "./db/open";
+import { afterCommit, commitSettled, enableGroupCommit } from "./db/transaction";
+import { createEventBroker } from "./events/broker";
+import { createBlenderProbe } from "./config/blender-check";
+import { createMqttForwarder, type MqttForwarder } from "./events/forwarders/mqtt";
+import { createWebSocketForwarder } from "./events/forwarders/websocket";
+import { lifecycle } from "./events/payloads";
+import { createBlocklistService } from "./jobs/blocklist";
+import { createJobDeleter } from "./jobs/deleter";
+import { createJobTypeRegistry } from "./jobs/job-types";
+import { createJobService } from "./jobs/service";
+import { createLogger, type Logger } from "../shared/log";
+import { createScheduler } from "./scheduler/scheduler";
+import { createStateMachine } from "./state-machine/state-machine";
+import { createLastRendered } from "./storage/last-rendered";
+import { createStorageLayout } from "./storage/layout";
+import { createTaskLogStore } from "./storage/task-logs";
+import { createMayIRun } from "./tasks/may-i-run";
+import { createTaskUpdates } from "./tasks/updates";
+import { createTimeoutChecker } from "./timeouts/checker";
+import { WorkerAuthenticator } from "./farm/auth";
+import { FarmStatusService } from "./farm/farm-status";
+import { SleepScheduler } from "./farm/sleep-scheduler";
+
+export interface ManagerOptions {
+  config: ManagerConfig;
+  /** Re-reads the configuration file; getConfiguration calls it. Defaults to keeping `config`. */
+  reloadConfig?: () => ManagerConfig;
+  clock?: Clock;
+  logger?: Logger;
+  webAssets?: ReadonlyMap<string, WebAsset>;
+  /** Where a first run writes flamenco-manager.yaml; must match the config's load options. */
+  cwd?: string;
+  env?: Record<string, string | undefined>;
+}
+
+export type Manager = ReturnType<typeof createManager>;
+
+export function createManager(opts: ManagerOptions) {
+  let config = opts.config;
+  const clock = opts.clock ?? systemClock;
+  const logger = opts.logger ?? createLogger();
+  const log = (msg: string) => logger("info", msg);
+  const warn = (msg: string) => logger("warn", msg);
+
+  const database = openDatabase(config.databasePath);
+  const { db } = database;
+  enableGroupCommit(db, (msg) => logger("error", msg));
+  const broker = createEventBroker(warn);
+  const layout = createStorageLayout(config.storagePath);
+  const taskLogs = createTaskLogStore({
+    layout,
+    broker,
+    clock,
+    log: warn,
+    afterCommit: (fn) => afterCommit(db, fn),
+  });
+  const stateMachine = createStateMachine({
+    clock,
+    taskLogs,
+    log,
+    thresholds: () => ({
+      blocklistThreshold: config.blocklistThreshold,
+      taskFailAfterSoftfailCount: config.taskFailAfterSoftfailCount,
+    }),
+  });
+  const jobTypes = createJobTypeRegistry({
+    scriptsDir: config.scriptsDir,
+    clock,
+    log: (level, msg) => logger(level, msg),
+  });
+  const jobs = createJobService({ db, broker, clock, jobTypes, config: () => config, log });
+  const deleter = createJobDeleter({
+    db,
+    broker,
+    clock,
+    jobStorageDir: layout.jobDir,
+    discardTaskLogs: taskLogs.discard,
+    log: warn,
+  });
+  const blocklist = createBlocklistService(db, jobs);
+  const scheduler = createScheduler({
+    db,
+    broker,
+    clock,
+    taskMachine: stateMachine,
+    taskLogs,
+    variables: () => config,
+  });
+  const taskUpdates = createTaskUpdates({ db, broker, clock, stateMachine, taskLogs });
+  const mayIRun = createMayIRun({ db, broker, clock });
+  const lastRendered = createLastRendered({ db, broker, clock, layout, log: warn });
+  const farmStatus = new FarmStatusService({ db, broker, clock, log: warn });
+  const sleepScheduler = new SleepScheduler({ db, broker, clock, log: warn });
+  const timeoutChecker = createTimeoutChecker({
+    db,
+    broker,
+    clock,
+    stateMachine,
+    settings: { taskTimeoutMs: config.taskTimeoutMs, workerTimeoutMs: config.workerTimeoutMs },
+    log: warn,
+  });
+  const webSocket = createWebSocketForwarder({ log: logger, clock });
+  broker.addForwarder(webSocket.forwarder);
+  let mqtt: MqttForwarder | null = null;
+
+  const { app, unimplemented } = createApp({
+    log: (msg) => logger("error", msg),
+    commitSettled: () => commitSettled(db),
+    meta: {
+      config: () => config,
+      reloadConfig: () => (config = opts.reloadConfig ? opts.reloadConfig() : config),
+    },
+    configuration: {
+      config: () => config,
+      replaceConfig: (c) => {
+        config = c;
+        for (const w of c.warnings) warn(w);
+      },
+      cwd: opts.cwd ?? process.cwd(),
+      env: opts.env ?? process.env,
+      clock,
+      blender: createBlenderProbe({ env: opts.env ?? process.env, platform: config.platform }),
+    },
+    jobs: { db, broker, jobs, jobTypes, deleter, blocklist, stateMachine },
+    workers: { db, broker, clock, requeue: stateMachine, farmStatus },
+    workerAuth: new WorkerAuthenticator(db),
+    tasks: { db, clock, scheduler, taskUpdates, mayIRun, taskLogs, lastRendered },
+    layout,
+    webAssets: opts.webAssets,
+    extraHandlers: shamanHandlers(),
+  });
+
+  return {
+    app,
+    unimplemented,
+    db,
+    sqlite: database.sqlite,
+    broker,
+    clock,
+    webSocket,
+    config: () => config,
+    services: { jobs, jobTypes, deleter, stateMachine, scheduler, taskLogs, farmStatus, timeoutChecker },
+    mqttStats: () => mqtt?.stats() ?? null,
+
+    /** Start-up repair and background loops; then tells subscribers the Manager is up. */
+    start(): void {
+      const repaired = stateMachine.repairStuckJobs(db, broker);
+      if (repaired > 0) log(`repaired ${repaired} job(s) stuck in a transitional status`);
+      mqtt = createMqttForwarder({ ...config.mqtt }, { log: logger, clock });
+      if (mqtt) broker.addForwarder(mqtt.forwarder);
+      deleter.start();
+      farmStatus.start();
+      sleepScheduler.start();
+      timeoutChecker.start();
+      broker.publish(lifecycle("manager-startup"));
+    },
+
+    /** Tells subscribers the Manager is going down (before the HTTP server stops). */
+    announceShutdown(): void {
+      broker.publish(lifecycle("manager-shutdown"));
+    },
+
+    /** Stops the loops and forwarders and closes the database; call after the HTTP server stopped. */
+    async stop(): Promise<void> {
+      webSocket.closeAll();
+      timeoutChecker.stop();
+      sleepScheduler.stop();
+      farmStatus.stop();
+      deleter.stop();
+      // Thumbnails being made still write to the database.
+      await lastRendered.idle();
+      await taskLogs.close();
+      await mqtt?.close();
+      jobTypes.close();
+      database.close();
+    },
+  };
+}

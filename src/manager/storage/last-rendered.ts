@@ -1,0 +1,172 @@
+// Last-rendered images (events-config-storage.md §4): a small bounded queue of uploaded images,
+// one background processor turning each into three JPEG thumbnails in the job's folder, the
+// farm-wide "latest job with an image" pointer, and the info views of the API.
+import { eq } from "drizzle-orm";
+import { existsSync } from "node:fs";
+import { mkdir, rename, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import sharp from "sharp";
+import type { Clock } from "../../shared/clock";
+import { jobs, lastRendereds } from "../db/schema";
+import { inTransaction } from "../db/transaction";
+import type { Db } from "../db/types";
+import type { EventBroker } from "../events/broker";
+import { lastRenderedUpdates, type LastRenderedThumbnail } from "../events/payloads";
+import type { StorageLayout } from "./layout";
+
+/** Largest accepted upload (Flamenco's limit); checked before the body is read. */
+export const LAST_RENDERED_MAX_BYTES = 25 * 1024 * 1024;
+/** Images accepted but not yet processed (incl. the one in progress); more are refused (429). */
+export const LAST_RENDERED_QUEUE_CAPACITY = 3;
+export const LAST_RENDERED_MIME_TYPES: readonly string[] = ["image/jpeg", "image/png"];
+export const THUMBNAIL_JPEG_QUALITY = 85;
+/** Largest first: each is made from the previous one, fitted inside the box, never enlarged. */
+export const THUMBNAILS = [
+  { file: "last-rendered.jpg", width: 1920, height: 1080 },
+  { file: "last-rendered-small.jpg", width: 600, height: 338 },
+  { file: "last-rendered-tiny.jpg", width: 200, height: 112 },
+] as const;
+/** Its presence means "this job has an image". */
+const PRESENCE_FILE = THUMBNAILS[THUMBNAILS.length - 1].file;
+/** The singleton row of last_rendereds. */
+const LAST_RENDERED_ROW_ID = 1;
+
+const SHARP_FORMAT_OF_MIME: Record<string, string> = { "image/jpeg": "jpeg", "image/png": "png" };
+
+export interface UploadedImage {
+  jobUUID: string;
+  mimeType: string;
+  image: Uint8Array;
+}
+
+export interface LastRenderedDeps {
+  db: Db;
+  broker: EventBroker;
+  /** Processing starts on a timer of this clock, so tests decide when the queue drains. */
+  clock: Clock;
+  layout: StorageLayout;
+  log: (msg: string) => void;
+}
+
+export function createLastRendered(deps: LastRenderedDeps) {
+  const { db, broker, clock, layout, log } = deps;
+  const queue: UploadedImage[] = [];
+  /** A drain is scheduled or running; it takes every image queued before it finishes. */
+  let draining = false;
+  let idleWaiters: (() => void)[] = [];
+
+  function thumbnailInfo(jobUUID: string): LastRenderedThumbnail {
+    return { base: layout.urlOf(layout.jobDir(jobUUID)), suffixes: THUMBNAILS.map((t) => t.file) };
+  }
+
+  /** Null when the job has no image (yet). */
+  function jobInfo(jobUUID: string): LastRenderedThumbnail | null {
+    return existsSync(join(layout.jobDir(jobUUID), PRESENCE_FILE)) ? thumbnailInfo(jobUUID) : null;
+  }
+
+  async function makeThumbnails(upload: UploadedImage): Promise<void> {
+    const expected = SHARP_FORMAT_OF_MIME[upload.mimeType];
+    const { format } = await sharp(upload.image).metadata();
+    if (format !== expected)
+      throw new Error(`image is ${format ?? "not decodable"}, but was sent as ${upload.mimeType}`);
+    const dir = layout.jobDir(upload.jobUUID);
+    await mkdir(dir, { recursive: true });
+    let source: Uint8Array = upload.image;
+    for (const thumb of THUMBNAILS) {
+      const jpeg = await sharp(source)
+        .resize({
+          width: thumb.width,
+          height: thumb.height,
+          fit: "inside",
+          withoutEnlargement: true,
+          kernel: "lanczos3",
+        })
+        .jpeg({ quality: THUMBNAIL_JPEG_QUALITY })
+        .toBuffer();
+      // Write-then-rename, so the web UI never loads a half-written file.
+      const path = join(dir, thumb.file);
+      await writeFile(`${path}.tmp`, jpeg);
+      await rename(`${path}.tmp`, path);
+      source = jpeg;
+    }
+  }
+
+  /** Null once the job is deleted or marked for deletion: its folder must not come back. */
+  function liveJobId(tx: Pick<Db, "select">, jobUUID: string): number | null {
+    const job = tx
+      .select({ id: jobs.id, deleteRequestedAt: jobs.deleteRequestedAt })
+      .from(jobs)
+      .where(eq(jobs.uuid, jobUUID))
+      .get();
+    return job && !job.deleteRequestedAt ? job.id : null;
+  }
+
+  function markLastRendered(jobUUID: string): void {
+    inTransaction(db, broker, (tx, emit) => {
+      const jobId = liveJobId(tx, jobUUID);
+      if (jobId === null) return;
+      tx.insert(lastRendereds)
+        .values({ id: LAST_RENDERED_ROW_ID, jobId })
+        .onConflictDoUpdate({ target: lastRendereds.id, set: { jobId } })
+        .run();
+      for (const e of lastRenderedUpdates(jobUUID, thumbnailInfo(jobUUID))) emit(e);
+    });
+  }
+
+  async function drain(): Promise<void> {
+    try {
+      while (queue.length > 0) {
+        const upload = queue[0];
+        try {
+          // The job may have gone while its image waited in the queue.
+          if (liveJobId(db, upload.jobUUID) === null) continue;
+          await makeThumbnails(upload);
+          markLastRendered(upload.jobUUID);
+        } catch (err) {
+          // The worker got its 202 long ago; all that is left to do is say why nothing shows.
+          log(`last-rendered: dropping image of job ${upload.jobUUID}: ${(err as Error).message}`);
+        } finally {
+          queue.shift();
+        }
+      }
+    } finally {
+      draining = false;
+      for (const w of idleWaiters) w();
+      idleWaiters = [];
+    }
+  }
+
+  return {
+    /** False when the queue is full: the image is dropped (the caller answers 429). */
+    enqueue(upload: UploadedImage): boolean {
+      if (queue.length >= LAST_RENDERED_QUEUE_CAPACITY) return false;
+      queue.push(upload);
+      if (!draining) {
+        draining = true;
+        clock.setTimeout(() => void drain(), 0);
+      }
+      return true;
+    },
+
+    jobInfo,
+
+    /** The job that most recently got an image; null when none has (or its files are gone). */
+    globalInfo(): LastRenderedThumbnail | null {
+      const row = db
+        .select({ uuid: jobs.uuid })
+        .from(lastRendereds)
+        .innerJoin(jobs, eq(jobs.id, lastRendereds.jobId))
+        .where(eq(lastRendereds.id, LAST_RENDERED_ROW_ID))
+        .get();
+      return row ? jobInfo(row.uuid) : null;
+    },
+
+    /** Resolves once every accepted image is processed (tests, shutdown). */
+    idle(): Promise<void> {
+      if (!draining) return Promise.resolve();
+      return new Promise((resolve) => idleWaiters.push(resolve));
+    },
+  };
+}
+
+export type LastRendered = ReturnType<typeof createLastRendered>;

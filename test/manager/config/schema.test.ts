@@ -1,0 +1,259 @@
+import { describe, expect, test } from "bun:test";
+import { ConfigError } from "../../../src/manager/config/errors";
+import { DEFAULT_VARIABLES, validateConfigFile } from "../../../src/manager/config/schema";
+import { thrownBy } from "../../support/thrown";
+
+const LABEL = "flamenco-manager.yaml";
+
+function validate(settings: Record<string, unknown>, platform = "linux") {
+  return validateConfigFile({ _meta: { version: 3 }, ...settings }, { label: LABEL, platform });
+}
+
+describe("defaults", () => {
+  test("an empty version-3 document gets every Flamenco default", () => {
+    const { file, warnings } = validate({});
+    expect(warnings).toEqual([]);
+    expect(file).toEqual({
+      _meta: { version: 3 },
+      manager_name: "Flamenco",
+      database: "flamenco-manager.sqlite",
+      database_check_period: "10m0s",
+      listen: ":8080",
+      autodiscoverable: true,
+      local_manager_storage_path: "./flamenco-manager-storage",
+      shared_storage_path: "",
+      shaman: { enabled: true, garbageCollect: { period: "24h0m0s", maxAge: "744h0m0s" } },
+      task_timeout: "10m0s",
+      worker_timeout: "1m0s",
+      blocklist_threshold: 3,
+      task_fail_after_softfail_count: 3,
+      mqtt: {
+        client: {
+          enabled: false,
+          broker: "",
+          clientID: "flamenco",
+          topic_prefix: "flamenco",
+          username: "",
+          password: "",
+        },
+      },
+      variables: DEFAULT_VARIABLES,
+    });
+  });
+
+  test("Shaman defaults to off on Windows, and an explicit value wins", () => {
+    expect(validate({}, "windows").file.shaman.enabled).toBe(false);
+    expect(validate({ shaman: { enabled: true } }, "windows").file.shaman.enabled).toBe(true);
+  });
+
+  test("nested sections merge with their defaults", () => {
+    const { file } = validate({
+      mqtt: { client: { broker: "tcp://b:1883" } },
+      shaman: { garbageCollect: { period: "1h" } },
+    });
+    expect(file.mqtt.client).toMatchObject({
+      broker: "tcp://b:1883",
+      clientID: "flamenco",
+      topic_prefix: "flamenco",
+    });
+    expect(file.shaman.garbageCollect).toEqual({ period: "1h0m0s", maxAge: "744h0m0s" });
+  });
+
+  test("durations are stored canonically", () => {
+    expect(
+      validate({ task_timeout: "10m", worker_timeout: "90s", database_check_period: "0" }).file,
+    ).toMatchObject({
+      task_timeout: "10m0s",
+      worker_timeout: "1m30s",
+      database_check_period: "0s",
+    });
+  });
+
+  test("configured variables replace defaults of the same name; other defaults remain", () => {
+    const { file } = validate({
+      variables: { blender: { values: [{ platform: "linux", value: "/opt/blender/blender" }] } },
+    });
+    expect(file.variables.blender).toEqual({
+      values: [{ audience: "all", platform: "linux", value: "/opt/blender/blender" }],
+    });
+    expect(file.variables.blenderArgs).toEqual(DEFAULT_VARIABLES.blenderArgs);
+  });
+
+  test("is_twoway is kept only when true, as Flamenco writes it", () => {
+    const { file } = validate({
+      variables: {
+        a: { is_twoway: true, values: [{ platform: "all", value: "/a" }] },
+        b: { is_twoway: false, values: [{ platform: "all", value: "b" }] },
+      },
+    });
+    expect(file.variables.a.is_twoway).toBe(true);
+    expect("is_twoway" in file.variables.b).toBe(false);
+  });
+});
+
+describe("version", () => {
+  test("a missing _meta.version is refused", () => {
+    const err = thrownBy(ConfigError, () =>
+      validateConfigFile({ manager_name: "x" }, { label: LABEL, platform: "linux" }),
+    );
+    expect(err.key).toBe("_meta.version");
+    expect(err.message).toStartWith("flamenco-manager.yaml: _meta.version: missing");
+  });
+
+  test("another version is refused before anything else is checked", () => {
+    const err = thrownBy(ConfigError, () =>
+      validateConfigFile(
+        { _meta: { version: 2 }, task_timeout: "bogus" },
+        { label: LABEL, platform: "linux" },
+      ),
+    );
+    expect(err.key).toBe("_meta.version");
+    expect(err.message).toBe(
+      "flamenco-manager.yaml: _meta.version: unsupported version 2 (only version 3 is supported)",
+    );
+  });
+
+  test("the version may arrive as YAML text", () => {
+    expect(
+      validateConfigFile({ _meta: { version: "3" } }, { label: LABEL, platform: "linux" }).file._meta.version,
+    ).toBe(3);
+  });
+
+  test("a top level that is not a mapping is refused", () => {
+    expect(() => validateConfigFile(["a"], { label: LABEL, platform: "linux" })).toThrow(
+      "flamenco-manager.yaml: expected a mapping of settings at the top level, got a list",
+    );
+  });
+});
+
+describe("validation errors name the key", () => {
+  test.each([
+    [
+      { task_timeout: "ten minutes" },
+      "task_timeout",
+      'invalid duration "ten minutes" (use Go syntax such as 10m0s)',
+    ],
+    [
+      { worker_timeout: 60 },
+      "worker_timeout",
+      "invalid duration 60 (must be a string in Go syntax such as 10m0s)",
+    ],
+    [{ worker_timeout: "-1m" }, "worker_timeout", 'duration "-1m" must not be negative'],
+    [{ database_check_period: "" }, "database_check_period", 'invalid duration ""'],
+    [
+      { shaman: { garbageCollect: { maxAge: "31d" } } },
+      "shaman.garbageCollect.maxAge",
+      'invalid duration "31d"',
+    ],
+    [{ listen: "::1:8080" }, "listen", "IPv6 addresses need brackets"],
+    [{ database: "   " }, "database", "must not be empty"],
+    [{ manager_name: ["a"] }, "manager_name", "expected text, got a list"],
+    [{ autodiscoverable: "maybe" }, "autodiscoverable", 'expected true or false, got "maybe"'],
+    [{ blocklist_threshold: 0 }, "blocklist_threshold", "expected a whole number of at least 1, got 0"],
+    [
+      { task_fail_after_softfail_count: "2.5" },
+      "task_fail_after_softfail_count",
+      'expected a whole number of at least 1, got "2.5"',
+    ],
+    [{ shared_storage_path: "\\\\nas\\render" }, "shared_storage_path", "UNC paths"],
+    [{ mqtt: { client: { enabled: true } } }, "mqtt.client.broker", "required when enabled is true"],
+    [
+      { mqtt: { client: { enabled: true, broker: "http://x" } } },
+      "mqtt.client.broker",
+      'invalid broker URL "http://x"',
+    ],
+    [{ mqtt: "yes" }, "mqtt", 'expected a mapping, got "yes"'],
+    [
+      { variables: { x: { values: [{ value: "v" }] } } },
+      "variables.x.values[0]",
+      'no "platform" or "platforms"',
+    ],
+    [
+      { variables: { x: { values: [{ platform: "linux", audience: "admins" }] } } },
+      "variables.x.values[0].audience",
+      'expected all, workers or users, got "admins"',
+    ],
+    [
+      { variables: { x: { values: [{ platforms: ["linux", ""] }] } } },
+      "variables.x.values[0].platforms[1]",
+      "platform names must not be empty",
+    ],
+    [{ variables: { x: { values: "linux" } } }, "variables.x.values", 'expected a list, got "linux"'],
+    [
+      { variables: { "a{b}": { values: [] } } },
+      "variables.a{b}",
+      "variable names must be non-empty and contain no { or }",
+    ],
+  ])("%j → %s", (settings, key, problem) => {
+    const err = thrownBy(ConfigError, () => validate(settings));
+    expect(err.key).toBe(key);
+    expect(err.message).toStartWith(`flamenco-manager.yaml: ${key}: `);
+    expect(err.message).toContain(problem);
+  });
+
+  test("every problem is listed, one per line", () => {
+    const err = thrownBy(ConfigError, () => validate({ task_timeout: "x", listen: "" }));
+    expect(err.message.split("\n")).toHaveLength(2);
+  });
+
+  test("a disabled MQTT client may keep an unusable broker", () => {
+    expect(
+      validate({ mqtt: { client: { enabled: false, broker: "nonsense" } } }).file.mqtt.client.broker,
+    ).toBe("nonsense");
+  });
+});
+
+describe("warnings", () => {
+  test("unknown keys warn and are dropped, at any depth", () => {
+    const { file, warnings } = validate({
+      colour: "blue",
+      mqtt: { client: { qos: 2 } },
+      variables: { x: { values: [{ platform: "all", value: "v", comment: "hi" }] } },
+    });
+    expect(warnings).toEqual([
+      "flamenco-manager.yaml: mqtt.client.qos: unknown key, ignored",
+      "flamenco-manager.yaml: variables.x.values[0].comment: unknown key, ignored",
+      "flamenco-manager.yaml: colour: unknown key, ignored",
+    ]);
+    expect("colour" in file).toBe(false);
+    expect(file.variables.x.values[0]).toEqual({ audience: "all", platform: "all", value: "v" });
+  });
+
+  test("a configured variable named like an implicit one is dropped with a warning", () => {
+    const { file, warnings } = validate({
+      variables: { jobs: { values: [{ platform: "all", value: "/x" }] } },
+    });
+    expect(file.variables.jobs).toBeUndefined();
+    expect(warnings).toEqual([
+      'flamenco-manager.yaml: variables.jobs: ignored, "jobs" is set by the Manager itself',
+    ]);
+  });
+
+  test("both platform and platforms are merged with a warning", () => {
+    const { file, warnings } = validate({
+      variables: { x: { values: [{ platform: "linux", platforms: ["darwin"], value: "v" }] } },
+    });
+    expect(file.variables.x.values[0]).toEqual({
+      audience: "all",
+      platforms: ["darwin", "linux"],
+      value: "v",
+    });
+    expect(warnings[0]).toContain('variables.x.values[0]: both "platform" and "platforms"');
+  });
+
+  test("empty blender values warn, naming the platforms", () => {
+    const { warnings } = validate({
+      variables: {
+        blender: {
+          values: [
+            { platform: "linux", value: "blender" },
+            { platforms: ["windows", "darwin"], value: "" },
+          ],
+        },
+      },
+    });
+    expect(warnings).toEqual([
+      "flamenco-manager.yaml: variables.blender: no value for windows, darwin; Blender cannot run there",
+    ]);
+  });
+});

@@ -1,0 +1,21 @@
+import { expect, test } from "bun:test";
+import { join } from "node:path";
+import { openDatabase, SQLITE_CACHE_MIB } from "../../../src/manager/db/open";
+import { tempDirs } from "../../support/temp-dirs";
+
+const newDir = tempDirs("tablao-open");
+
+test("a database file opens with the Manager's pragmas on its connection", () => {
+  const opened = openDatabase(join(newDir(), "flamenco-manager.sqlite"));
+  try {
+    const pragma = (name: string) => Object.values(opened.sqlite.query(`PRAGMA ${name}`).get() as object)[0];
+    expect(pragma("journal_mode")).toBe("wal");
+    expect(pragma("synchronous")).toBe(1); // NORMAL
+    expect(pragma("foreign_keys")).toBe(1);
+    expect(pragma("temp_store")).toBe(2); // MEMORY
+    // Negative: KiB rather than pages.
+    expect(pragma("cache_size")).toBe(-SQLITE_CACHE_MIB * 1024);
+  } finally {
+    opened.close();
+  }
+});

@@ -1,0 +1,71 @@
+// Saved-row fixtures (job, task, worker) for the event tests: payload builders and forwarders
+// take saved rows. Tests waiting for asynchronous delivery use waitFor from test/support/wait.ts.
+import type { JobRow, TaskRow, WorkerRow } from "../../../src/manager/db/schema";
+
+const T0 = new Date("2026-01-05T10:00:00.123Z");
+
+export function jobRow(overrides: Partial<JobRow> = {}): JobRow {
+  return {
+    id: 1,
+    createdAt: T0,
+    updatedAt: T0,
+    uuid: "5e7e9b2c-1111-4a55-9d3a-3f6a2b4c5d60",
+    name: "Shot 010 lighting",
+    jobType: "simple-blender-render",
+    priority: 50,
+    status: "active",
+    activity: "",
+    settings: {},
+    metadata: {},
+    deleteRequestedAt: null,
+    storageShamanCheckoutId: "",
+    workerTagId: null,
+    stepsCompleted: 3,
+    stepsTotal: 10,
+    ...overrides,
+  };
+}
+
+export function taskRow(overrides: Partial<TaskRow> = {}): TaskRow {
+  return {
+    id: 7,
+    createdAt: T0,
+    updatedAt: T0,
+    uuid: "a1b2c3d4-2222-4e5f-8a9b-0c1d2e3f4a5b",
+    name: "render-1-10",
+    type: "blender",
+    jobId: 1,
+    indexInJob: 0,
+    priority: 50,
+    status: "active",
+    workerId: 3,
+    lastTouchedAt: T0,
+    commands: [],
+    activity: "Rendering frame 4",
+    stepsCompleted: 1,
+    unmetDependencies: 0,
+    stepsTotal: 2,
+    ...overrides,
+  };
+}
+
+export function workerRow(overrides: Partial<WorkerRow> = {}): WorkerRow {
+  return {
+    id: 3,
+    createdAt: T0,
+    updatedAt: T0,
+    uuid: "c0ffee00-3333-4bbb-9ccc-ddddeeeeffff",
+    secret: "hash",
+    name: "render-node-01",
+    address: "10.0.0.5",
+    platform: "linux",
+    software: "3.9",
+    status: "awake",
+    lastSeenAt: T0,
+    statusRequested: "",
+    lazyStatusRequest: false,
+    supportedTaskTypes: "blender,misc",
+    canRestart: false,
+    ...overrides,
+  };
+}

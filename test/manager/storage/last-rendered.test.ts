@@ -1,0 +1,163 @@
+import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { sql } from "drizzle-orm";
+import sharp from "sharp";
+import type { JobRow, TaskRow, WorkerRow } from "../../../src/manager/db/schema";
+import {
+  LAST_RENDERED_MAX_BYTES,
+  LAST_RENDERED_QUEUE_CAPACITY,
+  THUMBNAILS,
+} from "../../../src/manager/storage/last-rendered";
+import { createFarm, type Farm } from "../scheduler/fixtures";
+
+let farm: Farm;
+let worker: WorkerRow;
+let job: JobRow;
+let task: TaskRow;
+
+beforeEach(async () => {
+  farm = createFarm();
+  worker = await farm.addWorker("w");
+  job = farm.addJob({ status: "active" });
+  task = farm.addTask(job, { status: "active", workerId: worker.id });
+});
+afterEach(() => farm.close());
+
+function image(width: number, height: number, format: "png" | "jpeg" = "png"): Promise<Buffer> {
+  return sharp({ create: { width, height, channels: 3, background: { r: 200, g: 80, b: 20 } } })
+    .toFormat(format)
+    .toBuffer();
+}
+
+function upload(body: Uint8Array, opts: { type?: string; length?: string | null; taskUUID?: string } = {}) {
+  const headers: Record<string, string> = { ...farm.auth(worker), "Content-Type": opts.type ?? "image/png" };
+  if (opts.length !== null) headers["Content-Length"] = opts.length ?? String(body.length);
+  return farm.app.request(`/api/v3/worker/task/${opts.taskUUID ?? task.uuid}/output-produced`, {
+    method: "POST",
+    headers,
+    body: new Uint8Array(body),
+  });
+}
+
+/** Lets the processor start (it runs on the farm's clock) and waits until it is done. */
+async function processQueue(): Promise<void> {
+  farm.clock.advance(0);
+  await farm.lastRendered.idle();
+}
+
+async function sizes(): Promise<[number, number][]> {
+  const dir = farm.layout.jobDir(job.uuid);
+  return Promise.all(
+    THUMBNAILS.map(async (t) => {
+      const meta = await sharp(join(dir, t.file)).metadata();
+      expect(meta.format).toBe("jpeg");
+      return [meta.width!, meta.height!] as [number, number];
+    }),
+  );
+}
+
+describe("POST output-produced", () => {
+  test("202 over real HTTP; three thumbnails, the pointer row, events per job then farm-wide", async () => {
+    const server = Bun.serve({ port: 0, fetch: farm.app.fetch });
+    try {
+      const res = await fetch(new URL(`/api/v3/worker/task/${task.uuid}/output-produced`, server.url), {
+        method: "POST",
+        headers: { ...farm.auth(worker), "Content-Type": "image/png" },
+        body: new Uint8Array(await image(2400, 1200)),
+      });
+      expect(res.status).toBe(202);
+    } finally {
+      server.stop(true);
+    }
+    expect(farm.eventsOf("/last-rendered")).toEqual([]);
+    await processQueue();
+
+    expect(await sizes()).toEqual([
+      [1920, 960],
+      [600, 300],
+      [200, 100],
+    ]);
+    const thumbnail = {
+      base: `/job-files/job-${job.uuid.slice(0, 4)}/${job.uuid}`,
+      suffixes: ["last-rendered.jpg", "last-rendered-small.jpg", "last-rendered-tiny.jpg"],
+    };
+    const lastRenderedEvents = farm.events.filter((e) => e.event === "/last-rendered");
+    expect(lastRenderedEvents.map((e) => e.topic)).toEqual([
+      `/jobs/${job.uuid}/last-rendered`,
+      "/last-rendered",
+    ]);
+    expect(lastRenderedEvents.map((e) => e.payload)).toEqual([
+      { job_id: job.uuid, thumbnail },
+      { job_id: job.uuid, thumbnail },
+    ]);
+
+    const perJob = await farm.app.request(`/api/v3/jobs/${job.uuid}/last-rendered`);
+    expect(await perJob.json()).toEqual(thumbnail);
+    const global = await farm.app.request("/api/v3/jobs/last-rendered");
+    expect(await global.json()).toEqual(thumbnail);
+    const file = await farm.app.request(`${thumbnail.base}/last-rendered-tiny.jpg`);
+    expect(file.headers.get("Content-Type")).toBe("image/jpeg");
+    expect(farm.worker(worker.id).lastSeenAt).toEqual(farm.clock.now());
+  });
+
+  test("small images are never enlarged", async () => {
+    expect((await upload(await image(400, 300, "jpeg"), { type: "image/jpeg" })).status).toBe(202);
+    await processQueue();
+    expect(await sizes()).toEqual([
+      [400, 300],
+      [400, 300],
+      [149, 112],
+    ]);
+  });
+
+  test(`429 once ${LAST_RENDERED_QUEUE_CAPACITY} images wait; accepted again after processing`, async () => {
+    const png = await image(64, 64);
+    for (let i = 0; i < LAST_RENDERED_QUEUE_CAPACITY; i++) expect((await upload(png)).status).toBe(202);
+    const refused = await upload(png);
+    expect(refused.status).toBe(429);
+    expect(await refused.json()).toEqual({ code: 429, message: "image processing queue is full" });
+    await processQueue();
+    expect((await upload(png)).status).toBe(202);
+  });
+
+  test("413 above the size limit, decided on the header before reading the body", async () => {
+    const res = await upload(new Uint8Array(16), { length: String(LAST_RENDERED_MAX_BYTES + 1) });
+    expect(res.status).toBe(413);
+  });
+
+  test("411 without Content-Length, 415 for other types, 404 for an unknown task", async () => {
+    const png = await image(8, 8);
+    expect((await upload(png, { length: null })).status).toBe(411);
+    expect((await upload(png, { type: "image/gif" })).status).toBe(415);
+    expect((await upload(png, { taskUUID: crypto.randomUUID() })).status).toBe(404);
+  });
+
+  test("an undecodable image is dropped after the 202, with a warning and no event", async () => {
+    expect((await upload(new TextEncoder().encode("not an image at all"))).status).toBe(202);
+    await processQueue();
+    expect(farm.eventsOf("/last-rendered")).toEqual([]);
+    expect(existsSync(farm.layout.jobDir(job.uuid))).toBe(false);
+    expect(farm.warnings.some((w) => w.includes(`dropping image of job ${job.uuid}`))).toBe(true);
+  });
+});
+
+describe("a job that goes away", () => {
+  test("an image of a job marked for deletion while queued leaves no files and no pointer", async () => {
+    expect((await upload(await image(32, 32))).status).toBe(202);
+    farm.db.run(
+      sql`UPDATE jobs SET delete_requested_at = ${farm.clock.now().getTime()} WHERE id = ${job.id}`,
+    );
+    await processQueue();
+    expect(existsSync(farm.layout.jobDir(job.uuid))).toBe(false);
+    expect(farm.eventsOf("/last-rendered")).toEqual([]);
+    expect((await farm.app.request("/api/v3/jobs/last-rendered")).status).toBe(204);
+  });
+});
+
+describe("info without images", () => {
+  test("204 for a job without image and for a farm without any", async () => {
+    expect((await farm.app.request(`/api/v3/jobs/${job.uuid}/last-rendered`)).status).toBe(204);
+    expect((await farm.app.request("/api/v3/jobs/last-rendered")).status).toBe(204);
+  });
+});

@@ -1,0 +1,234 @@
+import { afterEach, describe, expect, test } from "bun:test";
+import { sql } from "drizzle-orm";
+import {
+  checkSchedule,
+  createTimeoutChecker,
+  TIMEOUT_CHECK_INITIAL_DELAY_MS,
+  TIMEOUT_CHECK_INTERVAL_MS,
+  type TimeoutSettings,
+} from "../../../src/manager/timeouts/checker";
+import { createFarm, type Farm } from "../scheduler/fixtures";
+
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+
+let farm: Farm;
+let checker: ReturnType<typeof createTimeoutChecker> | null = null;
+
+function startChecker(settings: TimeoutSettings) {
+  checker = createTimeoutChecker({
+    db: farm.db,
+    broker: farm.broker,
+    clock: farm.clock,
+    stateMachine: farm.stateMachine,
+    settings,
+    log: (msg) => farm.warnings.push(msg),
+  });
+  checker.start();
+}
+
+const CANARY_MESSAGE =
+  "The timeout checker timing test assumes a first check after 5 minutes and then one every minute. " +
+  "Lowering these constants for manual testing breaks that test; for quick manual tests set short " +
+  "task_timeout / worker_timeout values in flamenco-manager.yaml instead.";
+
+test("canary: the checker's first delay and interval are what the timing test assumes", () => {
+  if (TIMEOUT_CHECK_INITIAL_DELAY_MS !== 5 * MINUTE || TIMEOUT_CHECK_INTERVAL_MS !== MINUTE) {
+    throw new Error(
+      `${CANARY_MESSAGE} (now ${TIMEOUT_CHECK_INITIAL_DELAY_MS} ms / ${TIMEOUT_CHECK_INTERVAL_MS} ms)`,
+    );
+  }
+  expect(TIMEOUT_CHECK_INITIAL_DELAY_MS).toBe(300_000);
+  expect(TIMEOUT_CHECK_INTERVAL_MS).toBe(60_000);
+});
+
+describe("check schedule", () => {
+  test("Flamenco's default timeouts keep the constants", () => {
+    expect(checkSchedule({ taskTimeoutMs: 10 * MINUTE, workerTimeoutMs: MINUTE })).toEqual({
+      initialDelayMs: TIMEOUT_CHECK_INITIAL_DELAY_MS,
+      intervalMs: TIMEOUT_CHECK_INTERVAL_MS,
+    });
+  });
+
+  test("short configured timeouts make the checker run as often as the shortest one", () => {
+    expect(checkSchedule({ taskTimeoutMs: 10_000, workerTimeoutMs: 3_000 })).toEqual({
+      initialDelayMs: 15_000,
+      intervalMs: 3_000,
+    });
+    expect(checkSchedule({ taskTimeoutMs: 20_000, workerTimeoutMs: 0 })).toEqual({
+      initialDelayMs: 100_000,
+      intervalMs: 20_000,
+    });
+  });
+});
+
+describe("checker", () => {
+  afterEach(() => {
+    checker?.stop();
+    checker = null;
+    farm.close();
+  });
+
+  describe("timing", () => {
+    test("first check after 5 minutes, then every minute, surviving a database error", async () => {
+      if (TIMEOUT_CHECK_INITIAL_DELAY_MS !== 5 * MINUTE || TIMEOUT_CHECK_INTERVAL_MS !== MINUTE) {
+        throw new Error(`timing assumptions do not hold; see the canary test. ${CANARY_MESSAGE}`);
+      }
+      const TASK_TIMEOUT = 20 * MINUTE;
+      farm = createFarm();
+      farm.clock.advance(Date.parse("2022-06-09T12:00:00Z") - farm.clock.now().getTime());
+      const t0 = farm.clock.now().getTime();
+      const worker = await farm.addWorker("w");
+      const job = farm.addJob({ status: "active" });
+      // Check n (n = 0, 1, 2 at t0 + 5 min + n min) has the deadline t0 − 15 min + n min, so
+      // task n is the first one that check n may time out.
+      const tasks = [0, 1, 2, 3].map((n) =>
+        farm.addTask(job, {
+          status: "active",
+          workerId: worker.id,
+          lastTouchedAt: new Date(t0 - 15 * MINUTE + n * MINUTE),
+        }),
+      );
+      // Add many tasks to the job so that failing a few does not fail it (10 % rule).
+      for (let i = 0; i < 40; i++) farm.addTask(job, { status: "queued" });
+      const failed = () => tasks.map((t) => farm.task(t.id).status === "failed");
+
+      startChecker({ taskTimeoutMs: TASK_TIMEOUT, workerTimeoutMs: 0 });
+      farm.clock.advance(2 * MINUTE);
+      farm.clock.advance(2 * MINUTE);
+      expect(failed()).toEqual([false, false, false, false]);
+
+      farm.clock.advance(MINUTE); // t0 + 5 min: first check
+      expect(failed()).toEqual([true, false, false, false]);
+
+      farm.sqlite.exec("ALTER TABLE tasks RENAME TO tasks_unavailable");
+      farm.clock.advance(MINUTE); // t0 + 6 min: second check fails on the database
+      farm.sqlite.exec("ALTER TABLE tasks_unavailable RENAME TO tasks");
+      expect(farm.warnings.some((w) => w.includes("no such table"))).toBe(true);
+      expect(failed()).toEqual([true, false, false, false]);
+
+      farm.clock.advance(MINUTE); // t0 + 7 min: third check, deadline t0 − 13 min
+      expect(failed()).toEqual([true, true, true, false]);
+    });
+  });
+
+  describe("task timeout", () => {
+    test("untouched active tasks fail, keeping the reason in activity and log", async () => {
+      farm = createFarm();
+      const worker = await farm.addWorker("Paco");
+      const job = farm.addJob({ status: "active" });
+      const lastTouched = new Date(farm.clock.now().getTime() - HOUR);
+      const assigned = farm.addTask(job, {
+        status: "active",
+        workerId: worker.id,
+        lastTouchedAt: lastTouched,
+      });
+      const unassigned = farm.addTask(job, { status: "active", lastTouchedAt: lastTouched });
+      const neverTouched = farm.addTask(job, { status: "active", workerId: worker.id });
+      const recent = farm.addTask(job, {
+        status: "active",
+        workerId: worker.id,
+        lastTouchedAt: farm.clock.now(),
+      });
+      const queued = farm.addTask(job, { status: "queued", lastTouchedAt: lastTouched });
+      for (let i = 0; i < 40; i++) farm.addTask(job);
+
+      startChecker({ taskTimeoutMs: 10 * MINUTE, workerTimeoutMs: MINUTE });
+      farm.clock.advance(TIMEOUT_CHECK_INITIAL_DELAY_MS - 1);
+      expect(farm.task(assigned.id).status).toBe("active");
+      farm.clock.advance(1);
+
+      const a = farm.task(assigned.id);
+      expect(a.status).toBe("failed");
+      expect(a.activity).toBe(`Task timed out on worker Paco (${worker.uuid})`);
+      expect(await farm.logLines(job, a)).toEqual([
+        "task changed status active -> failed",
+        `Task timed out. It was assigned to worker Paco (${worker.uuid}), but untouched since ${lastTouched.toISOString().replace(".000", "")}`,
+      ]);
+      const u = farm.task(unassigned.id);
+      expect(u.status).toBe("failed");
+      expect(u.activity).toBe("Task timed out on worker -unassigned-");
+      expect(farm.eventsOf("/task").find((e) => e.id === assigned.uuid)).toMatchObject({
+        status: "failed",
+        previous_status: "active",
+        activity: `Task timed out on worker Paco (${worker.uuid})`,
+      });
+      expect(farm.task(neverTouched.id).status).toBe("active");
+      expect(farm.task(recent.id).status).toBe("active");
+      expect(farm.task(queued.id).status).toBe("queued");
+    });
+  });
+
+  describe("worker timeout", () => {
+    test("a worker not seen for too long goes to error, loses its request and its tasks", async () => {
+      farm = createFarm();
+      const long = new Date(farm.clock.now().getTime() - HOUR);
+      const gone = await farm.addWorker("Carmen", { status: "awake" });
+      farm.db.run(
+        sql`UPDATE workers SET last_seen_at = ${long.getTime()}, status_requested = 'asleep', lazy_status_request = 1 WHERE id = ${gone.id}`,
+      );
+      const job = farm.addJob({ status: "active" });
+      const task = farm.addTask(job, {
+        status: "active",
+        workerId: gone.id,
+        lastTouchedAt: farm.clock.now(),
+      });
+
+      const offline = await farm.addWorker("offline", { status: "offline" });
+      const inError = await farm.addWorker("error", { status: "error" });
+      for (const w of [offline, inError])
+        farm.db.run(sql`UPDATE workers SET last_seen_at = ${long.getTime()} WHERE id = ${w.id}`);
+      const neverSeen = await farm.addWorker("never seen");
+      const fresh = await farm.addWorker("fresh");
+      farm.db.run(
+        sql`UPDATE workers SET last_seen_at = ${farm.clock.now().getTime() + TIMEOUT_CHECK_INITIAL_DELAY_MS} WHERE id = ${fresh.id}`,
+      );
+
+      startChecker({ taskTimeoutMs: 10 * MINUTE, workerTimeoutMs: MINUTE });
+      farm.clock.advance(TIMEOUT_CHECK_INITIAL_DELAY_MS);
+
+      const saved = farm.worker(gone.id);
+      expect(saved).toMatchObject({ status: "error", statusRequested: "", lazyStatusRequest: false });
+      const requeued = farm.task(task.id);
+      expect(requeued.status).toBe("queued");
+      expect(requeued.activity).toBe("Task was queued by Manager because worker timed out");
+      const workerEvents = farm.eventsOf("/workers");
+      expect(workerEvents).toHaveLength(1);
+      expect(workerEvents[0]).toMatchObject({
+        id: gone.uuid,
+        name: "Carmen",
+        status: "error",
+        previous_status: "awake",
+      });
+      expect(workerEvents[0]).not.toHaveProperty("status_change");
+      // The task event precedes the worker event, and both follow the commit.
+      const order = farm.events.map((e) => e.event).filter((e) => e === "/task" || e === "/workers");
+      expect(order).toEqual(["/task", "/workers"]);
+
+      for (const w of [offline, inError, neverSeen, fresh]) expect(farm.worker(w.id).status).toBe(w.status);
+    });
+
+    test("zero timeouts disable the checks; both zero: the checker never runs", async () => {
+      farm = createFarm();
+      const w = await farm.addWorker("w");
+      const old = new Date(farm.clock.now().getTime() - HOUR);
+      farm.db.run(sql`UPDATE workers SET last_seen_at = ${old.getTime()} WHERE id = ${w.id}`);
+      const t = farm.addTask(farm.addJob({ status: "active" }), {
+        status: "active",
+        workerId: w.id,
+        lastTouchedAt: old,
+      });
+
+      startChecker({ taskTimeoutMs: 0, workerTimeoutMs: 0 });
+      farm.clock.advance(TIMEOUT_CHECK_INITIAL_DELAY_MS + 10 * MINUTE);
+      expect(farm.task(t.id).status).toBe("active");
+      expect(farm.worker(w.id).status).toBe("awake");
+      checker!.stop();
+
+      startChecker({ taskTimeoutMs: 0, workerTimeoutMs: MINUTE });
+      farm.clock.advance(TIMEOUT_CHECK_INITIAL_DELAY_MS);
+      expect(farm.worker(w.id).status).toBe("error");
+      expect(farm.task(t.id).status).toBe("queued");
+    });
+  });
+});
