@@ -149,11 +149,11 @@ async function runClients() {
     mqCount = 0;
   }
 
-  process.on("message", (m: ToChild) =>
+  process.on("message", (m: ToChild) => {
     (m.kind === "start" ? start(m) : collect(m)).catch((err) =>
       send({ kind: "failed", message: String(err) }),
-    ),
-  );
+    );
+  });
 }
 
 // ---- parent process: the Manager side ---------------------------------------------------------
@@ -161,9 +161,14 @@ async function runClients() {
 /** Alternating job and task updates over JOBS jobs, stamped when published. */
 function updateEvent(n: number): BrokerEvent {
   const job = jobRow({ uuid: jobUUID(n % JOBS), stepsCompleted: n });
-  const e =
-    n % 2 === 0 ? jobUpdate(job) : taskUpdate(taskRow({ stepsCompleted: n }), job.uuid, null, "active");
-  return { ...e, payload: { ...(e.payload as object), sent_at: nowMs() } };
+  // A key beyond the wire payload, spread in so that it is not taken for a misspelt field.
+  const stamp = () => ({ sent_at: nowMs() });
+  if (n % 2 === 0) {
+    const e = jobUpdate(job);
+    return { ...e, payload: { ...e.payload, ...stamp() } };
+  }
+  const e = taskUpdate(taskRow({ stepsCompleted: n }), job.uuid, null, "active");
+  return { ...e, payload: { ...e.payload, ...stamp() } };
 }
 
 /** Frames clients [first, first+count) should get: all job updates, and their job's task updates. */
@@ -302,7 +307,8 @@ async function runBench() {
         () => `client process ${k}`,
         () => (inbox[k]?.length ?? 0) > 0,
       );
-      const m = inbox[k]?.shift() as FromChild;
+      const m = inbox[k]?.shift();
+      if (m === undefined) throw new Error(`client process ${k}: its message went missing`);
       if (m.kind === "failed") throw new Error(`client process ${k} failed: ${m.message}`);
       return m;
     };
@@ -366,7 +372,8 @@ async function runBench() {
   } finally {
     for (const child of children) child.kill();
     await Promise.all(children.map((c) => c.exited));
-    server?.stop(true);
+    // Not awaited: stop(true) cuts the connections at once, and the bench ends right after.
+    void server?.stop(true);
     await mosquitto.dispose();
     clearTimeout(benchTimer);
   }

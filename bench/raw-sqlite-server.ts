@@ -97,15 +97,10 @@ const server = Bun.serve({
         });
       }
     }
-    const taskPath = TASK_PATH.exec(path);
-    if (taskPath && req.method === "POST") {
+    const taskId = TASK_PATH.exec(path)?.[1];
+    if (taskId !== undefined && req.method === "POST") {
       const body = (await req.json()) as { activity?: string; steps_completed?: number; taskStatus?: string };
-      updateTask.run(
-        body.activity ?? null,
-        body.steps_completed ?? null,
-        body.taskStatus ?? null,
-        taskPath[1],
-      );
+      updateTask.run(body.activity ?? null, body.steps_completed ?? null, body.taskStatus ?? null, taskId);
       return noContent();
     }
     return Response.json({ code: 404, message: "not found" }, { status: 404 });
@@ -114,7 +109,8 @@ const server = Bun.serve({
 console.log(server.url.href);
 
 process.on("SIGTERM", () => {
-  server.stop(true);
+  // Not awaited: the process exits right away; stop(true) cuts the open connections.
+  void server.stop(true);
   db.close();
   process.exit(0);
 });

@@ -276,10 +276,12 @@ function combinations(phases: Phase[]): Combination[] {
     byKey.set(key, [...(byKey.get(key) ?? []), p]);
   }
   return [...byKey.values()].map((rounds) => {
+    const [first] = rounds;
+    if (!first) throw new Error("a queue size and worker count without rounds"); // each key has its phase
     const of = (value: (p: Phase) => number) => median(rounds.map(value));
     return {
-      queued: rounds[0].queued,
-      workers: rounds[0].workers,
+      queued: first.queued,
+      workers: first.workers,
       rounds: rounds.length,
       rawUpdatesPerS: of((p) => rawOf(phases, p).report.taskUpdatesPerS),
       assignmentsPerS: of((p) => p.report.assignmentsPerS),
@@ -417,8 +419,10 @@ async function main() {
   });
   const queueSizes = integerList("queued", values.queued, DEFAULT_QUEUE_SIZES, JOBS_PER_QUEUE);
   const workerCounts = integerList("workers", values.workers, DEFAULT_WORKER_COUNTS);
-  const rounds = integerList("rounds", values.rounds, [DEFAULT_ROUNDS]);
-  if (rounds.length !== 1) throw new Error(`--rounds takes one positive integer, not "${values.rounds}"`);
+  const [rounds, ...moreRounds] = integerList("rounds", values.rounds, [DEFAULT_ROUNDS]);
+  if (rounds === undefined || moreRounds.length > 0) {
+    throw new Error(`--rounds takes one positive integer, not "${values.rounds}"`);
+  }
   const cores = availableParallelism();
   console.log(
     `Scheduler benchmark: fake workers loop scheduleTask → ${UPDATES_PER_TASK} task updates (5 log lines each) → completed.\n` +
@@ -426,7 +430,7 @@ async function main() {
       `Queues: ${JOBS_PER_QUEUE} echo-sleep-test jobs, their echo tasks completed by hand before the load starts.\n` +
       `Phases: ${WARMUP_MS / 1000}s warm-up, then ${PHASE_MS / 1000}s measured or until ${MAX_DRAIN_FRACTION * 100}% of the queue was assigned (warm-up included);\n` +
       `the raw baseline queues completed tasks again, so its queue keeps its size.\n` +
-      `Rounds: ${rounds[0]} per queue size and worker count, each a raw phase then a Tablao phase; the verdicts take the medians.`,
+      `Rounds: ${rounds} per queue size and worker count, each a raw phase then a Tablao phase; the verdicts take the medians.`,
   );
   // Removed only at the end: on ext4 without a journal, creating a file scans past the inodes
   // freed in the last minutes, so deleting a phase's thousands of task logs would slow the next
@@ -434,7 +438,7 @@ async function main() {
   const root = mkdtempSync(join(tmpdir(), "tablao-bench-"));
   let phases: Phase[];
   try {
-    phases = await runPhases(root, queueSizes, workerCounts, rounds[0]);
+    phases = await runPhases(root, queueSizes, workerCounts, rounds);
   } finally {
     rmSync(root, { recursive: true, force: true });
   }

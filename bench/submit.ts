@@ -24,7 +24,8 @@ const dir = mkdtempSync(join(tmpdir(), "tablao-bench-submit-"));
  * indexes), with one bun:sqlite prepared statement in one transaction: no compiling, no ORM.
  */
 function rawBulkInsert(round: number): number {
-  const { sqlite, close } = openDatabase(join(dir, `raw-${round}.sqlite`));
+  const opened = openDatabase(join(dir, `raw-${round}.sqlite`));
+  const { sqlite } = opened;
   sqlite.exec(
     "INSERT INTO jobs (uuid, name, job_type, status, settings, metadata, created_at, updated_at) VALUES ('j', 'raw', 'x', 'queued', '{}', '{}', 0, 0)",
   );
@@ -41,7 +42,7 @@ function rawBulkInsert(round: number): number {
     }
   })();
   const ms = performance.now() - start;
-  close();
+  opened.close();
   return ms;
 }
 

@@ -1,6 +1,7 @@
 // createApp(services): the Hono app serving the manager and worker APIs, the OpenAPI document,
 // the API docs page and the web dashboard. Only Web-standard Request/Response here; the Bun
-// server, the database file and the WebSocket upgrade live at the edge (src/server.ts).
+// server, the database file and the WebSocket upgrade live at the edge (src/manager/main.ts,
+// src/manager/bun-serve.ts).
 import { Scalar } from "@scalar/hono-api-reference";
 import { configHandlers, type ConfigHandlerDeps } from "./api/handlers/config";
 import { jobHandlers, type JobHandlerDeps } from "./api/handlers/jobs";
@@ -10,23 +11,21 @@ import { registerJobFiles, taskHandlers, type TaskHandlerDeps } from "./api/hand
 import { registerWebRoutes } from "./api/handlers/web";
 import type { WebAsset } from "./web-assets";
 import { workerHandlers, type WorkerHandlerDeps } from "./api/handlers/workers";
-import { answerAfterCommit, createApiApp, type ApiApp } from "./api/http";
+import { createApiApp, type ApiApp } from "./api/http";
 import { OPENAPI_JSON_PATH, openApiDocument, registerComponents } from "./api/openapi";
-import { installWorkerAuth, WORKER_API_PREFIX } from "./api/worker-auth";
+import { installWorkerAuth } from "./api/worker-auth";
 import type { StorageLayout } from "./storage/layout";
-import type { WorkerAuthenticator } from "./farm/auth";
+import type { WorkerAuth } from "./farm/auth";
 
 export const API_DOCS_PATH = "/api/v3/docs";
 
 export interface AppServices {
   log: (msg: string) => void;
-  /** Resolves once the database changes made so far are committed; rejects if that commit failed. */
-  commitSettled: () => Promise<void>;
   meta: MetaDeps;
   configuration: ConfigHandlerDeps;
   jobs: JobHandlerDeps;
   workers: WorkerHandlerDeps;
-  workerAuth: WorkerAuthenticator;
+  workerAuth: WorkerAuth;
   tasks: TaskHandlerDeps;
   layout: StorageLayout;
   /** The bundled dashboard; absent in API-only tests. */
@@ -43,9 +42,6 @@ export interface CreatedApp {
 
 export function createApp(s: AppServices): CreatedApp {
   const app = createApiApp(s.log);
-  // The worker routes are the ones whose changes join the shared commit (scheduling, task updates,
-  // may-I-run, last-seen stamps).
-  answerAfterCommit(app, `${WORKER_API_PREFIX}*`, s.commitSettled);
   installWorkerAuth(app, s.workerAuth);
   const unimplemented = registerHandlers(
     app,

@@ -7,7 +7,7 @@ import type { WebAsset } from "./web-assets";
 import { systemClock, type Clock } from "../shared/clock";
 import type { ManagerConfig } from "./config";
 import { openDatabase } from "./db/open";
-import { afterCommit, commitSettled, enableGroupCommit } from "./db/transaction";
+import { afterCommit, enableGroupCommit } from "./db/transaction";
 import { createEventBroker } from "./events/broker";
 import { createBlenderProbe } from "./config/blender-check";
 import { createMqttForwarder, type MqttForwarder } from "./events/forwarders/mqtt";
@@ -26,9 +26,9 @@ import { createTaskLogStore } from "./storage/task-logs";
 import { createMayIRun } from "./tasks/may-i-run";
 import { createTaskUpdates } from "./tasks/updates";
 import { createTimeoutChecker } from "./timeouts/checker";
-import { WorkerAuthenticator } from "./farm/auth";
-import { FarmStatusService } from "./farm/farm-status";
-import { SleepScheduler } from "./farm/sleep-scheduler";
+import { createWorkerAuth } from "./farm/auth";
+import { createFarmStatus } from "./farm/farm-status";
+import { createSleepScheduler } from "./farm/sleep-scheduler";
 
 export interface ManagerOptions {
   config: ManagerConfig;
@@ -64,6 +64,8 @@ export function createManager(opts: ManagerOptions) {
     afterCommit: (fn) => afterCommit(db, fn),
   });
   const stateMachine = createStateMachine({
+    db,
+    broker,
     clock,
     taskLogs,
     log,
@@ -82,9 +84,9 @@ export function createManager(opts: ManagerOptions) {
     db,
     broker,
     clock,
-    jobStorageDir: layout.jobDir,
-    discardTaskLogs: taskLogs.discard,
-    log: warn,
+    jobStorageDir: (jobUUID) => layout.jobDir(jobUUID),
+    discardTaskLogs: (dir) => taskLogs.discard(dir),
+    warn,
   });
   const blocklist = createBlocklistService(db, jobs);
   const scheduler = createScheduler({
@@ -96,17 +98,17 @@ export function createManager(opts: ManagerOptions) {
     variables: () => config,
   });
   const taskUpdates = createTaskUpdates({ db, broker, clock, stateMachine, taskLogs });
-  const mayIRun = createMayIRun({ db, broker, clock });
-  const lastRendered = createLastRendered({ db, broker, clock, layout, log: warn });
-  const farmStatus = new FarmStatusService({ db, broker, clock, log: warn });
-  const sleepScheduler = new SleepScheduler({ db, broker, clock, log: warn });
+  const mayIRun = createMayIRun({ db, clock });
+  const lastRendered = createLastRendered({ db, broker, clock, layout, warn });
+  const farmStatus = createFarmStatus({ db, broker, clock, warn });
+  const sleepScheduler = createSleepScheduler({ db, broker, clock, warn });
   const timeoutChecker = createTimeoutChecker({
     db,
     broker,
     clock,
     stateMachine,
     settings: { taskTimeoutMs: config.taskTimeoutMs, workerTimeoutMs: config.workerTimeoutMs },
-    log: warn,
+    warn,
   });
   const webSocket = createWebSocketForwarder({ log: logger, clock });
   broker.addForwarder(webSocket.forwarder);
@@ -114,7 +116,6 @@ export function createManager(opts: ManagerOptions) {
 
   const { app, unimplemented } = createApp({
     log: (msg) => logger("error", msg),
-    commitSettled: () => commitSettled(db),
     meta: {
       config: () => config,
       reloadConfig: () => (config = opts.reloadConfig ? opts.reloadConfig() : config),
@@ -130,9 +131,9 @@ export function createManager(opts: ManagerOptions) {
       clock,
       blender: createBlenderProbe({ env: opts.env ?? process.env, platform: config.platform }),
     },
-    jobs: { db, broker, jobs, jobTypes, deleter, blocklist, stateMachine },
+    jobs: { jobs, jobTypes, deleter, blocklist, stateMachine },
     workers: { db, broker, clock, requeue: stateMachine, farmStatus },
-    workerAuth: new WorkerAuthenticator(db),
+    workerAuth: createWorkerAuth({ db }),
     tasks: { db, clock, scheduler, taskUpdates, mayIRun, taskLogs, lastRendered },
     layout,
     webAssets: opts.webAssets,
@@ -153,7 +154,7 @@ export function createManager(opts: ManagerOptions) {
 
     /** Start-up repair and background loops; then tells subscribers the Manager is up. */
     start(): void {
-      const repaired = stateMachine.repairStuckJobs(db, broker);
+      const repaired = stateMachine.repairStuckJobs();
       if (repaired > 0) log(`repaired ${repaired} job(s) stuck in a transitional status`);
       mqtt = createMqttForwarder({ ...config.mqtt }, { log: logger, clock });
       if (mqtt) broker.addForwarder(mqtt.forwarder);

@@ -49,15 +49,18 @@ export function createLiveConnection({ url, log = () => {} }: LiveOptions): Live
   };
 
   const dispatch = (raw: string) => {
-    let frame: { event?: string; payload?: unknown };
+    let frame: unknown;
     try {
       frame = JSON.parse(raw);
     } catch {
       log(`ignoring a malformed frame: ${raw.slice(0, 100)}`);
       return;
     }
-    if (!frame.event || frame.payload === undefined) return; // subscription acks carry no payload
-    for (const h of handlers.get(frame.event) ?? []) h(frame.payload);
+    // Anything but an event with a payload is ignored (subscription acks carry no payload).
+    if (typeof frame !== "object" || frame === null || !("event" in frame) || !("payload" in frame)) return;
+    const { event, payload } = frame;
+    if (typeof event !== "string" || !event || payload === undefined) return;
+    for (const h of handlers.get(event) ?? []) h(payload);
   };
 
   const scheduleReconnect = () => {

@@ -32,8 +32,12 @@ export interface AppState {
   readonly farmStatus: Store<FarmStatus>;
   readonly managerName: Store<string>;
   readonly shuttingDown: Store<boolean>;
-  /** Runs an action, reporting failure on the notification line; resolves to success. */
-  attempt(what: string, action: () => Promise<unknown>): Promise<boolean>;
+  /**
+   * Runs an action, reporting failure on the notification line; resolves to success and never
+   * rejects, so event handlers may fire and forget it. A function property, not a method: it
+   * does not use `this`, and components destructure it.
+   */
+  readonly attempt: (what: string, action: () => Promise<unknown>) => Promise<boolean>;
 }
 
 function rememberDeleted(set: Set<string>, id: string) {

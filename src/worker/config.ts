@@ -1,4 +1,4 @@
-// Worker configuration (worker.md §1.1, §2): flamenco-worker.yaml in the working directory, the
+// Worker configuration (see docs/configuration.md): flamenco-worker.yaml in the working directory, the
 // command line, the environment, the credentials file and where the worker keeps its files.
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -165,15 +165,15 @@ const VALUE_FLAGS = ["manager", "restart-exit-code"];
 /** Go `flag` syntax, as Flamenco's worker: `-name` or `--name`, values as `-name=v` or `-name v`. */
 export function parseWorkerArgs(argv: string[]): WorkerArgs {
   const flags = new Map<string, string | true>();
-  for (let i = 0; i < argv.length; i++) {
-    const m = /^--?([a-z-]+)(?:=(.*))?$/.exec(argv[i]);
-    if (!m) throw new WorkerConfigError(`unexpected argument ${JSON.stringify(argv[i])}`);
-    const [, name, inline] = m;
+  const rest = [...argv];
+  for (let arg = rest.shift(); arg !== undefined; arg = rest.shift()) {
+    const [, name, inline] = /^--?([a-z-]+)(?:=(.*))?$/.exec(arg) ?? [];
+    if (name === undefined) throw new WorkerConfigError(`unexpected argument ${JSON.stringify(arg)}`);
     if (BOOLEAN_FLAGS.includes(name)) {
       if (inline !== undefined && !["true", "1"].includes(inline)) continue;
       flags.set(name, true);
     } else if (VALUE_FLAGS.includes(name)) {
-      const value = inline ?? argv[++i];
+      const value = inline ?? rest.shift();
       if (value === undefined) throw new WorkerConfigError(`flag -${name} needs a value`);
       flags.set(name, value);
     } else {

@@ -1,5 +1,6 @@
-// Every timing constant and limit of the worker (worker.md §8), in one place. The intervals a
-// worker waits between calls are grouped in WorkerTimings so tests and demos can scale them.
+// Every timing constant and limit of the worker, in one place (docs/worker-protocol.md sums
+// them up). The intervals a worker waits between calls are grouped in WorkerTimings so tests and
+// demos can scale them.
 
 /** Sign-on retry while the Manager is unreachable (Flamenco: 5 s fixed, forever). */
 export const SIGN_ON_RETRY_MS = 5_000;

@@ -1,4 +1,4 @@
-// Start-up probes of Blender and FFmpeg (worker.md §9): informational only, since the Manager
+// Start-up probes of Blender and FFmpeg: informational only, since the Manager
 // usually gives the full path through its variables. Failures are reported, never fatal.
 import { BLENDER_PROBE_TIMEOUT_MS, FFMPEG_PROBE_TIMEOUT_MS } from "./constants";
 
@@ -34,10 +34,12 @@ export async function probeFFmpeg(which: (name: string) => string | null): Promi
   const path = which("ffmpeg");
   if (!path) return "no ffmpeg on PATH; frames-to-video tasks will fail on this worker";
   try {
-    const lines = (await firstOutput([path, "-version"], FFMPEG_PROBE_TIMEOUT_MS)).split("\n");
-    if (lines.length < 2 || !lines[0].startsWith("ffmpeg version "))
+    const [first, ...more] = (await firstOutput([path, "-version"], FFMPEG_PROBE_TIMEOUT_MS)).split("\n");
+    if (first === undefined || more.length === 0 || !first.startsWith("ffmpeg version "))
       return `${path} is not an FFmpeg executable`;
-    return { path, version: lines[0].split(" ")[2] };
+    // "ffmpeg version " splits into at least three words, so the default never applies.
+    const [, , version = ""] = first.split(" ");
+    return { path, version };
   } catch (err) {
     return `cannot run ${path}: ${(err as Error).message}`;
   }

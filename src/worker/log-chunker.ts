@@ -1,4 +1,4 @@
-// Batches a command's output lines into task-log updates (worker.md §6.2): a chunk goes out when
+// Batches a command's output lines into task-log updates: a chunk goes out when
 // it passes LOG_CHUNK_MAX_BYTES, when its oldest line has waited the maximum age (on a timer, so
 // quiet commands still show their output), and when the command ends.
 

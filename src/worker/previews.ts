@@ -1,4 +1,4 @@
-// Preview uploads (worker.md §6.4): images a render saved become the job's "last rendered" image.
+// Preview uploads: images a render saved become the job's "last rendered" image.
 // Throttled: one waiting slot where the newest image replaces an older one, one upload at a time,
 // and a pause when the Manager says it is busy (429). Images are sent as JPEG, scaled to fit the
 // Manager's largest thumbnail.

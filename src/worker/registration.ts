@@ -1,6 +1,6 @@
-// Registration and sign-on (worker.md §3.2-3.3): sign on with the stored credentials; register
-// anew only when the Manager rejects them (401/403). An unreachable or failing Manager (network
-// errors, 5xx) is retried with back-off instead, so the worker keeps its identity.
+// Registration and sign-on (see docs/worker-protocol.md): sign on with the stored credentials;
+// register anew only when the Manager rejects them (401/403). An unreachable or failing Manager
+// (network errors, 5xx) is retried with back-off instead, so the worker keeps its identity.
 import { randomBytes } from "node:crypto";
 import type { Logger } from "../shared/log";
 import type { ManagerApi, WorkerCredentials, WorkerStatus } from "./client";

@@ -1,4 +1,4 @@
-// The worker's state machine (worker.md §4-5.1): awake runs the task loop, asleep polls the
+// The worker's state machine: awake runs the task loop, asleep polls the
 // Manager for a new status, offline and restart end the process. It recovers by signing on again
 // when the Manager no longer has it awake (409, e.g. after a worker timeout put it in `error`) or
 // rejects its credentials (403).

@@ -1,4 +1,4 @@
-// `bun run stress`: Flamenco's stresser (worker.md §11). N fake workers, each a sequential
+// `bun run stress`: Flamenco's load tool (the stresser), rebuilt. N fake workers, each a sequential
 // client of the generated Manager API client, load a Manager for a fixed time; the tool prints
 // request rates, latency percentiles and status codes every few seconds and at the end.
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -243,7 +243,7 @@ export function createStressClient(
 
 class FatalWorkerError extends Error {}
 
-/** Signs on with `identity`, registering a new worker when the Manager does not accept it (§3.2). */
+/** Signs on with `identity`, registering a new worker when the Manager refuses its credentials. */
 async function signOn(
   managerURL: string,
   identity: StressIdentity,
@@ -287,6 +287,12 @@ async function signOn(
   return client;
 }
 
+/** A fake worker that signed on, and its name for error messages. */
+interface StartedWorker {
+  name: string;
+  client: ManagerApi;
+}
+
 /**
  * Runs the stress test and resolves with the numbers of the measured time. Fake workers that
  * cannot start are reported in `workerErrors`; the run fails only if none can.
@@ -299,17 +305,25 @@ export async function runStress(opts: StressOptions): Promise<StressReport> {
   const identities = identitiesFor(stored, opts.workers);
   const workerErrors: string[] = [];
 
-  const startups = await Promise.allSettled(
-    identities.slice(0, opts.workers).map((identity) => {
+  // Each fake worker's sign-on outcome, in the order of the identities, with its name.
+  const startups: (StartedWorker | { name: string; error: string })[] = await Promise.all(
+    identities.slice(0, opts.workers).map(async (identity) => {
       const limit = AbortSignal.timeout(SIGN_ON_LIMIT_MS);
-      return signOn(opts.managerURL, identity, opts.signal ? AbortSignal.any([limit, opts.signal]) : limit);
+      const signal = opts.signal ? AbortSignal.any([limit, opts.signal]) : limit;
+      const { name } = identity;
+      try {
+        // signOn() stores a new registration's uuid and secret in `identity`, saved below.
+        return { name, client: await signOn(opts.managerURL, identity, signal) };
+      } catch (err) {
+        return { name, error: (err as Error).message };
+      }
     }),
   );
-  const clients: ManagerApi[] = [];
-  startups.forEach((s, i) => {
-    if (s.status === "fulfilled") clients.push(s.value);
-    else workerErrors.push(`${identities[i].name}: ${(s.reason as Error).message}`);
-  });
+  const clients: StartedWorker[] = [];
+  for (const s of startups) {
+    if ("client" in s) clients.push(s);
+    else workerErrors.push(`${s.name}: ${s.error}`);
+  }
   if (opts.credentialsPath) saveIdentities(opts.credentialsPath, identities);
   if (clients.length === 0)
     throw new Error(`no fake worker could start: ${workerErrors[0] ?? "unknown reason"}`);
@@ -462,12 +476,12 @@ export async function runStress(opts: StressOptions): Promise<StressReport> {
   }, REPORT_INTERVAL_MS);
   const endTimer = setTimeout(() => stop.abort(), measureEnd - loadStart);
 
-  const runs = clients.map(async (client, i) => {
+  const runs = clients.map(async ({ name, client }) => {
     await sleepUnlessAborted(Math.random() * START_STAGGER_MAX_MS, stop.signal);
     try {
       await loops[opts.mode](client);
     } catch (err) {
-      workerErrors.push(`${identities[i].name}: ${(err as Error).message}`);
+      workerErrors.push(`${name}: ${(err as Error).message}`);
     }
   });
   if (!stop.signal.aborted) await new Promise((resolve) => stop.signal.addEventListener("abort", resolve));
@@ -479,7 +493,7 @@ export async function runStress(opts: StressOptions): Promise<StressReport> {
   await Promise.all(runs);
 
   await Promise.allSettled(
-    clients.map((client) =>
+    clients.map(({ client }) =>
       client.POST("/api/v3/worker/sign-off", { signal: AbortSignal.timeout(SIGN_OFF_LIMIT_MS) }),
     ),
   );

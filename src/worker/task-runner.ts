@@ -1,4 +1,4 @@
-// Runs one assigned task (worker.md §5.2-5.4): reports it started, runs its commands in order,
+// Runs one assigned task: reports it started, runs its commands in order,
 // counts steps, reports completion or the first failure, and meanwhile asks may-i-run. When the
 // Manager says stop (or refuses an update as reassigned), the running command is killed and
 // nothing more is reported for the task.

@@ -1,4 +1,4 @@
-// Delivery of task updates (worker.md §6.3): every update is first stored in a local SQLite queue,
+// Delivery of task updates: every update is first stored in a local SQLite queue,
 // then sent strictly in order. While the Manager is unreachable they stay queued and are retried
 // with back-off, so none is lost, reordered or sent twice.
 import { Database } from "bun:sqlite";
@@ -134,7 +134,7 @@ export class Upstream {
 
   /** Sends queued updates oldest first, until none is left or the Manager cannot take them. */
   private async drain(): Promise<FlushResult> {
-    await null; // Lets pump() store this promise before the drain can end.
+    await Promise.resolve(); // Lets pump() store this promise before the drain can end.
     try {
       for (;;) {
         const row = this.db
@@ -146,11 +146,12 @@ export class Upstream {
         }
         let update: TaskUpdate;
         try {
+          // send() stored JSON.stringify(update): the shape is a TaskUpdate, only the bytes can be damaged.
           update = JSON.parse(
             typeof row.payload === "string"
               ? row.payload
               : new TextDecoder().decode(row.payload ?? undefined),
-          );
+          ) as TaskUpdate;
         } catch {
           this.log("warn", `dropping unreadable queued update ${row.id} for task ${row.task_id}`);
           this.remove(row.id, { kind: "refused", status: 0, message: "unreadable queued update" });

@@ -2,20 +2,35 @@
 // MQTT subscriber and a real WebSocket client, while a scripted worker runs a job.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import mqtt, { type MqttClient } from "mqtt";
+import { z } from "zod";
+import {
+  EventJobUpdate,
+  EventTaskUpdate,
+  EventWorkerTagUpdate,
+  EventWorkerUpdate,
+} from "../../src/manager/api/schemas/events";
 import { startMosquitto, type Mosquitto } from "../support/mosquitto";
 import { startTestManager, type TestManager } from "../support/manager";
 import { waitFor } from "../support/wait";
 
 interface Message {
   topic: string;
-  payload: Record<string, any>;
+  payload: unknown;
 }
+
+/** The server→client frames that carry an event (acks have no payload). */
+const EventFrame = z.object({ event: z.string(), topic: z.string(), payload: z.unknown() });
+type EventFrame = z.infer<typeof EventFrame>;
+
+// The fields the test reads from API answers.
+const WithId = z.object({ id: z.string() });
+const WithUUID = z.object({ uuid: z.string() });
 
 let mosquitto: Mosquitto;
 let m: TestManager;
 let subscriber: MqttClient;
 const mqttMessages: Message[] = [];
-const wsFrames: { event: string; topic: string; payload: Record<string, any> }[] = [];
+const wsFrames: EventFrame[] = [];
 let ws: WebSocket;
 
 beforeAll(async () => {
@@ -38,16 +53,17 @@ beforeAll(async () => {
     reconnectPeriod: 100,
     properties: { sessionExpiryInterval: 300 },
   });
-  subscriber.on("message", (topic, payload) =>
-    mqttMessages.push({ topic, payload: JSON.parse(String(payload)) }),
-  );
+  subscriber.on("message", (topic, payload) => {
+    const parsed: unknown = JSON.parse(String(payload));
+    mqttMessages.push({ topic, payload: parsed });
+  });
   await subscriber.subscribeAsync("flamenco/#", { qos: 1 });
   await waitFor("the Manager's MQTT connection", () => m.manager.mqttStats()?.connected);
 
   ws = new WebSocket(`${m.url.replace("http", "ws")}/ws`);
   ws.onmessage = (e) => {
-    const frame = JSON.parse(String(e.data));
-    if (frame.payload) wsFrames.push(frame);
+    const frame = EventFrame.safeParse(JSON.parse(String(e.data)));
+    if (frame.success && frame.data.payload) wsFrames.push(frame.data);
   };
   await new Promise((resolve) => (ws.onopen = resolve));
   ws.send(JSON.stringify({ event: "/subscription", payload: { op: "subscribe", type: "allJobs" } }));
@@ -71,23 +87,45 @@ async function api(method: string, path: string, body?: unknown, auth?: string) 
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : null };
+  const answer: unknown = text ? JSON.parse(text) : null;
+  return { status: res.status, body: answer };
 }
 
-const mqttSeen = (topic: string, match: (p: Record<string, any>) => boolean) =>
-  waitFor(`MQTT ${topic}`, () => mqttMessages.find((x) => x.topic === topic && match(x.payload)));
+/** Waits for a message on `topic` that is a valid `schema` payload and matches. */
+const mqttSeen = <T>(topic: string, schema: z.ZodType<T>, match: (p: T) => boolean) =>
+  waitFor(`MQTT ${topic}`, () =>
+    mqttMessages.find((x) => {
+      if (x.topic !== topic) return false;
+      const parsed = schema.safeParse(x.payload);
+      return parsed.success && match(parsed.data);
+    }),
+  );
+
+/** Whether a WebSocket frame of `event` with a valid `schema` payload matches. */
+const wsSeen = <T>(event: string, schema: z.ZodType<T>, match: (p: T) => boolean) =>
+  wsFrames.find((f) => {
+    if (f.event !== event) return false;
+    const parsed = schema.safeParse(f.payload);
+    return parsed.success && match(parsed.data);
+  });
 
 test("a job's life cycle, a worker's sign-on and sign-off and tag changes reach MQTT and WebSocket", async () => {
-  const job = (
-    await api("POST", "/jobs", {
-      name: "mqtt-job",
-      type: "echo-sleep-test",
-      priority: 50,
-      submitter_platform: "linux",
-      settings: { message: "hi", sleep_repeats: 0 },
-    })
-  ).body;
-  await mqttSeen("flamenco/jobs", (p) => p.id === job.id && p.status === "queued" && p.name === "mqtt-job");
+  const job = WithId.parse(
+    (
+      await api("POST", "/jobs", {
+        name: "mqtt-job",
+        type: "echo-sleep-test",
+        priority: 50,
+        submitter_platform: "linux",
+        settings: { message: "hi", sleep_repeats: 0 },
+      })
+    ).body,
+  );
+  await mqttSeen(
+    "flamenco/jobs",
+    EventJobUpdate,
+    (p) => p.id === job.id && p.status === "queued" && p.name === "mqtt-job",
+  );
 
   const reg = await api("POST", "/worker/register-worker", {
     name: "mqtt-worker",
@@ -95,7 +133,7 @@ test("a job's life cycle, a worker's sign-on and sign-off and tag changes reach 
     platform: "linux",
     supported_task_types: ["misc"],
   });
-  const auth = `${reg.body.uuid}:s3cret`;
+  const auth = `${WithUUID.parse(reg.body).uuid}:s3cret`;
   await api(
     "POST",
     "/worker/sign-on",
@@ -105,11 +143,16 @@ test("a job's life cycle, a worker's sign-on and sign-off and tag changes reach 
   await api("POST", "/worker/state-changed", { status: "awake" }, auth);
   await mqttSeen(
     "flamenco/workers",
+    EventWorkerUpdate,
     (p) => p.name === "mqtt-worker" && p.status === "awake" && p.previous_status === "starting",
   );
 
-  const task = (await api("POST", "/worker/task", undefined, auth)).body;
-  await mqttSeen(`flamenco/jobs/${job.id}`, (p) => p.id === task.uuid && p.status === "active");
+  const task = WithUUID.parse((await api("POST", "/worker/task", undefined, auth)).body);
+  await mqttSeen(
+    `flamenco/jobs/${job.id}`,
+    EventTaskUpdate,
+    (p) => p.id === task.uuid && p.status === "active",
+  );
   await api(
     "POST",
     `/worker/task/${task.uuid}`,
@@ -118,32 +161,42 @@ test("a job's life cycle, a worker's sign-on and sign-off and tag changes reach 
   );
   await mqttSeen(
     `flamenco/jobs/${job.id}`,
+    EventTaskUpdate,
     (p) => p.id === task.uuid && p.status === "completed" && p.previous_status === "active",
   );
-  await mqttSeen("flamenco/jobs", (p) => p.id === job.id && p.status === "completed");
+  await mqttSeen("flamenco/jobs", EventJobUpdate, (p) => p.id === job.id && p.status === "completed");
 
   await api("POST", "/worker/sign-off", undefined, auth);
   await mqttSeen(
     "flamenco/workers",
+    EventWorkerUpdate,
     (p) => p.name === "mqtt-worker" && p.status === "offline" && p.previous_status === "awake",
   );
 
-  const tag = (await api("POST", "/worker-mgt/tags", { name: "gpu", description: "has a GPU" })).body;
-  await mqttSeen("flamenco/workertags", (p) => p.tag?.name === "gpu" && p.tag?.description === "has a GPU");
+  const tag = WithId.parse(
+    (await api("POST", "/worker-mgt/tags", { name: "gpu", description: "has a GPU" })).body,
+  );
+  await mqttSeen(
+    "flamenco/workertags",
+    EventWorkerTagUpdate,
+    (p) => p.tag.name === "gpu" && p.tag.description === "has a GPU",
+  );
   await api("PUT", `/worker-mgt/tag/${tag.id}`, { name: "gpu-fast" });
-  await mqttSeen("flamenco/workertags", (p) => p.tag?.name === "gpu-fast");
+  await mqttSeen("flamenco/workertags", EventWorkerTagUpdate, (p) => p.tag.name === "gpu-fast");
   await api("DELETE", `/worker-mgt/tag/${tag.id}`);
-  await mqttSeen("flamenco/workertags", (p) => p.tag?.id === tag.id && p.was_deleted === true);
+  await mqttSeen(
+    "flamenco/workertags",
+    EventWorkerTagUpdate,
+    (p) => p.tag.id === tag.id && p.was_deleted === true,
+  );
 
   expect(mqttMessages.some((x) => x.topic.includes("tasklog"))).toBe(false);
   // The WebSocket client, subscribed to all jobs and workers, saw the same changes.
   await waitFor("WebSocket job completed", () =>
-    wsFrames.find((f) => f.event === "/jobs" && f.payload.id === job.id && f.payload.status === "completed"),
+    wsSeen("/jobs", EventJobUpdate, (p) => p.id === job.id && p.status === "completed"),
   );
   await waitFor("WebSocket worker offline", () =>
-    wsFrames.find(
-      (f) => f.event === "/workers" && f.payload.name === "mqtt-worker" && f.payload.status === "offline",
-    ),
+    wsSeen("/workers", EventWorkerUpdate, (p) => p.name === "mqtt-worker" && p.status === "offline"),
   );
 });
 
@@ -156,7 +209,7 @@ test("with mosquitto stopped the Manager keeps serving, reconnects, and later ev
 
   await mosquitto.start();
   await waitFor("the Manager to reconnect", () => m.manager.mqttStats()?.connected, 15_000);
-  await mqttSeen("flamenco/workertags", (p) => p.tag?.name === "during-outage");
+  await mqttSeen("flamenco/workertags", EventWorkerTagUpdate, (p) => p.tag.name === "during-outage");
   await api("POST", "/worker-mgt/tags", { name: "after-outage" });
-  await mqttSeen("flamenco/workertags", (p) => p.tag?.name === "after-outage");
+  await mqttSeen("flamenco/workertags", EventWorkerTagUpdate, (p) => p.tag.name === "after-outage");
 }, 30_000);

@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { z } from "zod";
 import type { PublishedEvent } from "../../src/manager/events/broker";
 import { startTestManager, type TestManager } from "../support/manager";
 import { waitFor } from "../support/wait";
@@ -23,8 +24,20 @@ async function api(method: string, path: string, body?: unknown) {
     body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
   });
   const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : null };
+  const answer: unknown = text ? JSON.parse(text) : null;
+  return { status: res.status, body: answer };
 }
+
+// The fields the test reads from API answers.
+const WithId = z.object({ id: z.string() });
+const JobAnswer = z.object({ status: z.string(), activity: z.string(), priority: z.number() });
+const TaskAnswers = z.object({
+  tasks: z.array(z.object({ id: z.string(), name: z.string(), status: z.string() })),
+});
+const TaskAnswer = z.object({ commands: z.unknown(), failed_by_workers: z.unknown() });
+const ErrorAnswer = z.object({ code: z.number(), message: z.string() });
+const StepsAnswer = z.object({ id: z.string(), steps_total: z.number() });
+const JobTypeAnswer = z.object({ etag: z.string() });
 
 const echoJob = (settings: Record<string, unknown> = {}) => ({
   name: "hello",
@@ -34,8 +47,9 @@ const echoJob = (settings: Record<string, unknown> = {}) => ({
   settings: { message: "Hello", sleep_duration_seconds: 1, sleep_repeats: 3, ...settings },
 });
 
-const taskStatuses = async (id: string) =>
-  (await api("GET", `/jobs/${id}/tasks`)).body.tasks.map((t: { status: string }) => t.status);
+const tasksOf = async (id: string) => TaskAnswers.parse((await api("GET", `/jobs/${id}/tasks`)).body).tasks;
+const taskStatuses = async (id: string) => (await tasksOf(id)).map((t) => t.status);
+const jobOf = async (id: string) => JobAnswer.parse((await api("GET", `/jobs/${id}`)).body);
 
 describe("a job's life", () => {
   let id: string;
@@ -43,7 +57,7 @@ describe("a job's life", () => {
   test("submit: 200 with the stored job, step total computed, a job event", async () => {
     const res = await api("POST", "/jobs", echoJob());
     expect(res.status).toBe(200);
-    id = res.body.id;
+    id = WithId.parse(res.body).id;
     expect(res.body).toMatchObject({
       name: "hello",
       type: "echo-sleep-test",
@@ -54,11 +68,12 @@ describe("a job's life", () => {
   });
 
   test("listed, fetched, and its tasks in order with dependencies resolved", async () => {
-    expect((await api("GET", "/jobs")).body.jobs.map((j: { id: string }) => j.id)).toContain(id);
-    expect((await api("GET", `/jobs/${id}`)).body.id).toBe(id);
-    const tasks = (await api("GET", `/jobs/${id}/tasks`)).body.tasks;
-    expect(tasks.map((t: { name: string }) => t.name)).toEqual(["echo", "sleep", "sleep", "sleep"]);
-    const sleep = (await api("GET", `/tasks/${tasks[1].id}`)).body;
+    const listed = z.object({ jobs: z.array(WithId) }).parse((await api("GET", "/jobs")).body);
+    expect(listed.jobs.map((j) => j.id)).toContain(id);
+    expect(WithId.parse((await api("GET", `/jobs/${id}`)).body).id).toBe(id);
+    const tasks = await tasksOf(id);
+    expect(tasks.map((t) => t.name)).toEqual(["echo", "sleep", "sleep", "sleep"]);
+    const sleep = TaskAnswer.parse((await api("GET", `/tasks/${tasks[1]?.id}`)).body);
     expect(sleep.commands).toEqual([
       { name: "sleep", parameters: { duration_in_seconds: 1 }, total_step_count: 0 },
     ]);
@@ -68,15 +83,15 @@ describe("a job's life", () => {
   test("pause, requeue and cancel cascade onto the tasks", async () => {
     const setStatus = (status: string) => api("POST", `/jobs/${id}/setstatus`, { status, reason: "testing" });
     expect((await setStatus("pause-requested")).status).toBe(204);
-    expect((await api("GET", `/jobs/${id}`)).body.status).toBe("paused");
+    expect((await jobOf(id)).status).toBe("paused");
     expect(await taskStatuses(id)).toEqual(["paused", "paused", "paused", "paused"]);
 
     expect((await setStatus("requeueing")).status).toBe(204);
-    expect((await api("GET", `/jobs/${id}`)).body.status).toBe("queued");
+    expect((await jobOf(id)).status).toBe("queued");
     expect(await taskStatuses(id)).toEqual(["queued", "queued", "queued", "queued"]);
 
     expect((await setStatus("cancel-requested")).status).toBe(204);
-    const job = (await api("GET", `/jobs/${id}`)).body;
+    const job = await jobOf(id);
     expect(job.status).toBe("canceled");
     expect(job.activity).toBe('Changed to status "canceled": testing');
     expect(await taskStatuses(id)).toEqual(["canceled", "canceled", "canceled", "canceled"]);
@@ -84,7 +99,7 @@ describe("a job's life", () => {
 
   test("priority and deletion", async () => {
     expect((await api("POST", `/jobs/${id}/setpriority`, { priority: 80 })).status).toBe(204);
-    expect((await api("GET", `/jobs/${id}`)).body.priority).toBe(80);
+    expect((await jobOf(id)).priority).toBe(80);
     expect((await api("GET", `/jobs/${id}/what-would-delete-do`)).body).toEqual({ shaman_checkout: false });
     expect((await api("DELETE", `/jobs/${id}`)).status).toBe(204);
     await waitFor(
@@ -102,14 +117,14 @@ describe("submission checks", () => {
     delete (noMessage.settings as Record<string, unknown>).message;
     const res = await api("POST", "/jobs", noMessage);
     expect(res.status).toBe(400);
-    expect(res.body.message).toContain("message");
+    expect(ErrorAnswer.parse(res.body).message).toContain("message");
     const unknown = await api("POST", "/jobs", { ...echoJob(), type: "no-such-type" });
     expect(unknown).toMatchObject({ status: 400, body: { code: 400 } });
-    expect(unknown.body.message).toContain("no-such-type");
+    expect(ErrorAnswer.parse(unknown.body).message).toContain("no-such-type");
   });
 
   test("a stale type_etag is 412; the current one passes the check", async () => {
-    const type = (await api("GET", "/jobs/type/echo-sleep-test")).body;
+    const type = JobTypeAnswer.parse((await api("GET", "/jobs/type/echo-sleep-test")).body);
     expect((await api("POST", "/jobs/check", { ...echoJob(), type_etag: "0".repeat(40) })).status).toBe(412);
     expect((await api("POST", "/jobs/check", { ...echoJob(), type_etag: type.etag })).status).toBe(204);
   });
@@ -129,8 +144,9 @@ describe("submission checks", () => {
     ] as const) {
       const res = await api(method, path, body);
       expect(res.status).toBe(400);
-      expect(res.body.code).toBe(400);
-      expect(res.body.message).toContain(field);
+      const error = ErrorAnswer.parse(res.body);
+      expect(error.code).toBe(400);
+      expect(error.message).toContain(field);
     }
     const missing = await api("GET", "/jobs/00000000-0000-0000-0000-000000000000");
     expect(missing).toEqual({ status: 404, body: { code: 404, message: "no such job" } });
@@ -139,8 +155,9 @@ describe("submission checks", () => {
   test("a 10,000-task job is stored in one go", async () => {
     const res = await api("POST", "/jobs", echoJob({ sleep_repeats: 9_999 }));
     expect(res.status).toBe(200);
-    expect(res.body.steps_total).toBe(10_000);
-    expect((await api("GET", `/jobs/${res.body.id}/tasks`)).body.tasks).toHaveLength(10_000);
+    const job = StepsAnswer.parse(res.body);
+    expect(job.steps_total).toBe(10_000);
+    expect(await tasksOf(job.id)).toHaveLength(10_000);
   });
 });
 
@@ -163,7 +180,7 @@ describe("custom job-type scripts", () => {
       submitter_platform: "linux",
     });
     expect(broken.status).toBe(400);
-    expect(broken.body.message).toContain("broken_type.js:3");
+    expect(ErrorAnswer.parse(broken.body).message).toContain("broken_type.js:3");
 
     const looping = api("POST", "/jobs", {
       name: "x",
@@ -175,7 +192,7 @@ describe("custom job-type scripts", () => {
     expect((await api("GET", "/version")).status).toBe(200);
     const res = await looping;
     expect(res.status).toBe(400);
-    expect(res.body.message).toContain("looping.js");
+    expect(ErrorAnswer.parse(res.body).message).toContain("looping.js");
     expect((await api("GET", "/jobs/types")).status).toBe(200);
   }, 20_000);
 });

@@ -20,7 +20,7 @@ if (args.includes("--version")) {
 /** `1..3` → [1,2,3]; `5` → [5]; `1,4..5` → [1,4,5]. */
 function frames(spec: string): number[] {
   return spec.split(",").flatMap((part) => {
-    const [a, b] = part.split("..").map(Number);
+    const [a = NaN, b] = part.split("..").map(Number);
     if (b === undefined) return [a];
     return Array.from({ length: b - a + 1 }, (_, i) => a + i);
   });

@@ -1,4 +1,4 @@
-// Process-level test helpers: a real Manager (`bun src/server.ts --config ...`) and real workers
+// Process-level test helpers: a real Manager (`bun src/manager/main.ts --config ...`) and real workers
 // (`bun src/worker/main.ts --manager ...`) as child processes in folders the test gives, each
 // with its output in a log file, and one place that kills every child left running.
 import type { Subprocess } from "bun";

@@ -1,4 +1,4 @@
-// The error a synchronous call throws, for tests that then check its fields.
+// The error a call throws (or its promise rejects with), for tests that then check its fields.
 
 /**
  * Runs `fn` and returns what it throws, which must be an instance of `ErrorClass`; fails the
@@ -17,6 +17,24 @@ export function thrownBy<E>(ErrorClass: abstract new (...args: any[]) => E, fn: 
     // Not awaited here: a rejection would surface later, outside the test's assertions.
     void result.catch(() => {});
     throw new Error(`expected ${ErrorClass.name} to be thrown, but fn returned a promise`);
+  }
+  throw new Error(`expected ${ErrorClass.name} to be thrown, but nothing was`);
+}
+
+/**
+ * Awaits `fn()` and returns what it rejects with (or throws), which must be an instance of
+ * `ErrorClass`; fails the test when it resolves or fails with something else.
+ */
+export async function rejectedBy<E>(
+  ErrorClass: abstract new (...args: never[]) => E,
+  fn: () => Promise<unknown>,
+): Promise<E> {
+  try {
+    await fn();
+  } catch (err) {
+    if (err instanceof ErrorClass) return err;
+    const got = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+    throw new Error(`expected ${ErrorClass.name} to be thrown, got ${got}`, { cause: err });
   }
   throw new Error(`expected ${ErrorClass.name} to be thrown, but nothing was`);
 }

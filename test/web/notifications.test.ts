@@ -76,7 +76,7 @@ describe("notification history", () => {
     for (let i = 1; i <= NOTIFICATION_HISTORY_MAX + 5; i++) n.add(`message ${i}`);
     const history = n.history.get();
     expect(history).toHaveLength(NOTIFICATION_HISTORY_MAX);
-    expect(history[0]!.message).toBe("message 6");
+    expect(history[0]?.message).toBe("message 6");
     expect(history.at(-1)!.message).toBe(`message ${NOTIFICATION_HISTORY_MAX + 5}`);
     expect(n.latest.get()?.message).toBe(`message ${NOTIFICATION_HISTORY_MAX + 5}`);
   });

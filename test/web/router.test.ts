@@ -14,7 +14,7 @@ test("routes survive a round trip through their path", () => {
     { view: "tags" },
     { view: "last-rendered" },
   ];
-  for (const r of routes) expect(parseRoute(routePath(r))).toEqual({ ...r } as Route);
+  for (const r of routes) expect(parseRoute(routePath(r))).toEqual({ ...r });
   expect(routePath({ view: "jobs", jobId: J, taskId: T })).toBe(`/app/jobs/${J}/${T}`);
 });
 

@@ -1,5 +1,5 @@
-// The dashboard's build (src/web/assets.ts) and how the Manager serves it
-// (src/api/handlers/web.ts), on a real Hono app.
+// The dashboard's build (src/manager/web-assets.ts) and how the Manager serves it
+// (src/manager/api/handlers/web.ts), on a real Hono app.
 import { beforeAll, describe, expect, test } from "bun:test";
 import { registerWebRoutes } from "../../src/manager/api/handlers/web";
 import { createApiApp, type ApiApp } from "../../src/manager/api/http";
@@ -19,7 +19,7 @@ const text = (a: WebAsset) => new TextDecoder().decode(a.body);
 describe("buildWebAssets", () => {
   test("index.html loads a hashed, minified script and stylesheet that are part of the build", () => {
     const html = text(assets.get("/app/index.html")!);
-    const refs = [...html.matchAll(/(?:src|href)="(\/app\/[^"]+)"/g)].map((m) => m[1]!);
+    const refs = [...html.matchAll(/(?:src|href)="(\/app\/[^"]+)"/g)].flatMap(([, ref]) => ref ?? []);
     expect(refs.some((r) => r.endsWith(".js"))).toBe(true);
     expect(refs.some((r) => r.endsWith(".css"))).toBe(true);
     for (const r of refs) {

@@ -6,7 +6,7 @@ import {
   scaleTimings,
 } from "../../src/worker/constants";
 
-test("the default waits are Flamenco's (worker.md §8)", () => {
+test("the default waits are Flamenco's", () => {
   expect(DEFAULT_TIMINGS).toMatchObject({
     signOnRetryMs: 5_000,
     fetchFirstWaitMs: 3_000,

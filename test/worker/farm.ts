@@ -4,13 +4,16 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import createClient from "openapi-fetch";
 import { silentLogger } from "../../src/shared/log";
 import {
   createManagerClient,
   type AssignedTask,
   type ManagerApi,
+  type Schemas,
   type WorkerCredentials,
 } from "../../src/worker/client";
+import type { paths } from "../../src/worker/client/schema";
 import { scaleTimings } from "../../src/worker/constants";
 import { registerOrSignOn, type RegistrationDeps } from "../../src/worker/registration";
 import { startTestManager, type TestManager, type TestManagerOptions } from "../support/manager";
@@ -49,25 +52,39 @@ export interface TestCommand {
   total_step_count?: number;
 }
 
+/** The Manager's API as job submitters and the web app use it: typed, without worker credentials. */
+export function managerClient(managerUrl: string) {
+  return createClient<paths>({ baseUrl: managerUrl });
+}
+
+/** A request body the worker sent, parsed; the worker sends JSON objects, so anything else throws. */
+export function sentJson(body: Uint8Array): Record<string, unknown> {
+  const value: unknown = JSON.parse(new TextDecoder().decode(body));
+  if (!isRecord(value)) throw new Error(`expected a JSON object, got ${JSON.stringify(value)}`);
+  return value;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
 /** Submits a one-task job running `commands`; answers the job id. */
 export async function submitCommands(
   managerUrl: string,
   commands: TestCommand[],
   taskType = "misc",
 ): Promise<string> {
-  const res = await fetch(`${managerUrl}/api/v3/jobs`, {
-    method: "POST",
-    headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({
+  const { data, error, response } = await managerClient(managerUrl).POST("/api/v3/jobs", {
+    body: {
       name: "worker test",
       type: "worker-test",
       priority: 50,
       submitter_platform: "linux",
       settings: { commands: JSON.stringify(commands), task_type: taskType },
-    }),
+    },
   });
-  if (!res.ok) throw new Error(`submitting a job: ${res.status} ${await res.text()}`);
-  return (await res.json()).id;
+  if (!data) throw new Error(`submitting a job: ${response.status} ${JSON.stringify(error)}`);
+  return data.id;
 }
 
 export interface TestWorker {
@@ -110,25 +127,31 @@ export async function takeTask(worker: TestWorker): Promise<AssignedTask> {
   return data;
 }
 
-export async function taskJson(managerUrl: string, taskId: string): Promise<any> {
-  return (await fetch(`${managerUrl}/api/v3/tasks/${taskId}`)).json();
+export async function taskJson(managerUrl: string, taskId: string): Promise<Schemas["Task"]> {
+  const { data, error, response } = await managerClient(managerUrl).GET("/api/v3/tasks/{task_id}", {
+    params: { path: { task_id: taskId } },
+  });
+  if (!data) throw new Error(`fetching task ${taskId}: ${response.status} ${JSON.stringify(error)}`);
+  return data;
 }
 
+/** The task's whole log; empty when it has none (yet). */
 export async function taskLog(managerUrl: string, taskId: string): Promise<string> {
-  const res = await fetch(`${managerUrl}/api/v3/tasks/${taskId}/log`);
-  if (res.status !== 200) return "";
-  const info = await res.json();
+  const { data: info, response } = await managerClient(managerUrl).GET("/api/v3/tasks/{task_id}/log", {
+    params: { path: { task_id: taskId } },
+  });
+  if (response.status !== 200 || !info) return "";
   return (await fetch(new URL(info.url, managerUrl))).text();
 }
 
 /** Cancels a job, so its leftover (e.g. soft-failed) tasks are not handed to the next test's worker. */
 export async function cancelJob(managerUrl: string, jobId: string): Promise<void> {
-  const job = await (await fetch(`${managerUrl}/api/v3/jobs/${jobId}`)).json();
-  if (["completed", "canceled", "failed"].includes(job.status)) return;
-  await fetch(`${managerUrl}/api/v3/jobs/${jobId}/setstatus`, {
-    method: "POST",
-    headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ status: "cancel-requested", reason: "test finished" }),
+  const api = managerClient(managerUrl);
+  const { data: job } = await api.GET("/api/v3/jobs/{job_id}", { params: { path: { job_id: jobId } } });
+  if (job && ["completed", "canceled", "failed"].includes(job.status)) return;
+  await api.POST("/api/v3/jobs/{job_id}/setstatus", {
+    params: { path: { job_id: jobId } },
+    body: { status: "cancel-requested", reason: "test finished" },
   });
 }
 

@@ -17,7 +17,8 @@ export interface FaultProxy {
   url: string;
   requests: ProxiedRequest[];
   fail(rule: FaultRule | null): void;
-  stop(): void;
+  /** Closes the proxy and its open connections. */
+  stop(): Promise<void>;
 }
 
 export function startFaultProxy(targetUrl: string): FaultProxy {
@@ -63,7 +64,7 @@ export function startFaultProxy(targetUrl: string): FaultProxy {
       rule = r;
     },
     stop() {
-      server.stop(true);
+      return server.stop(true);
     },
   };
 }

@@ -45,7 +45,7 @@ beforeAll(async () => {
 afterAll(async () => {
   stop.abort();
   await loop;
-  proxy.stop();
+  await proxy.stop();
   await manager.destroy();
 });
 
@@ -56,7 +56,8 @@ test("only the newest of several waiting images is sent, as a JPEG that fits 192
   uploader.offer(taskId, newest);
   loop = uploader.run(stop.signal);
   await waitFor("an upload", () => uploads().length === 1, 5_000);
-  const sent = uploads()[0];
+  const [sent] = uploads();
+  if (!sent) throw new Error("no upload was recorded");
   expect(sent.status).toBe(202);
   expect(sent.contentType).toBe("image/jpeg");
   expect(await sharp(sent.body).metadata()).toMatchObject({ format: "jpeg", width: 1920, height: 480 });

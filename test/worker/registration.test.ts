@@ -4,7 +4,7 @@ import { startTestManager, type TestManager } from "../support/manager";
 import { freePort } from "../support/processes";
 import { waitFor } from "../support/wait";
 import { startFaultProxy, type FaultProxy } from "./fault-proxy";
-import { testWorker } from "./farm";
+import { sentJson, testWorker } from "./farm";
 
 let manager: TestManager;
 let proxy: FaultProxy;
@@ -15,7 +15,7 @@ beforeAll(async () => {
   proxy = startFaultProxy(manager.url);
 });
 afterAll(async () => {
-  proxy.stop();
+  await proxy.stop();
   await manager.destroy();
 });
 
@@ -27,14 +27,18 @@ test("a new worker registers with a 64-hex secret, stores its credentials and si
   const from = proxy.requests.length;
   expect(await registerOrSignOn(worker.registration, never)).toBe("awake");
   expect(calls(from)).toEqual(["register-worker 200", "sign-on 200"]);
-  const body = JSON.parse(new TextDecoder().decode(proxy.requests[from].body));
+  const [registration] = proxy.requests.slice(from);
+  if (!registration) throw new Error("no request reached the Manager");
+  const body = sentJson(registration.body);
   expect(body).toMatchObject({
     name: "unit-test-worker",
     platform: "linux",
     supported_task_types: ["misc", "blender", "ffmpeg", "file-management"],
   });
   expect(body.secret).toMatch(/^[0-9a-f]{64}$/);
-  expect(worker.credentials()).toEqual({ workerId: expect.any(String), secret: body.secret });
+  const stored = worker.credentials();
+  expect(stored?.workerId).toBeTypeOf("string");
+  expect(body.secret).toBe(stored?.secret);
 });
 
 test("known credentials only sign on: the worker keeps its identity", async () => {

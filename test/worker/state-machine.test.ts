@@ -13,6 +13,7 @@ import { startFaultProxy, type FaultProxy } from "./fault-proxy";
 import {
   cancelJob,
   FAST_TIMINGS,
+  managerClient,
   startWorkerTestManager,
   submitCommands,
   testWorker,
@@ -47,7 +48,7 @@ afterEach(async () => {
   for (const id of jobs.splice(0)) await cancelJob(manager.url, id);
 });
 afterAll(async () => {
-  proxy.stop();
+  await proxy.stop();
   await manager.destroy();
 });
 
@@ -93,11 +94,22 @@ const api = (path: string, body?: unknown) =>
     headers: { "Content-Type": "application/json" },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
-const managerStatus = async (r: Running) =>
-  (await (await api(`/api/v3/worker-mgt/workers/${r.worker.workerId()}`)).json()).status;
+/** The worker's status as the Manager has it; undefined when it does not know the worker. */
+const managerStatus = async (r: Running) => {
+  const { data } = await managerClient(manager.url).GET("/api/v3/worker-mgt/workers/{worker_id}", {
+    params: { path: { worker_id: r.worker.workerId() } },
+  });
+  return data?.status;
+};
 const setStatus = (r: Running, status: string, isLazy = false) =>
   api(`/api/v3/worker-mgt/workers/${r.worker.workerId()}/setstatus`, { status, is_lazy: isLazy });
-const jobStatus = async (id: string) => (await (await api(`/api/v3/jobs/${id}`)).json()).status;
+/** The job's status; undefined when the Manager does not know the job. */
+const jobStatus = async (id: string) => {
+  const { data } = await managerClient(manager.url).GET("/api/v3/jobs/{job_id}", {
+    params: { path: { job_id: id } },
+  });
+  return data?.status;
+};
 
 async function submit(message: string): Promise<string> {
   const id = await submitCommands(manager.url, [{ name: "echo", parameters: { message } }]);

@@ -7,6 +7,7 @@ import { tempDirs } from "../support/temp-dirs";
 import { startFaultProxy, type FaultProxy } from "./fault-proxy";
 import {
   cancelJob,
+  sentJson,
   startWorkerTestManager,
   submitCommands,
   takeTask,
@@ -29,7 +30,7 @@ beforeAll(async () => {
   proxy = startFaultProxy(manager.url);
 });
 afterAll(async () => {
-  proxy.stop();
+  await proxy.stop();
   await manager.destroy();
 });
 
@@ -74,7 +75,7 @@ async function assigned(h: Harness, commands: TestCommand[]) {
 function updatesSent(taskId: string): Record<string, unknown>[] {
   return proxy.requests
     .filter((r) => r.path === `/api/v3/worker/task/${taskId}`)
-    .map((r) => JSON.parse(new TextDecoder().decode(r.body)));
+    .map((r) => sentJson(r.body));
 }
 
 test("commands run in order; each step and the completion are reported", async () => {

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createManagerClient, type ManagerApi } from "../../src/worker/client";
-import { openUpdateQueueDb, Upstream } from "../../src/worker/upstream";
+import { openUpdateQueueDb, type Upstream } from "../../src/worker/upstream";
 import type { TestManager } from "../support/manager";
 import { freePort } from "../support/processes";
 import { tempDirs } from "../support/temp-dirs";
@@ -35,7 +35,7 @@ describe("with the Manager reachable", () => {
     worker = await testWorker(proxy.url);
   });
   afterAll(async () => {
-    proxy.stop();
+    await proxy.stop();
     await manager.destroy();
   });
 

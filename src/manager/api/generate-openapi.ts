@@ -1,5 +1,5 @@
 // `bun run openapi`: writes openapi/flamenco-manager.yaml from the routes of a throw-away
-// in-memory Manager. test/api/openapi-drift.test.ts fails when the file is out of date.
+// in-memory Manager. test/manager/api/openapi-drift.test.ts fails when the file is out of date.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { loadConfig } from "../config";

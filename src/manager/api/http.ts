@@ -5,10 +5,11 @@ import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ZodError } from "zod";
 import type { WorkerRow } from "../db/schema";
+import { CommitFailedError } from "../db/transaction";
 import { ApiError } from "../errors";
 
 export interface ApiEnv {
-  /** Passed by the edge (src/serve.ts) to `app.fetch(req, env)`; absent under `app.request()`. */
+  /** Passed by the edge (src/manager/bun-serve.ts) to `app.fetch(req, env)`; absent under `app.request()`. */
   Bindings: {
     /** The TCP peer address of the client, without port (looked up when asked: few handlers need it). */
     remoteAddress?: () => string | undefined;
@@ -49,6 +50,9 @@ export function createApiApp(log: (msg: string) => void = console.error): ApiApp
   });
   app.onError((err, c) => {
     if (err instanceof ApiError) return errorResponse(c, err.status, err.message);
+    // The shared commit holding the request's change failed: it was not saved, and must not be
+    // answered as if it were; the client may retry.
+    if (err instanceof CommitFailedError) return errorResponse(c, 503, err.message);
     if (err instanceof HTTPException) {
       // Hono raises these for malformed JSON bodies and similar client mistakes.
       return errorResponse(c, err.status, err.message || "bad request");
@@ -58,21 +62,4 @@ export function createApiApp(log: (msg: string) => void = console.error): ApiApp
   });
   app.notFound((c) => errorResponse(c, 404, `no such route: ${c.req.method} ${c.req.path}`));
   return app;
-}
-
-/**
- * Changes shared by many clients are committed together at the end of an event-loop turn
- * (src/db/transaction.ts): an answer on `path` leaves only once that commit is done, and becomes
- * a 503 when it failed, so no client hears "done" about a change that was not saved. Only the
- * routes whose changes join the shared commit need it; the others commit before they answer.
- */
-export function answerAfterCommit(app: ApiApp, path: string, commitSettled: () => Promise<void>): void {
-  app.use(path, async (c, next) => {
-    await next();
-    try {
-      await commitSettled();
-    } catch (err) {
-      c.res = errorResponse(c, 503, `the database could not save the change: ${(err as Error).message}`);
-    }
-  });
 }

@@ -1,13 +1,13 @@
 // HTTP Basic authentication of workers on /api/v3/worker/* (all but register-worker). It runs
 // before request validation, as in Flamenco, so an unauthenticated bad request gets a 403.
 import type { MiddlewareHandler } from "hono";
-import type { WorkerAuthenticator } from "../farm/auth";
+import type { WorkerAuth } from "../farm/auth";
 import type { ApiApp, ApiEnv } from "./http";
 
 export const WORKER_API_PREFIX = "/api/v3/worker/";
 const UNAUTHENTICATED_PATHS = new Set([`${WORKER_API_PREFIX}register-worker`]);
 
-export function workerAuthMiddleware(auth: WorkerAuthenticator): MiddlewareHandler<ApiEnv> {
+export function workerAuthMiddleware(auth: WorkerAuth): MiddlewareHandler<ApiEnv> {
   return async (c, next) => {
     if (UNAUTHENTICATED_PATHS.has(c.req.path)) return next();
     const answer = auth.authenticate(c.req.header("Authorization"));
@@ -25,6 +25,6 @@ export function workerAuthMiddleware(auth: WorkerAuthenticator): MiddlewareHandl
  * Must be installed before any /api/v3/worker/* route is registered: Hono runs handlers in
  * registration order, so a route registered earlier would answer without authentication.
  */
-export function installWorkerAuth(app: ApiApp, auth: WorkerAuthenticator): void {
+export function installWorkerAuth(app: ApiApp, auth: WorkerAuth): void {
   app.use(`${WORKER_API_PREFIX}*`, workerAuthMiddleware(auth));
 }

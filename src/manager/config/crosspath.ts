@@ -14,7 +14,7 @@ export function isUncPath(path: string): boolean {
 /** Drops trailing separators, but a path made only of separators keeps its first one. */
 export function trimTrailingSeparators(path: string): string {
   const trimmed = path.replace(/[/\\]+$/, "");
-  return trimmed === "" && path !== "" ? path[0] : trimmed;
+  return trimmed === "" && path !== "" ? path.charAt(0) : trimmed;
 }
 
 /** `F:` → `F:\`, `F:foo` → `F:\foo`: a drive letter alone is not an absolute path on Windows. */

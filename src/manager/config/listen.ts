@@ -43,8 +43,7 @@ export function parseListen(address: string): ListenAddress {
   } else {
     const parts = text.split(":");
     if (parts.length > 2) throw invalid("IPv6 addresses need brackets, e.g. [::1]:8080");
-    host = parts[0];
-    portText = parts[1];
+    [host = "", portText] = parts;
   }
   if (/[\s/[\]]/.test(host)) throw invalid(`bad host ${JSON.stringify(host)}`);
 

@@ -137,9 +137,8 @@ function readConfigText(path: string, label: string, explicit: boolean): string 
  */
 function parseYaml(text: string, label: string): unknown {
   const doc = YAML.parseDocument(text);
-  if (doc.errors.length > 0) {
-    throw new ConfigError(`${label}: invalid YAML: ${doc.errors[0].message.trimEnd()}`);
-  }
+  const [firstError] = doc.errors;
+  if (firstError) throw new ConfigError(`${label}: invalid YAML: ${firstError.message.trimEnd()}`);
   YAML.visit(doc, {
     Pair(_key, pair) {
       if (pair.value === null || (YAML.isScalar(pair.value) && pair.value.value === null))

@@ -58,7 +58,7 @@ export interface ConfigFile {
   variables: Record<string, VariableDefinition>;
 }
 
-export const DEFAULT_VARIABLES: Readonly<Record<string, VariableDefinition>> = {
+export const DEFAULT_VARIABLES = {
   blender: {
     values: [
       { audience: "all", platform: "linux", value: "blender" },
@@ -67,13 +67,14 @@ export const DEFAULT_VARIABLES: Readonly<Record<string, VariableDefinition>> = {
     ],
   },
   blenderArgs: { values: [{ audience: "all", platform: "all", value: "-b -y" }] },
-};
+} satisfies Readonly<Record<string, VariableDefinition>>;
 
 function describe(input: unknown): string {
   if (input === null) return "null";
   if (Array.isArray(input)) return "a list";
   if (typeof input === "object") return "a mapping";
-  return JSON.stringify(input) ?? String(input);
+  // Only undefined has no JSON text: parsed data holds no functions or symbols.
+  return JSON.stringify(input) ?? typeof input;
 }
 
 // Scalar fields are built on z.unknown() so each can say exactly what it expected. They also
@@ -262,6 +263,8 @@ function checkVersion(data: Record<string, unknown>, label: string): void {
       "_meta.version",
     );
   }
+  // As text, so that 3 and "3" (an unquoted YAML scalar comes as text) are the same version.
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string -- whatever the file holds is compared by its String() text
   if (String(version) !== String(CONFIG_VERSION)) {
     throw new ConfigError(
       `${label}: _meta.version: unsupported version ${describe(version)} (only version ${CONFIG_VERSION} is supported)`,
@@ -341,11 +344,12 @@ export function validateConfigFile(
   let result = fileSchema.safeParse(settings, { reportInput: true });
   if (!result.success) {
     const problems = result.error.issues.filter((issue) => issue.code !== "unrecognized_keys");
-    if (problems.length > 0) {
+    const [firstProblem] = problems;
+    if (firstProblem) {
       const lines = problems.map(
         (issue) => `${label}: ${formatKeyPath(issue.path) || "(top level)"}: ${issueMessage(issue)}`,
       );
-      throw new ConfigError(lines.join("\n"), formatKeyPath(problems[0].path) || undefined);
+      throw new ConfigError(lines.join("\n"), formatKeyPath(firstProblem.path) || undefined);
     }
     for (const issue of result.error.issues) {
       if (issue.code !== "unrecognized_keys") continue;

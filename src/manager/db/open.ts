@@ -1,13 +1,13 @@
 // Opens the Manager's SQLite database (the bun:sqlite edge adapter): pragmas the way Flamenco
 // learned the hard way, migrations at start-up, and periodic WAL checkpoints.
-import { Database } from "bun:sqlite";
+import { Database, type SQLQueryBindings } from "bun:sqlite";
 import { mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { drizzle } from "drizzle-orm/bun-sqlite";
 import { migrate } from "drizzle-orm/bun-sqlite/migrator";
 import * as schema from "./schema";
+import { createDb, type Db, type RawStatement, type SqlParams } from "./connection";
 import { flushGroupCommit } from "./transaction";
-import type { Db } from "./types";
 
 export const BUSY_TIMEOUT_MS = 20_000;
 export const WAL_CHECKPOINT_INTERVAL_MS = 15 * 60_000;
@@ -39,8 +39,9 @@ export function openDatabase(path: string): OpenedDatabase {
   const fk = sqlite.query("PRAGMA foreign_keys").get() as { foreign_keys: number };
   if (fk.foreign_keys !== 1) throw new Error("SQLite refused to enable foreign keys");
 
-  const db = drizzle({ client: sqlite, schema });
-  migrate(db, { migrationsFolder: MIGRATIONS_DIR });
+  const orm = drizzle({ client: sqlite, schema });
+  migrate(orm, { migrationsFolder: MIGRATIONS_DIR });
+  const db = createDb(orm, (sqlText) => rawStatement(sqlite, sqlText));
 
   // Skipped while a transaction is open (a group commit waiting for the end of its turn):
   // the next round catches up.
@@ -50,13 +51,25 @@ export function openDatabase(path: string): OpenedDatabase {
   const timer = setInterval(checkpoint, WAL_CHECKPOINT_INTERVAL_MS);
   timer.unref?.();
   return {
-    db: db as unknown as Db,
+    db,
     sqlite,
     close() {
       clearInterval(timer);
-      flushGroupCommit(db as unknown as Db);
+      flushGroupCommit(db);
       checkpoint();
       sqlite.close();
     },
+  };
+}
+
+/** bun:sqlite's prepared statement, seen through the driver-neutral RawStatement. */
+function rawStatement<Row>(sqlite: Database, sqlText: string): RawStatement<Row> {
+  const statement = sqlite.prepare<Row, [SqlParams]>(sqlText);
+  // SqlParams is a subset of what bun:sqlite binds; its typings only lack a named-record overload.
+  const bind = (params: SqlParams = {}) => params as unknown as SQLQueryBindings;
+  return {
+    all: (params) => statement.all(bind(params) as never),
+    get: (params) => statement.get(bind(params) as never),
+    run: (params) => void statement.run(bind(params) as never),
   };
 }

@@ -1,6 +1,8 @@
 // The database schema: every table of the Manager, in one place. Migrations in
-// src/db/migrations are generated from this file by drizzle-kit (`bun run db:generate`).
+// src/manager/db/migrations are generated from this file by drizzle-kit (`bun run db:generate`),
+// except the trigger migrations (0002, 0005), which are written by hand (see docs/storage.md).
 import { sql } from "drizzle-orm";
+import type { JobStatus, StoredWorkerStatus, TaskStatus } from "../../shared/statuses";
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 /** Timestamps are stored as integer milliseconds since the epoch (UTC). */
@@ -42,9 +44,9 @@ export const workers = sqliteTable(
     address: text("address").notNull().default(""),
     platform: text("platform").notNull().default(""),
     software: text("software").notNull().default(""),
-    status: text("status").notNull().default(""),
+    status: text("status").$type<StoredWorkerStatus>().notNull().default(""),
     lastSeenAt: timestamp("last_seen_at"),
-    statusRequested: text("status_requested").notNull().default(""),
+    statusRequested: text("status_requested").$type<StoredWorkerStatus>().notNull().default(""),
     lazyStatusRequest: integer("lazy_status_request", { mode: "boolean" }).notNull().default(false),
     /** Comma-separated, trimmed and lower-cased at sign-on. */
     supportedTaskTypes: text("supported_task_types").notNull().default(""),
@@ -77,7 +79,7 @@ export const jobs = sqliteTable(
     name: text("name").notNull(),
     jobType: text("job_type").notNull(),
     priority: integer("priority").notNull().default(50),
-    status: text("status").notNull(),
+    status: text("status").$type<JobStatus>().notNull(),
     activity: text("activity").notNull().default(""),
     settings: text("settings", { mode: "json" }).notNull().$type<Record<string, unknown>>(),
     metadata: text("metadata", { mode: "json" }).notNull().$type<Record<string, string>>(),
@@ -115,7 +117,7 @@ export const tasks = sqliteTable(
       .references(() => jobs.id, { onDelete: "cascade" }),
     indexInJob: integer("index_in_job").notNull(),
     priority: integer("priority").notNull().default(50),
-    status: text("status").notNull(),
+    status: text("status").$type<TaskStatus>().notNull(),
     workerId: integer("worker_id").references(() => workers.id, { onDelete: "set null" }),
     lastTouchedAt: timestamp("last_touched_at"),
     commands: text("commands", { mode: "json" }).notNull().$type<TaskCommand[]>(),
@@ -138,7 +140,8 @@ export const tasks = sqliteTable(
     index("tasks_active_worker_idx")
       .on(t.workerId)
       .where(sql`${t.status} = 'active'`),
-    // The scheduler walks this in its order; the WHERE must match src/scheduler/select.ts literally.
+    // The scheduler walks this in its order; the WHERE must match the query in
+    // src/manager/db/queries/scheduler.ts literally.
     // Tasks waiting for a dependency are left out, so a poll never walks past blocked tasks.
     index("tasks_schedulable_idx")
       .on(t.jobId, t.type, sql`${t.priority} desc`, t.id)
@@ -156,7 +159,7 @@ export const jobTaskCounts = sqliteTable(
     jobId: integer("job_id")
       .notNull()
       .references(() => jobs.id, { onDelete: "cascade" }),
-    status: text("status").notNull(),
+    status: text("status").$type<TaskStatus>().notNull(),
     count: integer("count").notNull(),
   },
   (t) => [primaryKey({ columns: [t.jobId, t.status] })],

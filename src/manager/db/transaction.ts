@@ -1,26 +1,28 @@
-// Transactions of the services: a change runs in a SQLite transaction, and the events it
-// collected (and whatever it deferred with afterCommit, such as task-log lines) are published
-// only after the commit, in order, so nobody sees or reads about a change that was rolled back.
+// Every write of the Manager runs in a change made here: a SQLite transaction whose after-commit
+// work (its events, its task-log lines) runs only once it is committed, in order, so nobody sees
+// or reads about a change that was rolled back. A change inside another is a savepoint: it rolls
+// back alone, and its after-commit work joins the outer change's.
 //
-// Group commit (turned on by the Manager with enableGroupCommit): the small, frequent changes
-// that ask for it ({ shared: true }: task assignment, task updates, may-I-run) share one SQLite transaction
-// per turn of the event loop, each in a savepoint of its own so that a failing change rolls back
-// alone, and one COMMIT at the end of the turn writes them all to the WAL. Under load that turns
-// many commits (each writing its pages) into one. The HTTP layer answers only once that commit
-// is done (commitSettled), so no worker hears "done" before its change is saved. Other changes
-// commit the pending shared transaction first and then run as transactions of their own: SQLite
-// journals every existing page a savepoint modifies, so a large write (a job of thousands of
-// tasks) inside one gets slower the larger the database.
-import { sql, type SQL } from "drizzle-orm";
-import type { BrokerEvent, EventBroker } from "../events/broker";
-import { perConnection, prepareSql } from "./prepared";
-import type { Db, DbOrTx, Tx } from "./types";
+// Group commit (turned on by the Manager with enableGroupCommit): the small changes workers make
+// all the time (task assignment, task updates, may-I-run, last-seen stamps) go through
+// inSharedTransaction. They share one SQLite transaction per turn of the event loop, each in a
+// savepoint of its own, and one COMMIT at the end of the turn writes them all to the WAL: under
+// load many commits become one. inSharedTransaction's promise settles only after that commit, so
+// whoever answers a worker awaits it and no worker hears "done" before its change is saved.
+// Every other change commits the pending shared transaction first and then runs on its own:
+// SQLite journals each existing page a savepoint modifies, so a bulk write (a job of thousands of
+// tasks) inside a shared transaction would get slower the larger the database.
+import type { Db, Tx } from "./connection";
 
-export type { Tx };
-export type Emit = (event: BrokerEvent) => void;
+/** A shared commit failed: the changes it held are lost, and nobody may be told they were saved. */
+export class CommitFailedError extends Error {
+  override name = "CommitFailedError";
+}
 
-/** An event to publish or a deferred step, run once the change is committed. */
 type AfterCommit = () => void;
+
+/** What a change threw, as a promise's rejection (our code throws Errors; anything else is wrapped). */
+const asError = (err: unknown) => (err instanceof Error ? err : new Error(String(err)));
 
 /** The shared transaction of one event-loop turn. */
 interface Batch {
@@ -28,52 +30,48 @@ interface Batch {
   actions: AfterCommit[];
   done: Promise<void>;
   resolve(): void;
-  reject(err: unknown): void;
+  reject(err: CommitFailedError): void;
 }
 
 interface ConnectionState {
-  groupCommit: { log: (msg: string) => void } | null;
+  onCommitFailed: ((msg: string) => void) | null;
   batch: Batch | null;
-  /** What the open (nested) changes left to do after the commit, innermost last. */
+  /** The after-commit work of the open (nested) changes, innermost last. */
   frames: AfterCommit[][];
 }
 
-const statements = perConnection((db: DbOrTx) => {
-  const run = (query: SQL) => {
-    const prepared = prepareSql(db, query);
-    return () => void prepared.all();
+const newState = (): ConnectionState => ({ onCommitFailed: null, batch: null, frames: [] });
+
+function statements(db: Db) {
+  return db.memo(prepareStatements);
+}
+
+function prepareStatements(db: Db) {
+  const run = (sqlText: string) => {
+    const statement = db.prepare(sqlText);
+    return () => statement.run();
   };
   return {
-    begin: run(sql`BEGIN IMMEDIATE`),
-    commit: run(sql`COMMIT`),
-    rollback: run(sql`ROLLBACK`),
-    savepoint: run(sql`SAVEPOINT change`),
-    release: run(sql`RELEASE change`),
-    rollbackTo: run(sql`ROLLBACK TO change`),
+    begin: run("BEGIN IMMEDIATE"),
+    commit: run("COMMIT"),
+    rollback: run("ROLLBACK"),
+    savepoint: run("SAVEPOINT change"),
+    release: run("RELEASE change"),
+    rollbackTo: run("ROLLBACK TO change"),
   };
-});
-
-const states = perConnection((): ConnectionState => ({ groupCommit: null, batch: null, frames: [] }));
-
-/**
- * From now on, changes on this connection during one event-loop turn share one commit. Call
- * once, from the composition root; `log` hears about commits that failed.
- */
-export function enableGroupCommit(db: Db, log: (msg: string) => void): void {
-  states(db).groupCommit = { log };
 }
 
 /**
- * Resolves once the changes made so far are committed (at once when none is pending); rejects
- * when the shared commit they are part of failed.
+ * From now on, shared changes on this connection during one event-loop turn share one commit.
+ * Call once, from the composition root; `onCommitFailed` hears about commits that failed.
  */
-export function commitSettled(db: Db): Promise<void> {
-  return states(db).batch?.done ?? Promise.resolve();
+export function enableGroupCommit(db: Db, onCommitFailed: (msg: string) => void): void {
+  db.memo(newState).onCommitFailed = onCommitFailed;
 }
 
 /** Commits the pending shared transaction now (before closing the database, for one). */
 export function flushGroupCommit(db: Db): void {
-  const state = states(db);
+  const state = db.memo(newState);
   const batch = state.batch;
   if (!batch) return;
   state.batch = null;
@@ -81,10 +79,10 @@ export function flushGroupCommit(db: Db): void {
     statements(db).commit();
   } catch (err) {
     rollbackQuietly(db);
-    state.groupCommit?.log(
+    state.onCommitFailed?.(
       `database commit failed, ${batch.actions.length} event(s) and log line(s) dropped: ${String(err)}`,
     );
-    batch.reject(err);
+    batch.reject(new CommitFailedError(`the database could not save the change: ${(err as Error).message}`));
     return;
   }
   for (const action of batch.actions) action();
@@ -102,7 +100,7 @@ function rollbackQuietly(db: Db): void {
 function openBatch(db: Db, state: ConnectionState): Batch {
   statements(db).begin();
   const { promise: done, resolve, reject } = Promise.withResolvers<void>();
-  // Nobody may be waiting (a timer's change); the failure is logged by flushGroupCommit.
+  // Nobody may be waiting (a timer's change); the failure is reported by flushGroupCommit.
   done.catch(() => undefined);
   const batch: Batch = { actions: [], done, resolve, reject };
   state.batch = batch;
@@ -113,74 +111,100 @@ function openBatch(db: Db, state: ConnectionState): Batch {
 }
 
 /**
- * Runs `fn` once the open change is committed (at once outside any), in order with the change's
- * events; dropped when the change rolls back. For side effects outside the database that must not
- * outlive a rolled-back change, such as task-log lines.
+ * Runs `fn` once the open change is committed, or at once outside any change. For callers that
+ * may run inside a change or outside one (the task-log store); inside a change, `tx.afterCommit`.
  */
-export function afterCommit(db: Db, fn: () => void): void {
-  const frames = states(db).frames;
-  if (frames.length === 0) fn();
-  else frames[frames.length - 1].push(fn);
+export function afterCommit(db: Db, fn: AfterCommit): void {
+  const frames = db.memo(newState).frames;
+  const innermost = frames[frames.length - 1];
+  if (innermost) innermost.push(fn);
+  else fn();
 }
 
-export interface TransactionOptions {
-  /**
-   * Join the turn's shared transaction when group commit is on. For changes of a few rows that
-   * many clients make all the time; never for bulk writes.
-   */
-  shared?: boolean;
-}
-
-export function inTransaction<T>(
-  db: Db,
-  broker: EventBroker,
-  fn: (tx: Tx, emit: Emit) => T,
-  opts: TransactionOptions = {},
-): T {
-  const state = states(db);
-  const stmts = statements(db);
-  const nested = state.frames.length > 0;
-  // The outermost change either joins (or opens) the turn's shared transaction in a savepoint,
-  // or is a transaction of its own, after the shared one; nested changes are savepoints.
-  const shared = !nested && opts.shared === true && state.groupCommit !== null;
-  const batch = shared ? (state.batch ?? openBatch(db, state)) : null;
-  if (nested || shared) {
-    stmts.savepoint();
-  } else {
-    flushGroupCommit(db);
-    stmts.begin();
-  }
-
+/** Runs `fn` in the frame of a new change; on success returns its result and its after-commit work. */
+function runChange<T>(db: Db, state: ConnectionState, fn: (tx: Tx) => T): { result: T; frame: AfterCommit[] } {
   const frame: AfterCommit[] = [];
+  const tx: Tx = { orm: db.orm, prepare: db.prepare, memo: db.memo, afterCommit: (f) => frame.push(f) };
   state.frames.push(frame);
-  let result: T;
   try {
-    result = fn(db as unknown as Tx, (event) => frame.push(() => broker.publish(event)));
-  } catch (err) {
+    return { result: fn(tx), frame };
+  } finally {
     state.frames.pop();
-    if (nested || shared) {
-      stmts.rollbackTo();
-      stmts.release();
-    } else {
-      stmts.rollback();
-    }
+  }
+}
+
+/** A change inside another: a savepoint whose after-commit work joins the outer change's. */
+function nestedChange<T>(db: Db, state: ConnectionState, fn: (tx: Tx) => T): T {
+  const stmts = statements(db);
+  stmts.savepoint();
+  let ran;
+  try {
+    ran = runChange(db, state, fn);
+  } catch (err) {
+    stmts.rollbackTo();
+    stmts.release();
     throw err;
   }
-  state.frames.pop();
-  if (nested) {
-    stmts.release();
-    state.frames[state.frames.length - 1].push(...frame);
-  } else if (batch) {
-    stmts.release();
-    batch.actions.push(...frame);
-  } else {
-    try {
-      stmts.commit();
-    } catch (err) {
-      rollbackQuietly(db);
-      throw err;
-    }
-    for (const action of frame) action();
+  stmts.release();
+  const outer = state.frames[state.frames.length - 1];
+  if (outer) outer.push(...ran.frame);
+  return ran.result;
+}
+
+/**
+ * Runs `fn` as one change committed before this returns (a savepoint when called inside another
+ * change). A throw rolls it back and drops its after-commit work. For everything but the workers'
+ * small, frequent changes (see inSharedTransaction).
+ */
+export function inTransaction<T>(db: Db, fn: (tx: Tx) => T): T {
+  const state = db.memo(newState);
+  if (state.frames.length > 0) return nestedChange(db, state, fn);
+  const stmts = statements(db);
+  flushGroupCommit(db);
+  stmts.begin();
+  let ran;
+  try {
+    ran = runChange(db, state, fn);
+  } catch (err) {
+    stmts.rollback();
+    throw err;
   }
-  return result;
+  try {
+    stmts.commit();
+  } catch (err) {
+    rollbackQuietly(db);
+    throw err;
+  }
+  for (const action of ran.frame) action();
+  return ran.result;
+}
+
+/**
+ * Runs `fn` now, as a savepoint of the event-loop turn's shared transaction (group commit), and
+ * resolves with its result once that transaction is committed; rejects with fn's error (the
+ * savepoint rolled back alone) or with a CommitFailedError. For changes of a few rows that many
+ * workers make all the time; never for bulk writes. Without group commit it is inTransaction.
+ */
+export function inSharedTransaction<T>(db: Db, fn: (tx: Tx) => T): Promise<T> {
+  const state = db.memo(newState);
+  if (state.frames.length > 0 || state.onCommitFailed === null) {
+    try {
+      const result = inTransaction(db, fn);
+      return state.batch ? state.batch.done.then(() => result) : Promise.resolve(result);
+    } catch (err) {
+      return Promise.reject(asError(err));
+    }
+  }
+  const batch = state.batch ?? openBatch(db, state);
+  let result: T;
+  // The batch stands as the outer change: the savepoint's after-commit work joins it.
+  state.frames.push(batch.actions);
+  try {
+    result = nestedChange(db, state, fn);
+  } catch (err) {
+    return Promise.reject(asError(err));
+  } finally {
+    state.frames.pop();
+  }
+  return batch.done.then(() => result);
 }

@@ -1,7 +1,8 @@
 // Builders for the event payloads of Flamenco's event bus (topics and JSON shapes), from
 // freshly saved rows, so every event carries the values after the save.
 import type { JobRow, TaskRow, WorkerRow, WorkerTagRow } from "../db/schema";
-import type { BrokerEvent } from "./broker";
+import type { JobStatus, StoredWorkerStatus, TaskStatus } from "../../shared/statuses";
+import type { BrokerEvent, EventPayloads } from "./broker";
 import { ZERO_TIME } from "../../shared/wire-time";
 
 export const topics = {
@@ -19,11 +20,11 @@ export const topics = {
 export const iso = (d: Date | null | undefined) => (d ? d.toISOString() : ZERO_TIME);
 
 export interface JobUpdateExtras {
-  previousStatus?: string;
+  previousStatus?: JobStatus;
   refreshTasks?: boolean;
 }
 
-export function jobUpdate(job: JobRow, extras: JobUpdateExtras = {}): BrokerEvent {
+export function jobUpdate(job: JobRow, extras: JobUpdateExtras = {}): BrokerEvent<"/jobs"> {
   return {
     topic: topics.jobs,
     event: "/jobs",
@@ -47,17 +48,17 @@ export function jobUpdate(job: JobRow, extras: JobUpdateExtras = {}): BrokerEven
  * The "job gone" event. Tablao keeps the last name, status and type (Flamenco sends them
  * empty), so clients can still say which job was deleted.
  */
-export function jobDeleted(job: JobRow): BrokerEvent {
+export function jobDeleted(job: JobRow): BrokerEvent<"/jobs"> {
   const e = jobUpdate(job);
-  return { ...e, payload: { ...(e.payload as object), was_deleted: true } };
+  return { ...e, payload: { ...e.payload, was_deleted: true } };
 }
 
 export function taskUpdate(
   task: TaskRow,
   jobUUID: string,
   worker: Pick<WorkerRow, "name" | "uuid"> | null,
-  previousStatus?: string,
-): BrokerEvent {
+  previousStatus?: TaskStatus,
+): BrokerEvent<"/task"> {
   return {
     topic: topics.job(jobUUID),
     event: "/task",
@@ -76,17 +77,17 @@ export function taskUpdate(
   };
 }
 
-export function taskLogUpdate(taskUUID: string, log: string): BrokerEvent {
+export function taskLogUpdate(taskUUID: string, log: string): BrokerEvent<"/tasklog"> {
   return { topic: topics.taskLog(taskUUID), event: "/tasklog", payload: { task_id: taskUUID, log } };
 }
 
 export interface WorkerUpdateExtras {
-  previousStatus?: string;
+  previousStatus?: StoredWorkerStatus;
   deletedAt?: Date;
 }
 
 /** A worker update always carries the name and, on status changes, the previous status. */
-export function workerUpdate(worker: WorkerRow, extras: WorkerUpdateExtras = {}): BrokerEvent {
+export function workerUpdate(worker: WorkerRow, extras: WorkerUpdateExtras = {}): BrokerEvent<"/workers"> {
   return {
     topic: topics.workers,
     event: "/workers",
@@ -107,7 +108,7 @@ export function workerUpdate(worker: WorkerRow, extras: WorkerUpdateExtras = {})
   };
 }
 
-export function workerTagUpdate(tag: WorkerTagRow, wasDeleted = false): BrokerEvent {
+export function workerTagUpdate(tag: WorkerTagRow, wasDeleted = false): BrokerEvent<"/workertags"> {
   return {
     topic: topics.workerTags,
     event: "/workertags",
@@ -117,13 +118,13 @@ export function workerTagUpdate(tag: WorkerTagRow, wasDeleted = false): BrokerEv
   };
 }
 
-export interface LastRenderedThumbnail {
-  base: string;
-  suffixes: string[];
-}
+export type LastRenderedThumbnail = EventPayloads["/last-rendered"]["thumbnail"];
 
 /** Per-job first, then farm-wide, as Flamenco broadcasts them. */
-export function lastRenderedUpdates(jobUUID: string, thumbnail: LastRenderedThumbnail): BrokerEvent[] {
+export function lastRenderedUpdates(
+  jobUUID: string,
+  thumbnail: LastRenderedThumbnail,
+): [BrokerEvent<"/last-rendered">, BrokerEvent<"/last-rendered">] {
   const payload = { job_id: jobUUID, thumbnail };
   return [
     { topic: topics.jobLastRendered(jobUUID), event: "/last-rendered", payload },
@@ -131,10 +132,10 @@ export function lastRenderedUpdates(jobUUID: string, thumbnail: LastRenderedThum
   ];
 }
 
-export function lifecycle(type: "manager-startup" | "manager-shutdown"): BrokerEvent {
+export function lifecycle(type: EventPayloads["/lifecycle"]["type"]): BrokerEvent<"/lifecycle"> {
   return { topic: topics.lifecycle, event: "/lifecycle", payload: { type } };
 }
 
-export function farmStatus(status: string): BrokerEvent {
+export function farmStatus(status: EventPayloads["/status"]["status"]): BrokerEvent<"/status"> {
   return { topic: topics.status, event: "/status", payload: { status } };
 }

@@ -1,9 +1,9 @@
 // Worker credentials: bcrypt hashing of secrets at registration, and verification of
 // (uuid, secret) pairs with a small cache, because bcrypt is slow by design and hundreds of
 // polling workers would otherwise spend the Manager's CPU on re-verifying the same secret.
-import { eq, sql } from "drizzle-orm";
-import { workers, type WorkerRow } from "../db/schema";
-import type { Db } from "../db/types";
+import type { Db } from "../db/connection";
+import { workerByUUID } from "../db/queries/workers";
+import type { WorkerRow } from "../db/schema";
 import { badRequest } from "../errors";
 
 /** Flamenco's cost (bcrypt's minimum): secrets are 256 random bits, not human passwords. */
@@ -44,72 +44,72 @@ interface VerifiedPair {
   storedHash: string;
 }
 
-export class WorkerAuthenticator {
+export interface WorkerAuthDeps {
+  db: Db;
+}
+
+export function createWorkerAuth(deps: WorkerAuthDeps) {
+  const { db } = deps;
   /**
    * SHA-256 digests of Authorization headers verified with bcrypt, so a repeated header costs
    * one hash instead of a parse and a bcrypt run; insertion order gives FIFO eviction.
    */
-  private readonly verified = new Map<string, VerifiedPair>();
-  private readonly byUUID;
-  private dummyHash: Promise<string> | null = null;
+  const verified = new Map<string, VerifiedPair>();
+  let dummyHash: Promise<string> | null = null;
 
-  constructor(db: Db) {
-    this.byUUID = db
-      .select()
-      .from(workers)
-      .where(eq(workers.uuid, sql.placeholder("uuid")))
-      .prepare();
-  }
-
-  /**
-   * Answers synchronously (no promise) for a header verified before while the worker's stored
-   * secret is unchanged, the common case on every worker call; otherwise verifies it with bcrypt.
-   */
-  authenticate(header: string | undefined | null): AuthResult | Promise<AuthResult> {
-    if (!header) return { ok: false, cause: "no auth header found" };
-    const key = Bun.SHA256.hash(header, "base64");
-    const cached = this.verified.get(key);
-    if (cached) {
-      const worker = this.byUUID.get({ uuid: cached.uuid }) as WorkerRow | undefined;
-      if (worker?.secret === cached.storedHash) return { ok: true, worker };
-      this.verified.delete(key);
-    }
-    return this.verify(key, header);
-  }
-
-  private async verify(key: string, header: string): Promise<AuthResult> {
+  async function verify(key: string, header: string): Promise<AuthResult> {
     const creds = parseBasicAuth(header);
     if (!creds) return { ok: false, cause: "no auth header found" };
-    const worker = this.byUUID.get({ uuid: creds.uuid }) as WorkerRow | undefined;
+    const worker = workerByUUID(db, creds.uuid);
     if (!worker) {
       // Verify against some bcrypt hash anyway, so an unknown UUID costs as much as a bad secret.
-      await verifySecret(creds.secret, await this.unknownWorkerHash());
+      await verifySecret(creds.secret, await unknownWorkerHash());
       return { ok: false, cause: "no such worker known" };
     }
     if (!(await verifySecret(creds.secret, worker.secret))) {
       return { ok: false, cause: "no such worker known" };
     }
 
-    this.remember(key, { uuid: creds.uuid, storedHash: worker.secret });
+    remember(key, { uuid: creds.uuid, storedHash: worker.secret });
     return { ok: true, worker };
   }
 
-  private remember(key: string, pair: VerifiedPair): void {
-    if (this.verified.size >= AUTH_CACHE_MAX_ENTRIES) {
-      const oldest = this.verified.keys().next().value;
-      if (oldest !== undefined) this.verified.delete(oldest);
+  function remember(key: string, pair: VerifiedPair): void {
+    if (verified.size >= AUTH_CACHE_MAX_ENTRIES) {
+      const oldest = verified.keys().next().value;
+      if (oldest !== undefined) verified.delete(oldest);
     }
-    this.verified.set(key, pair);
+    verified.set(key, pair);
   }
 
-  private unknownWorkerHash(): Promise<string> {
-    this.dummyHash ??= Bun.password.hash(crypto.randomUUID(), {
+  function unknownWorkerHash(): Promise<string> {
+    dummyHash ??= Bun.password.hash(crypto.randomUUID(), {
       algorithm: "bcrypt",
       cost: SECRET_BCRYPT_COST,
     });
-    return this.dummyHash;
+    return dummyHash;
   }
+
+  return {
+    /**
+     * Answers synchronously (no promise) for a header verified before while the worker's stored
+     * secret is unchanged, the common case on every worker call; otherwise verifies it with bcrypt.
+     */
+    authenticate(header: string | undefined | null): AuthResult | Promise<AuthResult> {
+      if (!header) return { ok: false, cause: "no auth header found" };
+      const key = Bun.SHA256.hash(header, "base64");
+      const cached = verified.get(key);
+      if (cached) {
+        const worker = workerByUUID(db, cached.uuid);
+        if (worker?.secret === cached.storedHash) return { ok: true, worker };
+        verified.delete(key);
+      }
+      return verify(key, header);
+    },
+  };
 }
+
+export type WorkerAuth = ReturnType<typeof createWorkerAuth>;
 
 async function verifySecret(secret: string, hash: string): Promise<boolean> {
   try {

@@ -1,6 +1,6 @@
 // What the worker services need from the rest of the Manager, passed in by the caller.
 import type { Clock } from "../../shared/clock";
-import type { Db } from "../db/types";
+import type { Db } from "../db/connection";
 import type { EventBroker } from "../events/broker";
 import type { WorkerRequeue } from "../state-machine/requeue";
 

@@ -1,25 +1,17 @@
 // Worker management for humans: listing and inspecting workers, deleting them (their tasks go
 // back to the pool and the row is removed) and assigning tags.
-import { asc, desc, eq, inArray, sql } from "drizzle-orm";
-import {
-  jobs,
-  tasks,
-  workerTagMembership,
-  workerTags,
-  workers,
-  type WorkerRow,
-  type WorkerTagRow,
-} from "../db/schema";
+import type { Db } from "../db/connection";
+import { replaceTagsOfWorker, tagsOfWorker } from "../db/queries/worker-tags";
+import { allWorkers, currentTaskOfWorker, deleteWorkerById, type WorkerTaskRef } from "../db/queries/workers";
+import type { WorkerRow, WorkerTagRow } from "../db/schema";
 import { inTransaction } from "../db/transaction";
-import type { DbOrTx } from "../db/types";
+import { emitAfterCommit } from "../events/broker";
 import { workerUpdate } from "../events/payloads";
 import type { ChangeDeps, WorkerServiceDeps } from "./deps";
 import { requireWorker } from "./lookup";
-import { tagsOfWorker } from "./tags";
-import type { WorkerTaskRef } from "./views";
 
-export function listWorkers(db: DbOrTx): WorkerRow[] {
-  return db.select().from(workers).orderBy(asc(workers.id)).all();
+export function listWorkers(db: Db): WorkerRow[] {
+  return allWorkers(db);
 }
 
 export interface WorkerDetails {
@@ -29,22 +21,9 @@ export interface WorkerDetails {
   task: WorkerTaskRef | null;
 }
 
-export function workerDetails(db: DbOrTx, workerUUID: string): WorkerDetails {
+export function workerDetails(db: Db, workerUUID: string): WorkerDetails {
   const worker = requireWorker(db, workerUUID);
-  const task =
-    db
-      .select({ task: tasks, job: { uuid: jobs.uuid } })
-      .from(tasks)
-      .innerJoin(jobs, eq(jobs.id, tasks.jobId))
-      .where(eq(tasks.workerId, worker.id))
-      .orderBy(
-        desc(sql`(${tasks.status} = 'active' AND ${jobs.status} = 'active')`),
-        desc(tasks.updatedAt),
-        desc(tasks.id),
-      )
-      .limit(1)
-      .get() ?? null;
-  return { worker, tags: tagsOfWorker(db, worker.id), task };
+  return { worker, tags: tagsOfWorker(db, worker.id), task: currentTaskOfWorker(db, worker.id) };
 }
 
 /**
@@ -53,28 +32,21 @@ export function workerDetails(db: DbOrTx, workerUUID: string): WorkerDetails {
  */
 export function deleteWorker(deps: WorkerServiceDeps, workerUUID: string): void {
   const now = deps.clock.now();
-  inTransaction(deps.db, deps.broker, (tx, emit) => {
+  inTransaction(deps.db, (tx) => {
+    const emit = emitAfterCommit(deps.broker, tx);
     const worker = requireWorker(tx, workerUUID);
     deps.requeue.requeueWorkerTasks(tx, emit, worker, "worker is being deleted");
-    tx.delete(workers).where(eq(workers.id, worker.id)).run();
+    deleteWorkerById(tx, worker.id);
     emit(workerUpdate(worker, { deletedAt: now }));
   });
 }
 
 /** Replaces the worker's tags; unknown tag ids are ignored, as in Flamenco. */
 export function setWorkerTags(deps: ChangeDeps, workerUUID: string, tagUUIDs: string[]): void {
-  inTransaction(deps.db, deps.broker, (tx, emit) => {
+  inTransaction(deps.db, (tx) => {
+    const emit = emitAfterCommit(deps.broker, tx);
     const worker = requireWorker(tx, workerUUID);
-    const found =
-      tagUUIDs.length === 0
-        ? []
-        : tx.select({ id: workerTags.id }).from(workerTags).where(inArray(workerTags.uuid, tagUUIDs)).all();
-    tx.delete(workerTagMembership).where(eq(workerTagMembership.workerId, worker.id)).run();
-    if (found.length > 0) {
-      tx.insert(workerTagMembership)
-        .values(found.map((t) => ({ workerTagId: t.id, workerId: worker.id })))
-        .run();
-    }
+    replaceTagsOfWorker(tx, worker.id, tagUUIDs);
     emit(workerUpdate(worker));
   });
 }

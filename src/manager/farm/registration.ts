@@ -1,11 +1,13 @@
 // Registration of new workers: a fresh UUID, the secret stored as a bcrypt hash, and the
 // worker's self-description. No event: Flamenco announces workers only once they sign on.
 import type { Clock } from "../../shared/clock";
-import { workers, type WorkerRow } from "../db/schema";
-import type { Db } from "../db/types";
+import type { Db } from "../db/connection";
+import { isDatabaseBusy } from "../db/errors";
+import { insertWorker } from "../db/queries/workers";
+import type { WorkerRow } from "../db/schema";
+import { inTransaction } from "../db/transaction";
 import { ApiError, badRequest } from "../errors";
 import { hashWorkerSecret } from "./auth";
-import { isDatabaseBusy } from "../db/errors";
 
 export interface WorkerRegistrationInput {
   name: string;
@@ -40,9 +42,8 @@ export async function registerWorker(
   const secret = await hashWorkerSecret(input.secret);
   const now = clock.now();
   try {
-    return db
-      .insert(workers)
-      .values({
+    return inTransaction(db, (tx) =>
+      insertWorker(tx, {
         uuid: crypto.randomUUID(),
         name: input.name,
         secret,
@@ -51,9 +52,8 @@ export async function registerWorker(
         supportedTaskTypes: joinTaskTypes(input.supportedTaskTypes),
         createdAt: now,
         updatedAt: now,
-      })
-      .returning()
-      .get();
+      }),
+    );
   } catch (err) {
     if (isDatabaseBusy(err)) throw new ApiError(503, "too busy to register worker, try again later");
     throw err;

@@ -1,35 +1,28 @@
 // "Last seen" bookkeeping for authenticated worker calls. Writes are rate-limited per worker:
 // polling workers call many times a second under load, while only the worker timeout (a minute
 // by default) and the UI read the value, so a resolution of a second loses nothing.
-import { eq, sql } from "drizzle-orm";
-import { workers, type WorkerRow } from "../db/schema";
-import { perConnection } from "../db/prepared";
-import type { DbOrTx } from "../db/types";
+import type { Db } from "../db/connection";
+import type { WorkerRow } from "../db/schema";
+import { markWorkerSeen } from "../db/queries/workers";
+import { inSharedTransaction } from "../db/transaction";
 
 export const SEEN_WRITE_INTERVAL_MS = 1_000;
-
-/** One prepared statement per connection, shared by every caller and transaction. Binds epoch ms, as stored. */
-const seenUpdate = perConnection((db: DbOrTx) =>
-  db
-    .update(workers)
-    .set({ lastSeenAt: sql`${sql.placeholder("nowMs")}`, updatedAt: sql`${sql.placeholder("nowMs")}` })
-    .where(eq(workers.id, sql.placeholder("id")))
-    .prepare(),
-);
 
 /**
  * Records that `worker` contacted the Manager at `now`, and updates the snapshot in place so
  * events built from it carry the new value. Skips the write when the stored value is recent.
  *
- * Callers may pass the database or a transaction: the statement is prepared once per
- * connection and runs in whatever transaction that connection has open.
+ * Inside a caller's change the write is part of that change; on its own it joins the shared
+ * commit of the workers' small changes.
  */
-export function markSeen(db: DbOrTx, worker: WorkerRow, now: Date): void {
+export function markSeen(db: Db, worker: WorkerRow, now: Date): void {
   const last = worker.lastSeenAt?.getTime();
   if (last !== undefined && now.getTime() - last < SEEN_WRITE_INTERVAL_MS && now.getTime() >= last) {
     return;
   }
-  seenUpdate(db).run({ nowMs: now.getTime(), id: worker.id });
+  // Nobody waits for the commit: a lost last-seen stamp is harmless (the next call writes it
+  // again), and the worker's answer must not wait for it.
+  inSharedTransaction(db, (tx) => markWorkerSeen(tx, worker.id, now)).catch(() => undefined);
   worker.lastSeenAt = now;
   worker.updatedAt = now;
 }

@@ -80,8 +80,10 @@ function minuteOfDay(d: Date): number {
   return d.getHours() * 60 + d.getMinutes();
 }
 
+/** `day` as `Date.getDay()` counts. */
 function isSleepDay(daysOfWeek: string, day: number): boolean {
-  return daysOfWeek === "" || daysOfWeek.split(" ").includes(DAY_NAMES[day]);
+  const name = DAY_NAMES[day];
+  return daysOfWeek === "" || (name !== undefined && daysOfWeek.split(" ").includes(name));
 }
 
 /**

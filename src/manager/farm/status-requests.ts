@@ -1,18 +1,20 @@
 // Status-change requests from humans to workers: one pending slot per worker, lazy (after the
 // current task) or immediate. Also the read side the scheduler uses to deliver them.
-import { eq } from "drizzle-orm";
-import { workers, type WorkerRow } from "../db/schema";
+import type { WorkerStatus } from "../../shared/statuses";
+import { updateWorker } from "../db/queries/workers";
+import type { WorkerRow } from "../db/schema";
 import { inTransaction } from "../db/transaction";
 import { ApiError, badRequest } from "../errors";
+import { emitAfterCommit } from "../events/broker";
 import { workerUpdate } from "../events/payloads";
 import type { ChangeDeps } from "./deps";
 import { requireWorker } from "./lookup";
 
 /** Statuses a human may send a worker to; Flamenco accepts any, even `starting` or `error`. */
-const REQUESTABLE_STATUSES = new Set(["awake", "asleep", "offline", "restart"]);
+const REQUESTABLE_STATUSES = new Set<WorkerStatus>(["awake", "asleep", "offline", "restart"]);
 
 export interface StatusRequest {
-  status: string;
+  status: WorkerStatus;
   isLazy: boolean;
 }
 
@@ -36,7 +38,8 @@ export function requestWorkerStatusChange(
   request: StatusRequest,
 ): void {
   const now = deps.clock.now();
-  inTransaction(deps.db, deps.broker, (tx, emit) => {
+  inTransaction(deps.db, (tx) => {
+    const emit = emitAfterCommit(deps.broker, tx);
     const worker = requireWorker(tx, workerUUID);
     if (request.status === "restart" && !worker.canRestart) {
       throw new ApiError(412, `worker ${JSON.stringify(workerUUID)} does not know how to restart`);
@@ -48,16 +51,11 @@ export function requestWorkerStatusChange(
           `use one of ${[...REQUESTABLE_STATUSES].join(", ")}`,
       );
     }
-    const saved = tx
-      .update(workers)
-      .set({
-        statusRequested: cancel ? "" : request.status,
-        lazyStatusRequest: cancel ? false : request.isLazy,
-        updatedAt: now,
-      })
-      .where(eq(workers.id, worker.id))
-      .returning()
-      .get();
+    const saved = updateWorker(tx, worker.id, {
+      statusRequested: cancel ? "" : request.status,
+      lazyStatusRequest: cancel ? false : request.isLazy,
+      updatedAt: now,
+    });
     emit(workerUpdate(saved));
   });
 }

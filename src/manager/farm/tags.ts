@@ -1,10 +1,18 @@
 // Worker tags: named groups of workers that jobs can be restricted to. Deleting a tag drops its
 // memberships and un-restricts its jobs (foreign keys do both).
-import { and, asc, eq, ne } from "drizzle-orm";
-import { workerTagMembership, workerTags, type WorkerTagRow } from "../db/schema";
-import { inTransaction, type Tx } from "../db/transaction";
-import type { DbOrTx } from "../db/types";
+import type { Db, Tx } from "../db/connection";
+import {
+  allWorkerTags,
+  deleteWorkerTagById,
+  insertWorkerTag,
+  updateWorkerTag,
+  workerTagNameTaken,
+  workerTagUUIDTaken,
+} from "../db/queries/worker-tags";
+import type { WorkerTagRow } from "../db/schema";
+import { inTransaction } from "../db/transaction";
 import { badRequest, conflict } from "../errors";
+import { emitAfterCommit } from "../events/broker";
 import { workerTagUpdate } from "../events/payloads";
 import type { ChangeDeps } from "./deps";
 import { requireTag } from "./lookup";
@@ -16,19 +24,8 @@ export interface TagInput {
   description?: string;
 }
 
-export function listTags(db: DbOrTx): WorkerTagRow[] {
-  return db.select().from(workerTags).orderBy(asc(workerTags.id)).all();
-}
-
-export function tagsOfWorker(db: DbOrTx, workerId: number): WorkerTagRow[] {
-  return db
-    .select({ tag: workerTags })
-    .from(workerTagMembership)
-    .innerJoin(workerTags, eq(workerTags.id, workerTagMembership.workerTagId))
-    .where(eq(workerTagMembership.workerId, workerId))
-    .orderBy(asc(workerTags.id))
-    .all()
-    .map((r) => r.tag);
+export function listTags(db: Db): WorkerTagRow[] {
+  return allWorkerTags(db);
 }
 
 function checkName(name: string): void {
@@ -37,38 +34,28 @@ function checkName(name: string): void {
 
 /** Flamenco answers a duplicate with a 500; it is the client's conflict. */
 function refuseDuplicateName(tx: Tx, name: string, exceptId?: number): void {
-  const clash = tx
-    .select({ id: workerTags.id })
-    .from(workerTags)
-    .where(
-      exceptId === undefined
-        ? eq(workerTags.name, name)
-        : and(eq(workerTags.name, name), ne(workerTags.id, exceptId)),
-    )
-    .get();
-  if (clash) throw conflict(`a worker tag named ${JSON.stringify(name)} already exists`);
+  if (workerTagNameTaken(tx, name, exceptId)) {
+    throw conflict(`a worker tag named ${JSON.stringify(name)} already exists`);
+  }
 }
 
 export function createTag(deps: ChangeDeps, input: TagInput): WorkerTagRow {
   checkName(input.name);
   const uuid = input.id || crypto.randomUUID();
   const now = deps.clock.now();
-  return inTransaction(deps.db, deps.broker, (tx, emit) => {
+  return inTransaction(deps.db, (tx) => {
+    const emit = emitAfterCommit(deps.broker, tx);
     refuseDuplicateName(tx, input.name);
-    if (tx.select({ id: workerTags.id }).from(workerTags).where(eq(workerTags.uuid, uuid)).get()) {
+    if (workerTagUUIDTaken(tx, uuid)) {
       throw conflict(`a worker tag with id ${JSON.stringify(uuid)} already exists`);
     }
-    const tag = tx
-      .insert(workerTags)
-      .values({
-        uuid,
-        name: input.name,
-        description: input.description ?? "",
-        createdAt: now,
-        updatedAt: now,
-      })
-      .returning()
-      .get();
+    const tag = insertWorkerTag(tx, {
+      uuid,
+      name: input.name,
+      description: input.description ?? "",
+      createdAt: now,
+      updatedAt: now,
+    });
     emit(workerTagUpdate(tag));
     return tag;
   });
@@ -78,27 +65,24 @@ export function createTag(deps: ChangeDeps, input: TagInput): WorkerTagRow {
 export function updateTag(deps: ChangeDeps, tagUUID: string, input: TagInput): void {
   checkName(input.name);
   const now = deps.clock.now();
-  inTransaction(deps.db, deps.broker, (tx, emit) => {
+  inTransaction(deps.db, (tx) => {
+    const emit = emitAfterCommit(deps.broker, tx);
     const tag = requireTag(tx, tagUUID);
     refuseDuplicateName(tx, input.name, tag.id);
-    const saved = tx
-      .update(workerTags)
-      .set({
-        name: input.name,
-        ...(input.description !== undefined ? { description: input.description } : {}),
-        updatedAt: now,
-      })
-      .where(eq(workerTags.id, tag.id))
-      .returning()
-      .get();
+    const saved = updateWorkerTag(tx, tag.id, {
+      name: input.name,
+      ...(input.description !== undefined ? { description: input.description } : {}),
+      updatedAt: now,
+    });
     emit(workerTagUpdate(saved));
   });
 }
 
 export function deleteTag(deps: ChangeDeps, tagUUID: string): void {
-  inTransaction(deps.db, deps.broker, (tx, emit) => {
+  inTransaction(deps.db, (tx) => {
+    const emit = emitAfterCommit(deps.broker, tx);
     const tag = requireTag(tx, tagUUID);
-    tx.delete(workerTags).where(eq(workerTags.id, tag.id)).run();
+    deleteWorkerTagById(tx, tag.id);
     emit(workerTagUpdate(tag, true));
   });
 }

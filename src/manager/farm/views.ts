@@ -1,16 +1,15 @@
 // The API representations of workers, tags and sleep schedules (Flamenco's WorkerSummary,
-// Worker, RegisteredWorker, WorkerTag, WorkerStateChange and WorkerSleepSchedule shapes).
+// Worker, RegisteredWorker, WorkerTag, WorkerStateChange and WorkerSleepSchedule shapes), as
+// plain objects: the wire schemas only type them.
 import type { z } from "@hono/zod-openapi";
+import type { WorkerStatus } from "../../shared/statuses";
 import type * as wire from "../api/schemas";
-import type { JobRow, TaskRow, WorkerRow, WorkerTagRow } from "../db/schema";
+import type { WorkerTaskRef } from "../db/queries/workers";
+import type { WorkerRow, WorkerTagRow } from "../db/schema";
 import { iso } from "../events/payloads";
 import { taskSummaryView } from "../jobs/views";
 import { splitTaskTypes } from "./registration";
 import type { SleepScheduleFields } from "./sleep-schedule";
-
-type WorkerStatus = z.infer<typeof wire.WorkerStatus>;
-/** Stored statuses are only ever written from validated values (or `""` before sign-on). */
-const reportedStatus = (s: string) => s as WorkerStatus | "";
 
 export function registeredWorkerView(w: WorkerRow): z.infer<typeof wire.RegisteredWorker> {
   return {
@@ -19,22 +18,22 @@ export function registeredWorkerView(w: WorkerRow): z.infer<typeof wire.Register
     address: w.address,
     platform: w.platform,
     software: w.software,
-    status: reportedStatus(w.status),
+    status: w.status,
     supported_task_types: splitTaskTypes(w.supportedTaskTypes),
   };
 }
 
-export function stateChangeView(status: string): z.infer<typeof wire.WorkerStateChange> {
-  return { status_requested: status as WorkerStatus };
+export function stateChangeView(status: WorkerStatus): z.infer<typeof wire.WorkerStateChange> {
+  return { status_requested: status };
 }
 
 export function workerSummaryView(w: WorkerRow): z.infer<typeof wire.WorkerSummary> {
   return {
     id: w.uuid,
     name: w.name,
-    status: reportedStatus(w.status),
+    status: w.status,
     ...(w.statusRequested
-      ? { status_change: { status: w.statusRequested as WorkerStatus, is_lazy: w.lazyStatusRequest } }
+      ? { status_change: { status: w.statusRequested, is_lazy: w.lazyStatusRequest } }
       : {}),
     ...(w.lastSeenAt ? { last_seen: iso(w.lastSeenAt) } : {}),
     version: w.software,
@@ -47,14 +46,8 @@ export function tagView(tag: WorkerTagRow): z.infer<typeof wire.WorkerTag> {
   return { id: tag.uuid, name: tag.name, ...(tag.description ? { description: tag.description } : {}) };
 }
 
-export interface WorkerTaskRef {
-  task: TaskRow;
-  job: Pick<JobRow, "uuid">;
-}
-
 function workerTaskView(w: WorkerRow, ref: WorkerTaskRef): z.infer<typeof wire.WorkerTask> {
-  const summary = taskSummaryView(ref.task, w);
-  return { ...summary, status: summary.status as z.infer<typeof wire.TaskStatus>, job_id: ref.job.uuid };
+  return { ...taskSummaryView(ref.task, w), job_id: ref.job.uuid };
 }
 
 export function workerView(

@@ -1,7 +1,7 @@
 // A job's blocklist as the API shows it: which workers may no longer run which task types.
-import { and, asc, eq } from "drizzle-orm";
-import { jobBlocks, workers } from "../db/schema";
-import type { Db } from "../db/types";
+import type { Db } from "../db/connection";
+import { blocklistOfJob, unblockWorkerForJob } from "../db/queries/blocklist";
+import { inTransaction } from "../db/transaction";
 import type { JobService } from "./service";
 
 export interface BlocklistEntry {
@@ -10,40 +10,24 @@ export interface BlocklistEntry {
   worker_name?: string;
 }
 
+export type BlocklistService = ReturnType<typeof createBlocklistService>;
+
 export function createBlocklistService(db: Db, jobsService: Pick<JobService, "findJob">) {
   return {
     fetch(jobUUID: string): BlocklistEntry[] {
       const job = jobsService.findJob(jobUUID);
-      return db
-        .select({ worker_id: workers.uuid, task_type: jobBlocks.taskType, worker_name: workers.name })
-        .from(jobBlocks)
-        .innerJoin(workers, eq(jobBlocks.workerId, workers.id))
-        .where(eq(jobBlocks.jobId, job.id))
-        .orderBy(asc(workers.name), asc(jobBlocks.taskType))
-        .all();
+      return blocklistOfJob(db, job.id).map((b) => ({
+        worker_id: b.workerUUID,
+        task_type: b.taskType,
+        worker_name: b.workerName,
+      }));
     },
 
     /** Removes the given entries in one transaction; entries that do not exist are ignored. */
     remove(jobUUID: string, entries: BlocklistEntry[]): void {
       const job = jobsService.findJob(jobUUID);
-      db.transaction((tx) => {
-        for (const e of entries) {
-          const worker = tx
-            .select({ id: workers.id })
-            .from(workers)
-            .where(eq(workers.uuid, e.worker_id))
-            .get();
-          if (!worker) continue;
-          tx.delete(jobBlocks)
-            .where(
-              and(
-                eq(jobBlocks.jobId, job.id),
-                eq(jobBlocks.workerId, worker.id),
-                eq(jobBlocks.taskType, e.task_type),
-              ),
-            )
-            .run();
-        }
+      inTransaction(db, (tx) => {
+        for (const e of entries) unblockWorkerForJob(tx, job.id, e.worker_id, e.task_type);
       });
     },
   };

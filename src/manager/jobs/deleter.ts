@@ -1,14 +1,20 @@
 // Job deletion: marking jobs (single and mass), and the background deleter that removes a
 // marked job's files and row. A job whose files cannot be removed stays marked and is retried.
-import { asc, eq, inArray, isNotNull, lte } from "drizzle-orm";
 import { rm, rmdir } from "node:fs/promises";
 import { dirname } from "node:path";
 import type { Clock } from "../../shared/clock";
-import { jobs, type JobRow } from "../db/schema";
-import { inTransaction, type Tx } from "../db/transaction";
-import type { Db } from "../db/types";
+import type { Db } from "../db/connection";
+import {
+  deleteJob,
+  jobsMarkedForDeletion,
+  jobsUpdatedAtOrBefore,
+  markJobForDeletion,
+  markJobsForDeletion,
+} from "../db/queries/job-deletion";
+import { jobByUUID } from "../db/queries/jobs";
+import { inTransaction } from "../db/transaction";
 import { ApiError, notFound } from "../errors";
-import type { EventBroker } from "../events/broker";
+import { emitAfterCommit, type EventBroker } from "../events/broker";
 import { jobDeleted, jobUpdate } from "../events/payloads";
 
 export const DELETER_QUEUE_CAPACITY = 100;
@@ -23,7 +29,7 @@ export interface JobDeleterDeps {
   jobStorageDir: (jobUUID: string) => string;
   /** Drops task-log text still queued under a folder, so no late write re-creates it. */
   discardTaskLogs: (dir: string) => Promise<void>;
-  log: (msg: string) => void;
+  warn: (msg: string) => void;
 }
 
 export type JobDeleter = ReturnType<typeof createJobDeleter>;
@@ -51,25 +57,21 @@ export function createJobDeleter(deps: JobDeleterDeps) {
   }
 
   function scan() {
-    const marked = db
-      .select({ uuid: jobs.uuid })
-      .from(jobs)
-      .where(isNotNull(jobs.deleteRequestedAt))
-      .orderBy(asc(jobs.deleteRequestedAt))
-      .limit(DELETER_QUEUE_CAPACITY)
-      .all();
-    for (const { uuid } of marked) if (!queue.includes(uuid)) queue.push(uuid);
+    for (const uuid of jobsMarkedForDeletion(db, DELETER_QUEUE_CAPACITY)) {
+      if (!queue.includes(uuid)) queue.push(uuid);
+    }
   }
 
   async function deleteOne(uuid: string) {
-    const job = db.select().from(jobs).where(eq(jobs.uuid, uuid)).get();
+    const job = jobByUUID(db, uuid);
     if (!job || !job.deleteRequestedAt) return;
     const dir = deps.jobStorageDir(uuid);
     await deps.discardTaskLogs(dir);
     await rm(dir, { recursive: true, force: true });
     await rmdir(dirname(dir)).catch(() => undefined); // only succeeds when the job-XXXX folder is empty
-    inTransaction(db, broker, (tx, emit) => {
-      tx.delete(jobs).where(eq(jobs.id, job.id)).run();
+    inTransaction(db, (tx) => {
+      const emit = emitAfterCommit(broker, tx);
+      deleteJob(tx, job.id);
       emit(jobDeleted(job));
     });
   }
@@ -79,27 +81,19 @@ export function createJobDeleter(deps: JobDeleterDeps) {
     running = true;
     try {
       if (queue.length === 0) scan();
-      while (queue.length > 0 && !stopped) {
-        const uuid = queue.shift()!;
+      while (!stopped) {
+        const uuid = queue.shift();
+        if (uuid === undefined) break;
         try {
           await deleteOne(uuid);
         } catch (err) {
-          deps.log(`job deleter: could not delete job ${uuid}, will retry: ${String(err)}`);
+          deps.warn(`job deleter: could not delete job ${uuid}, will retry: ${String(err)}`);
         }
       }
     } finally {
       running = false;
     }
     schedule(DELETER_RESCAN_INTERVAL_MS);
-  }
-
-  function mark(tx: Tx, job: JobRow, now: Date) {
-    return tx
-      .update(jobs)
-      .set({ deleteRequestedAt: now, updatedAt: now })
-      .where(eq(jobs.id, job.id))
-      .returning()
-      .get();
   }
 
   return {
@@ -118,10 +112,11 @@ export function createJobDeleter(deps: JobDeleterDeps) {
     },
 
     requestDeletion(uuid: string): void {
-      inTransaction(db, broker, (tx, emit) => {
-        const job = tx.select().from(jobs).where(eq(jobs.uuid, uuid)).get();
+      inTransaction(db, (tx) => {
+        const emit = emitAfterCommit(broker, tx);
+        const job = jobByUUID(tx, uuid);
         if (!job) throw notFound("no such job");
-        emit(jobUpdate(mark(tx, job, clock.now())));
+        emit(jobUpdate(markJobForDeletion(tx, job.id, clock.now())));
       });
       enqueue(uuid);
     },
@@ -129,29 +124,12 @@ export function createJobDeleter(deps: JobDeleterDeps) {
     /** Marks every job last updated at or before the timestamp (rounded up to the whole second). */
     massDelete(lastUpdatedMax: Date): void {
       const cutoff = new Date(Math.ceil(lastUpdatedMax.getTime() / 1000) * 1000);
-      const marked = inTransaction(db, broker, (tx, emit) => {
-        const selected = tx.select().from(jobs).where(lte(jobs.updatedAt, cutoff)).all();
+      const marked = inTransaction(db, (tx) => {
+        const emit = emitAfterCommit(broker, tx);
+        const selected = jobsUpdatedAtOrBefore(tx, cutoff);
         if (selected.length === 0) throw new ApiError(416, "no jobs modified before timestamp");
-        const now = clock.now();
-        tx.update(jobs)
-          .set({ deleteRequestedAt: now, updatedAt: now })
-          .where(
-            inArray(
-              jobs.id,
-              selected.map((j) => j.id),
-            ),
-          )
-          .run();
-        const saved = tx
-          .select()
-          .from(jobs)
-          .where(
-            inArray(
-              jobs.id,
-              selected.map((j) => j.id),
-            ),
-          )
-          .all();
+        const ids = selected.map((j) => j.id);
+        const saved = markJobsForDeletion(tx, ids, clock.now());
         for (const j of saved) emit(jobUpdate(j));
         return saved;
       });
@@ -160,8 +138,7 @@ export function createJobDeleter(deps: JobDeleterDeps) {
 
     /** Shaman is not part of Tablao yet, so there is never a checkout to remove. */
     whatWouldDeleteDo(uuid: string) {
-      if (!db.select({ id: jobs.id }).from(jobs).where(eq(jobs.uuid, uuid)).get())
-        throw notFound("no such job");
+      if (!jobByUUID(db, uuid)) throw notFound("no such job");
       return { shaman_checkout: false };
     },
   };

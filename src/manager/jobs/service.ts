@@ -1,12 +1,20 @@
 // Jobs: submission (two-way variables, compile, store, announce), queries, and the priority and
 // worker-tag changes. Status changes go through the state machine; deletion through the deleter.
-import { asc, eq } from "drizzle-orm";
 import type { Clock } from "../../shared/clock";
-import { jobs, taskFailures, tasks, workers, workerTags, type JobRow } from "../db/schema";
+import type { JobStatus } from "../../shared/statuses";
+import type { Db } from "../db/connection";
+import { allJobs, jobByUUID, setJobPriority } from "../db/queries/jobs";
+import { setJobWorkerTag, workerTagIdByName, workerTagUUIDById } from "../db/queries/job-tags";
+import {
+  taskWithJobUUIDAndWorker,
+  tasksOfJobWithWorkers,
+  workersThatFailedTask,
+} from "../db/queries/task-views";
+import { allWorkerTags, workerTagByUUID } from "../db/queries/worker-tags";
+import type { JobRow } from "../db/schema";
 import { inTransaction } from "../db/transaction";
-import type { Db } from "../db/types";
 import { ApiError, badRequest, notFound } from "../errors";
-import type { EventBroker } from "../events/broker";
+import { emitAfterCommit, type EventBroker } from "../events/broker";
 import { jobUpdate } from "../events/payloads";
 import { replaceTwoWay, type ManagerConfig } from "../config";
 import { JobTypeError, SettingsError, type JobTypeRegistry } from "./job-types";
@@ -24,11 +32,15 @@ export interface SubmittedJob {
   metadata?: Record<string, string>;
   storage?: { shaman_checkout_id?: string };
   worker_tag?: string;
-  initial_status?: string;
+  initial_status?: JobStatus;
 }
 
 /** Tablao restricts the submission status to the two a client has a reason to ask for. */
-export const SUBMITTABLE_STATUSES = ["queued", "paused"] as const;
+export const SUBMITTABLE_STATUSES = ["queued", "paused"] as const satisfies readonly JobStatus[];
+type SubmittableStatus = (typeof SUBMITTABLE_STATUSES)[number];
+
+const submittable: ReadonlySet<JobStatus> = new Set(SUBMITTABLE_STATUSES);
+const isSubmittable = (status: JobStatus): status is SubmittableStatus => submittable.has(status);
 
 export interface JobServiceDeps {
   db: Db;
@@ -45,33 +57,45 @@ export function createJobService(deps: JobServiceDeps) {
   const { db, broker, clock, jobTypes } = deps;
 
   function findJob(uuid: string): JobRow {
-    const job = db.select().from(jobs).where(eq(jobs.uuid, uuid)).get();
+    const job = jobByUUID(db, uuid);
     if (!job) throw notFound("no such job");
     return job;
   }
 
   function tagUUIDOf(job: JobRow): string | null {
     if (job.workerTagId === null) return null;
-    return (
-      db.select({ uuid: workerTags.uuid }).from(workerTags).where(eq(workerTags.id, job.workerTagId)).get()
-        ?.uuid ?? null
-    );
+    return workerTagUUIDById(db, job.workerTagId) ?? null;
   }
 
   function findTagId(tagUUID: string | undefined): number | null {
     if (!tagUUID) return null;
-    const tag = db.select({ id: workerTags.id }).from(workerTags).where(eq(workerTags.uuid, tagUUID)).get();
+    const tag = workerTagByUUID(db, tagUUID);
     if (!tag) throw badRequest(`worker_tag: no worker tag with ID ${tagUUID}`);
     return tag.id;
   }
 
-  /** Steps 2-5 of submission, shared by submit and check: returns the compiled job. */
+  /** The tag a tag change names: `{id}` wins over `{name}`, neither means none. */
+  function tagIdOfChange(change: { id?: string; name?: string }): number | null {
+    const found = (id: number | undefined) => {
+      if (id === undefined) throw new ApiError(406, "tag not found");
+      return id;
+    };
+    if (change.id !== undefined) return found(workerTagByUUID(db, change.id)?.id);
+    if (change.name !== undefined) return found(workerTagIdByName(db, change.name));
+    return null;
+  }
+
+  function initialStatus(body: SubmittedJob): SubmittableStatus {
+    if (body.initial_status === undefined) return "queued";
+    if (isSubmittable(body.initial_status)) return body.initial_status;
+    throw badRequest(
+      `initial_status: a job can only be submitted as ${SUBMITTABLE_STATUSES.join(" or ")}, not "${body.initial_status}"`,
+    );
+  }
+
+  /** Steps 2-5 of submission, shared by submit and check: returns the compiled job and its status. */
   async function compile(body: SubmittedJob) {
-    if (body.initial_status && !(SUBMITTABLE_STATUSES as readonly string[]).includes(body.initial_status)) {
-      throw badRequest(
-        `initial_status: a job can only be submitted as ${SUBMITTABLE_STATUSES.join(" or ")}, not "${body.initial_status}"`,
-      );
-    }
+    const status = initialStatus(body);
     const cfg = deps.config();
     const platform = body.submitter_platform === "manager" ? cfg.platform : body.submitter_platform;
     if (!body.type_etag) deps.log(`job "${body.name}" submitted without type_etag; not checking it`);
@@ -86,7 +110,7 @@ export function createJobService(deps: JobServiceDeps) {
         }
       }
       const replaced = replaceTwoWay(cfg, platform, body.settings ?? {}, body.metadata ?? {});
-      return await jobTypes.compile({
+      const compiled = await jobTypes.compile({
         name: body.name,
         type: body.type,
         priority: body.priority,
@@ -96,6 +120,7 @@ export function createJobService(deps: JobServiceDeps) {
         worker_tag: body.worker_tag ?? "",
         storage: { shaman_checkout_id: body.storage?.shaman_checkout_id ?? "" },
       });
+      return { compiled, status };
     } catch (err) {
       if (err instanceof JobTypeError) {
         throw err.code === "unknown-job-type"
@@ -109,10 +134,11 @@ export function createJobService(deps: JobServiceDeps) {
 
   return {
     async submit(body: SubmittedJob) {
-      const compiled = await compile(body);
-      const job = inTransaction(db, broker, (tx, emit) => {
+      const { compiled, status } = await compile(body);
+      const job = inTransaction(db, (tx) => {
+        const emit = emitAfterCommit(broker, tx);
         const job = insertCompiledJob(tx, compiled, {
-          status: body.initial_status ?? "queued",
+          status,
           workerTagId: findTagId(body.worker_tag),
           now: clock.now(),
         });
@@ -128,19 +154,8 @@ export function createJobService(deps: JobServiceDeps) {
     },
 
     list() {
-      const tagUUIDs = new Map(
-        db
-          .select({ id: workerTags.id, uuid: workerTags.uuid })
-          .from(workerTags)
-          .all()
-          .map((t) => [t.id, t.uuid]),
-      );
-      return db
-        .select()
-        .from(jobs)
-        .orderBy(asc(jobs.id))
-        .all()
-        .map((j) => jobView(j, j.workerTagId === null ? null : tagUUIDs.get(j.workerTagId)));
+      const tagUUIDs = new Map(allWorkerTags(db).map((t) => [t.id, t.uuid]));
+      return allJobs(db).map((j) => jobView(j, j.workerTagId === null ? null : tagUUIDs.get(j.workerTagId)));
     },
 
     get(uuid: string) {
@@ -151,75 +166,30 @@ export function createJobService(deps: JobServiceDeps) {
     /** Tablao answers 404 for an unknown job (Flamenco: an empty list). */
     tasksOf(uuid: string) {
       const job = findJob(uuid);
-      const rows = db
-        .select({ task: tasks, worker: { uuid: workers.uuid, name: workers.name, address: workers.address } })
-        .from(tasks)
-        .leftJoin(workers, eq(tasks.workerId, workers.id))
-        .where(eq(tasks.jobId, job.id))
-        .orderBy(asc(tasks.indexInJob))
-        .all();
-      return rows.map((r) => taskSummaryView(r.task, r.worker));
+      return tasksOfJobWithWorkers(db, job.id).map((r) => taskSummaryView(r.task, r.worker));
     },
 
     task(uuid: string) {
-      const row = db
-        .select({
-          task: tasks,
-          jobUUID: jobs.uuid,
-          worker: { uuid: workers.uuid, name: workers.name, address: workers.address },
-        })
-        .from(tasks)
-        .innerJoin(jobs, eq(tasks.jobId, jobs.id))
-        .leftJoin(workers, eq(tasks.workerId, workers.id))
-        .where(eq(tasks.uuid, uuid))
-        .get();
+      const row = taskWithJobUUIDAndWorker(db, uuid);
       if (!row) throw notFound("no such task");
-      const failedBy = db
-        .select({ uuid: workers.uuid, name: workers.name, address: workers.address })
-        .from(taskFailures)
-        .innerJoin(workers, eq(taskFailures.workerId, workers.id))
-        .where(eq(taskFailures.taskId, row.task.id))
-        .orderBy(asc(workers.name))
-        .all();
-      return taskView(row.task, row.jobUUID, row.worker, failedBy);
+      return taskView(row.task, row.jobUUID, row.worker, workersThatFailedTask(db, row.task.id));
     },
 
     setPriority(uuid: string, priority: number): void {
-      inTransaction(db, broker, (tx, emit) => {
+      inTransaction(db, (tx) => {
+        const emit = emitAfterCommit(broker, tx);
         const job = findJob(uuid);
-        const saved = tx
-          .update(jobs)
-          .set({ priority, updatedAt: clock.now() })
-          .where(eq(jobs.id, job.id))
-          .returning()
-          .get();
-        emit(jobUpdate(saved));
+        emit(jobUpdate(setJobPriority(tx, job.id, priority, clock.now())));
       });
     },
 
     /** `{id}` wins over `{name}`; neither clears the tag. Unknown tags give 406 as Flamenco. */
     setTag(uuid: string, change: { id?: string; name?: string }): void {
-      inTransaction(db, broker, (tx, emit) => {
+      inTransaction(db, (tx) => {
+        const emit = emitAfterCommit(broker, tx);
         const job = findJob(uuid);
-        let tagId: number | null = null;
-        if (change.id !== undefined || change.name !== undefined) {
-          const tag = db
-            .select({ id: workerTags.id })
-            .from(workerTags)
-            .where(
-              change.id !== undefined ? eq(workerTags.uuid, change.id) : eq(workerTags.name, change.name!),
-            )
-            .get();
-          if (!tag) throw new ApiError(406, "tag not found");
-          tagId = tag.id;
-        }
-        const saved = tx
-          .update(jobs)
-          .set({ workerTagId: tagId, updatedAt: clock.now() })
-          .where(eq(jobs.id, job.id))
-          .returning()
-          .get();
-        emit(jobUpdate(saved));
+        const tagId = tagIdOfChange(change);
+        emit(jobUpdate(setJobWorkerTag(tx, job.id, tagId, clock.now())));
       });
     },
 

@@ -1,7 +1,6 @@
 // The API representations of stored jobs and tasks (Flamenco's Job, TaskSummary, Task shapes).
 import type { JobRow, TaskRow, WorkerRow } from "../db/schema";
 import { iso } from "../events/payloads";
-import type { JobStatus, TaskStatus } from "../state-machine/statuses";
 
 type WorkerRef = Pick<WorkerRow, "uuid" | "name" | "address"> | null | undefined;
 
@@ -11,11 +10,8 @@ export function taskWorker(w: WorkerRef) {
 }
 
 function sortedKeys<T>(obj: Record<string, T>): Record<string, T> {
-  return Object.fromEntries(
-    Object.keys(obj)
-      .sort()
-      .map((k) => [k, obj[k]]),
-  );
+  // By UTF-16 code units, as Array.prototype.sort orders strings.
+  return Object.fromEntries(Object.entries(obj).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
 export function jobView(job: JobRow, workerTagUUID?: string | null) {
@@ -31,7 +27,7 @@ export function jobView(job: JobRow, workerTagUUID?: string | null) {
     ...(workerTagUUID ? { worker_tag: workerTagUUID } : {}),
     created: iso(job.createdAt),
     updated: iso(job.updatedAt),
-    status: job.status as JobStatus,
+    status: job.status,
     activity: job.activity,
     steps_completed: job.stepsCompleted,
     steps_total: job.stepsTotal,
@@ -43,7 +39,7 @@ export function taskSummaryView(task: TaskRow, worker: WorkerRef) {
   return {
     id: task.uuid,
     name: task.name,
-    status: task.status as TaskStatus,
+    status: task.status,
     index_in_job: task.indexInJob,
     priority: task.priority,
     task_type: task.type,
@@ -68,7 +64,7 @@ export function taskView(
     job_id: jobUUID,
     index_in_job: task.indexInJob,
     name: task.name,
-    status: task.status as TaskStatus,
+    status: task.status,
     priority: task.priority,
     task_type: task.type,
     activity: task.activity,

@@ -1,27 +1,30 @@
-// Task assignment (workers.md §6): hands a polling worker its next task in one write
+// Task assignment (see docs/scheduler.md): hands a polling worker its next task in one write
 // transaction, so with any number of concurrent polls each task goes to exactly one worker.
-import { eq, sql } from "drizzle-orm";
 import type { Clock } from "../../shared/clock";
-import { requireJob, workerById } from "../db/rows";
-import { tasks, type TaskCommand, type WorkerRow } from "../db/schema";
-import { inTransaction } from "../db/transaction";
-import type { Db } from "../db/types";
-import { conflict } from "../errors";
-import type { EventBroker } from "../events/broker";
-import { workerUpdate } from "../events/payloads";
+import type { TaskStatus, WorkerStatus } from "../../shared/statuses";
 import { makeExpander, type Expander, type VariableContext } from "../config/variables";
+import type { Db } from "../db/connection";
+import { requireJob } from "../db/queries/jobs";
+import { findActiveTaskOfWorker, findSchedulableTask } from "../db/queries/scheduler";
+import { claimTask } from "../db/queries/tasks";
+import { workerById } from "../db/queries/workers";
+import type { TaskCommand, WorkerRow } from "../db/schema";
+import { inSharedTransaction } from "../db/transaction";
+import { conflict } from "../errors";
+import { emitAfterCommit, type EventBroker } from "../events/broker";
+import { workerUpdate } from "../events/payloads";
+import { splitTaskTypes } from "../farm/registration";
+import { markSeen } from "../farm/seen";
 import type { TaskLogSink } from "../state-machine/deps";
 import { workerIdent } from "../state-machine/messages";
 import type { TaskStateMachine } from "../state-machine/task-state";
-import { markSeen } from "../farm/seen";
-import { findActiveTaskOfWorker, findSchedulableTask } from "./select";
 
 /** AssignedTask as the Worker receives it. */
 export interface AssignedTask {
   uuid: string;
   job: string;
   name: string;
-  status: string;
+  status: TaskStatus;
   priority: number;
   job_priority: number;
   job_type: string;
@@ -35,7 +38,7 @@ export type ScheduleResult =
   | { kind: "assigned"; task: AssignedTask }
   | { kind: "none" }
   /** The worker must first go to this status (answered with 423). */
-  | { kind: "status-change-requested"; statusRequested: string };
+  | { kind: "status-change-requested"; statusRequested: WorkerStatus };
 
 export interface SchedulerDeps {
   db: Db;
@@ -52,7 +55,7 @@ export const taskAssignedLine = (worker: Pick<WorkerRow, "name" | "uuid">) =>
 
 /**
  * Expands the top-level parameter values a worker reads as text: strings, and the string
- * elements of arrays. Numbers, booleans and nested objects are passed as they are (§6.4).
+ * elements of arrays. Numbers, booleans and nested objects are passed as they are.
  */
 export function expandCommands(commands: TaskCommand[], expand: Expander): AssignedTask["commands"] {
   return commands.map((cmd) => ({
@@ -61,7 +64,10 @@ export function expandCommands(commands: TaskCommand[], expand: Expander): Assig
     parameters: Object.fromEntries(
       Object.entries(cmd.parameters ?? {}).map(([key, value]) => {
         if (typeof value === "string") return [key, expand(value)];
-        if (Array.isArray(value)) return [key, value.map((v) => (typeof v === "string" ? expand(v) : v))];
+        if (Array.isArray(value)) {
+          const items: unknown[] = value;
+          return [key, items.map((v) => (typeof v === "string" ? expand(v) : v))];
+        }
         return [key, value];
       }),
     ),
@@ -94,45 +100,35 @@ export function createScheduler(deps: SchedulerDeps) {
   const { db, broker, clock } = deps;
   const expanderFor = cachedExpanders();
 
-  // Prepared once against the database handle; it runs inside the poll's transaction, as the
-  // synchronous SQLite drivers have a single connection. Timestamps bind as stored: epoch ms.
-  // No RETURNING: the status change right after it reads the saved row back.
-  const claimTask = db
-    .update(tasks)
-    .set({
-      workerId: sql`${sql.placeholder("workerId")}`,
-      lastTouchedAt: sql`${sql.placeholder("nowMs")}`,
-      updatedAt: sql`${sql.placeholder("nowMs")}`,
-    })
-    .where(eq(tasks.id, sql.placeholder("id")))
-    .prepare();
-
   /**
    * Everything, from reading the worker's current state to the status change, runs in one
    * BEGIN IMMEDIATE transaction without await points: the select+update cannot interleave with
    * another poll, neither inside this process nor with another connection. That is also why no
-   * async lock (Flamenco's scheduler mutex) is needed here or in may-i-run.
+   * async lock (Flamenco's scheduler mutex) is needed here or in may-i-run. Resolves once the
+   * assignment is committed: only then may the worker hear of its task.
    */
-  function scheduleTask(authenticated: WorkerRow): ScheduleResult {
-    const result = inTransaction(
+  async function scheduleTask(authenticated: WorkerRow): Promise<ScheduleResult> {
+    const result = await inSharedTransaction(
       db,
-      broker,
-      (tx, emit): ScheduleResult | { kind: "not-awake"; status: string } => {
+      (tx): ScheduleResult | { kind: "not-awake"; status: string } => {
+        const emit = emitAfterCommit(broker, tx);
         const now = clock.now();
         // The row read at authentication may predate a status request; decide on the current one.
         const worker = workerById(tx, authenticated.id);
         if (!worker) throw conflict("worker was deleted");
-        markSeen(db, worker, now);
+        markSeen(tx, worker, now);
         if (worker.statusRequested !== "") {
           return { kind: "status-change-requested", statusRequested: worker.statusRequested };
         }
         // Answered after the commit, so the worker is still marked as seen.
         if (worker.status !== "awake") return { kind: "not-awake", status: worker.status };
 
-        const claimed = findActiveTaskOfWorker(tx, worker.id) ?? findSchedulableTask(tx, worker);
+        const claimed =
+          findActiveTaskOfWorker(tx, worker.id) ??
+          findSchedulableTask(tx, { id: worker.id, taskTypes: splitTaskTypes(worker.supportedTaskTypes) });
         if (claimed === null) return { kind: "none" };
 
-        claimTask.run({ workerId: worker.id, nowMs: now.getTime(), id: claimed.id });
+        claimTask(tx, claimed.id, worker.id, now);
         // The whole row: the status change takes it instead of reading it again.
         const job = requireJob(tx, claimed.jobId);
         deps.taskLogs.appendManagerLine(job.uuid, claimed.uuid, taskAssignedLine(worker));
@@ -158,7 +154,6 @@ export function createScheduler(deps: SchedulerDeps) {
           },
         };
       },
-      { shared: true },
     );
     if (result.kind === "not-awake") {
       throw conflict(`worker is in state "${result.status}", must be "awake" to get a task`);

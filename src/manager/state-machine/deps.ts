@@ -1,5 +1,7 @@
 // What the state machines need from the rest of the Manager, passed in by the caller.
 import type { Clock } from "../../shared/clock";
+import type { Db } from "../db/connection";
+import type { EventBroker } from "../events/broker";
 
 /** Receives the lines the Manager itself writes into a task's log (it adds the timestamp). */
 export interface TaskLogSink {
@@ -14,6 +16,9 @@ export interface FailureThresholds {
 }
 
 export interface StateMachineDeps {
+  /** For the operations that open their own transaction (human status changes, start-up repair). */
+  db: Db;
+  broker: EventBroker;
   clock: Clock;
   taskLogs: TaskLogSink;
   log: (msg: string) => void;

@@ -1,20 +1,17 @@
-// What happens when a worker reports a task as failed (state-machines.md §5.4): the task's
-// failure list, the per-job blocklist, soft versus hard failure, and failing the job when no
-// untried worker is left. Tablao counts as documented: no off-by-one in either threshold.
-import { and, eq, inArray, notExists, sql } from "drizzle-orm";
-import { requireJob } from "../db/rows";
+// What happens when a worker reports a task as failed: the task's failure list, the per-job
+// blocklist, soft versus hard failure, and failing the job when no untried worker is left
+// (docs/state-machines.md). Tablao counts as documented: no off-by-one in either threshold.
+import type { Db } from "../db/connection";
+import { requireJob } from "../db/queries/jobs";
 import {
-  jobBlocks,
-  taskFailures,
-  tasks,
-  workers,
-  workerTagMembership,
-  type JobRow,
-  type TaskRow,
-  type WorkerRow,
-} from "../db/schema";
-import type { Emit } from "../db/transaction";
-import type { DbOrTx } from "../db/types";
+  blocklistWorker,
+  countFailuresOfType,
+  countUntriedWorkers,
+  recordTaskFailure,
+} from "../db/queries/task-failures";
+import { requireTask, type TaskRef } from "../db/queries/tasks";
+import type { JobRow, TaskRow, WorkerRow } from "../db/schema";
+import type { Emit } from "../events/broker";
 import type { StateMachineDeps } from "./deps";
 import type { JobStateMachine } from "./job-state";
 import {
@@ -25,7 +22,7 @@ import {
   softFailLine,
 } from "./messages";
 import type { WorkerRequeue } from "./requeue";
-import type { TaskRef, TaskStateMachine } from "./task-state";
+import type { TaskStateMachine } from "./task-state";
 
 type FailingWorker = Pick<WorkerRow, "id" | "name" | "uuid">;
 
@@ -35,71 +32,7 @@ export interface FailureHandling {
    * the job may fail with it. The worker's activity text is saved by the caller. Returns the
    * saved task.
    */
-  onTaskFailed(tx: DbOrTx, emit: Emit, task: TaskRef, worker: FailingWorker): TaskRow;
-}
-
-/** Forgets which workers failed this task (a human requeued it). */
-export function clearTaskFailures(tx: DbOrTx, taskId: number): void {
-  tx.delete(taskFailures).where(eq(taskFailures.taskId, taskId)).run();
-}
-
-/** Forgets the failure lists of all the job's tasks and the job's blocklist (a human requeued it). */
-export function clearJobFailures(tx: DbOrTx, jobId: number): void {
-  tx.delete(taskFailures)
-    .where(
-      inArray(taskFailures.taskId, tx.select({ id: tasks.id }).from(tasks).where(eq(tasks.jobId, jobId))),
-    )
-    .run();
-  tx.delete(jobBlocks).where(eq(jobBlocks.jobId, jobId)).run();
-}
-
-/**
- * Workers that could still retry the task: in the job's tag (any worker for an untagged job),
- * supporting the task type, not blocklisted for it on this job and not on the task's failure
- * list. Their status does not matter: an asleep or offline worker may come back.
- */
-export function countUntriedWorkers(
-  tx: DbOrTx,
-  job: Pick<JobRow, "id" | "workerTagId">,
-  task: Pick<TaskRow, "id" | "type">,
-): number {
-  const conditions = [
-    notExists(
-      tx
-        .select({ one: sql`1` })
-        .from(jobBlocks)
-        .where(
-          and(
-            eq(jobBlocks.jobId, job.id),
-            eq(jobBlocks.workerId, workers.id),
-            eq(jobBlocks.taskType, task.type),
-          ),
-        ),
-    ),
-    notExists(
-      tx
-        .select({ one: sql`1` })
-        .from(taskFailures)
-        .where(and(eq(taskFailures.taskId, task.id), eq(taskFailures.workerId, workers.id))),
-    ),
-  ];
-  if (job.workerTagId != null) {
-    conditions.push(
-      inArray(
-        workers.id,
-        tx
-          .select({ id: workerTagMembership.workerId })
-          .from(workerTagMembership)
-          .where(eq(workerTagMembership.workerTagId, job.workerTagId)),
-      ),
-    );
-  }
-  return tx
-    .select({ types: workers.supportedTaskTypes })
-    .from(workers)
-    .where(and(...conditions))
-    .all()
-    .filter((w) => w.types.split(",").includes(task.type)).length;
+  onTaskFailed(tx: Db, emit: Emit, task: TaskRef, worker: FailingWorker): TaskRow;
 }
 
 export function createFailureHandling(
@@ -108,13 +41,7 @@ export function createFailureHandling(
 ): FailureHandling {
   const { clock, taskLogs, thresholds } = deps;
 
-  const loadTask = (tx: DbOrTx, taskId: number) => {
-    const task = tx.select().from(tasks).where(eq(tasks.id, taskId)).get();
-    if (!task) throw new Error(`task ${taskId} does not exist`);
-    return task;
-  };
-
-  function failJob(tx: DbOrTx, emit: Emit, job: JobRow, task: TaskRow, worker: FailingWorker): TaskRow {
+  function failJob(tx: Db, emit: Emit, job: JobRow, task: TaskRow, worker: FailingWorker): TaskRow {
     taskLogs.appendManagerLine(job.uuid, task.uuid, catastrophicFailLine(worker, task.type));
     const failed = machines.task.taskStatusChange(tx, emit, task, "failed");
     // The task's failure may already have failed the job (10 % rule); then this is a no-op.
@@ -134,36 +61,17 @@ export function createFailureHandling(
       const now = clock.now();
       const job = requireJob(tx, task.jobId);
 
-      tx.insert(taskFailures)
-        .values({ taskId: task.id, workerId: worker.id, createdAt: now })
-        .onConflictDoNothing()
-        .run();
-      const numFailed =
-        tx
-          .select({ n: sql<number>`count(*)` })
-          .from(taskFailures)
-          .where(eq(taskFailures.taskId, task.id))
-          .get()?.n ?? 0;
+      const numFailed = recordTaskFailure(tx, task.id, worker.id, now);
 
       // Distinct failed tasks of this type in this job, the current one included, counted once.
-      const failuresOfType =
-        tx
-          .select({ n: sql<number>`count(*)` })
-          .from(taskFailures)
-          .innerJoin(tasks, eq(taskFailures.taskId, tasks.id))
-          .where(
-            and(eq(taskFailures.workerId, worker.id), eq(tasks.jobId, job.id), eq(tasks.type, task.type)),
-          )
-          .get()?.n ?? 0;
+      // Distinct failed tasks of this type in this job, the current one included, counted once.
+      const failuresOfType = countFailuresOfType(tx, worker.id, job.id, task.type);
 
       let untried: number | undefined;
       if (failuresOfType >= blocklistThreshold) {
-        tx.insert(jobBlocks)
-          .values({ jobId: job.id, workerId: worker.id, taskType: task.type, createdAt: now })
-          .onConflictDoNothing()
-          .run();
+        blocklistWorker(tx, job.id, worker.id, task.type, now);
         untried = countUntriedWorkers(tx, job, task);
-        if (untried === 0) return failJob(tx, emit, job, loadTask(tx, task.id), worker);
+        if (untried === 0) return failJob(tx, emit, job, requireTask(tx, task.id), worker);
         // Blocked from the type, so its earlier hard failures deserve another worker.
         machines.requeue.requeueFailedTasksOfWorkerOfJob(
           tx,
@@ -175,7 +83,7 @@ export function createFailureHandling(
       }
 
       // Reloaded: the requeue cascade above may have touched it.
-      const current = loadTask(tx, task.id);
+      const current = requireTask(tx, task.id);
       if (numFailed >= taskFailAfterSoftfailCount) {
         taskLogs.appendManagerLine(job.uuid, task.uuid, hardFailLine(numFailed));
         return machines.task.taskStatusChange(tx, emit, current, "failed");

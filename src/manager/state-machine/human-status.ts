@@ -1,57 +1,53 @@
-// The human status endpoints (state-machines.md §5.7): a person sets a job's or a task's
-// status. Flamenco accepts every enum value from every status, and so does Tablao; bad IDs
-// and non-enum statuses are client errors (4xx), never a 500.
-import { eq } from "drizzle-orm";
-import { jobs, tasks, type JobRow, type TaskRow } from "../db/schema";
+// The human status endpoints: a person sets a job's or a task's status. Flamenco accepts every
+// status from every status, and so does Tablao; unknown IDs are 404, malformed ones 400.
+import { isJobStatus, isTaskStatus, type JobStatus, type TaskStatus } from "../../shared/statuses";
+import { jobByUUID } from "../db/queries/jobs";
+import { clearJobFailures, clearTaskFailures } from "../db/queries/task-failures";
+import { setTaskActivity, taskByUUID } from "../db/queries/tasks";
+import type { JobRow, TaskRow } from "../db/schema";
 import { inTransaction } from "../db/transaction";
-import type { Db, DbOrTx } from "../db/types";
 import { badRequest, notFound } from "../errors";
-import type { EventBroker } from "../events/broker";
-import { clearJobFailures, clearTaskFailures } from "./failures";
-import type { JobStateMachine } from "./job-state";
-import { isJobStatus, isTaskStatus } from "./statuses";
+import { emitAfterCommit } from "../events/broker";
 import type { StateMachineDeps } from "./deps";
+import type { JobStateMachine } from "./job-state";
 import type { TaskStateMachine } from "./task-state";
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export interface HumanStatusChanges {
   /** Requeueing also forgets the job's failure lists and blocklist. Returns the saved job. */
-  setJobStatus(db: Db, broker: EventBroker, jobUUID: string, status: string, reason: string): JobRow;
+  setJobStatus(jobUUID: string, status: JobStatus, reason: string): JobRow;
   /** The reason becomes the task's activity; queueing forgets its failure list. Returns the saved task. */
-  setTaskStatus(db: Db, broker: EventBroker, taskUUID: string, status: string, reason: string): TaskRow;
+  setTaskStatus(taskUUID: string, status: TaskStatus, reason: string): TaskRow;
 }
 
 export function createHumanStatusChanges(
-  deps: Pick<StateMachineDeps, "clock">,
+  deps: Pick<StateMachineDeps, "db" | "broker" | "clock">,
   machines: { task: TaskStateMachine; job: JobStateMachine },
 ): HumanStatusChanges {
+  const { db, broker, clock } = deps;
   return {
-    setJobStatus(db, broker, jobUUID, status, reason) {
+    setJobStatus(jobUUID, status, reason) {
       if (!UUID_RE.test(jobUUID)) throw badRequest("job ID not valid");
+      // The route's schema checks the status too; this keeps the service safe on its own.
       if (!isJobStatus(status)) throw badRequest(`invalid job status ${JSON.stringify(status)}`);
-      return inTransaction(db, broker, (tx: DbOrTx, emit) => {
-        const job = tx.select().from(jobs).where(eq(jobs.uuid, jobUUID)).get();
+      return inTransaction(db, (tx) => {
+        const job = jobByUUID(tx, jobUUID);
         if (!job) throw notFound("no such job");
-        const saved = machines.job.jobStatusChange(tx, emit, job, status, reason);
+        const saved = machines.job.jobStatusChange(tx, emitAfterCommit(broker, tx), job, status, reason);
         // Also when the job was already requeueing: the human asked for a clean slate.
         if (status === "requeueing") clearJobFailures(tx, job.id);
         return saved;
       });
     },
 
-    setTaskStatus(db, broker, taskUUID, status, reason) {
+    setTaskStatus(taskUUID, status, reason) {
       if (!isTaskStatus(status)) throw badRequest(`invalid task status ${JSON.stringify(status)}`);
-      return inTransaction(db, broker, (tx: DbOrTx, emit) => {
-        const task = tx.select().from(tasks).where(eq(tasks.uuid, taskUUID)).get();
+      return inTransaction(db, (tx) => {
+        const task = taskByUUID(tx, taskUUID);
         if (!task) throw notFound("no such task");
-        const withReason = tx
-          .update(tasks)
-          .set({ activity: reason, updatedAt: deps.clock.now() })
-          .where(eq(tasks.id, task.id))
-          .returning()
-          .get()!;
-        const saved = machines.task.taskStatusChange(tx, emit, withReason, status);
+        const withReason = setTaskActivity(tx, task.id, reason, clock.now()) ?? task;
+        const saved = machines.task.taskStatusChange(tx, emitAfterCommit(broker, tx), withReason, status);
         if (status === "queued") clearTaskFailures(tx, task.id);
         return saved;
       });

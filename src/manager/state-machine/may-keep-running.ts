@@ -1,4 +1,4 @@
-// The may-i-run decision (state-machines.md §5.9): how cancelling or pausing reaches a worker
+// The may-i-run decision (see docs/worker-protocol.md): how cancelling or pausing reaches a worker
 // that is running a task. Pure; the caller holds the scheduler lock and touches the task.
 import type { TaskRow, WorkerRow } from "../db/schema";
 import { stopReasons } from "./messages";

@@ -1,5 +1,5 @@
 // Every text the state machines write: task/job activities, task-log lines and job-change
-// reasons (state-machines.md §3.1, §4, §5.4-5.6, §7). Wire strings; change none lightly.
+// reasons, as Flamenco writes them (docs/state-machines.md quotes them). Wire strings; change none lightly.
 
 /** Go's %q for the values that occur here (status names, task types). */
 const quoted = (s: string) => JSON.stringify(s);
@@ -20,7 +20,7 @@ export const bulkPausedActivity = (jobStatus: string) =>
 export const bulkRequeuedActivity = (oldJobStatus: string, newJobStatus: string) =>
   `Queued because job transitioned status from ${quoted(oldJobStatus)} to ${quoted(newJobStatus)}`;
 
-/** Reasons a task's status change gives for the job change it causes (§3.1). */
+/** Reasons a task's status change gives for the job change it causes. */
 export const jobReasons = {
   taskQueued: "task was queued",
   lastTaskPaused: "last task got paused",
@@ -44,7 +44,7 @@ export const returnedToPoolActivity = (target: string, reason: string) =>
 
 export const workerIdent = (w: { name: string; uuid: string }) => `${w.name} (${w.uuid})`;
 
-/** Why a worker's active tasks go back to the pool, per trigger (§5.5). */
+/** Why a worker's active tasks go back to the pool, per trigger. */
 export const requeueReasons = {
   signedOff: "worker signed off",
   changedStatus: (worker: { name: string; uuid: string }, status: string) =>

@@ -28,7 +28,7 @@ export function createStateMachine(deps: StateMachineDeps): StateMachine {
   const requeue = createWorkerRequeue(deps, task);
   return {
     ...task,
-    jobStatusChange: job.jobStatusChange,
+    jobStatusChange: (...args) => job.jobStatusChange(...args),
     ...createFailureHandling(deps, { task, job, requeue }),
     ...requeue,
     ...createTaskTimeout(deps, task),

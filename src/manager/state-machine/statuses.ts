@@ -1,33 +1,7 @@
 // Job and task statuses as Flamenco names them on the wire, and the named status sets the
-// state machines, scheduler and may-keep-running check act on (state-machines.md §1).
+// state machines, scheduler and may-keep-running check act on (see docs/state-machines.md).
 
-export const JOB_STATUSES = [
-  "active",
-  "canceled",
-  "completed",
-  "failed",
-  "paused",
-  "pause-requested",
-  "queued",
-  "cancel-requested",
-  "requeueing",
-  "under-construction",
-] as const;
-export type JobStatus = (typeof JOB_STATUSES)[number];
-
-export const TASK_STATUSES = [
-  "active",
-  "canceled",
-  "completed",
-  "failed",
-  "queued",
-  "soft-failed",
-  "paused",
-] as const;
-export type TaskStatus = (typeof TASK_STATUSES)[number];
-
-export const isJobStatus = (s: string): s is JobStatus => (JOB_STATUSES as readonly string[]).includes(s);
-export const isTaskStatus = (s: string): s is TaskStatus => (TASK_STATUSES as readonly string[]).includes(s);
+import type { JobStatus, TaskStatus } from "../../shared/statuses";
 
 /** Task statuses a worker may keep running (checked by may-i-run). */
 export const WORKER_RUNNABLE: readonly TaskStatus[] = ["active"];

@@ -1,17 +1,20 @@
 // The task status change (TSC): save a task's new status with its step consequences, announce
-// it, and let the task's job react to it (state-machines.md §3).
-import { eq, sql } from "drizzle-orm";
-import { requireJob, workerById } from "../db/rows";
-import { tasks, type JobRow, type TaskRow } from "../db/schema";
-import { perConnection } from "../db/prepared";
-import type { Emit } from "../db/transaction";
-import type { DbOrTx } from "../db/types";
+// it, and let the task's job react to it (see docs/state-machines.md).
+import type { JobStatus, TaskStatus } from "../../shared/statuses";
+import type { Db } from "../db/connection";
+import { requireJob } from "../db/queries/jobs";
+import { countTasksOfJob, touchJob } from "../db/queries/job-tasks";
+import { saveTaskStatus, type TaskRef } from "../db/queries/tasks";
+import { workerById } from "../db/queries/workers";
+import type { JobRow, TaskRow } from "../db/schema";
+import type { Emit } from "../events/broker";
 import { taskUpdate } from "../events/payloads";
 import type { StateMachineDeps } from "./deps";
 import type { JobStateMachine } from "./job-state";
-import { countTasksOfJob, touchJob } from "./job-tasks";
 import { jobReasons, taskChangedStatusLine } from "./messages";
 import { POTENTIALLY_RUNNABLE } from "./statuses";
+
+export type { TaskRef };
 
 /** Share of a job's tasks (in %) that must hard-fail to fail the job; not configurable. */
 export const TASK_FAIL_JOB_PERCENTAGE = 10;
@@ -22,12 +25,6 @@ export interface TaskWorker {
   name: string;
   uuid: string;
 }
-
-/**
- * The task fields a status change starts from: hot callers pass what they already read instead
- * of the whole row (the change reads the saved row back anyway).
- */
-export type TaskRef = Pick<TaskRow, "id" | "uuid" | "jobId" | "status" | "type">;
 
 /** Rows the caller read in the same transaction, so the change need not read them again. */
 export interface KnownRows {
@@ -43,35 +40,8 @@ export interface TaskStateMachine {
    * reaction. Only status (and steps) are written; save activity before calling. Returns the
    * saved task.
    */
-  taskStatusChange(tx: DbOrTx, emit: Emit, task: TaskRef, newStatus: string, known?: KnownRows): TaskRow;
+  taskStatusChange(tx: Db, emit: Emit, task: TaskRef, newStatus: TaskStatus, known?: KnownRows): TaskRow;
 }
-
-// Prepared once: a status change runs on every task assignment and completion. Timestamps bind
-// as stored, epoch ms (a prepared update must set updated_at itself: Drizzle's automatic value
-// would be frozen at build time).
-const statements = perConnection((db) => {
-  const saveStatus = (steps: "keep" | "all" | "none") =>
-    db
-      .update(tasks)
-      .set({
-        status: sql`${sql.placeholder("status")}`,
-        updatedAt: sql`${sql.placeholder("nowMs")}`,
-        ...(steps === "all"
-          ? { stepsCompleted: sql`${tasks.stepsTotal}` }
-          : steps === "none"
-            ? { stepsCompleted: 0 }
-            : {}),
-      })
-      .where(eq(tasks.id, sql.placeholder("id")))
-      .returning()
-      .prepare();
-  return {
-    saveStatus: saveStatus("keep"),
-    // Completing means all steps are done; queueing means starting over.
-    saveCompleted: saveStatus("all"),
-    saveQueued: saveStatus("none"),
-  };
-});
 
 export function createTaskStateMachine(
   deps: Pick<StateMachineDeps, "clock" | "log" | "taskLogs">,
@@ -79,9 +49,9 @@ export function createTaskStateMachine(
 ): TaskStateMachine {
   const { clock, log, taskLogs } = deps;
 
-  /** Table 3.1, first matching row wins. */
-  function reactJob(tx: DbOrTx, emit: Emit, job: JobRow, task: TaskRow): void {
-    const change = (target: string, reason: string) =>
+  /** How the job reacts to its task's new status; the first matching rule wins (docs/state-machines.md). */
+  function reactJob(tx: Db, emit: Emit, job: JobRow, task: TaskRow): void {
+    const change = (target: JobStatus, reason: string) =>
       void jobMachine.jobStatusChange(tx, emit, job, target, reason);
     const counts = () => countTasksOfJob(tx, job.id);
     const pauseDone = (c: ReturnType<typeof counts>) =>
@@ -128,13 +98,12 @@ export function createTaskStateMachine(
         return;
       }
       default:
-        log(
-          `task ${task.uuid} got status "${task.status}", which Flamenco does not know; job ${job.uuid} unchanged`,
-        );
+        // Unreachable by type; a corrupt row or a newer Manager's database could still hold it.
+        log(`task ${task.uuid} got status "${String(task.status)}", which Flamenco does not know; job ${job.uuid} unchanged`);
     }
   }
 
-  function workerOf(tx: DbOrTx, task: TaskRow, known: TaskWorker | undefined): TaskWorker | null {
+  function workerOf(tx: Db, task: TaskRow, known: TaskWorker | undefined): TaskWorker | null {
     if (task.workerId == null) return null;
     if (known?.id === task.workerId) return known;
     return workerById(tx, task.workerId) ?? null;
@@ -142,22 +111,16 @@ export function createTaskStateMachine(
 
   return {
     taskStatusChange(tx, emit, task, newStatus, known = {}) {
-      const prepared = statements(tx);
       let job = known.job?.id === task.jobId ? known.job : requireJob(tx, task.jobId);
       const oldStatus = task.status;
       const changed = oldStatus !== newStatus;
-      const save =
-        changed && newStatus === "completed"
-          ? prepared.saveCompleted
-          : changed && newStatus === "queued"
-            ? prepared.saveQueued
-            : prepared.saveStatus;
-      const saved = save.get({ status: newStatus, nowMs: clock.now().getTime(), id: task.id }) as
-        TaskRow | undefined;
+      // Completing means all steps are done, queueing means starting over; both change the job's sums.
+      const steps = !changed ? "keep" : newStatus === "completed" ? "all" : newStatus === "queued" ? "none" : "keep";
+      const saved = saveTaskStatus(tx, task.id, newStatus, steps, clock.now());
       if (!saved) throw new Error(`task ${task.uuid} does not exist`);
       if (changed) {
         taskLogs.appendManagerLine(job.uuid, saved.uuid, taskChangedStatusLine(oldStatus, newStatus));
-        if (save !== prepared.saveStatus) job = touchJob(tx, job.id, clock.now());
+        if (steps !== "keep") job = touchJob(tx, job.id, clock.now());
       }
       emit(taskUpdate(saved, job.uuid, workerOf(tx, saved, known.worker), oldStatus));
       try {

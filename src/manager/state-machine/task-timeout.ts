@@ -1,10 +1,10 @@
-// Failing a task whose worker stopped touching it (state-machines.md §5.6). A hard failure
+// Failing a task whose worker stopped touching it. A hard failure
 // without failure-list or blocklist bookkeeping; unlike Flamenco, the activity is saved.
-import { eq } from "drizzle-orm";
-import { tasks, type TaskRow, type WorkerRow } from "../db/schema";
-import { requireJob } from "../db/rows";
-import type { Emit } from "../db/transaction";
-import type { DbOrTx } from "../db/types";
+import type { Db } from "../db/connection";
+import { requireJob } from "../db/queries/jobs";
+import { setTaskActivity } from "../db/queries/tasks";
+import type { TaskRow, WorkerRow } from "../db/schema";
+import type { Emit } from "../events/broker";
 import type { StateMachineDeps } from "./deps";
 import { timedOutActivity, timedOutLine } from "./messages";
 import type { TaskStateMachine } from "./task-state";
@@ -12,7 +12,7 @@ import type { TaskStateMachine } from "./task-state";
 export interface TaskTimeout {
   /** `worker` is the task's assigned worker, or null when it has none. Returns the saved task. */
   timeOutTask(
-    tx: DbOrTx,
+    tx: Db,
     emit: Emit,
     task: TaskRow,
     worker: Pick<WorkerRow, "name" | "uuid"> | null,
@@ -27,12 +27,7 @@ export function createTaskTimeout(
   return {
     timeOutTask(tx, emit, task, worker) {
       const job = requireJob(tx, task.jobId);
-      const withActivity = tx
-        .update(tasks)
-        .set({ activity: timedOutActivity(worker), updatedAt: clock.now() })
-        .where(eq(tasks.id, task.id))
-        .returning()
-        .get();
+      const withActivity = setTaskActivity(tx, task.id, timedOutActivity(worker), clock.now());
       if (!withActivity) throw new Error(`task ${task.uuid} does not exist`);
       const failed = taskMachine.taskStatusChange(tx, emit, withActivity, "failed");
       taskLogs.appendManagerLine(job.uuid, task.uuid, timedOutLine(worker, task.lastTouchedAt));

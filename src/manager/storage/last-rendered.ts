@@ -1,16 +1,15 @@
-// Last-rendered images (events-config-storage.md §4): a small bounded queue of uploaded images,
+// Last-rendered images (see docs/storage.md): a small bounded queue of uploaded images,
 // one background processor turning each into three JPEG thumbnails in the job's folder, the
 // farm-wide "latest job with an image" pointer, and the info views of the API.
-import { eq } from "drizzle-orm";
 import { existsSync } from "node:fs";
 import { mkdir, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import sharp from "sharp";
 import type { Clock } from "../../shared/clock";
-import { jobs, lastRendereds } from "../db/schema";
+import type { Db } from "../db/connection";
+import { lastRenderedJobUUID, liveJobIdByUUID, setLastRenderedJob } from "../db/queries/last-rendered";
 import { inTransaction } from "../db/transaction";
-import type { Db } from "../db/types";
-import type { EventBroker } from "../events/broker";
+import { emitAfterCommit, type EventBroker } from "../events/broker";
 import { lastRenderedUpdates, type LastRenderedThumbnail } from "../events/payloads";
 import type { StorageLayout } from "./layout";
 
@@ -26,10 +25,8 @@ export const THUMBNAILS = [
   { file: "last-rendered-small.jpg", width: 600, height: 338 },
   { file: "last-rendered-tiny.jpg", width: 200, height: 112 },
 ] as const;
-/** Its presence means "this job has an image". */
-const PRESENCE_FILE = THUMBNAILS[THUMBNAILS.length - 1].file;
-/** The singleton row of last_rendereds. */
-const LAST_RENDERED_ROW_ID = 1;
+/** The smallest thumbnail, made last: its presence means "this job has an image". */
+const PRESENCE_FILE = THUMBNAILS[2].file;
 
 const SHARP_FORMAT_OF_MIME: Record<string, string> = { "image/jpeg": "jpeg", "image/png": "png" };
 
@@ -45,11 +42,11 @@ export interface LastRenderedDeps {
   /** Processing starts on a timer of this clock, so tests decide when the queue drains. */
   clock: Clock;
   layout: StorageLayout;
-  log: (msg: string) => void;
+  warn: (msg: string) => void;
 }
 
 export function createLastRendered(deps: LastRenderedDeps) {
-  const { db, broker, clock, layout, log } = deps;
+  const { db, broker, clock, layout, warn } = deps;
   const queue: UploadedImage[] = [];
   /** A drain is scheduled or running; it takes every image queued before it finishes. */
   let draining = false;
@@ -91,40 +88,29 @@ export function createLastRendered(deps: LastRenderedDeps) {
     }
   }
 
-  /** Null once the job is deleted or marked for deletion: its folder must not come back. */
-  function liveJobId(tx: Pick<Db, "select">, jobUUID: string): number | null {
-    const job = tx
-      .select({ id: jobs.id, deleteRequestedAt: jobs.deleteRequestedAt })
-      .from(jobs)
-      .where(eq(jobs.uuid, jobUUID))
-      .get();
-    return job && !job.deleteRequestedAt ? job.id : null;
-  }
-
   function markLastRendered(jobUUID: string): void {
-    inTransaction(db, broker, (tx, emit) => {
-      const jobId = liveJobId(tx, jobUUID);
+    inTransaction(db, (tx) => {
+      // The job may have been deleted while its thumbnails were made.
+      const jobId = liveJobIdByUUID(tx, jobUUID);
       if (jobId === null) return;
-      tx.insert(lastRendereds)
-        .values({ id: LAST_RENDERED_ROW_ID, jobId })
-        .onConflictDoUpdate({ target: lastRendereds.id, set: { jobId } })
-        .run();
+      setLastRenderedJob(tx, jobId);
+      const emit = emitAfterCommit(broker, tx);
       for (const e of lastRenderedUpdates(jobUUID, thumbnailInfo(jobUUID))) emit(e);
     });
   }
 
   async function drain(): Promise<void> {
     try {
-      while (queue.length > 0) {
-        const upload = queue[0];
+      // Each image leaves the queue once handled (`finally`), so the next one is at its head.
+      for (let upload = queue[0]; upload !== undefined; upload = queue[0]) {
         try {
           // The job may have gone while its image waited in the queue.
-          if (liveJobId(db, upload.jobUUID) === null) continue;
+          if (liveJobIdByUUID(db, upload.jobUUID) === null) continue;
           await makeThumbnails(upload);
           markLastRendered(upload.jobUUID);
         } catch (err) {
           // The worker got its 202 long ago; all that is left to do is say why nothing shows.
-          log(`last-rendered: dropping image of job ${upload.jobUUID}: ${(err as Error).message}`);
+          warn(`last-rendered: dropping image of job ${upload.jobUUID}: ${(err as Error).message}`);
         } finally {
           queue.shift();
         }
@@ -152,13 +138,8 @@ export function createLastRendered(deps: LastRenderedDeps) {
 
     /** The job that most recently got an image; null when none has (or its files are gone). */
     globalInfo(): LastRenderedThumbnail | null {
-      const row = db
-        .select({ uuid: jobs.uuid })
-        .from(lastRendereds)
-        .innerJoin(jobs, eq(jobs.id, lastRendereds.jobId))
-        .where(eq(lastRendereds.id, LAST_RENDERED_ROW_ID))
-        .get();
-      return row ? jobInfo(row.uuid) : null;
+      const jobUUID = lastRenderedJobUUID(db);
+      return jobUUID === null ? null : jobInfo(jobUUID);
     },
 
     /** Resolves once every accepted image is processed (tests, shutdown). */

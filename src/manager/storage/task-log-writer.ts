@@ -1,7 +1,7 @@
 // The task-log writer thread: appends the text the Manager queued to task log files, with the
 // size cap's rotation, so that creating and writing files (slow on some disks and on network
 // shares) never runs on the thread that answers HTTP requests. It only does file I/O; queueing,
-// retries and reading logs stay with the store in src/storage/task-logs.ts.
+// retries and reading logs stay with the store in src/manager/storage/task-logs.ts.
 import { appendFileSync, mkdirSync, renameSync, statSync } from "node:fs";
 import { dirname } from "node:path";
 import { TASK_LOG_CACHE_MAX_ENTRIES, TASK_LOG_MAX_BYTES, TASK_LOG_ROTATED_SUFFIX } from "./task-logs";
@@ -64,8 +64,8 @@ function writeChunks(path: string, chunks: string[]): WriteResults["results"][nu
   let written = 0;
   let writtenBytes = 0;
   try {
-    while (written < chunks.length) {
-      const first = Buffer.byteLength(chunks[written]);
+    for (let chunk = chunks[written]; chunk !== undefined; chunk = chunks[written]) {
+      const first = Buffer.byteLength(chunk);
       let size = sizes.get(path) ?? fileSize(path);
       if (size > 0 && size + first > TASK_LOG_MAX_BYTES) {
         size = fileSize(path);
@@ -77,10 +77,11 @@ function writeChunks(path: string, chunks: string[]): WriteResults["results"][nu
       // As many chunks as fit under the cap go out in one write.
       let count = 1;
       let bytes = first;
-      for (; written + count < chunks.length; count++) {
-        const next = Buffer.byteLength(chunks[written + count]);
+      for (let more = chunks[written + count]; more !== undefined; more = chunks[written + count]) {
+        const next = Buffer.byteLength(more);
         if (size + bytes + next > TASK_LOG_MAX_BYTES) break;
         bytes += next;
+        count++;
       }
       const continued = append(path, chunks.slice(written, written + count).join(""));
       remember(sizes, path, (continued ? size : 0) + bytes);

@@ -1,6 +1,6 @@
-// Task log files (events-config-storage.md §3): appends from workers and timestamped Manager
+// Task log files (see docs/storage.md): appends from workers and timestamped Manager
 // lines, plus the tail and info views of the log endpoints. Appends are queued in memory and
-// written by the writer thread (src/storage/task-log-writer.ts), so a slow disk or a network
+// written by the writer thread (src/manager/storage/task-log-writer.ts), so a slow disk or a network
 // share delays the log on disk, never the request that appended to it. Failed writes stay
 // queued and are retried.
 import { open, stat } from "node:fs/promises";
@@ -90,7 +90,7 @@ export interface TaskLogStoreDeps {
   log: (msg: string) => void;
   /**
    * Runs a step once the caller's open database change is committed, or at once outside one
-   * (src/db/transaction.ts afterCommit): a log never tells of a change that was rolled back.
+   * (src/manager/db/transaction.ts afterCommit): a log never tells of a change that was rolled back.
    */
   afterCommit: (fn: () => void) => void;
 }
@@ -156,8 +156,11 @@ export function createTaskLogStore(deps: TaskLogStoreDeps): TaskLogStore {
   }
 
   function wakeWaiters(): void {
-    for (let i = waiters.length - 1; i >= 0; i--) {
-      if (settled(waiters[i].under)) waiters.splice(i, 1)[0].resolve();
+    for (const waiter of [...waiters]) {
+      if (settled(waiter.under)) {
+        waiters.splice(waiters.indexOf(waiter), 1);
+        waiter.resolve();
+      }
     }
   }
 

@@ -1,24 +1,24 @@
-// Task updates from workers (workers.md §8, state-machines.md §5.3): activity, log text, step
-// progress and status, applied in one transaction in Flamenco's order; failures go through the
-// state machine's failure handling.
-import { eq, sql } from "drizzle-orm";
+// Task updates from workers: activity, log text, step progress and status, applied in one
+// change in Flamenco's order (docs/worker-protocol.md); failures go through the state machine's
+// failure handling.
 import type { Clock } from "../../shared/clock";
-import { jobs, tasks, type JobRow, type TaskRow, type WorkerRow } from "../db/schema";
-import { opaquePlaceholder } from "../db/prepared";
-import { inTransaction } from "../db/transaction";
-import type { Db } from "../db/types";
+import type { TaskStatus } from "../../shared/statuses";
+import type { Db } from "../db/connection";
+import { touchJob } from "../db/queries/job-tasks";
+import { saveTaskProgress, taskWithJobByUUID } from "../db/queries/tasks";
+import type { JobRow, WorkerRow } from "../db/schema";
+import { inSharedTransaction } from "../db/transaction";
 import { badRequest, conflict, notFound } from "../errors";
-import type { EventBroker } from "../events/broker";
+import { emitAfterCommit, type EventBroker } from "../events/broker";
 import { jobUpdate, taskUpdate } from "../events/payloads";
-import type { FailureHandling } from "../state-machine/failures";
-import { touchJob } from "../state-machine/job-tasks";
-import type { TaskStateMachine } from "../state-machine/task-state";
 import { markSeen } from "../farm/seen";
+import type { FailureHandling } from "../state-machine/failures";
+import type { TaskStateMachine } from "../state-machine/task-state";
 import type { TaskLogStore } from "../storage/task-logs";
 
 /** The TaskUpdate body; absent fields leave the task unchanged. */
 export interface TaskUpdateBody {
-  taskStatus?: string;
+  taskStatus?: TaskStatus;
   activity?: string;
   log?: string;
   steps_completed?: number;
@@ -35,54 +35,18 @@ export interface TaskUpdateDeps {
 export function createTaskUpdates(deps: TaskUpdateDeps) {
   const { db, broker, clock, stateMachine } = deps;
 
-  // Prepared once against the database handle; they run inside the update's transaction, as
-  // the synchronous SQLite drivers have a single connection. Timestamps bind as stored: epoch ms.
-  const findTask = db
-    .select({
-      id: tasks.id,
-      uuid: tasks.uuid,
-      status: tasks.status,
-      type: tasks.type,
-      workerId: tasks.workerId,
-      stepsCompleted: tasks.stepsCompleted,
-      stepsTotal: tasks.stepsTotal,
-      jobId: tasks.jobId,
-      jobUUID: jobs.uuid,
-    })
-    .from(tasks)
-    .innerJoin(jobs, eq(jobs.id, tasks.jobId))
-    .where(eq(tasks.uuid, opaquePlaceholder("uuid")))
-    .prepare();
-  /**
-   * All fields of one update in a single write; a null activity keeps the stored one. The step
-   * count is only written when it changed, so whatever follows step changes never runs for nothing.
-   */
-  const saveWith = (withSteps: boolean) =>
-    db
-      .update(tasks)
-      .set({
-        activity: sql`coalesce(${sql.placeholder("activity")}, ${tasks.activity})`,
-        ...(withSteps ? { stepsCompleted: sql`${sql.placeholder("steps")}` } : {}),
-        lastTouchedAt: sql`${sql.placeholder("nowMs")}`,
-        updatedAt: sql`${sql.placeholder("nowMs")}`,
-      })
-      .where(eq(tasks.id, sql.placeholder("id")));
-  const saveTaskAndSteps = saveWith(true).returning().prepare();
-  const saveTask = saveWith(false).prepare();
-
   /**
    * Applies `update` from `worker` to the task. Only the task's assigned worker may update it,
    * and only while the task is active: a late report from a worker whose task was meanwhile
    * requeued, cancelled or timed out gets 409 (which the Worker reads as "task reassigned")
    * instead of silently completing or failing a task that someone else may now run.
+   * Resolves once the change is committed: only then may the worker hear that it was taken.
    */
-  function updateTask(worker: WorkerRow, taskUUID: string, update: TaskUpdateBody): void {
-    inTransaction(
-      db,
-      broker,
-      (tx, emit) => {
+  function updateTask(worker: WorkerRow, taskUUID: string, update: TaskUpdateBody): Promise<void> {
+    return inSharedTransaction(db, (tx) => {
+        const emit = emitAfterCommit(broker, tx);
         const now = clock.now();
-        const found = findTask.get({ uuid: taskUUID });
+        const found = taskWithJobByUUID(tx, taskUUID);
         if (!found) throw notFound(`task ${taskUUID} not found`);
         if (found.workerId === null)
           throw conflict(`task ${taskUUID} is not assigned to any worker, so also not to you`);
@@ -102,13 +66,15 @@ export function createTaskUpdates(deps: TaskUpdateDeps) {
         const stepsChanged = steps !== found.stepsCompleted;
         // Activity, steps and the touch (which restarts the task timeout) in one write; the
         // status change below writes the status after them, as Flamenco orders them.
-        const fields = { activity: update.activity ?? null, nowMs: now.getTime(), id: found.id };
-        const changeStatus = update.taskStatus !== undefined && update.taskStatus !== found.status;
+        const newStatus = update.taskStatus !== found.status ? update.taskStatus : undefined;
         // Only a step change announces the task here, so only it reads the saved row back; a
         // status change announces the row its own write returns.
-        let stepped: TaskRow | null = null;
-        if (stepsChanged) stepped = saveTaskAndSteps.get({ ...fields, steps }) as TaskRow;
-        else saveTask.run(fields);
+        const stepped = saveTaskProgress(
+          tx,
+          found.id,
+          { activity: update.activity ?? null, steps: stepsChanged ? steps : undefined },
+          now,
+        );
         // Before any status change: the worker's log usually explains it, and the Manager's own
         // lines about the change belong after it.
         if (update.log !== undefined) deps.taskLogs.append(found.jobUUID, taskUUID, update.log);
@@ -118,17 +84,13 @@ export function createTaskUpdates(deps: TaskUpdateDeps) {
         if (stepped) {
           job = touchJob(tx, found.jobId, now);
           emit(jobUpdate(job));
-          if (!changeStatus) emit(taskUpdate(stepped, found.jobUUID, worker));
+          if (!newStatus) emit(taskUpdate(stepped, found.jobUUID, worker));
         }
-        if (changeStatus) {
-          if (update.taskStatus === "failed") stateMachine.onTaskFailed(tx, emit, found, worker);
-          else stateMachine.taskStatusChange(tx, emit, found, update.taskStatus!, { worker, job });
-        }
+        if (newStatus === "failed") stateMachine.onTaskFailed(tx, emit, found, worker);
+        else if (newStatus) stateMachine.taskStatusChange(tx, emit, found, newStatus, { worker, job });
 
-        markSeen(db, worker, now);
-      },
-      { shared: true },
-    );
+        markSeen(tx, worker, now);
+    });
   }
 
   return { updateTask };

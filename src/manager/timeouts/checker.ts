@@ -1,19 +1,18 @@
-// The timeout checker (workers.md §10): fails active tasks nobody touched for `task_timeout`,
+// The timeout checker (see docs/state-machines.md): fails active tasks nobody touched for `task_timeout`,
 // and puts workers not seen for `worker_timeout` in `error`, returning their tasks to the pool.
-import { and, asc, eq, isNotNull, lte, notInArray } from "drizzle-orm";
 import type { Clock } from "../../shared/clock";
-import { workerById } from "../db/rows";
-import { tasks, workers } from "../db/schema";
+import type { Db } from "../db/connection";
+import { timedOutTask, timedOutTasks, timedOutWorker, timedOutWorkers } from "../db/queries/timeouts";
+import { updateWorker, workerById } from "../db/queries/workers";
 import { inTransaction } from "../db/transaction";
-import type { Db } from "../db/types";
-import type { EventBroker } from "../events/broker";
+import { emitAfterCommit, type EventBroker } from "../events/broker";
 import { workerUpdate } from "../events/payloads";
 import type { WorkerRequeue } from "../state-machine/requeue";
 import type { TaskTimeout } from "../state-machine/task-timeout";
 
 /**
  * Delay before the first check: gives workers time to reconnect after a Manager restart.
- * The timing test depends on this value (see test/timeouts); for quick manual testing lower
+ * The timing test depends on this value (see test/manager/timeouts); for quick manual testing lower
  * `task_timeout` / `worker_timeout` in the configuration file instead.
  */
 export const TIMEOUT_CHECK_INITIAL_DELAY_MS = 5 * 60_000;
@@ -21,8 +20,6 @@ export const TIMEOUT_CHECK_INITIAL_DELAY_MS = 5 * 60_000;
 export const TIMEOUT_CHECK_INTERVAL_MS = 60_000;
 
 export const WORKER_TIMED_OUT_REASON = "worker timed out";
-/** Statuses in which a worker is not expected to call in, so it cannot time out. */
-const NOT_TIMING_OUT: readonly string[] = ["error", "offline"];
 
 export interface TimeoutSettings {
   /** 0 disables task timeouts. */
@@ -37,7 +34,7 @@ export interface TimeoutCheckerDeps {
   clock: Clock;
   stateMachine: Pick<TaskTimeout, "timeOutTask"> & Pick<WorkerRequeue, "requeueWorkerTasks">;
   settings: TimeoutSettings;
-  log: (msg: string) => void;
+  warn: (msg: string) => void;
 }
 
 /** With short configured timeouts the first check comes after this many of the shortest one. */
@@ -60,7 +57,7 @@ export function checkSchedule(settings: TimeoutSettings): { initialDelayMs: numb
 }
 
 export function createTimeoutChecker(deps: TimeoutCheckerDeps) {
-  const { db, broker, clock, stateMachine, settings, log } = deps;
+  const { db, broker, clock, stateMachine, settings, warn } = deps;
   let firstTimer: unknown = null;
   let intervalTimer: unknown = null;
 
@@ -68,25 +65,17 @@ export function createTimeoutChecker(deps: TimeoutCheckerDeps) {
   function timeOutTasks(now: Date): void {
     if (settings.taskTimeoutMs <= 0) return;
     const deadline = new Date(now.getTime() - settings.taskTimeoutMs);
-    const overdue = db
-      .select({ id: tasks.id })
-      .from(tasks)
-      .where(and(eq(tasks.status, "active"), lte(tasks.lastTouchedAt, deadline)))
-      // Oldest first; the partial index on active tasks finds them, so only those few are sorted.
-      .orderBy(asc(tasks.lastTouchedAt), asc(tasks.id))
-      .all();
-    for (const { id } of overdue) {
+    for (const id of timedOutTasks(db, deadline)) {
       try {
-        inTransaction(db, broker, (tx, emit) => {
+        inTransaction(db, (tx) => {
           // Re-checked inside the transaction: the worker may have reported in meanwhile.
-          const task = tx.select().from(tasks).where(eq(tasks.id, id)).get();
-          if (!task || task.status !== "active" || !task.lastTouchedAt || task.lastTouchedAt > deadline)
-            return;
+          const task = timedOutTask(tx, id, deadline);
+          if (!task) return;
           const worker = task.workerId === null ? null : (workerById(tx, task.workerId) ?? null);
-          stateMachine.timeOutTask(tx, emit, task, worker);
+          stateMachine.timeOutTask(tx, emitAfterCommit(broker, tx), task, worker);
         });
       } catch (err) {
-        log(`timeout checker: could not time out task ${id}: ${String(err)}`);
+        warn(`timeout checker: could not time out task ${id}: ${String(err)}`);
       }
     }
   }
@@ -94,33 +83,24 @@ export function createTimeoutChecker(deps: TimeoutCheckerDeps) {
   function timeOutWorkers(now: Date): void {
     if (settings.workerTimeoutMs <= 0) return;
     const deadline = new Date(now.getTime() - settings.workerTimeoutMs);
-    const overdue = and(
-      isNotNull(workers.lastSeenAt),
-      lte(workers.lastSeenAt, deadline),
-      notInArray(workers.status, [...NOT_TIMING_OUT]),
-    );
-    const found = db.select({ id: workers.id }).from(workers).where(overdue).orderBy(asc(workers.id)).all();
-    for (const { id } of found) {
+    for (const id of timedOutWorkers(db, deadline)) {
       try {
-        inTransaction(db, broker, (tx, emit) => {
+        inTransaction(db, (tx) => {
+          const emit = emitAfterCommit(broker, tx);
           // Re-checked inside the transaction: the worker may have called in meanwhile.
-          const worker = tx
-            .select()
-            .from(workers)
-            .where(and(eq(workers.id, id), overdue))
-            .get();
+          const worker = timedOutWorker(tx, id, deadline);
           if (!worker) return;
-          const saved = tx
-            .update(workers)
-            .set({ status: "error", statusRequested: "", lazyStatusRequest: false, updatedAt: now })
-            .where(eq(workers.id, id))
-            .returning()
-            .get()!;
+          const saved = updateWorker(tx, id, {
+            status: "error",
+            statusRequested: "",
+            lazyStatusRequest: false,
+            updatedAt: now,
+          });
           stateMachine.requeueWorkerTasks(tx, emit, saved, WORKER_TIMED_OUT_REASON);
           emit(workerUpdate(saved, { previousStatus: worker.status }));
         });
       } catch (err) {
-        log(`timeout checker: could not time out worker ${id}: ${String(err)}`);
+        warn(`timeout checker: could not time out worker ${id}: ${String(err)}`);
       }
     }
   }
@@ -132,7 +112,7 @@ export function createTimeoutChecker(deps: TimeoutCheckerDeps) {
       try {
         step(now);
       } catch (err) {
-        log(`timeout checker: ${step.name} failed: ${String(err)}`);
+        warn(`timeout checker: ${step.name} failed: ${String(err)}`);
       }
     }
   }

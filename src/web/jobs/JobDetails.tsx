@@ -66,6 +66,9 @@ function PriorityEditor({ job }: { job: Job }) {
 
 function JobActions({ job, onDeleted }: { job: Job; onDeleted: () => void }) {
   const { attempt } = useApp().state;
+  const remove = async () => {
+    if (await attempt("delete the job", () => api.deleteJob(job.id))) onDeleted();
+  };
   return (
     <div class="toolbar" aria-label="Job actions">
       {(["cancel", "pause", "requeue"] as const).map((a) => (
@@ -73,7 +76,7 @@ function JobActions({ job, onDeleted }: { job: Job; onDeleted: () => void }) {
           type="button"
           key={a}
           disabled={!jobActionAllowed(a, job)}
-          onClick={() => attempt(`${a} the job`, () => api.setJobStatus(job.id, JOB_ACTIONS[a].target!))}
+          onClick={() => void attempt(`${a} the job`, () => api.setJobStatus(job.id, JOB_ACTIONS[a].target!))}
         >
           {JOB_ACTIONS[a].label}
         </button>
@@ -82,9 +85,7 @@ function JobActions({ job, onDeleted }: { job: Job; onDeleted: () => void }) {
         label="Delete"
         confirmLabel="Really delete?"
         disabled={!jobActionAllowed("delete", job)}
-        onConfirm={async () => {
-          if (await attempt("delete the job", () => api.deleteJob(job.id))) onDeleted();
-        }}
+        onConfirm={() => void remove()}
       />
     </div>
   );
@@ -100,6 +101,10 @@ function Blocklist({
   onChange: () => void;
 }) {
   const { attempt } = useApp().state;
+  const unblock = async (entry: BlocklistEntry) => {
+    await attempt("remove the blocklist entry", () => api.removeFromBlocklist(job.id, [entry]));
+    onChange();
+  };
   return (
     <details class="blocklist" open={entries.length > 0}>
       <summary>Blocklist ({entries.length})</summary>
@@ -120,13 +125,7 @@ function Blocklist({
                 <td>{e.worker_name || e.worker_id}</td>
                 <td>{e.task_type}</td>
                 <td>
-                  <button
-                    type="button"
-                    onClick={async () => {
-                      await attempt("remove the blocklist entry", () => api.removeFromBlocklist(job.id, [e]));
-                      onChange();
-                    }}
-                  >
+                  <button type="button" onClick={() => void unblock(e)}>
                     Remove
                   </button>
                 </td>

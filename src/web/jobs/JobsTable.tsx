@@ -68,7 +68,7 @@ function BulkActions({ selected, onDone }: { selected: JobRow[]; onDone: (action
     <div class="toolbar" aria-label="Actions on selected jobs">
       <span class="hint">{selected.length} selected</span>
       {(["cancel", "pause", "requeue"] as const).map((a) => (
-        <button type="button" key={a} disabled={eligible(a).length === 0} onClick={() => run(a)}>
+        <button type="button" key={a} disabled={eligible(a).length === 0} onClick={() => void run(a)}>
           {label(a)}
         </button>
       ))}
@@ -76,7 +76,7 @@ function BulkActions({ selected, onDone }: { selected: JobRow[]; onDone: (action
         label={label("delete")}
         confirmLabel={`Really delete ${eligible("delete").length}?`}
         disabled={eligible("delete").length === 0}
-        onConfirm={() => run("delete")}
+        onConfirm={() => void run("delete")}
       />
     </div>
   );

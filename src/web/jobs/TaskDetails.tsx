@@ -130,14 +130,14 @@ export function TaskDetails({ taskId, jobStatus }: { taskId: string; jobStatus: 
         <button
           type="button"
           disabled={!canRequeueTask(task.status)}
-          onClick={() => act("requeue", "queued")}
+          onClick={() => void act("requeue", "queued")}
         >
           Requeue task
         </button>
         <button
           type="button"
           disabled={!canCancelTask(task.status, jobStatus)}
-          onClick={() => act("cancel", "canceled")}
+          onClick={() => void act("cancel", "canceled")}
         >
           Cancel task
         </button>

@@ -22,7 +22,7 @@ export function useJob(
   state: AppState,
   jobId: string,
   onDeleted: () => void,
-): JobData & { reloadBlocklist(): void } {
+): JobData & { reloadBlocklist: () => void } {
   const [data, setData] = useState<JobData>({
     job: null,
     missing: false,

@@ -38,7 +38,9 @@ function TagRow({ tag }: { tag: WorkerTag }) {
           type="button"
           disabled={!changed || !name.trim()}
           onClick={() =>
-            attempt(`update tag ${tag.name}`, () => api.updateTag(id, { name: name.trim(), description }))
+            void attempt(`update tag ${tag.name}`, () =>
+              api.updateTag(id, { name: name.trim(), description }),
+            )
           }
         >
           Save
@@ -46,7 +48,7 @@ function TagRow({ tag }: { tag: WorkerTag }) {
         <ConfirmButton
           label="Delete"
           confirmLabel="Really delete?"
-          onConfirm={() => attempt(`delete tag ${tag.name}`, () => api.deleteTag(id))}
+          onConfirm={() => void attempt(`delete tag ${tag.name}`, () => api.deleteTag(id))}
         />
       </td>
     </tr>
@@ -60,17 +62,20 @@ function NewTagForm() {
   const [description, setDescription] = useState("");
   const trimmed = name.trim();
   const taken = tags.some((t) => t.name === trimmed);
+  const create = async () => {
+    if (await state.attempt("create the tag", () => api.createTag({ name: trimmed, description }))) {
+      setName("");
+      setDescription("");
+    }
+  };
   return (
     <form
       class="inline-form new-tag"
       aria-label="New tag"
-      onSubmit={async (e) => {
+      onSubmit={(e) => {
         e.preventDefault();
         if (!trimmed || taken) return;
-        if (await state.attempt("create the tag", () => api.createTag({ name: trimmed, description }))) {
-          setName("");
-          setDescription("");
-        }
+        void create();
       }}
     >
       <input

@@ -30,16 +30,16 @@ export function SleepScheduleForm({ workerId }: { workerId: string }) {
     setSchedule({ ...schedule, ...patch });
   };
   const problem = daysOfWeekProblem(schedule.days_of_week);
+  const save = async () =>
+    setSaved(await state.attempt("save the sleep schedule", () => api.setSleepSchedule(workerId, schedule)));
   return (
     <form
       class="sleep-schedule"
       aria-label="Sleep schedule"
-      onSubmit={async (e) => {
+      onSubmit={(e) => {
         e.preventDefault();
         if (problem) return;
-        setSaved(
-          await state.attempt("save the sleep schedule", () => api.setSleepSchedule(workerId, schedule)),
-        );
+        void save();
       }}
     >
       <h3>Sleep schedule</h3>

@@ -26,7 +26,7 @@ function StatusRequest({ worker }: { worker: Worker }) {
             key={s}
             disabled={s === "restart" && !worker.can_restart}
             title={s === "restart" && !worker.can_restart ? "This worker cannot restart itself" : undefined}
-            onClick={() => request(s)}
+            onClick={() => void request(s)}
           >
             {s}
           </button>
@@ -45,7 +45,7 @@ function StatusRequest({ worker }: { worker: Worker }) {
               type="button"
               class="link-button"
               onClick={() =>
-                attempt("cancel the status request", () =>
+                void attempt("cancel the status request", () =>
                   api.requestWorkerStatus(worker.id, worker.status as Exclude<Worker["status"], "">, false),
                 )
               }
@@ -91,7 +91,7 @@ function TagPicker({ worker }: { worker: Worker }) {
         type="button"
         disabled={!changed}
         onClick={() =>
-          state.attempt("set the worker's tags", () => api.setWorkerTags(worker.id, [...chosen]))
+          void state.attempt("set the worker's tags", () => api.setWorkerTags(worker.id, [...chosen]))
         }
       >
         Save tags
@@ -165,7 +165,7 @@ export function WorkerDetails({ workerId }: { workerId: string }) {
         <ConfirmButton
           label="Delete worker"
           confirmLabel="Really delete this worker?"
-          onConfirm={() => state.attempt("delete the worker", () => api.deleteWorker(worker.id))}
+          onConfirm={() => void state.attempt("delete the worker", () => api.deleteWorker(worker.id))}
         />
       </section>
     </section>

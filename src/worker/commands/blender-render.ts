@@ -1,4 +1,4 @@
-// `blender-render` (worker.md §7.4): builds Blender's command line from the task's parameters,
+// `blender-render`: builds Blender's command line from the task's parameters,
 // runs it, and reads its output for progress (frames rendered or skipped) and saved images,
 // in the output format of Blender up to 4.5 and of Blender 5.
 import type { CommandFn } from "./context";

@@ -1,4 +1,4 @@
-// `copy-file` (worker.md §7.11): copies one file to a new absolute path, creating its folder;
+// `copy-file`: copies one file to a new absolute path, creating its folder;
 // never overwrites.
 import { copyFile as fsCopyFile, constants, mkdir, stat } from "node:fs/promises";
 import { dirname, isAbsolute } from "node:path";

@@ -1,4 +1,4 @@
-// `echo` (worker.md §7.7): writes its message to the task log.
+// `echo`: writes its message to the task log.
 import type { CommandFn } from "./context";
 import { CommandParams } from "./params";
 

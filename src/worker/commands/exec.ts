@@ -1,4 +1,4 @@
-// `exec` (worker.md §7.6): runs any program with arguments (no shell); success is exit code 0.
+// `exec`: runs any program with arguments (no shell); success is exit code 0.
 import type { CommandFn } from "./context";
 import { CommandParams } from "./params";
 import { runSubprocess } from "./subprocess";

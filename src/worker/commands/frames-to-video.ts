@@ -1,4 +1,4 @@
-// `frames-to-video` (worker.md §7.5): encodes an image sequence into a video with FFmpeg. On
+// `frames-to-video`: encodes an image sequence into a video with FFmpeg. On
 // POSIX FFmpeg reads the frames through its glob pattern; on Windows, which FFmpeg cannot glob,
 // through a concat index file written to a temporary folder.
 import { mkdtemp, rm, writeFile } from "node:fs/promises";

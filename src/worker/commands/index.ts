@@ -1,4 +1,4 @@
-// The command registry (worker.md §7.1): runs one command of a task by name.
+// The command registry: runs one command of a task by name.
 import type { Schemas } from "../client";
 import { blenderRender } from "./blender-render";
 import { CommandError, type CommandContext, type CommandFn } from "./context";

@@ -1,4 +1,4 @@
-// `make-directory` (worker.md §7.9): creates a directory and its parents; existing is fine.
+// `make-directory`: creates a directory and its parents; existing is fine.
 import { mkdir } from "node:fs/promises";
 import { CommandError, type CommandFn } from "./context";
 import { CommandParams } from "./params";

@@ -1,4 +1,4 @@
-// `move-directory` (worker.md §7.10): renames `src` to `dest`; an existing `dest` is first moved
+// `move-directory`: renames `src` to `dest`; an existing `dest` is first moved
 // aside to `<dest>-<its mtime>` (or `<dest>-<mtime>-NNN` when that is taken too).
 import { readdir, rename, stat } from "node:fs/promises";
 import { basename, dirname } from "node:path";

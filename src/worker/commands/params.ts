@@ -1,4 +1,4 @@
-// Reading command parameters with Flamenco's rules (worker.md §7.1): required strings must be
+// Reading command parameters with Flamenco's rules: required strings must be
 // non-empty strings, string lists accept any scalars, and errors name the command and parameter.
 import { shellSplit } from "../../shared/shell-split";
 import { CommandError } from "./context";

@@ -1,4 +1,4 @@
-// `sleep` (worker.md §7.8): waits whole seconds, abortable, then logs how long it slept.
+// `sleep`: waits whole seconds, abortable, then logs how long it slept.
 import { sleepUnlessAborted } from "../wait";
 import { CommandCancelled, type CommandFn } from "./context";
 import { CommandParams } from "./params";

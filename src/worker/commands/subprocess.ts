@@ -1,4 +1,4 @@
-// Running a command's child process (worker.md §7.2-7.3): logs what it runs, merges stdout and
+// Running a command's child process: logs what it runs, merges stdout and
 // stderr into one stream of lines for the task log, and on cancellation stops the child's whole
 // process group (SIGTERM, then SIGKILL after a grace period), so no grandchild is left behind.
 import { writeFileSync } from "node:fs";
@@ -10,6 +10,11 @@ export function shellQuote(arg: string): string {
   if (arg === "") return "''";
   if (/^[A-Za-z0-9_@%+=:,./-]+$/.test(arg)) return arg;
   return `'${arg.replaceAll("'", `'"'"'`)}'`;
+}
+
+/** A UTF-8 byte that continues a character (10xxxxxx); none past the end of the buffer. */
+function isContinuationByte(byte: number | undefined): boolean {
+  return byte !== undefined && (byte & 0xc0) === 0x80;
 }
 
 /**
@@ -33,7 +38,7 @@ export class LineSplitter {
       const lineEnd = nl === -1 ? buf.length : nl;
       if (lineEnd - start > this.maxBytes) {
         let cut = start + this.maxBytes;
-        while (cut > start && (buf[cut] & 0xc0) === 0x80) cut--; // Never inside a character.
+        while (cut > start && isContinuationByte(buf[cut])) cut--; // Never inside a character.
         lines.push(this.decoder.decode(buf.subarray(start, cut)));
         start = cut;
         continue;
@@ -93,19 +98,19 @@ export async function runSubprocess({ argv, ctx, onLine }: SubprocessRun): Promi
   if (ctx.signal.aborted) throw new CommandCancelled();
   const chunker = ctx.chunker();
   chunker.append(`going to run:\n\n    ${argv.map(shellQuote).join(" ")}`);
-  const exe = resolveExecutable(argv[0], ctx);
+  const [program, ...args] = argv;
+  if (program === undefined) throw new CommandError("no program to run: the command line is empty");
+  const exe = resolveExecutable(program, ctx);
   const posix = ctx.subprocess.platform !== "win32";
   // Through `sh -c 'exec "$@" 2>&1'` stdout and stderr share one pipe, so their lines keep
   // their order; exec keeps the pid, so the pid logged is the program's own.
-  const cmd = posix
-    ? ["/bin/sh", "-c", 'exec "$@" 2>&1', "sh", exe, ...argv.slice(1)]
-    : [exe, ...argv.slice(1)];
+  const cmd = posix ? ["/bin/sh", "-c", 'exec "$@" 2>&1', "sh", exe, ...args] : [exe, ...args];
   let proc: ReturnType<typeof Bun.spawn<"ignore", "pipe", "pipe">>;
   try {
     proc = Bun.spawn(cmd, { stdin: "ignore", stdout: "pipe", stderr: "pipe", detached: posix });
   } catch (err) {
     chunker.flush();
-    throw new CommandError(`could not start ${argv[0]}: ${(err as Error).message}`);
+    throw new CommandError(`could not start ${program}: ${(err as Error).message}`);
   }
   const pid = proc.pid;
   if (ctx.subprocess.oomScoreAdjust !== null && ctx.subprocess.platform === "linux") {

@@ -1,4 +1,4 @@
-// The configuration-editing operations (src/api/handlers/config.ts) on a real Hono app, with
+// The configuration-editing operations (src/manager/api/handlers/config.ts) on a real Hono app, with
 // configuration files in temporary folders and a fake `blender` script on a private PATH.
 import { describe, expect, test } from "bun:test";
 import {
@@ -15,11 +15,22 @@ import { join } from "node:path";
 import { MQTT_PASSWORD_PLACEHOLDER, configHandlers } from "../../../src/manager/api/handlers/config";
 import { registerHandlers } from "../../../src/manager/api/handlers/registry";
 import { createApiApp } from "../../../src/manager/api/http";
-import { loadConfig, resolveVariables, type ManagerConfig } from "../../../src/manager/config";
+import {
+  loadConfig,
+  resolveVariables,
+  type ConfigFile,
+  type ManagerConfig,
+} from "../../../src/manager/config";
 import { createBlenderProbe } from "../../../src/manager/config/blender-check";
+import type { Schemas } from "../../../src/worker/client";
 import { tempDirs } from "../../support/temp-dirs";
 
 const freshDir = tempDirs("tablao-config-api");
+
+/** The JSON answer, as the shape the test expects; the test checks the fields it reads. */
+async function json<T>(res: Response): Promise<T> {
+  return (await res.json()) as T;
+}
 
 const WRITTEN_AT = new Date("2024-05-06T07:08:09.000Z");
 const CONFIG_FILE = "flamenco-manager.yaml";
@@ -102,11 +113,11 @@ describe("GET /api/v3/configuration/file", () => {
     const m = manager({ yaml: BASE_YAML });
     const res = await m.send("GET", "/api/v3/configuration/file");
     expect(res.status).toBe(200);
-    const body = (await res.json()) as any;
+    const body = await json<ConfigFile>(res);
     expect(body._meta).toEqual({ version: 3 });
     expect(body.manager_name).toBe("Render Room");
     expect(body.task_timeout).toBe("10m0s");
-    expect(body.variables.blender.values).toHaveLength(3);
+    expect(body.variables.blender?.values).toHaveLength(3);
     expect(body.mqtt.client).toMatchObject({ username: "farm", password: MQTT_PASSWORD_PLACEHOLDER });
     expect(JSON.stringify(body)).not.toContain("s3cret");
     expect(m.config().mqtt.password).toBe("s3cret");
@@ -114,14 +125,14 @@ describe("GET /api/v3/configuration/file", () => {
 
   test("an unset password stays empty, so the web app can tell there is none", async () => {
     const res = await manager().send("GET", "/api/v3/configuration/file");
-    expect(((await res.json()) as any).mqtt.client.password).toBe("");
+    expect((await json<ConfigFile>(res)).mqtt.client.password).toBe("");
   });
 });
 
 describe("PUT /api/v3/configuration/file", () => {
   test("a round trip with one change rewrites the file and replaces the configuration", async () => {
     const m = manager({ yaml: BASE_YAML, env: { PORT: "9123" }, platform: "windows" });
-    const current = (await (await m.send("GET", "/api/v3/configuration/file")).json()) as any;
+    const current = await json<ConfigFile>(await m.send("GET", "/api/v3/configuration/file"));
     current.manager_name = "Night Shift";
     current.task_timeout = "15m";
 
@@ -148,7 +159,7 @@ describe("PUT /api/v3/configuration/file", () => {
 
   test("a new password replaces the old one", async () => {
     const m = manager({ yaml: BASE_YAML });
-    const current = (await (await m.send("GET", "/api/v3/configuration/file")).json()) as any;
+    const current = await json<ConfigFile>(await m.send("GET", "/api/v3/configuration/file"));
     current.mqtt.client.password = "n3w";
     expect((await m.send("PUT", "/api/v3/configuration/file", current)).status).toBe(204);
     expect(m.config().mqtt.password).toBe("n3w");
@@ -203,7 +214,7 @@ describe("PUT /api/v3/configuration/file", () => {
       const m = manager({ yaml: BASE_YAML });
       const res = await m.send("PUT", "/api/v3/configuration/file", body);
       expect(res.status).toBe(400);
-      const error = (await res.json()) as any;
+      const error = await json<Schemas["Error"]>(res);
       expect(error.code).toBe(400);
       expect(error.message).toMatch(message);
       expect(readFileSync(m.file, "utf8")).toBe(BASE_YAML);
@@ -229,7 +240,7 @@ describe("PUT /api/v3/configuration/file", () => {
       manager_name: "x",
     });
     expect(res.status).toBe(500);
-    expect(((await res.json()) as any).message).toContain("error saving configuration file");
+    expect((await json<Schemas["Error"]>(res)).message).toContain("error saving configuration file");
     expect(m.replaced).toHaveLength(0);
     expect(m.config().managerName).toBe("Render Room");
     expect(existsSync(`${m.file}~`)).toBe(false);
@@ -262,7 +273,7 @@ describe("POST /api/v3/configuration/check/shared-storage", () => {
     ] as const) {
       const res = await m.send("POST", "/api/v3/configuration/check/shared-storage", { path });
       expect(res.status).toBe(200);
-      const body = (await res.json()) as any;
+      const body = await json<Schemas["PathCheckResult"]>(res);
       expect(body.path).toBe(path);
       expect(body.is_usable).toBe(false);
       expect(body.cause).toMatch(cause);
@@ -306,7 +317,7 @@ describe("GET /api/v3/configuration/check/blender", () => {
       "/api/v3/configuration/check/blender",
     );
     expect(res.status).toBe(500);
-    expect(((await res.json()) as any).message).toContain("status 1");
+    expect((await json<Schemas["Error"]>(res)).message).toContain("status 1");
   });
 });
 
@@ -317,7 +328,7 @@ describe("POST /api/v3/configuration/check/blender", () => {
     const check = async (path: string) => {
       const res = await m.send("POST", "/api/v3/configuration/check/blender", { path });
       expect(res.status).toBe(200);
-      return res.json();
+      return json<Schemas["BlenderPathCheckResult"]>(res);
     };
     const exe = join(bin, "blender");
     expect(await check("blender")).toEqual({
@@ -342,7 +353,9 @@ describe("POST /api/v3/configuration/check/blender", () => {
     const broken = fakeBlenderDir('echo "Blender 4.2.0" >&2\nexit 2');
     const m = manager({ path: freshDir() });
     const check = async (path: string) =>
-      (await m.send("POST", "/api/v3/configuration/check/blender", { path })).json() as Promise<any>;
+      json<Schemas["BlenderPathCheckResult"]>(
+        await m.send("POST", "/api/v3/configuration/check/blender", { path }),
+      );
     expect(await check("blender")).toEqual({
       input: "blender",
       path: "",
@@ -390,7 +403,7 @@ describe("POST /api/v3/configuration/setup-assistant", () => {
         value: "blender-4.2",
       })),
     });
-    expect(reloaded.raw.variables.blenderArgs!.values).toEqual([
+    expect(reloaded.raw.variables.blenderArgs?.values).toEqual([
       { audience: "all", platform: "all", value: "-b -y" },
     ]);
     expect(statSync(m.file).mode & 0o777).toBe(0o600);
@@ -399,7 +412,7 @@ describe("POST /api/v3/configuration/setup-assistant", () => {
     expect(m.config().isFirstRun).toBe(false);
     expect(m.config().raw).toEqual(reloaded.raw);
     // The implicit {jobs} variable follows the new shared storage (Shaman is on by default).
-    expect(resolveVariables(m.config(), "workers", "linux").jobs!.value).toBe(join(shared, "jobs"));
+    expect(resolveVariables(m.config(), "workers", "linux").jobs?.value).toBe(join(shared, "jobs"));
   });
 
   test("the command stored depends on where Blender was found, quoted when it needs it", async () => {
@@ -423,7 +436,7 @@ describe("POST /api/v3/configuration/setup-assistant", () => {
         blenderExecutable,
       });
       expect(res.status).toBe(204);
-      expect(m.config().raw.variables.blender!.values.map((v) => v.value)).toEqual([
+      expect(m.config().raw.variables.blender?.values.map((v) => v.value)).toEqual([
         expected,
         expected,
         expected,
@@ -477,7 +490,7 @@ describe("POST /api/v3/configuration/setup-assistant", () => {
       const m = manager();
       const res = await m.send("POST", "/api/v3/configuration/setup-assistant", body);
       expect(res.status).toBe(400);
-      const message = ((await res.json()) as any).message as string;
+      const { message } = await json<Schemas["Error"]>(res);
       expect(message).toStartWith("configuration is incomplete: ");
       expect(message).toMatch(detail);
       expect(readdirSync(m.cwd)).toEqual([]);
@@ -497,7 +510,7 @@ describe("POST /api/v3/configuration/setup-assistant", () => {
       blenderExecutable: usable("default", "", ""),
     });
     expect(unc.status).toBe(400);
-    expect(((await unc.json()) as any).message).toContain("shared_storage_path");
+    expect((await json<Schemas["Error"]>(unc)).message).toContain("shared_storage_path");
     expect(readdirSync(m.cwd)).toEqual([]);
     expect(m.replaced).toHaveLength(0);
   });

@@ -1,37 +1,31 @@
-// The shared HTTP plumbing: answers wait for the commit that holds their changes.
+// The shared HTTP plumbing: errors become Flamenco's Error JSON with the right status.
 import { expect, test } from "bun:test";
-import { answerAfterCommit, createApiApp } from "../../../src/manager/api/http";
+import { createApiApp } from "../../../src/manager/api/http";
+import { CommitFailedError } from "../../../src/manager/db/transaction";
+import { ApiError } from "../../../src/manager/errors";
 
-function appWith(commitSettled: () => Promise<void>) {
-  const app = createApiApp(() => {});
-  answerAfterCommit(app, "/thing", commitSettled);
-  app.get("/thing", (c) => c.json({ ok: true }, 200));
-  return app;
+function appThrowing(err: Error) {
+  const logged: string[] = [];
+  const app = createApiApp((msg) => logged.push(msg));
+  app.get("/thing", () => {
+    throw err;
+  });
+  return { app, logged };
 }
 
-test("an answer leaves only after the pending commit, unchanged when it succeeds", async () => {
-  const commit = Promise.withResolvers<void>();
-  const app = appWith(() => commit.promise);
-  let answered = false;
-  const request = Promise.resolve(app.request("/thing")).then((res) => {
-    answered = true;
-    return res;
-  });
-  // Plenty of turns for the handler; the answer still waits for the commit.
-  for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
-  expect(answered).toBe(false);
-  commit.resolve();
-  const res = await request;
-  expect(res.status).toBe(200);
-  expect(await res.json()).toEqual({ ok: true });
-});
-
-test("a failed commit turns the answer into a 503 with the Error body", async () => {
-  const app = appWith(() => Promise.reject(new Error("disk I/O error")));
+test("a failed shared commit answers 503 with the Error body, not a 500", async () => {
+  const { app, logged } = appThrowing(new CommitFailedError("the database could not save the change: disk I/O error"));
   const res = await app.request("/thing");
   expect(res.status).toBe(503);
-  expect(await res.json()).toEqual({
-    code: 503,
-    message: "the database could not save the change: disk I/O error",
-  });
+  expect(await res.json()).toEqual({ code: 503, message: "the database could not save the change: disk I/O error" });
+  expect(logged).toEqual([]);
+});
+
+test("an ApiError keeps its status; anything else is a logged 500", async () => {
+  const apiError = appThrowing(new ApiError(409, "taken"));
+  expect((await apiError.app.request("/thing")).status).toBe(409);
+  const bug = appThrowing(new Error("boom"));
+  const res = await bug.app.request("/thing");
+  expect(res.status).toBe(500);
+  expect(bug.logged).toHaveLength(1);
 });

@@ -4,9 +4,13 @@ import { expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
+import { z } from "zod";
 import { generateOpenApiYaml } from "../../../src/manager/api/generate-openapi";
 import { OPENAPI_YAML_FILE } from "../../../src/manager/api/openapi";
 import { startTestManager } from "../../support/manager";
+
+/** The operations of an OpenAPI document, by path and method. */
+const ServedPaths = z.object({ paths: z.record(z.string(), z.record(z.string(), z.unknown())) });
 
 const committed = readFileSync(join(import.meta.dir, "..", "..", "..", OPENAPI_YAML_FILE), "utf8");
 
@@ -18,9 +22,10 @@ test("every operation of the contract has a handler, and the server serves the s
   const m = await startTestManager();
   try {
     expect(m.manager.unimplemented).toEqual([]);
-    const served = await (await fetch(`${m.url}/api/v3/openapi3.json`)).json();
+    const served: unknown = await (await fetch(`${m.url}/api/v3/openapi3.json`)).json();
     expect(served).toEqual(parse(committed));
-    expect(Object.values(served.paths).flatMap((p: any) => Object.values(p)).length).toBe(57);
+    const { paths } = ServedPaths.parse(served);
+    expect(Object.values(paths).flatMap((p) => Object.values(p)).length).toBe(57);
     const docs = await fetch(`${m.url}/api/v3/docs`);
     expect(docs.status).toBe(200);
     expect(await docs.text()).toContain("/api/v3/openapi3.json");

@@ -1,17 +1,19 @@
 // Worker management through HTTP: listing, details, deletion, tags and sleep schedules
-// (workers.md §9, §12).
+// (see docs/worker-protocol.md).
 import { describe, expect, test } from "bun:test";
 import { eq } from "drizzle-orm";
-import { jobs, sleepSchedules, workerTagMembership, workerTags } from "../../../src/manager/db/schema";
+import { sleepSchedules, workerTagMembership, workerTags } from "../../../src/manager/db/schema";
+import type { Schemas } from "../../../src/worker/client";
 import { createHarness, type Harness } from "../farm/harness";
 
-async function json(res: Response): Promise<Record<string, unknown>> {
-  return (await res.json()) as Record<string, unknown>;
+/** The JSON answer, as the shape the test expects; the test checks the fields it reads. */
+async function json<T = Record<string, unknown>>(res: Response): Promise<T> {
+  return (await res.json()) as T;
 }
 
 async function createTag(h: Harness, body: Record<string, unknown>) {
   const res = await h.request("POST", "/api/v3/worker-mgt/tags", body);
-  return { status: res.status, body: await json(res) };
+  return { status: res.status, body: await json<Schemas["WorkerTag"]>(res) };
 }
 
 describe("GET /api/v3/worker-mgt/workers", () => {
@@ -70,10 +72,10 @@ describe("GET /api/v3/worker-mgt/workers/{worker_id}", () => {
       tag_ids: [tag.body.id, plain.body.id],
     });
 
-    const job = h.addJob("active");
-    const current = h.addTask(job, "active", row);
+    const job = h.addJob({ status: "active" });
+    const current = h.addTask(job, { status: "active", worker: row });
     h.clock.advance(1_000);
-    h.addTask(h.addJob("completed"), "completed", row);
+    h.addTask(h.addJob({ status: "completed" }), { status: "completed", worker: row });
 
     const body = await json(await h.request("GET", `/api/v3/worker-mgt/workers/${w.uuid}`));
     expect(body.tags).toEqual([
@@ -101,9 +103,9 @@ describe("GET /api/v3/worker-mgt/workers/{worker_id}", () => {
     const h = createHarness();
     const w = await h.signedOn();
     const row = h.worker(w.uuid)!;
-    h.addTask(h.addJob("completed"), "completed", row);
+    h.addTask(h.addJob({ status: "completed" }), { status: "completed", worker: row });
     h.clock.advance(1_000);
-    const latest = h.addTask(h.addJob("queued"), "queued", row);
+    const latest = h.addTask(h.addJob({ status: "queued" }), { status: "queued", worker: row });
     const body = await json(await h.request("GET", `/api/v3/worker-mgt/workers/${w.uuid}`));
     expect((body.task as { id: string }).id).toBe(latest.uuid);
   });
@@ -125,9 +127,9 @@ describe("DELETE /api/v3/worker-mgt/workers/{worker_id}", () => {
     const w = await h.signedOn("doomed");
     await h.reportState(w, "awake");
     const row = h.worker(w.uuid)!;
-    const job = h.addJob("active");
-    const active = h.addTask(job, "active", row);
-    const done = h.addTask(job, "completed", row);
+    const job = h.addJob({ status: "active" });
+    const active = h.addTask(job, { status: "active", worker: row });
+    const done = h.addTask(job, { status: "completed", worker: row });
     h.clearEvents();
 
     const res = await h.request("DELETE", `/api/v3/worker-mgt/workers/${w.uuid}`);
@@ -144,13 +146,8 @@ describe("DELETE /api/v3/worker-mgt/workers/{worker_id}", () => {
       status: "queued",
       previous_status: "active",
     });
-    expect(h.workerEvents()).toEqual([
-      expect.objectContaining({
-        id: w.uuid,
-        name: "doomed",
-        status: "awake",
-        deleted_at: h.clock.now().toISOString(),
-      }),
+    expect(h.workerEvents()).toMatchObject([
+      { id: w.uuid, name: "doomed", status: "awake", deleted_at: h.clock.now().toISOString() },
     ]);
 
     expect((await h.request("DELETE", `/api/v3/worker-mgt/workers/${w.uuid}`)).status).toBe(404);
@@ -169,9 +166,9 @@ describe("DELETE /api/v3/worker-mgt/workers/{worker_id}", () => {
       end_time: "",
     });
     await h.request("DELETE", `/api/v3/worker-mgt/workers/${w.uuid}`);
-    expect(h.db.select().from(workerTagMembership).all()).toEqual([]);
-    expect(h.db.select().from(sleepSchedules).all()).toEqual([]);
-    expect(h.db.select().from(workerTags).all()).toHaveLength(1);
+    expect(h.db.orm.select().from(workerTagMembership).all()).toEqual([]);
+    expect(h.db.orm.select().from(sleepSchedules).all()).toEqual([]);
+    expect(h.db.orm.select().from(workerTags).all()).toHaveLength(1);
   });
 });
 
@@ -180,12 +177,9 @@ describe("worker tags", () => {
     const h = createHarness();
     const created = await createTag(h, { name: "gpu", description: "cards" });
     expect(created.status).toBe(200);
-    const id = created.body.id as string;
-    expect(created.body).toEqual({
-      id: expect.stringMatching(/^[0-9a-f-]{36}$/),
-      name: "gpu",
-      description: "cards",
-    });
+    const id = created.body.id ?? "";
+    expect(id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(created.body).toEqual({ id, name: "gpu", description: "cards" });
 
     const chosen = await createTag(h, {
       id: "6b6c3f47-8f0c-4a45-9b3e-7a0c4d7e1f00",
@@ -251,15 +245,15 @@ describe("worker tags", () => {
   test("deleting a tag opens its jobs to every worker", async () => {
     const h = createHarness();
     const tag = await createTag(h, { name: "special" });
-    const tagRow = h.db
+    const tagRow = h.db.orm
       .select()
       .from(workerTags)
-      .where(eq(workerTags.uuid, tag.body.id as string))
-      .get()!;
-    const job = h.addJob("queued");
-    h.db.update(jobs).set({ workerTagId: tagRow.id }).where(eq(jobs.id, job.id)).run();
+      .where(eq(workerTags.uuid, tag.body.id ?? ""))
+      .get();
+    expect(tagRow).toBeDefined();
+    const job = h.addJob({ status: "queued", tag: tagRow });
     await h.request("DELETE", `/api/v3/worker-mgt/tag/${tag.body.id}`);
-    expect(h.db.select().from(jobs).where(eq(jobs.id, job.id)).get()!.workerTagId).toBeNull();
+    expect(h.job(job).workerTagId).toBeNull();
   });
 
   test("settags replaces the set, ignores unknown ids, collapses duplicates, announces the worker", async () => {
@@ -338,7 +332,7 @@ describe("sleep schedules over HTTP", () => {
       expect(res.status).toBe(400);
       expect((await json(res)).code).toBe(400);
     }
-    expect(h.db.select().from(sleepSchedules).all()).toEqual([]);
+    expect(h.db.orm.select().from(sleepSchedules).all()).toEqual([]);
   });
 
   test("saving applies the schedule at once: an immediate request, announced", async () => {
@@ -355,7 +349,7 @@ describe("sleep schedules over HTTP", () => {
     expect(h.workerEvents()).toMatchObject([
       { name: "sleeper", status: "awake", status_change: { status: "asleep", is_lazy: false } },
     ]);
-    const stored = h.db.select().from(sleepSchedules).get()!;
+    const stored = h.db.orm.select().from(sleepSchedules).get()!;
     expect(stored.nextCheck!.getTime()).toBeGreaterThan(h.clock.now().getTime());
 
     await h.reportState(w, "asleep");

@@ -1,5 +1,5 @@
 // The worker protocol through HTTP: registration, sign-on, state handshakes and sign-off, as a
-// stock Flamenco Worker performs them (workers.md §3-§4).
+// stock Flamenco Worker performs them (see docs/worker-protocol.md).
 import { describe, expect, test } from "bun:test";
 import { Database } from "bun:sqlite";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -69,7 +69,7 @@ describe("POST /api/v3/worker/register-worker", () => {
 
   test("without proxy headers the TCP peer is the address, IPv4 without the IPv6 mapping", async () => {
     const h = createHarness();
-    // As src/serve.ts does: the edge hands the TCP peer to the app.
+    // As src/manager/bun-serve.ts does: the edge hands the TCP peer to the app.
     const server = Bun.serve({
       port: 0,
       fetch: (req, srv) => h.app.fetch(req, { remoteAddress: () => srv.requestIP(req)?.address }),
@@ -82,7 +82,7 @@ describe("POST /api/v3/worker/register-worker", () => {
       });
       expect((await json(res)).address).toBe("127.0.0.1");
     } finally {
-      server.stop(true);
+      await server.stop(true);
     }
   });
 
@@ -100,7 +100,7 @@ describe("POST /api/v3/worker/register-worker", () => {
       expect(res.status).toBe(400);
       expect((await json(res)).code).toBe(400);
     }
-    expect(h.db.select().from(workers).all()).toEqual([]);
+    expect(h.db.orm.select().from(workers).all()).toEqual([]);
   });
 
   test("a busy database is a 503 with Retry-After", async () => {
@@ -195,7 +195,7 @@ describe("POST /api/v3/worker/sign-on", () => {
   test("without a request the sleep schedule decides", async () => {
     const h = createHarness();
     const w = await h.register();
-    h.db
+    h.db.orm
       .insert(sleepSchedules)
       .values({ workerId: h.worker(w.uuid)!.id, isActive: true, daysOfWeek: "", startTime: "", endTime: "" })
       .run();
@@ -283,8 +283,8 @@ describe("POST /api/v3/worker/state-changed", () => {
     const h = createHarness();
     const w = await h.signedOn("renderer");
     await h.reportState(w, "awake");
-    const job = h.addJob("active");
-    const task = h.addTask(job, "active", h.worker(w.uuid));
+    const job = h.addJob({ status: "active" });
+    const task = h.addTask(job, { status: "active", worker: h.worker(w.uuid) });
     await h.reportState(w, "asleep");
     const after = h.task(task);
     expect(after.status).toBe("queued");
@@ -298,7 +298,7 @@ describe("POST /api/v3/worker/state-changed", () => {
     const h = createHarness();
     const w = await h.signedOn();
     await h.reportState(w, "awake");
-    const task = h.addTask(h.addJob("active"), "active", h.worker(w.uuid));
+    const task = h.addTask(h.addJob({ status: "active" }), { status: "active", worker: h.worker(w.uuid) });
     await h.reportState(w, "awake");
     expect(h.task(task).status).toBe("active");
   });
@@ -309,8 +309,8 @@ describe("POST /api/v3/worker/sign-off", () => {
     const h = createHarness();
     const w = await h.signedOn("leaver");
     await h.reportState(w, "awake");
-    const job = h.addJob("active");
-    const task = h.addTask(job, "active", h.worker(w.uuid));
+    const job = h.addJob({ status: "active" });
+    const task = h.addTask(job, { status: "active", worker: h.worker(w.uuid) });
     h.clearEvents();
 
     const res = await h.request("POST", "/api/v3/worker/sign-off", undefined, w.auth);
@@ -369,7 +369,7 @@ describe("POST /api/v3/worker/sign-off", () => {
   });
 });
 
-describe("status-change requests (workers.md §5)", () => {
+describe("status-change requests", () => {
   test("lazy and immediate requests are stored, announced and read back for the scheduler", async () => {
     const h = createHarness();
     const w = await h.signedOn("w");
@@ -460,7 +460,7 @@ describe("the whole handshake of a stock Worker", () => {
       ["stock", "asleep", "awake"],
       ["stock", "offline", "asleep"],
     ]);
-    expect(h.db.select().from(workers).where(eq(workers.uuid, w.uuid)).get()).toMatchObject({
+    expect(h.db.orm.select().from(workers).where(eq(workers.uuid, w.uuid)).get()).toMatchObject({
       status: "offline",
       statusRequested: "asleep",
     });

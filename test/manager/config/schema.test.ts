@@ -86,8 +86,10 @@ describe("defaults", () => {
         b: { is_twoway: false, values: [{ platform: "all", value: "b" }] },
       },
     });
-    expect(file.variables.a.is_twoway).toBe(true);
-    expect("is_twoway" in file.variables.b).toBe(false);
+    const { a, b } = file.variables;
+    expect(a?.is_twoway).toBe(true);
+    expect(b).toBeDefined();
+    expect(b && "is_twoway" in b).toBe(false);
   });
 });
 
@@ -216,7 +218,7 @@ describe("warnings", () => {
       "flamenco-manager.yaml: colour: unknown key, ignored",
     ]);
     expect("colour" in file).toBe(false);
-    expect(file.variables.x.values[0]).toEqual({ audience: "all", platform: "all", value: "v" });
+    expect(file.variables.x?.values[0]).toEqual({ audience: "all", platform: "all", value: "v" });
   });
 
   test("a configured variable named like an implicit one is dropped with a warning", () => {
@@ -233,7 +235,7 @@ describe("warnings", () => {
     const { file, warnings } = validate({
       variables: { x: { values: [{ platform: "linux", platforms: ["darwin"], value: "v" }] } },
     });
-    expect(file.variables.x.values[0]).toEqual({
+    expect(file.variables.x?.values[0]).toEqual({
       audience: "all",
       platforms: ["darwin", "linux"],
       value: "v",

@@ -7,11 +7,17 @@ import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { drizzle } from "drizzle-orm/bun-sqlite";
 import { migrate } from "drizzle-orm/bun-sqlite/migrator";
+import { z } from "zod";
 import { openDatabase, type OpenedDatabase } from "../../../src/manager/db/open";
+import type { TaskRow } from "../../../src/manager/db/schema";
+import type { TaskStatus } from "../../../src/shared/statuses";
+import { createTestFarm, type TestFarm } from "../../support/builders";
 import { tempDirs } from "../../support/temp-dirs";
 import { counterDrift } from "./counters";
 
 const MIGRATIONS_DIR = join(import.meta.dir, "../../../src/manager/db/migrations");
+/** The part of drizzle's meta/_journal.json the backfill test rewrites. */
+const DrizzleJournal = z.looseObject({ entries: z.array(z.looseObject({ tag: z.string() })) });
 const TRIGGERS = [
   "jobs_start_without_steps",
   "task_dependencies_counted_on_delete",
@@ -26,22 +32,35 @@ const TRIGGERS = [
   "tasks_unblock_dependents",
   "tasks_unblock_dependents_on_delete",
 ];
-const STATUSES = ["queued", "active", "completed", "failed", "soft-failed", "canceled", "paused"];
+const STATUSES: TaskStatus[] = [
+  "queued",
+  "active",
+  "completed",
+  "failed",
+  "soft-failed",
+  "canceled",
+  "paused",
+];
 
 const tempDir = tempDirs("tablao-counter-triggers");
-let opened: OpenedDatabase | null = null;
+let opened: OpenedDatabase | TestFarm | null = null;
 afterEach(() => {
   opened?.close();
   opened = null;
 });
 
-function fresh(): Database {
-  opened = openDatabase(":memory:");
-  return opened.sqlite;
+/** A fresh database with the builders; the checks below read it with raw SQL (`farm.sqlite`). */
+function fresh(): TestFarm {
+  const farm = createTestFarm();
+  opened = farm;
+  return farm;
 }
 
-/** Rows as a Manager stores them; ids are assigned in call order, starting at 1. */
-function seeder(sqlite: Database) {
+/**
+ * Rows written with raw SQL into a database migrated only to 0000, which the builders (written
+ * against today's schema) cannot insert into; ids are assigned in call order, starting at 1.
+ */
+function oldSchemaSeeder(sqlite: Database) {
   let seq = 0;
   const insertTask = sqlite.prepare(
     `INSERT INTO tasks (created_at, updated_at, uuid, name, type, job_id, index_in_job, status, commands, steps_completed, steps_total)
@@ -102,7 +121,7 @@ const jobSteps = (sqlite: Database, jobId: number) =>
 describe("counter triggers", () => {
   test("all exist after opening the database (a table rebuild in a later migration would drop them)", () => {
     const names = (
-      fresh().query("SELECT name FROM sqlite_master WHERE type = 'trigger' ORDER BY name").all() as {
+      fresh().sqlite.query("SELECT name FROM sqlite_master WHERE type = 'trigger' ORDER BY name").all() as {
         name: string;
       }[]
     ).map((r) => r.name);
@@ -110,119 +129,101 @@ describe("counter triggers", () => {
   });
 
   test("inserting a job's tasks and dependencies counts them; what the job row said is replaced", () => {
-    const sqlite = fresh();
-    const seed = seeder(sqlite);
-    const job = seed.job(999);
-    const echo = seed.task(job, "queued", { completed: 0, total: 2 });
-    const sleeps = [1, 2, 3].map(() => seed.task(job));
-    for (const s of sleeps) seed.depend(s, echo);
-    expect(counts(sqlite, job)).toEqual({ queued: 4 });
-    expect(jobSteps(sqlite, job)).toEqual({ completed: 0, total: 5 });
-    expect(sleeps.map((s) => unmet(sqlite, s))).toEqual([1, 1, 1]);
-    expect(unmet(sqlite, echo)).toBe(0);
+    const f = fresh();
+    const job = f.addJob({ stepsTotal: 999 });
+    const echo = f.addTask(job, { stepsTotal: 2 });
+    const sleeps = [1, 2, 3].map(() => f.addTask(job, { dependsOn: [echo] }));
+    expect(counts(f.sqlite, job.id)).toEqual({ queued: 4 });
+    expect(jobSteps(f.sqlite, job.id)).toEqual({ completed: 0, total: 5 });
+    expect(sleeps.map((s) => unmet(f.sqlite, s.id))).toEqual([1, 1, 1]);
+    expect(unmet(f.sqlite, echo.id)).toBe(0);
   });
 
   test("a dependency that is already completed is met from the start", () => {
-    const sqlite = fresh();
-    const seed = seeder(sqlite);
-    const job = seed.job();
-    const done = seed.task(job, "completed", { completed: 1, total: 1 });
-    const open = seed.task(job, "active");
-    const t = seed.task(job);
-    seed.depend(t, done);
-    seed.depend(t, open);
-    expect(unmet(sqlite, t)).toBe(1);
+    const f = fresh();
+    const job = f.addJob();
+    const done = f.addTask(job, { status: "completed" });
+    const open = f.addTask(job, { status: "active" });
+    const t = f.addTask(job, { dependsOn: [done, open] });
+    expect(unmet(f.sqlite, t.id)).toBe(1);
   });
 
   test("completing a dependency unblocks its dependents; leaving completed blocks them again", () => {
-    const sqlite = fresh();
-    const seed = seeder(sqlite);
-    const job = seed.job();
-    const a = seed.task(job);
-    const b = seed.task(job);
-    const c = seed.task(job);
-    seed.depend(b, a);
-    seed.depend(c, a);
-    seed.depend(c, b);
-    sqlite.run("UPDATE tasks SET status = 'completed', steps_completed = steps_total WHERE id = ?", [a]);
-    expect([unmet(sqlite, b), unmet(sqlite, c)]).toEqual([0, 1]);
-    expect(counts(sqlite, job)).toEqual({ queued: 2, completed: 1 });
-    expect(jobSteps(sqlite, job)).toEqual({ completed: 1, total: 3 });
+    const { sqlite, ...f } = fresh();
+    const job = f.addJob();
+    const a = f.addTask(job);
+    const b = f.addTask(job, { dependsOn: [a] });
+    const c = f.addTask(job, { dependsOn: [a, b] });
+    sqlite.run("UPDATE tasks SET status = 'completed', steps_completed = steps_total WHERE id = ?", [a.id]);
+    expect([unmet(sqlite, b.id), unmet(sqlite, c.id)]).toEqual([0, 1]);
+    expect(counts(sqlite, job.id)).toEqual({ queued: 2, completed: 1 });
+    expect(jobSteps(sqlite, job.id)).toEqual({ completed: 1, total: 3 });
     // A status change that neither enters nor leaves "completed" leaves dependents alone.
-    sqlite.run("UPDATE tasks SET status = 'active' WHERE id = ?", [b]);
-    expect(unmet(sqlite, c)).toBe(1);
+    sqlite.run("UPDATE tasks SET status = 'active' WHERE id = ?", [b.id]);
+    expect(unmet(sqlite, c.id)).toBe(1);
     // The whole job back to queued in one statement, as a requeue does.
-    sqlite.run("UPDATE tasks SET status = 'queued', steps_completed = 0 WHERE job_id = ?", [job]);
-    expect([unmet(sqlite, a), unmet(sqlite, b), unmet(sqlite, c)]).toEqual([0, 1, 2]);
-    expect(counts(sqlite, job)).toEqual({ queued: 3 });
-    expect(jobSteps(sqlite, job)).toEqual({ completed: 0, total: 3 });
+    sqlite.run("UPDATE tasks SET status = 'queued', steps_completed = 0 WHERE job_id = ?", [job.id]);
+    expect([unmet(sqlite, a.id), unmet(sqlite, b.id), unmet(sqlite, c.id)]).toEqual([0, 1, 2]);
+    expect(counts(sqlite, job.id)).toEqual({ queued: 3 });
+    expect(jobSteps(sqlite, job.id)).toEqual({ completed: 0, total: 3 });
     expect(counterDrift(sqlite)).toEqual([]);
   });
 
   test("writing the same status or steps again changes nothing", () => {
-    const sqlite = fresh();
-    const seed = seeder(sqlite);
-    const job = seed.job();
-    const a = seed.task(job, "completed", { completed: 1, total: 1 });
-    const b = seed.task(job);
-    seed.depend(b, a);
+    const { sqlite, ...f } = fresh();
+    const job = f.addJob();
+    const a = f.addTask(job, { status: "completed" });
+    const b = f.addTask(job, { dependsOn: [a] });
     sqlite.run(
       "UPDATE tasks SET status = status, steps_completed = steps_completed, steps_total = steps_total",
     );
-    expect(counts(sqlite, job)).toEqual({ queued: 1, completed: 1 });
-    expect(jobSteps(sqlite, job)).toEqual({ completed: 1, total: 2 });
-    expect(unmet(sqlite, b)).toBe(0);
+    expect(counts(sqlite, job.id)).toEqual({ queued: 1, completed: 1 });
+    expect(jobSteps(sqlite, job.id)).toEqual({ completed: 1, total: 2 });
+    expect(unmet(sqlite, b.id)).toBe(0);
   });
 
   test("deleting a task or a dependency uncounts it; deleting a job removes its counts", () => {
-    const sqlite = fresh();
-    const seed = seeder(sqlite);
-    const job = seed.job();
-    const a = seed.task(job, "active", { completed: 1, total: 4 });
-    const b = seed.task(job);
-    const c = seed.task(job);
-    seed.depend(b, a);
-    seed.depend(c, a);
-    seed.depend(c, b);
-    sqlite.run("DELETE FROM task_dependencies WHERE task_id = ? AND dependency_id = ?", [c, b]);
-    expect(unmet(sqlite, c)).toBe(1);
-    sqlite.run("DELETE FROM tasks WHERE id = ?", [a]);
-    expect([unmet(sqlite, b), unmet(sqlite, c)]).toEqual([0, 0]);
-    expect(counts(sqlite, job)).toEqual({ queued: 2 });
-    expect(jobSteps(sqlite, job)).toEqual({ completed: 0, total: 2 });
+    const { sqlite, ...f } = fresh();
+    const job = f.addJob();
+    const a = f.addTask(job, { status: "active", stepsCompleted: 1, stepsTotal: 4 });
+    const b = f.addTask(job, { dependsOn: [a] });
+    const c = f.addTask(job, { dependsOn: [a, b] });
+    sqlite.run("DELETE FROM task_dependencies WHERE task_id = ? AND dependency_id = ?", [c.id, b.id]);
+    expect(unmet(sqlite, c.id)).toBe(1);
+    sqlite.run("DELETE FROM tasks WHERE id = ?", [a.id]);
+    expect([unmet(sqlite, b.id), unmet(sqlite, c.id)]).toEqual([0, 0]);
+    expect(counts(sqlite, job.id)).toEqual({ queued: 2 });
+    expect(jobSteps(sqlite, job.id)).toEqual({ completed: 0, total: 2 });
 
-    const other = seed.job();
-    seed.task(other);
-    sqlite.run("DELETE FROM jobs WHERE id = ?", [job]);
+    const other = f.addJob();
+    f.addTask(other);
+    sqlite.run("DELETE FROM jobs WHERE id = ?", [job.id]);
     expect(sqlite.query("SELECT job_id, status, count FROM job_task_counts").all()).toEqual([
-      { job_id: other, status: "queued", count: 1 },
+      { job_id: other.id, status: "queued", count: 1 },
     ]);
     expect(counterDrift(sqlite)).toEqual([]);
   });
 
   test("runnable tasks are counted per job and type: queued or soft-failed, with no unmet dependency", () => {
-    const sqlite = fresh();
-    const seed = seeder(sqlite);
-    const job = seed.job();
-    const render = seed.task(job, "queued", undefined, "blender");
-    const video = seed.task(job, "queued", undefined, "ffmpeg");
-    seed.depend(video, render);
-    seed.task(job, "active", undefined, "blender");
-    const runnable = () => countsIn(sqlite, "job_runnable_task_types", "type", job);
+    const { sqlite, ...f } = fresh();
+    const job = f.addJob();
+    const render = f.addTask(job, { type: "blender" });
+    const video = f.addTask(job, { type: "ffmpeg", dependsOn: [render] });
+    f.addTask(job, { status: "active", type: "blender" });
+    const runnable = () => countsIn(sqlite, "job_runnable_task_types", "type", job.id);
     expect(runnable()).toEqual({ blender: 1 });
-    sqlite.run("UPDATE tasks SET status = 'completed' WHERE id = ?", [render]);
+    sqlite.run("UPDATE tasks SET status = 'completed' WHERE id = ?", [render.id]);
     expect(runnable()).toEqual({ ffmpeg: 1 });
-    sqlite.run("UPDATE tasks SET status = 'soft-failed' WHERE id = ?", [video]);
+    sqlite.run("UPDATE tasks SET status = 'soft-failed' WHERE id = ?", [video.id]);
     expect(runnable()).toEqual({ ffmpeg: 1 });
-    sqlite.run("UPDATE tasks SET status = 'queued' WHERE id = ?", [render]);
+    sqlite.run("UPDATE tasks SET status = 'queued' WHERE id = ?", [render.id]);
     expect(runnable()).toEqual({ blender: 1 });
-    sqlite.run("DELETE FROM jobs WHERE id = ?", [job]);
+    sqlite.run("DELETE FROM jobs WHERE id = ?", [job.id]);
     expect(sqlite.query("SELECT count(*) AS n FROM job_runnable_task_types").get()).toEqual({ n: 0 });
   });
 
   test("stay equal to a recount through a long random mix of changes", () => {
-    const sqlite = fresh();
-    const seed = seeder(sqlite);
+    const { sqlite, ...f } = fresh();
     // A fixed-seed generator (mulberry32), so a failure replays the same way.
     let state = 20_240_611;
     const random = () => {
@@ -231,23 +232,29 @@ describe("counter triggers", () => {
       t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
       return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
     };
-    const pick = <T>(xs: T[]): T => xs[Math.floor(random() * xs.length)];
+    /** A random element of `xs`, or undefined when it is empty (the draw happens either way). */
+    const pickOrNone = <T>(xs: readonly T[]): T | undefined => xs[Math.floor(random() * xs.length)];
+    const pick = <T>(xs: readonly T[]): T => {
+      const x = pickOrNone(xs);
+      if (x === undefined) throw new Error("pick from an empty list");
+      return x;
+    };
     const ids = (q: string, ...args: number[]) =>
       (sqlite.query(q).all(...args) as { id: number }[]).map((r) => r.id);
     const jobIds = () => ids("SELECT id FROM jobs");
     const taskIds = () => ids("SELECT id FROM tasks");
 
     const addJob = () => {
-      const job = seed.job(7);
-      const made: number[] = [];
+      const job = f.addJob({ stepsTotal: 7 });
+      const made: TaskRow[] = [];
       for (let i = 0; i < 12; i++) {
-        const t = seed.task(
-          job,
-          pick(STATUSES),
-          { completed: Math.floor(random() * 3), total: 1 + Math.floor(random() * 3) },
-          pick(["misc", "blender", "ffmpeg"]),
-        );
-        for (const dep of made) if (random() < 0.3) seed.depend(t, dep);
+        const t = f.addTask(job, {
+          status: pick(STATUSES),
+          stepsCompleted: Math.floor(random() * 3),
+          stepsTotal: 1 + Math.floor(random() * 3),
+          type: pick(["misc", "blender", "ffmpeg"]),
+        });
+        for (const dep of made) if (random() < 0.3) f.addDependency(t, dep);
         made.push(t);
       }
     };
@@ -285,7 +292,8 @@ describe("counter triggers", () => {
       () => {
         // Dependencies stay within a job, as compiled jobs have them.
         const inJob = ids("SELECT id FROM tasks WHERE job_id = ?", pick(jobIds()));
-        const [a, b] = [pick(inJob), pick(inJob)];
+        // The job may have no tasks left (all deleted): then there is nothing to link.
+        const [a, b] = [pickOrNone(inJob), pickOrNone(inJob)];
         if (a !== undefined && a !== b) {
           sqlite.run("INSERT OR IGNORE INTO task_dependencies (task_id, dependency_id) VALUES (?, ?)", [
             a,
@@ -299,7 +307,9 @@ describe("counter triggers", () => {
     for (let step = 0; step < 400; step++) {
       if (taskIds().length === 0) addJob();
       const op = Math.floor(random() * operations.length);
-      operations[op]();
+      const operation = operations[op];
+      if (!operation) throw new Error(`no operation ${op} of ${operations.length}`);
+      operation();
       const drift = counterDrift(sqlite);
       if (drift.length > 0) throw new Error(`step ${step} (operation ${op}) left:\n${drift.join("\n")}`);
     }
@@ -312,15 +322,18 @@ describe("migration 0002 backfill", () => {
     const before = tempDir();
     mkdirSync(join(before, "meta"));
     copyFileSync(join(MIGRATIONS_DIR, "0000_init.sql"), join(before, "0000_init.sql"));
-    const journal = JSON.parse(readFileSync(join(MIGRATIONS_DIR, "meta/_journal.json"), "utf8"));
-    journal.entries = journal.entries.filter((e: { tag: string }) => e.tag === "0000_init");
-    writeFileSync(join(before, "meta/_journal.json"), JSON.stringify(journal));
+    // Loose objects: drizzle's other journal fields are written back as they were.
+    const journal = DrizzleJournal.parse(
+      JSON.parse(readFileSync(join(MIGRATIONS_DIR, "meta/_journal.json"), "utf8")),
+    );
+    const entries = journal.entries.filter((e) => e.tag === "0000_init");
+    writeFileSync(join(before, "meta/_journal.json"), JSON.stringify({ ...journal, entries }));
 
     const path = join(tempDir(), "old.sqlite");
     const sqlite = new Database(path, { create: true, strict: true });
     sqlite.exec("PRAGMA foreign_keys = ON");
     migrate(drizzle({ client: sqlite }), { migrationsFolder: before });
-    const seed = seeder(sqlite);
+    const seed = oldSchemaSeeder(sqlite);
     const job = seed.job(3); // a stale total, as a crash between writes could leave
     const done = seed.task(job, "completed", { completed: 2, total: 2 });
     const running = seed.task(job, "active", { completed: 1, total: 3 });

@@ -8,7 +8,12 @@ const newDir = tempDirs("tablao-open");
 test("a database file opens with the Manager's pragmas on its connection", () => {
   const opened = openDatabase(join(newDir(), "flamenco-manager.sqlite"));
   try {
-    const pragma = (name: string) => Object.values(opened.sqlite.query(`PRAGMA ${name}`).get() as object)[0];
+    /** The value of a one-column PRAGMA row (its column is named after the pragma). */
+    const pragma = (name: string): unknown => {
+      const row = opened.sqlite.query<Record<string, unknown>, []>(`PRAGMA ${name}`).get();
+      if (!row) throw new Error(`PRAGMA ${name} returned no row`);
+      return Object.values(row)[0];
+    };
     expect(pragma("journal_mode")).toBe("wal");
     expect(pragma("synchronous")).toBe(1); // NORMAL
     expect(pragma("foreign_keys")).toBe(1);

@@ -30,14 +30,14 @@ describe("hashWorkerSecret", () => {
   });
 
   test("refuses secrets longer than bcrypt reads", async () => {
-    const err = await hashWorkerSecret("x".repeat(SECRET_MAX_BYTES + 1)).catch((e) => e);
+    const err = await hashWorkerSecret("x".repeat(SECRET_MAX_BYTES + 1)).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ApiError);
     expect((err as ApiError).status).toBe(400);
     expect(await hashWorkerSecret("x".repeat(SECRET_MAX_BYTES))).toMatch(/^\$2/);
   });
 });
 
-describe("WorkerAuthenticator", () => {
+describe("createWorkerAuth", () => {
   // spyOn replaces Bun.password.verify for the whole process.
   afterEach(() => mock.restore());
 
@@ -94,15 +94,15 @@ describe("WorkerAuthenticator", () => {
     const w = await h.register();
     expect((await h.auth.authenticate(basicAuthHeader(w.uuid, SECRET))).ok).toBe(true);
     const newHash = await hashWorkerSecret("rotated");
-    h.db.update(workers).set({ secret: newHash }).where(eq(workers.uuid, w.uuid)).run();
+    h.db.orm.update(workers).set({ secret: newHash }).where(eq(workers.uuid, w.uuid)).run();
     expect((await h.auth.authenticate(basicAuthHeader(w.uuid, SECRET))).ok).toBe(false);
     expect((await h.auth.authenticate(basicAuthHeader(w.uuid, "rotated"))).ok).toBe(true);
-    h.db.delete(workers).where(eq(workers.uuid, w.uuid)).run();
+    h.db.orm.delete(workers).where(eq(workers.uuid, w.uuid)).run();
     expect((await h.auth.authenticate(basicAuthHeader(w.uuid, "rotated"))).ok).toBe(false);
   });
 });
 
-describe("worker-auth middleware (workers.md §3.2)", () => {
+describe("worker-auth middleware", () => {
   const prefix = "security requirements failed: authorization failed: ";
 
   test("no Authorization header → 403 naming the missing header", async () => {

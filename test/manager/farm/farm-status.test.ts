@@ -11,7 +11,7 @@ import {
 } from "../../../src/manager/farm/farm-status";
 import { createHarness } from "./harness";
 
-describe("computeFarmStatus (workers.md §11.1)", () => {
+describe("computeFarmStatus", () => {
   const cases: [string, Record<string, number>, Record<string, number>, FarmStatus][] = [
     ["no workers at all", {}, { active: 3 }, "inoperative"],
     ["only offline and error workers", { offline: 2, error: 1 }, { active: 1 }, "inoperative"],
@@ -36,7 +36,7 @@ describe("computeFarmStatus (workers.md §11.1)", () => {
   }
 });
 
-describe("FarmStatusService", () => {
+describe("createFarmStatus", () => {
   const statusEvents = (h: ReturnType<typeof createHarness>) =>
     h.events.filter((e) => e.topic === "/status").map((e) => (e.payload as { status: string }).status);
 
@@ -72,7 +72,7 @@ describe("FarmStatusService", () => {
     h.farmStatus.start();
     h.clock.advance(FARM_STATUS_FIRST_POLL_DELAY_MS);
     const w = await h.signedOn("w1");
-    h.addJob("active");
+    h.addJob({ status: "active" });
     await h.reportState(w, "awake");
     await h.reportState(w, "asleep");
     await h.reportState(w, "awake");
@@ -88,16 +88,12 @@ describe("FarmStatusService", () => {
     const h = createHarness();
     h.farmStatus.start();
     h.clock.advance(FARM_STATUS_FIRST_POLL_DELAY_MS);
-    const row = h.db
-      .insert(workers)
-      .values({ uuid: crypto.randomUUID(), secret: "x", name: "direct", status: "awake" })
-      .returning()
-      .get();
+    const row = h.addWorker({ name: "direct", status: "awake" });
     h.broker.publish(workerUpdate(row, { previousStatus: "awake" }));
     h.broker.publish(workerUpdate(row));
     h.clock.advance(FARM_STATUS_FORCED_POLL_DELAY_MS);
     expect(h.farmStatus.current()).toBe("inoperative");
-    h.db.update(workers).set({ status: "asleep" }).where(eq(workers.id, row.id)).run();
+    h.db.orm.update(workers).set({ status: "asleep" }).where(eq(workers.id, row.id)).run();
     h.broker.publish(workerUpdate({ ...row, status: "asleep" }, { previousStatus: "awake" }));
     h.clock.advance(FARM_STATUS_FORCED_POLL_DELAY_MS);
     expect(h.farmStatus.current()).toBe("asleep");
@@ -115,7 +111,7 @@ describe("FarmStatusService", () => {
     expect(h.farmStatus.current()).toBe("idle");
     expect(h.logs.join("\n")).toContain("no such table: jobs");
     h.sqlite.exec("ALTER TABLE jobs_away RENAME TO jobs");
-    h.addJob("queued");
+    h.addJob({ status: "queued" });
     h.clock.advance(FARM_STATUS_POLL_INTERVAL_MS);
     expect(h.farmStatus.current()).toBe("waiting");
     h.farmStatus.stop();

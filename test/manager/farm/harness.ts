@@ -1,51 +1,40 @@
-// The worker services on a fresh in-memory database with the real broker and state machine,
-// the HTTP app with worker auth and handlers, seeding helpers and an event recorder.
-import { eq } from "drizzle-orm";
+// The worker services on a test farm (test/support/builders.ts: fresh database, builders, fake
+// clock, recorded events) with the real state machine and the HTTP app with worker auth and
+// handlers, plus registering and signing on through the API.
 import { createApiApp } from "../../../src/manager/api/http";
 import { workerHandlers } from "../../../src/manager/api/handlers/workers";
 import { registerHandlers } from "../../../src/manager/api/handlers/registry";
 import { installWorkerAuth } from "../../../src/manager/api/worker-auth";
-import { openDatabase } from "../../../src/manager/db/open";
-import { jobs, tasks, workers, type JobRow, type TaskRow, type WorkerRow } from "../../../src/manager/db/schema";
-import { createEventBroker, type PublishedEvent } from "../../../src/manager/events/broker";
 import { createStateMachine } from "../../../src/manager/state-machine/state-machine";
-import { WorkerAuthenticator } from "../../../src/manager/farm/auth";
-import { FarmStatusService } from "../../../src/manager/farm/farm-status";
+import { createWorkerAuth } from "../../../src/manager/farm/auth";
+import { createFarmStatus } from "../../../src/manager/farm/farm-status";
 import { basicAuthHeader } from "../../../src/worker/client";
+import { createTestFarm } from "../../support/builders";
 import { FakeClock } from "../../support/fake-clock";
-
-type Payload = Record<string, unknown>;
 
 export const SECRET = "4f0bcb1b8e0a9d2c7d5b0a6f1e3c2b4a5d6e7f8091a2b3c4d5e6f708192a3b4c";
 
 export function createHarness(opts: { path?: string } = {}) {
-  const { db, sqlite, close } = openDatabase(opts.path ?? ":memory:");
-  const clock = new FakeClock(Date.parse("2026-01-06T10:00:00Z"));
-  const broker = createEventBroker();
-  const events: PublishedEvent[] = [];
-  broker.listen((e) => events.push(e));
+  const farm = createTestFarm({ path: opts.path, clock: new FakeClock(Date.parse("2026-01-06T10:00:00Z")) });
+  const { db, clock, broker } = farm;
   const taskLogLines: { taskUUID: string; line: string }[] = [];
   const sm = createStateMachine({
+    db,
+    broker,
     clock,
     taskLogs: { appendManagerLine: (_job, taskUUID, line) => taskLogLines.push({ taskUUID, line }) },
     log: () => {},
     thresholds: () => ({ blocklistThreshold: 3, taskFailAfterSoftfailCount: 3 }),
   });
   const logs: string[] = [];
-  const farmStatus = new FarmStatusService({ db, broker, clock, log: (msg) => logs.push(msg) });
-  const auth = new WorkerAuthenticator(db);
+  const farmStatus = createFarmStatus({ db, broker, clock, warn: (msg) => logs.push(msg) });
+  const auth = createWorkerAuth({ db });
   const app = createApiApp(() => {});
   installWorkerAuth(app, auth);
   registerHandlers(app, workerHandlers({ db, broker, clock, requeue: sm, farmStatus }));
-  let seq = 0;
 
   const h = {
-    db,
-    sqlite,
-    close,
-    clock,
-    broker,
-    events,
+    ...farm,
     taskLogLines,
     logs,
     farmStatus,
@@ -61,7 +50,7 @@ export function createHarness(opts: { path?: string } = {}) {
     },
 
     /** Registers through the API; returns the worker's UUID and its authorization header. */
-    async register(name = `worker-${++seq}`, extra: Record<string, unknown> = {}) {
+    async register(name = `worker-${farm.sequence()}`, extra: Record<string, unknown> = {}) {
       const res = await h.request("POST", "/api/v3/worker/register-worker", {
         name,
         secret: SECRET,
@@ -98,65 +87,8 @@ export function createHarness(opts: { path?: string } = {}) {
       if (res.status !== 204) throw new Error(`state-changed failed: ${res.status}`);
     },
 
-    worker(uuid: string): WorkerRow | undefined {
-      return db.select().from(workers).where(eq(workers.uuid, uuid)).get();
-    },
-
-    addJob(status: string): JobRow {
-      const at = clock.now();
-      return db
-        .insert(jobs)
-        .values({
-          uuid: crypto.randomUUID(),
-          name: `job ${++seq}`,
-          jobType: "simple-blender-render",
-          status,
-          settings: {},
-          metadata: {},
-          createdAt: at,
-          updatedAt: at,
-        })
-        .returning()
-        .get();
-    },
-
-    addTask(job: JobRow, status: string, worker?: WorkerRow): TaskRow {
-      const at = clock.now();
-      const index = ++seq;
-      return db
-        .insert(tasks)
-        .values({
-          uuid: crypto.randomUUID(),
-          name: `task ${index}`,
-          type: "blender",
-          jobId: job.id,
-          indexInJob: index,
-          status,
-          workerId: worker?.id ?? null,
-          commands: [],
-          stepsTotal: 1,
-          createdAt: at,
-          updatedAt: at,
-        })
-        .returning()
-        .get();
-    },
-
-    task(row: TaskRow): TaskRow {
-      return db.select().from(tasks).where(eq(tasks.id, row.id)).get()!;
-    },
-
-    workerEvents(): Payload[] {
-      return events.filter((e) => e.event === "/workers").map((e) => e.payload as Payload);
-    },
-
-    tagEvents(): Payload[] {
-      return events.filter((e) => e.event === "/workertags").map((e) => e.payload as Payload);
-    },
-
-    clearEvents(): void {
-      events.length = 0;
-    },
+    workerEvents: () => farm.eventsOf("/workers"),
+    tagEvents: () => farm.eventsOf("/workertags"),
   };
   return h;
 }

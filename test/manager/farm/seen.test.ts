@@ -1,4 +1,5 @@
 import { afterEach, expect, test } from "bun:test";
+import { enableGroupCommit, inTransaction } from "../../../src/manager/db/transaction";
 import { markSeen, SEEN_WRITE_INTERVAL_MS } from "../../../src/manager/farm/seen";
 import { createHarness } from "./harness";
 
@@ -36,23 +37,31 @@ test("skips the write within the interval, and writes again after it or when the
   expect(h.worker(worker.uuid)!.lastSeenAt).toEqual(earlier);
 });
 
-test("given the database handle inside a transaction, the write is part of that transaction", async () => {
+test("inside a change, the write is part of that change", async () => {
   const worker = await registered();
   markSeen(h.db, worker, h.clock.now());
   const before = h.worker(worker.uuid)!.lastSeenAt;
   h.clock.advance(60_000);
 
   expect(() =>
-    h.db.transaction(
-      () => {
-        markSeen(h.db, { ...worker }, h.clock.now());
-        throw new Error("the caller's change failed");
-      },
-      { behavior: "immediate" },
-    ),
+    inTransaction(h.db, (tx) => {
+      markSeen(tx, { ...worker }, h.clock.now());
+      throw new Error("the caller's change failed");
+    }),
   ).toThrow("the caller's change failed");
   expect(h.worker(worker.uuid)!.lastSeenAt).toEqual(before);
 
-  h.db.transaction(() => markSeen(h.db, worker, h.clock.now()), { behavior: "immediate" });
+  inTransaction(h.db, (tx) => markSeen(tx, worker, h.clock.now()));
+  expect(h.worker(worker.uuid)!.lastSeenAt).toEqual(h.clock.now());
+});
+
+test("on its own, the write joins the shared commit of the event-loop turn", async () => {
+  const worker = await registered();
+  enableGroupCommit(h.db, () => {});
+  h.clock.advance(60_000);
+  markSeen(h.db, worker, h.clock.now());
+  expect(h.sqlite.inTransaction).toBe(true);
+  await new Promise((resolve) => setImmediate(resolve));
+  expect(h.sqlite.inTransaction).toBe(false);
   expect(h.worker(worker.uuid)!.lastSeenAt).toEqual(h.clock.now());
 });

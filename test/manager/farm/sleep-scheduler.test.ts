@@ -4,7 +4,7 @@ import { sleepSchedules, workers } from "../../../src/manager/db/schema";
 import {
   SLEEP_SCHEDULER_CHECK_INTERVAL_MS,
   SLEEP_SCHEDULER_FIRST_CHECK_DELAY_MS,
-  SleepScheduler,
+  createSleepScheduler,
 } from "../../../src/manager/farm/sleep-scheduler";
 import { formatTimeOfDay } from "../../../src/manager/farm/sleep-schedule";
 import { createHarness, type Harness } from "./harness";
@@ -20,27 +20,28 @@ function localTimeIn(h: Harness, minutes: number): string {
 async function setup(status = "awake") {
   const h = createHarness();
   const logs: string[] = [];
-  const scheduler = new SleepScheduler({
+  const scheduler = createSleepScheduler({
     db: h.db,
     broker: h.broker,
     clock: h.clock,
-    log: (m) => logs.push(m),
+    warn: (m) => logs.push(m),
   });
   const w = await h.signedOn("nightly");
   await h.reportState(w, status);
   const row = h.worker(w.uuid)!;
   const addSchedule = (values: Partial<typeof sleepSchedules.$inferInsert>, workerId = row.id) =>
-    h.db
+    h.db.orm
       .insert(sleepSchedules)
       .values({ workerId, isActive: true, daysOfWeek: "", startTime: "", endTime: "", ...values })
       .returning()
       .get();
-  const schedule = (id: number) => h.db.select().from(sleepSchedules).where(eq(sleepSchedules.id, id)).get()!;
+  const schedule = (id: number) =>
+    h.db.orm.select().from(sleepSchedules).where(eq(sleepSchedules.id, id)).get()!;
   h.clearEvents();
   return { h, w, row, scheduler, logs, addSchedule, schedule };
 }
 
-describe("SleepScheduler loop", () => {
+describe("the sleep scheduler loop", () => {
   test("first check two seconds after start: due schedules are applied and rescheduled", async () => {
     const { h, w, scheduler, addSchedule, schedule } = await setup();
     const s = addSchedule({ startTime: "", endTime: "" });
@@ -105,7 +106,7 @@ describe("SleepScheduler loop", () => {
 
   test("a worker in error is never touched, but its schedule is rescheduled", async () => {
     const { h, w, row, scheduler, addSchedule, schedule } = await setup();
-    h.db.update(workers).set({ status: "error" }).where(eq(workers.id, row.id)).run();
+    h.db.orm.update(workers).set({ status: "error" }).where(eq(workers.id, row.id)).run();
     const s = addSchedule({});
     scheduler.start();
     h.clock.advance(SLEEP_SCHEDULER_FIRST_CHECK_DELAY_MS);
@@ -124,7 +125,7 @@ describe("SleepScheduler loop", () => {
     scheduler.checkSchedules();
     expect(h.worker(w.uuid)).toMatchObject({ statusRequested: "asleep", lazyStatusRequest: false });
     h.clearEvents();
-    h.db.update(sleepSchedules).set({ nextCheck: null }).run();
+    h.db.orm.update(sleepSchedules).set({ nextCheck: null }).run();
     scheduler.checkSchedules();
     expect(h.workerEvents()).toEqual([]);
   });

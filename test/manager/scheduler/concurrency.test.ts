@@ -8,10 +8,10 @@ let farm: Farm;
 let server: ReturnType<typeof Bun.serve>;
 let farmWorkers: WorkerRow[];
 
-beforeAll(async () => {
+beforeAll(() => {
   farm = createFarm();
   server = Bun.serve({ port: 0, fetch: farm.app.fetch });
-  farmWorkers = await Promise.all(Array.from({ length: WORKERS }, (_, i) => farm.addWorker(`worker ${i}`)));
+  farmWorkers = Array.from({ length: WORKERS }, (_, i) => farm.addWorker({ name: `worker ${i}` }));
 });
 afterAll(() => {
   server.stop(true);
@@ -44,7 +44,7 @@ test(`${WORKERS} workers polling at once over HTTP: every task goes to exactly o
   expect(new Set(assigned.map((a) => a.task)).size).toBe(TASKS);
   // The database agrees with what each worker was told.
   for (const a of assigned) {
-    const row = farm.db.all<{ worker_id: number; status: string }>(
+    const row = farm.db.orm.all<{ worker_id: number; status: string }>(
       sql`SELECT worker_id, status FROM tasks WHERE uuid = ${a.task}`,
     )[0];
     expect(row).toEqual({ worker_id: a.worker.id, status: "active" });

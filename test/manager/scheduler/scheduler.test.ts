@@ -4,8 +4,8 @@ import type { WorkerRow } from "../../../src/manager/db/schema";
 import { buildVariableTable, type VariableContext } from "../../../src/manager/config";
 import { ApiError } from "../../../src/manager/errors";
 import { createScheduler } from "../../../src/manager/scheduler/scheduler";
-import { findSchedulableTask, schedulableTaskQuery } from "../../../src/manager/scheduler/select";
-import { thrownBy } from "../../support/thrown";
+import { findSchedulableTask, SCHEDULABLE_TASK_SQL } from "../../../src/manager/db/queries/scheduler";
+import { rejectedBy } from "../../support/thrown";
 import { createFarm, type Farm } from "./fixtures";
 
 let farm: Farm;
@@ -15,23 +15,23 @@ beforeEach(() => {
 afterEach(() => farm.close());
 
 /** UUID of the task the worker gets, or null. */
-function next(worker: WorkerRow): string | null {
-  const r = farm.scheduler.scheduleTask(worker);
+async function next(worker: WorkerRow): Promise<string | null> {
+  const r = await farm.scheduler.scheduleTask(worker);
   return r.kind === "assigned" ? r.task.uuid : null;
 }
 
 describe("eligibility", () => {
   test("no tasks: nothing", async () => {
-    expect(next(await farm.addWorker("w"))).toBeNull();
+    expect(await next(farm.addWorker({ name: "w" }))).toBeNull();
   });
 
   test("assignment claims, activates and touches the task, logs and announces it", async () => {
-    const w = await farm.addWorker("Fenna");
+    const w = farm.addWorker({ name: "Fenna" });
     const job = farm.addJob({ status: "queued" });
     const t = farm.addTask(job);
     farm.clock.advance(5_000);
 
-    expect(next(w)).toBe(t.uuid);
+    expect(await next(w)).toBe(t.uuid);
     const saved = farm.task(t.id);
     expect(saved.status).toBe("active");
     expect(saved.workerId).toBe(w.id);
@@ -54,9 +54,9 @@ describe("eligibility", () => {
   test("task type must be supported; an empty list matches nothing", async () => {
     const job = farm.addJob();
     farm.addTask(job, { type: "ffmpeg" });
-    expect(next(await farm.addWorker("blender only", { types: "blender" }))).toBeNull();
-    expect(next(await farm.addWorker("nothing", { types: "" }))).toBeNull();
-    expect(next(await farm.addWorker("ffmpeg", { types: "blender,ffmpeg" }))).not.toBeNull();
+    expect(await next(farm.addWorker({ name: "blender only", taskTypes: ["blender"] }))).toBeNull();
+    expect(await next(farm.addWorker({ name: "nothing", taskTypes: [] }))).toBeNull();
+    expect(await next(farm.addWorker({ name: "ffmpeg", taskTypes: ["blender", "ffmpeg"] }))).not.toBeNull();
   });
 
   for (const [status, schedulable] of [
@@ -73,7 +73,7 @@ describe("eligibility", () => {
   ] as const) {
     test(`job status ${status}: ${schedulable ? "schedulable" : "skipped"}`, async () => {
       const t = farm.addTask(farm.addJob({ status }));
-      expect(next(await farm.addWorker("w"))).toBe(schedulable ? t.uuid : null);
+      expect(await next(farm.addWorker({ name: "w" }))).toBe(schedulable ? t.uuid : null);
     });
   }
 
@@ -87,66 +87,66 @@ describe("eligibility", () => {
     ["failed", false],
   ] as const) {
     test(`task status ${status}: ${schedulable ? "schedulable" : "skipped"}`, async () => {
-      const other = await farm.addWorker("other");
-      const t = farm.addTask(farm.addJob({ status: "active" }), { status, workerId: other.id });
-      expect(next(await farm.addWorker("w"))).toBe(schedulable ? t.uuid : null);
+      const other = farm.addWorker({ name: "other" });
+      const t = farm.addTask(farm.addJob({ status: "active" }), { status, worker: other });
+      expect(await next(farm.addWorker({ name: "w" }))).toBe(schedulable ? t.uuid : null);
     });
   }
 
   test("a queued task 'assigned' to another worker is handed out and reassigned", async () => {
-    const other = await farm.addWorker("other");
-    const w = await farm.addWorker("w");
-    const t = farm.addTask(farm.addJob(), { workerId: other.id });
-    expect(next(w)).toBe(t.uuid);
+    const other = farm.addWorker({ name: "other" });
+    const w = farm.addWorker({ name: "w" });
+    const t = farm.addTask(farm.addJob(), { worker: other });
+    expect(await next(w)).toBe(t.uuid);
     expect(farm.task(t.id).workerId).toBe(w.id);
   });
 
   test("a worker never gets back a task it failed", async () => {
-    const w = await farm.addWorker("w");
+    const w = farm.addWorker({ name: "w" });
     const job = farm.addJob({ status: "active" });
     const failed = farm.addTask(job, { status: "soft-failed", priority: 90 });
     const other = farm.addTask(job, { priority: 10 });
     farm.addFailure(failed, w);
-    expect(next(w)).toBe(other.uuid);
-    expect(next(await farm.addWorker("fresh"))).toBe(failed.uuid);
+    expect(await next(w)).toBe(other.uuid);
+    expect(await next(farm.addWorker({ name: "fresh" }))).toBe(failed.uuid);
   });
 
   test("a blocklisted task type is skipped on that job only", async () => {
-    const w = await farm.addWorker("w");
+    const w = farm.addWorker({ name: "w" });
     const blockedJob = farm.addJob({ priority: 90 });
     farm.addTask(blockedJob, { type: "blender" });
     const ffmpegTask = farm.addTask(blockedJob, { type: "ffmpeg", priority: 10 });
     const otherJob = farm.addJob({ priority: 10 });
     const otherBlender = farm.addTask(otherJob, { type: "blender" });
-    farm.block(blockedJob, w, "blender");
-    expect(next(w)).toBe(ffmpegTask.uuid);
-    expect(next(await farm.addWorker("w2"))).not.toBe(otherBlender.uuid);
+    farm.addBlock(blockedJob, w, { taskType: "blender" });
+    expect(await next(w)).toBe(ffmpegTask.uuid);
+    expect(await next(farm.addWorker({ name: "w2" }))).not.toBe(otherBlender.uuid);
   });
 
   test("tags: untagged jobs run anywhere, tagged jobs only on members", async () => {
-    const gpu = farm.addTag("gpu");
-    const cpu = farm.addTag("cpu");
-    const gpuTask = farm.addTask(farm.addJob({ workerTagId: gpu, priority: 90 }));
+    const gpu = farm.addTag({ name: "gpu" });
+    const cpu = farm.addTag({ name: "cpu" });
+    const gpuTask = farm.addTask(farm.addJob({ tag: gpu, priority: 90 }));
     const untaggedTask = farm.addTask(farm.addJob({ priority: 10 }));
 
-    expect(next(await farm.addWorker("untagged"))).toBe(untaggedTask.uuid);
-    farm.db.run(sql`UPDATE tasks SET status = 'queued' WHERE id = ${untaggedTask.id}`);
-    expect(next(await farm.addWorker("cpu", { tagIds: [cpu] }))).toBe(untaggedTask.uuid);
-    farm.db.run(sql`UPDATE tasks SET status = 'queued' WHERE id = ${untaggedTask.id}`);
-    expect(next(await farm.addWorker("gpu+cpu", { tagIds: [cpu, gpu] }))).toBe(gpuTask.uuid);
+    expect(await next(farm.addWorker({ name: "untagged" }))).toBe(untaggedTask.uuid);
+    farm.db.orm.run(sql`UPDATE tasks SET status = 'queued' WHERE id = ${untaggedTask.id}`);
+    expect(await next(farm.addWorker({ name: "cpu", tags: [cpu] }))).toBe(untaggedTask.uuid);
+    farm.db.orm.run(sql`UPDATE tasks SET status = 'queued' WHERE id = ${untaggedTask.id}`);
+    expect(await next(farm.addWorker({ name: "gpu+cpu", tags: [cpu, gpu] }))).toBe(gpuTask.uuid);
   });
 
   test("dependencies must all be completed", async () => {
     const job = farm.addJob();
     const done = farm.addTask(job, { status: "completed" });
-    const running = farm.addTask(job, { status: "active", workerId: (await farm.addWorker("busy")).id });
+    const running = farm.addTask(job, { status: "active", worker: farm.addWorker({ name: "busy" }) });
     const blocked = farm.addTask(job, { priority: 99, dependsOn: [done, running] });
     const free = farm.addTask(job, { priority: 1, dependsOn: [done] });
-    const w = await farm.addWorker("w");
-    expect(next(w)).toBe(free.uuid);
-    expect(next(await farm.addWorker("w2"))).toBeNull();
-    farm.db.run(sql`UPDATE tasks SET status = 'completed' WHERE id = ${running.id}`);
-    expect(next(await farm.addWorker("w3"))).toBe(blocked.uuid);
+    const w = farm.addWorker({ name: "w" });
+    expect(await next(w)).toBe(free.uuid);
+    expect(await next(farm.addWorker({ name: "w2" }))).toBeNull();
+    farm.db.orm.run(sql`UPDATE tasks SET status = 'completed' WHERE id = ${running.id}`);
+    expect(await next(farm.addWorker({ name: "w3" }))).toBe(blocked.uuid);
   });
 });
 
@@ -155,7 +155,7 @@ describe("ordering", () => {
     const job = farm.addJob();
     farm.addTask(job, { priority: 10 });
     const high = farm.addTask(job, { priority: 80 });
-    expect(next(await farm.addWorker("w"))).toBe(high.uuid);
+    expect(await next(farm.addWorker({ name: "w" }))).toBe(high.uuid);
   });
 
   test("job priority beats task priority", async () => {
@@ -163,7 +163,7 @@ describe("ordering", () => {
     farm.addTask(low, { priority: 100 });
     const high = farm.addJob({ priority: 90 });
     const t = farm.addTask(high, { priority: 0 });
-    expect(next(await farm.addWorker("w"))).toBe(t.uuid);
+    expect(await next(farm.addWorker({ name: "w" }))).toBe(t.uuid);
   });
 
   test("equal priorities: lowest task id first, whatever the job's age", async () => {
@@ -171,8 +171,8 @@ describe("ordering", () => {
     const newer = farm.addJob();
     const first = farm.addTask(newer);
     const second = farm.addTask(older);
-    expect(next(await farm.addWorker("a"))).toBe(first.uuid);
-    expect(next(await farm.addWorker("b"))).toBe(second.uuid);
+    expect(await next(farm.addWorker({ name: "a" }))).toBe(first.uuid);
+    expect(await next(farm.addWorker({ name: "b" }))).toBe(second.uuid);
   });
 
   test("fan-out / fan-in runs in creation order", async () => {
@@ -180,26 +180,26 @@ describe("ordering", () => {
     const start = farm.addTask(job);
     const fan = [1, 2, 3].map(() => farm.addTask(job, { dependsOn: [start] }));
     const end = farm.addTask(job, { dependsOn: fan });
-    const w = await farm.addWorker("w");
+    const w = farm.addWorker({ name: "w" });
     const order: string[] = [];
     for (let i = 0; i < 5; i++) {
-      const r = farm.scheduler.scheduleTask(w);
+      const r = await farm.scheduler.scheduleTask(w);
       if (r.kind !== "assigned") throw new Error(`step ${i}: no task`);
       order.push(r.task.uuid);
-      farm.taskUpdates.updateTask(w, r.task.uuid, { taskStatus: "completed" });
+      await farm.taskUpdates.updateTask(w, r.task.uuid, { taskStatus: "completed" });
     }
     expect(order).toEqual([start, ...fan, end].map((t) => t.uuid));
-    expect(next(w)).toBeNull();
+    expect(await next(w)).toBeNull();
   });
 
   test("the worker's active task comes back before anything else, unchanged", async () => {
-    const w = await farm.addWorker("w", { types: "blender" });
+    const w = farm.addWorker({ name: "w", taskTypes: ["blender"] });
     const job = farm.addJob({ status: "active", priority: 10 });
-    const mine = farm.addTask(job, { status: "active", workerId: w.id, type: "misc" });
+    const mine = farm.addTask(job, { status: "active", worker: w, type: "misc" });
     farm.addTask(farm.addJob({ priority: 100 }), { priority: 100 });
     const before = (await farm.logLines(job, mine)).length;
 
-    const r = farm.scheduler.scheduleTask(w);
+    const r = await farm.scheduler.scheduleTask(w);
     expect(r.kind === "assigned" && r.task.uuid).toBe(mine.uuid);
     expect((await farm.logLines(job, mine)).slice(before)).toEqual([`Task assigned to worker w (${w.uuid})`]);
     const event = farm.eventsOf("/task").find((e) => e.id === mine.uuid);
@@ -213,12 +213,12 @@ describe("worker state", () => {
       ["awake", true],
       ["error", false],
     ] as const) {
-      const w = await farm.addWorker(`w-${status}`, { status });
-      farm.db.run(
+      const w = farm.addWorker({ name: `w-${status}`, status });
+      farm.db.orm.run(
         sql`UPDATE workers SET status_requested = 'asleep', lazy_status_request = ${lazy ? 1 : 0} WHERE id = ${w.id}`,
       );
       farm.addTask(farm.addJob());
-      expect(farm.scheduler.scheduleTask(w)).toEqual({
+      expect(await farm.scheduler.scheduleTask(w)).toEqual({
         kind: "status-change-requested",
         statusRequested: "asleep",
       });
@@ -227,9 +227,9 @@ describe("worker state", () => {
   });
 
   test("a worker that is not awake gets 409, and is still marked seen", async () => {
-    const w = await farm.addWorker("w", { status: "asleep" });
+    const w = farm.addWorker({ name: "w", status: "asleep" });
     farm.addTask(farm.addJob());
-    const thrown = thrownBy(ApiError, () => farm.scheduler.scheduleTask(w));
+    const thrown = await rejectedBy(ApiError, () => farm.scheduler.scheduleTask(w));
     expect(thrown.status).toBe(409);
     expect(farm.worker(w.id).lastSeenAt).toEqual(farm.clock.now());
   });
@@ -271,7 +271,7 @@ describe("variable expansion", () => {
         },
       ];
       const task = f.addTask(f.addJob(), { commands });
-      const r = f.scheduler.scheduleTask(await f.addWorker("win", { platform: "windows" }));
+      const r = await f.scheduler.scheduleTask(f.addWorker({ name: "win", platform: "windows" }));
       if (r.kind !== "assigned") throw new Error("no task");
       expect(r.task.commands[0].parameters).toEqual({
         exe: "C:\\Blender\\blender.exe",
@@ -304,7 +304,7 @@ describe("variable expansion", () => {
     farm.addTask(job, { commands });
     farm.addTask(job, { commands });
     const exeFor = async (name: string) => {
-      const r = scheduler.scheduleTask(await farm.addWorker(name));
+      const r = await scheduler.scheduleTask(farm.addWorker({ name }));
       if (r.kind !== "assigned") throw new Error("no task");
       return r.task.commands[0].parameters.exe;
     };
@@ -317,15 +317,16 @@ describe("variable expansion", () => {
 
 describe("performance", () => {
   test("the selection query only searches indexes (no scan of tasks, jobs or dependencies)", async () => {
-    const w = await farm.addWorker("w");
+    const w = farm.addWorker({ name: "w" });
     const plan = farm.db
-      .all<{ detail: string }>(sql`EXPLAIN QUERY PLAN ${schedulableTaskQuery(w.id, ["blender", "ffmpeg"])}`)
+      .prepare<{ detail: string }>(`EXPLAIN QUERY PLAN ${SCHEDULABLE_TASK_SQL}`)
+      .all({ workerId: w.id, types: JSON.stringify(["blender", "ffmpeg"]) })
       .map((r) => r.detail);
     const scans = plan.filter((d) => /^SCAN (t|dep|j|d|tasks|jobs)\b/.test(d));
     if (!plan.some((d) => d.includes("tasks_schedulable_idx"))) {
       throw new Error(
         "the partial index tasks_schedulable_idx (job_id, type, priority DESC, id) WHERE status IN " +
-          `('queued', 'soft-failed') AND unmet_dependencies = 0 is missing from src/db/schema.ts; plan:\n${plan.join("\n")}`,
+          `('queued', 'soft-failed') AND unmet_dependencies = 0 is missing from src/manager/db/schema.ts; plan:\n${plan.join("\n")}`,
       );
     }
     expect(scans).toEqual([]);
@@ -335,27 +336,19 @@ describe("performance", () => {
     // Correctness only: that the query is served by indexes is pinned by the query-plan test above.
     const TASKS = 500;
     const JOBS = 5;
-    const now = Date.now();
-    const insertJob = farm.sqlite.prepare(
-      "INSERT INTO jobs (created_at, updated_at, uuid, name, job_type, priority, status, settings, metadata) VALUES (?, ?, ?, ?, 'x', 50, 'queued', '{}', '{}')",
-    );
-    const insertTask = farm.sqlite.prepare(
-      "INSERT INTO tasks (created_at, updated_at, uuid, name, type, job_id, index_in_job, priority, status, commands) VALUES (?, ?, ?, 't', ?, ?, ?, 50, ?, '[]')",
-    );
-    farm.sqlite.transaction(() => {
-      for (let j = 1; j <= JOBS; j++) {
-        insertJob.run(now, now, crypto.randomUUID(), `job ${j}`);
-        for (let i = 0; i < TASKS / JOBS; i++) {
-          // Sparse ffmpeg tasks (one in 50) among blender ones.
-          insertTask.run(now, now, crypto.randomUUID(), i % 50 === 49 ? "ffmpeg" : "blender", j, i, "queued");
-        }
-      }
-    })();
-    const w = await farm.addWorker("w", { types: "ffmpeg" });
-    const first = farm.scheduler.scheduleTask(w);
+    for (let j = 1; j <= JOBS; j++) {
+      farm.addJobWithTasks({
+        // Sparse ffmpeg tasks (one in 50) among blender ones.
+        tasks: Array.from({ length: TASKS / JOBS }, (_, i) => ({
+          type: i % 50 === 49 ? "ffmpeg" : "blender",
+        })),
+      });
+    }
+    const w = farm.addWorker({ name: "w", taskTypes: ["ffmpeg"] });
+    const first = await farm.scheduler.scheduleTask(w);
     expect(first.kind === "assigned" && first.task.task_type).toBe("ffmpeg");
     // With one assigned, a poll still finds the next task of the sparse type.
-    const next = findSchedulableTask(farm.db, w);
+    const next = findSchedulableTask(farm.db, { id: w.id, taskTypes: ["ffmpeg"] });
     expect(next?.type).toBe("ffmpeg");
     expect(next?.uuid).not.toBe(first.kind === "assigned" ? first.task.uuid : undefined);
   });

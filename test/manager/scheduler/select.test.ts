@@ -3,8 +3,14 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { sql } from "drizzle-orm";
 import { inTransaction } from "../../../src/manager/db/transaction";
-import { prepareSql } from "../../../src/manager/db/prepared";
-import { activeTaskQuery, findSchedulableTask, schedulableTaskQuery } from "../../../src/manager/scheduler/select";
+import {
+  ACTIVE_TASK_SQL,
+  findSchedulableTask,
+  SCHEDULABLE_TASK_SQL,
+  type SchedulingWorker,
+} from "../../../src/manager/db/queries/scheduler";
+import type { WorkerRow } from "../../../src/manager/db/schema";
+import { emitAfterCommit } from "../../../src/manager/events/broker";
 import { createFarm, type Farm } from "./fixtures";
 
 let farm: Farm;
@@ -13,9 +19,15 @@ beforeEach(() => {
 });
 afterEach(() => farm.close());
 
+/** The worker as the selection sees it. */
+const scheduling = (w: WorkerRow): SchedulingWorker => ({
+  id: w.id,
+  taskTypes: w.supportedTaskTypes.split(","),
+});
+
 /** The task ids the poll's index walk can see, in its order. */
 function indexEntries(jobId: number, type: string): number[] {
-  return farm.db
+  return farm.db.orm
     .all<{ id: number }>(
       sql`
       SELECT id FROM tasks INDEXED BY tasks_schedulable_idx
@@ -27,8 +39,9 @@ function indexEntries(jobId: number, type: string): number[] {
 }
 
 test("a worker's active task is found among the active tasks alone, not among all it ever ran", async () => {
-  const w = await farm.addWorker("w");
-  const plan = prepareSql<{ detail: string }>(farm.db, sql`EXPLAIN QUERY PLAN ${activeTaskQuery()}`)
+  const w = farm.addWorker({ name: "w" });
+  const plan = farm.db
+    .prepare<{ detail: string }>(`EXPLAIN QUERY PLAN ${ACTIVE_TASK_SQL}`)
     .all({ workerId: w.id })
     .map((r) => r.detail);
   expect(plan.some((d) => d.includes("USING INDEX tasks_active_worker_idx"))).toBe(true);
@@ -37,9 +50,10 @@ test("a worker's active task is found among the active tasks alone, not among al
 
 describe("blocked tasks", () => {
   test("the query checks dependencies through the index alone: no lookup of dependencies per task", async () => {
-    const w = await farm.addWorker("w");
+    const w = farm.addWorker({ name: "w" });
     const plan = farm.db
-      .all<{ detail: string }>(sql`EXPLAIN QUERY PLAN ${schedulableTaskQuery(w.id, ["blender"])}`)
+      .prepare<{ detail: string }>(`EXPLAIN QUERY PLAN ${SCHEDULABLE_TASK_SQL}`)
+      .all({ workerId: w.id, types: JSON.stringify(["blender"]) })
       .map((r) => r.detail);
     expect(plan.some((d) => d.includes("USING INDEX tasks_schedulable_idx"))).toBe(true);
     expect(plan.filter((d) => /task_dependencies|\bdep\b|^SCAN (t|j|tasks|jobs)\b/.test(d))).toEqual([]);
@@ -47,34 +61,32 @@ describe("blocked tasks", () => {
 
   test("thousands of tasks waiting on a running one are left out of the walk, and come back when it completes", async () => {
     const BLOCKED = 1_000;
-    const runner = await farm.addWorker("runner");
+    const runner = farm.addWorker({ name: "runner" });
     const job = farm.addJob({ priority: 90 });
-    const echo = farm.addTask(job, { status: "active", workerId: runner.id, type: "misc" });
-    farm.sqlite.transaction(() => {
-      for (let i = 0; i < BLOCKED; i++) farm.addTask(job, { priority: 99, dependsOn: [echo] });
-    })();
+    const echo = farm.addTask(job, { status: "active", worker: runner, type: "misc" });
+    farm.addTasks(job, BLOCKED, { priority: 99, dependsOn: [echo] });
     const free = farm.addTask(job, { priority: 1 });
 
     expect(indexEntries(job.id, "blender")).toEqual([free.id]);
-    const w = await farm.addWorker("w", { types: "blender" });
-    expect(findSchedulableTask(farm.db, w)?.id).toBe(free.id);
+    const w = farm.addWorker({ name: "w", taskTypes: ["blender"] });
+    expect(findSchedulableTask(farm.db, scheduling(w))?.id).toBe(free.id);
 
-    farm.taskUpdates.updateTask(runner, echo.uuid, { taskStatus: "completed" });
+    await farm.taskUpdates.updateTask(runner, echo.uuid, { taskStatus: "completed" });
     expect(indexEntries(job.id, "blender")).toHaveLength(BLOCKED + 1);
-    expect(findSchedulableTask(farm.db, w)?.id).toBe(echo.id + 1);
+    expect(findSchedulableTask(farm.db, scheduling(w))?.id).toBe(echo.id + 1);
   });
 
   test("a requeued dependency blocks its dependents again", async () => {
     const job = farm.addJob();
     const first = farm.addTask(job, { status: "completed" });
     const second = farm.addTask(job, { dependsOn: [first] });
-    const w = await farm.addWorker("w");
-    expect(findSchedulableTask(farm.db, w)?.id).toBe(second.id);
+    const w = farm.addWorker({ name: "w" });
+    expect(findSchedulableTask(farm.db, scheduling(w))?.id).toBe(second.id);
 
-    inTransaction(farm.db, farm.broker, (tx, emit) =>
-      farm.stateMachine.taskStatusChange(tx, emit, farm.task(first.id), "queued"),
+    inTransaction(farm.db, (tx) =>
+      farm.stateMachine.taskStatusChange(tx, emitAfterCommit(farm.broker, tx), farm.task(first.id), "queued"),
     );
     expect(farm.task(second.id).unmetDependencies).toBe(1);
-    expect(findSchedulableTask(farm.db, w)?.id).toBe(first.id);
+    expect(findSchedulableTask(farm.db, scheduling(w))?.id).toBe(first.id);
   });
 });

@@ -1,4 +1,4 @@
-// The chains a job status change sets off (state-machines.md §4.2, §4.3), as a caller sees
+// The chains a job status change sets off (see docs/state-machines.md), as a caller sees
 // them: statuses saved, tasks touched, and the job events with previous_status/refresh_tasks.
 import { describe, expect, test } from "bun:test";
 import { createFixture } from "./fixture";
@@ -6,11 +6,11 @@ import { createFixture } from "./fixture";
 const jobEvent = (previous_status: string, status: string, refresh_tasks: boolean) =>
   expect.objectContaining({ previous_status, status, refresh_tasks });
 
-describe("job status change chains (§4.2)", () => {
+describe("job status change chains", () => {
   test("→ cancel-requested: two events, ending canceled with the reason in the activity", () => {
     const f = createFixture();
-    const job = f.addJob("paused");
-    const queued = f.addTask(job, "queued");
+    const job = f.addJob({ status: "paused" });
+    const queued = f.addTask(job, { status: "queued" });
     f.run((tx, emit) => f.sm.jobStatusChange(tx, emit, job, "cancel-requested", "stop it"));
     expect(f.jobEvents()).toEqual([
       jobEvent("paused", "cancel-requested", true),
@@ -25,9 +25,9 @@ describe("job status change chains (§4.2)", () => {
 
   test("→ pause-requested with an active task waits; the task completing finishes the pause", () => {
     const f = createFixture();
-    const job = f.addJob("active");
-    const active = f.addTask(job, "active");
-    f.addTask(job, "queued");
+    const job = f.addJob({ status: "active" });
+    const active = f.addTask(job, { status: "active" });
+    f.addTask(job, { status: "queued" });
     f.run((tx, emit) => f.sm.jobStatusChange(tx, emit, job, "pause-requested", "pause please"));
     expect(f.jobEvents()).toEqual([jobEvent("active", "pause-requested", true)]);
     f.run((tx, emit) => f.sm.taskStatusChange(tx, emit, active, "completed"));
@@ -42,12 +42,12 @@ describe("job status change chains (§4.2)", () => {
     for (const [status, reason] of [
       ["failed", "no more active tasks after task failure"],
       ["canceled", "no more active tasks after task cancellation"],
-    ]) {
+    ] as const) {
       const f = createFixture();
-      const job = f.addJob("pause-requested");
-      const active = f.addTask(job, "active");
-      f.addTasks(job, "paused", 20);
-      f.addTask(job, "queued");
+      const job = f.addJob({ status: "pause-requested" });
+      const active = f.addTask(job, { status: "active" });
+      f.addTasks(job, 20, { status: "paused" });
+      f.addTask(job, { status: "queued" });
       f.run((tx, emit) => f.sm.taskStatusChange(tx, emit, active, status));
       expect(f.job(job)).toMatchObject({
         status: "paused",
@@ -58,8 +58,8 @@ describe("job status change chains (§4.2)", () => {
 
   test("→ requeueing ending with every task completed adds a third event queued→completed", () => {
     const f = createFixture();
-    const job = f.addJob("canceled");
-    f.addTasks(job, "completed", 2);
+    const job = f.addJob({ status: "canceled" });
+    f.addTasks(job, 2, { status: "completed" });
     f.run((tx, emit) => f.sm.jobStatusChange(tx, emit, job, "requeueing", "again"));
     expect(f.jobEvents()).toEqual([
       jobEvent("canceled", "requeueing", true),
@@ -71,11 +71,11 @@ describe("job status change chains (§4.2)", () => {
 
   test("requeueing from anything but completed leaves active and completed tasks alone", () => {
     const f = createFixture();
-    const job = f.addJob("failed");
-    const active = f.addTask(job, "active", { stepsTotal: 4, stepsCompleted: 3 });
-    const completed = f.addTask(job, "completed");
-    const paused = f.addTask(job, "paused");
-    const softFailed = f.addTask(job, "soft-failed");
+    const job = f.addJob({ status: "failed" });
+    const active = f.addTask(job, { status: "active", stepsTotal: 4, stepsCompleted: 3 });
+    const completed = f.addTask(job, { status: "completed" });
+    const paused = f.addTask(job, { status: "paused" });
+    const softFailed = f.addTask(job, { status: "soft-failed" });
     f.run((tx, emit) => f.sm.jobStatusChange(tx, emit, job, "requeueing", "again"));
     expect(f.task(active)).toMatchObject({ status: "active", stepsCompleted: 3 });
     expect(f.task(completed).status).toBe("completed");
@@ -86,8 +86,8 @@ describe("job status change chains (§4.2)", () => {
 
   test("requeueing from under-construction does nothing to tasks and stays requeueing", () => {
     const f = createFixture();
-    const job = f.addJob("under-construction");
-    const task = f.addTask(job, "queued");
+    const job = f.addJob({ status: "under-construction" });
+    const task = f.addTask(job, { status: "queued" });
     f.run((tx, emit) => f.sm.jobStatusChange(tx, emit, job, "requeueing", "go"));
     expect(f.job(job).status).toBe("requeueing");
     expect(f.task(task)).toMatchObject({ status: "queued", activity: "" });
@@ -96,8 +96,8 @@ describe("job status change chains (§4.2)", () => {
 
   test("→ queued directly only checks completion: paused tasks stay paused", () => {
     const f = createFixture();
-    const job = f.addJob("paused");
-    const paused = f.addTask(job, "paused");
+    const job = f.addJob({ status: "paused" });
+    const paused = f.addTask(job, { status: "paused" });
     f.run((tx, emit) => f.sm.jobStatusChange(tx, emit, job, "queued", "go"));
     expect(f.task(paused).status).toBe("paused");
     expect(f.jobEvents()).toEqual([jobEvent("paused", "queued", true)]);
@@ -105,15 +105,15 @@ describe("job status change chains (§4.2)", () => {
 
   test("→ queued with no tasks at all completes the job", () => {
     const f = createFixture();
-    const job = f.addJob("paused");
+    const job = f.addJob({ status: "paused" });
     f.run((tx, emit) => f.sm.jobStatusChange(tx, emit, job, "queued", "go"));
     expect(f.job(job).status).toBe("completed");
   });
 
   test("→ failed: one event, potentially-runnable tasks cancelled, job stays failed", () => {
     const f = createFixture();
-    const job = f.addJob("active");
-    const queued = f.addTask(job, "queued");
+    const job = f.addJob({ status: "active" });
+    const queued = f.addTask(job, { status: "queued" });
     f.run((tx, emit) => f.sm.jobStatusChange(tx, emit, job, "failed", "broken"));
     expect(f.jobEvents()).toEqual([jobEvent("active", "failed", true)]);
     expect(f.task(queued)).toMatchObject({
@@ -123,10 +123,10 @@ describe("job status change chains (§4.2)", () => {
   });
 
   test("→ paused / completed / active / canceled directly: status stored, tasks untouched, refresh false", () => {
-    for (const status of ["paused", "completed", "active", "canceled"]) {
+    for (const status of ["paused", "completed", "active", "canceled"] as const) {
       const f = createFixture();
-      const job = f.addJob("queued");
-      const task = f.addTask(job, "queued");
+      const job = f.addJob({ status: "queued" });
+      const task = f.addTask(job, { status: "queued" });
       f.run((tx, emit) => f.sm.jobStatusChange(tx, emit, job, status, "because"));
       expect(f.job(job).status).toBe(status);
       expect(f.task(task)).toMatchObject({ status: "queued", activity: "" });
@@ -136,7 +136,7 @@ describe("job status change chains (§4.2)", () => {
 
   test("requesting the current status is a no-op: nothing saved, no event", () => {
     const f = createFixture();
-    const job = f.addJob("active");
+    const job = f.addJob({ status: "active" });
     f.clock.advance(1_000);
     const result = f.run((tx, emit) => f.sm.jobStatusChange(tx, emit, job, "active", "again"));
     expect(result).toEqual(job);
@@ -146,8 +146,8 @@ describe("job status change chains (§4.2)", () => {
 
   test("job events are published only after the cascade commits, each with a fresh updated", () => {
     const f = createFixture();
-    const job = f.addJob("active");
-    f.addTask(job, "queued");
+    const job = f.addJob({ status: "active" });
+    f.addTask(job, { status: "queued" });
     f.clock.advance(5_000);
     let publishedDuringTransaction = -1;
     f.run((tx, emit) => {

@@ -4,16 +4,24 @@
 import { describe, expect, test } from "bun:test";
 import { eq } from "drizzle-orm";
 import { jobs, tasks, type JobRow, type TaskRow } from "../../../src/manager/db/schema";
-import type { Tx } from "../../../src/manager/db/transaction";
+import type { TaskStatus } from "../../../src/shared/statuses";
 import { insertCompiledJob } from "../../../src/manager/jobs/store";
-import { countTasksOfJob, touchJob } from "../../../src/manager/state-machine/job-tasks";
+import { countTasksOfJob, touchJob } from "../../../src/manager/db/queries/job-tasks";
 import { counterDrift } from "../db/counters";
 import { createFixture, type Fixture } from "./fixture";
 
 /** Statuses with at least one task, as countTasksOfJob reports them. */
 function countsOf(f: Fixture, job: JobRow): Record<string, number> {
   const counts = countTasksOfJob(f.db, job.id);
-  const statuses = ["queued", "active", "completed", "soft-failed", "failed", "canceled", "paused"];
+  const statuses: TaskStatus[] = [
+    "queued",
+    "active",
+    "completed",
+    "soft-failed",
+    "failed",
+    "canceled",
+    "paused",
+  ];
   const present = statuses.filter((s) => counts.of(s) > 0).map((s) => [s, counts.of(s)]);
   expect(counts.total).toBe(present.reduce((sum, [, n]) => sum + (n as number), 0));
   return Object.fromEntries(present);
@@ -27,14 +35,14 @@ const steps = (f: Fixture, job: JobRow) => ({
 
 /** An echo task of 2 steps, then `sleeps` sleep tasks of 1 step that wait for it. */
 function echoSleepJob(f: Fixture, sleeps = 3): { job: JobRow; echo: TaskRow; sleepTasks: TaskRow[] } {
-  const job = f.addJob("queued");
-  const echo = f.addTask(job, "queued", { stepsTotal: 2 });
-  const sleepTasks = Array.from({ length: sleeps }, () => f.addTask(job, "queued"));
+  const job = f.addJob({ status: "queued" });
+  const echo = f.addTask(job, { status: "queued", stepsTotal: 2 });
+  const sleepTasks = Array.from({ length: sleeps }, () => f.addTask(job, { status: "queued" }));
   for (const t of sleepTasks) f.addDependency(t, echo);
   return { job, echo, sleepTasks };
 }
 
-function change(f: Fixture, task: TaskRow, status: string): TaskRow {
+function change(f: Fixture, task: TaskRow, status: TaskStatus): TaskRow {
   return f.run((tx, emit) => f.sm.taskStatusChange(tx, emit, f.task(task), status));
 }
 
@@ -46,7 +54,7 @@ describe("per-job counters", () => {
     const command = (total_step_count: number) => ({ name: "echo", parameters: {}, total_step_count });
     const stored = f.run((tx) =>
       insertCompiledJob(
-        tx as Tx,
+        tx,
         {
           id: uuid(),
           name: "submitted",
@@ -116,10 +124,10 @@ describe("per-job counters", () => {
 
   test("a step report moves the job's steps by the difference and stamps the job", () => {
     const f = createFixture();
-    const job = f.addJob("active");
-    const task = f.addTask(job, "active", { stepsTotal: 10 });
-    f.addTask(job, "queued", { stepsTotal: 5 });
-    f.db.update(tasks).set({ stepsCompleted: 4 }).where(eq(tasks.id, task.id)).run();
+    const job = f.addJob({ status: "active" });
+    const task = f.addTask(job, { status: "active", stepsTotal: 10 });
+    f.addTask(job, { status: "queued", stepsTotal: 5 });
+    f.db.orm.update(tasks).set({ stepsCompleted: 4 }).where(eq(tasks.id, task.id)).run();
     f.clock.advance(1_000);
     const saved = f.run((tx) => touchJob(tx, job.id, f.clock.now()));
     expect(saved).toMatchObject({ stepsCompleted: 4, stepsTotal: 15, updatedAt: f.clock.now() });
@@ -130,9 +138,9 @@ describe("per-job counters", () => {
 
   test("failures count as soft-failed, then failed, and fail the job on the counts", () => {
     const f = createFixture({ blocklistThreshold: 10, taskFailAfterSoftfailCount: 2 });
-    const job = f.addJob("active");
-    const queued = f.addTasks(job, "queued", 5);
-    const [w1, w2] = [f.addWorker("w1"), f.addWorker("w2")];
+    const job = f.addJob({ status: "active" });
+    const queued = f.addTasks(job, 5, { status: "queued" });
+    const [w1, w2] = [f.addWorker({ name: "w1" }), f.addWorker({ name: "w2" })];
     const failBy = (t: TaskRow, w: typeof w1) => {
       const active = change(f, t, "active");
       return f.run((tx, emit) => f.sm.onTaskFailed(tx, emit, active, w));
@@ -189,7 +197,7 @@ describe("per-job counters", () => {
     const f = createFixture();
     const { job } = echoSleepJob(f);
     const other = echoSleepJob(f, 2);
-    f.db.delete(jobs).where(eq(jobs.id, job.id)).run();
+    f.db.orm.delete(jobs).where(eq(jobs.id, job.id)).run();
     expect(countTasksOfJob(f.db, job.id).total).toBe(0);
     expect(countsOf(f, other.job)).toEqual({ queued: 3 });
     expect(unmet(f, other.sleepTasks)).toEqual([1, 1]);

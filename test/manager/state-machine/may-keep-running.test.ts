@@ -1,8 +1,9 @@
-// The may-i-run decision, in the order its checks apply (§5.9).
+// The may-i-run decision, in the order its checks apply (see docs/worker-protocol.md).
 import { describe, expect, test } from "bun:test";
 import { mayKeepRunning } from "../../../src/manager/state-machine/may-keep-running";
+import type { StoredWorkerStatus } from "../../../src/shared/statuses";
 
-const worker = { id: 7, statusRequested: "", lazyStatusRequest: false };
+const worker = { id: 7, statusRequested: "" as StoredWorkerStatus, lazyStatusRequest: false };
 
 describe("mayKeepRunning", () => {
   const cases: [string, Parameters<typeof mayKeepRunning>, ReturnType<typeof mayKeepRunning>][] = [

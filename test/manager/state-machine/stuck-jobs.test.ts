@@ -1,4 +1,4 @@
-// Start-up repair of jobs left in a transitional status (state-machines.md §4.4).
+// Start-up repair of jobs left in a transitional status (see docs/state-machines.md).
 import { describe, expect, test } from "bun:test";
 import { createFixture } from "./fixture";
 
@@ -8,10 +8,10 @@ const jobEvent = (previous_status: string, status: string, refresh_tasks: boolea
 describe("repairStuckJobs", () => {
   test("cancel-requested is re-enforced: runnable tasks cancelled, job canceled", () => {
     const f = createFixture();
-    const job = f.addJob("cancel-requested");
-    const queued = f.addTask(job, "queued");
-    const paused = f.addTask(job, "paused");
-    expect(f.sm.repairStuckJobs(f.db, f.broker)).toBe(1);
+    const job = f.addJob({ status: "cancel-requested" });
+    const queued = f.addTask(job, { status: "queued" });
+    const paused = f.addTask(job, { status: "paused" });
+    expect(f.sm.repairStuckJobs()).toBe(1);
     expect(f.task(queued).status).toBe("canceled");
     expect(f.task(paused).status).toBe("paused");
     expect(f.job(job)).toMatchObject({
@@ -26,12 +26,12 @@ describe("repairStuckJobs", () => {
 
   test("pause-requested pauses its queued tasks, and the job only when no task is active", () => {
     const f = createFixture();
-    const idle = f.addJob("pause-requested");
-    f.addTask(idle, "queued");
-    const busy = f.addJob("pause-requested");
-    const active = f.addTask(busy, "active");
-    const queued = f.addTask(busy, "queued");
-    expect(f.sm.repairStuckJobs(f.db, f.broker)).toBe(2);
+    const idle = f.addJob({ status: "pause-requested" });
+    f.addTask(idle, { status: "queued" });
+    const busy = f.addJob({ status: "pause-requested" });
+    const active = f.addTask(busy, { status: "active" });
+    const queued = f.addTask(busy, { status: "queued" });
+    expect(f.sm.repairStuckJobs()).toBe(2);
     expect(f.job(idle).status).toBe("paused");
     expect(f.job(busy)).toMatchObject({
       status: "pause-requested",
@@ -43,9 +43,9 @@ describe("repairStuckJobs", () => {
 
   test("requeueing whose tasks are all completed ends completed", () => {
     const f = createFixture();
-    const job = f.addJob("requeueing");
-    f.addTasks(job, "completed", 2);
-    f.sm.repairStuckJobs(f.db, f.broker);
+    const job = f.addJob({ status: "requeueing" });
+    f.addTasks(job, 2, { status: "completed" });
+    f.sm.repairStuckJobs();
     expect(f.job(job)).toMatchObject({
       status: "completed",
       activity: 'Reenforcing status "completed": checking stuck jobs',
@@ -55,21 +55,21 @@ describe("repairStuckJobs", () => {
 
   test("jobs in resting statuses are left alone", () => {
     const f = createFixture();
-    const jobs = ["queued", "active", "paused", "completed", "failed", "canceled", "under-construction"].map(
-      (s) => f.addJob(s),
-    );
-    expect(f.sm.repairStuckJobs(f.db, f.broker)).toBe(0);
+    const jobs = (
+      ["queued", "active", "paused", "completed", "failed", "canceled", "under-construction"] as const
+    ).map((s) => f.addJob({ status: s }));
+    expect(f.sm.repairStuckJobs()).toBe(0);
     for (const job of jobs) expect(f.job(job)).toEqual(job);
     expect(f.events).toEqual([]);
   });
 
   test("a job that cannot be repaired is logged, rolled back, and does not stop the others", () => {
     const f = createFixture();
-    const broken = f.addJob("cancel-requested", { name: "broken" });
-    const brokenTask = f.addTask(broken, "queued");
-    const fine = f.addJob("cancel-requested");
+    const broken = f.addJob({ status: "cancel-requested", name: "broken" });
+    const brokenTask = f.addTask(broken, { status: "queued" });
+    const fine = f.addJob({ status: "cancel-requested" });
     f.breakJobSaves(broken);
-    expect(f.sm.repairStuckJobs(f.db, f.broker)).toBe(1);
+    expect(f.sm.repairStuckJobs()).toBe(1);
     expect(f.job(fine).status).toBe("canceled");
     expect(f.job(broken).status).toBe("cancel-requested");
     expect(f.task(brokenTask).status).toBe("queued");

@@ -1,7 +1,6 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { sql } from "drizzle-orm";
 import sharp from "sharp";
 import type { JobRow, TaskRow, WorkerRow } from "../../../src/manager/db/schema";
 import {
@@ -16,11 +15,11 @@ let worker: WorkerRow;
 let job: JobRow;
 let task: TaskRow;
 
-beforeEach(async () => {
+beforeEach(() => {
   farm = createFarm();
-  worker = await farm.addWorker("w");
+  worker = farm.addWorker({ name: "w" });
   job = farm.addJob({ status: "active" });
-  task = farm.addTask(job, { status: "active", workerId: worker.id });
+  task = farm.addTask(job, { status: "active", worker });
 });
 afterEach(() => farm.close());
 
@@ -52,7 +51,7 @@ async function sizes(): Promise<[number, number][]> {
     THUMBNAILS.map(async (t) => {
       const meta = await sharp(join(dir, t.file)).metadata();
       expect(meta.format).toBe("jpeg");
-      return [meta.width!, meta.height!] as [number, number];
+      return [meta.width, meta.height] as [number, number];
     }),
   );
 }
@@ -68,7 +67,7 @@ describe("POST output-produced", () => {
       });
       expect(res.status).toBe(202);
     } finally {
-      server.stop(true);
+      await server.stop(true);
     }
     expect(farm.eventsOf("/last-rendered")).toEqual([]);
     await processQueue();
@@ -145,9 +144,10 @@ describe("POST output-produced", () => {
 describe("a job that goes away", () => {
   test("an image of a job marked for deletion while queued leaves no files and no pointer", async () => {
     expect((await upload(await image(32, 32))).status).toBe(202);
-    farm.db.run(
-      sql`UPDATE jobs SET delete_requested_at = ${farm.clock.now().getTime()} WHERE id = ${job.id}`,
-    );
+    farm.sqlite.run("UPDATE jobs SET delete_requested_at = ? WHERE id = ?", [
+      farm.clock.now().getTime(),
+      job.id,
+    ]);
     await processQueue();
     expect(existsSync(farm.layout.jobDir(job.uuid))).toBe(false);
     expect(farm.eventsOf("/last-rendered")).toEqual([]);

@@ -76,13 +76,13 @@ describe("appending", () => {
   });
 
   test("inside a database change, text is queued and announced at its commit, or never", async () => {
-    inTransaction(database.db, broker, () => {
+    inTransaction(database.db, () => {
       store.append(JOB, TASK, "kept");
       expect(events).toEqual([]);
     });
     expect(events.map((e) => e.payload)).toEqual([{ task_id: TASK, log: "kept" }]);
     expect(() =>
-      inTransaction(database.db, broker, () => {
+      inTransaction(database.db, () => {
         store.appendManagerLine(JOB, TASK, "task changed status queued -> active");
         throw new Error("rolled back");
       }),

@@ -22,7 +22,7 @@ function call(worker: WorkerRow | null, method: string, path: string, body?: unk
 
 describe("POST /api/v3/worker/task", () => {
   test("200 with the AssignedTask, 204 when there is nothing left", async () => {
-    const w = await farm.addWorker("w");
+    const w = farm.addWorker({ name: "w" });
     const job = farm.addJob({ priority: 70 });
     const t = farm.addTask(job, {
       priority: 40,
@@ -44,18 +44,18 @@ describe("POST /api/v3/worker/task", () => {
       steps_completed: 0,
       steps_total: 2,
     });
-    const other = await farm.addWorker("other");
+    const other = farm.addWorker({ name: "other" });
     expect((await call(other, "POST", "/api/v3/worker/task")).status).toBe(204);
   });
 
   test("423 with the requested status; 409 when not awake; 403 without credentials", async () => {
-    const requested = await farm.addWorker("requested");
-    farm.db.run(sql`UPDATE workers SET status_requested = 'asleep' WHERE id = ${requested.id}`);
+    const requested = farm.addWorker({ name: "requested" });
+    farm.db.orm.run(sql`UPDATE workers SET status_requested = 'asleep' WHERE id = ${requested.id}`);
     const res = await call(requested, "POST", "/api/v3/worker/task");
     expect(res.status).toBe(423);
     expect(await res.json()).toEqual({ status_requested: "asleep" });
 
-    const asleep = await farm.addWorker("asleep", { status: "asleep" });
+    const asleep = farm.addWorker({ name: "asleep", status: "asleep" });
     const conflict = await call(asleep, "POST", "/api/v3/worker/task");
     expect(conflict.status).toBe(409);
     expect(await conflict.json()).toMatchObject({ code: 409 });
@@ -66,15 +66,15 @@ describe("POST /api/v3/worker/task", () => {
 
 describe("POST /api/v3/worker/task/{task_id}", () => {
   async function assigned() {
-    const w = await farm.addWorker("w");
+    const w = farm.addWorker({ name: "w" });
     const t = farm.addTask(farm.addJob());
-    farm.scheduler.scheduleTask(w);
+    await farm.scheduler.scheduleTask(w);
     return { w, t };
   }
 
   test("204 for the assigned worker; 409 with an Error body for another worker", async () => {
     const { w, t } = await assigned();
-    const intruder = await farm.addWorker("intruder");
+    const intruder = farm.addWorker({ name: "intruder" });
     const refused = await call(intruder, "POST", `/api/v3/worker/task/${t.uuid}`, {
       taskStatus: "completed",
     });
@@ -106,8 +106,8 @@ describe("POST /api/v3/worker/task/{task_id}", () => {
 });
 
 test("GET may-i-run answers all three fields", async () => {
-  const w = await farm.addWorker("w");
-  const t = farm.addTask(farm.addJob({ status: "active" }), { status: "active", workerId: w.id });
+  const w = farm.addWorker({ name: "w" });
+  const t = farm.addTask(farm.addJob({ status: "active" }), { status: "active", worker: w });
   const res = await call(w, "GET", `/api/v3/worker/task/${t.uuid}/may-i-run`);
   expect(res.status).toBe(200);
   expect(await res.json()).toEqual({ mayKeepRunning: true, reason: "", statusChangeRequested: false });

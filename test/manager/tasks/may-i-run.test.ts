@@ -9,15 +9,15 @@ beforeEach(() => {
 afterEach(() => farm.close());
 
 async function runningTask() {
-  const worker = await farm.addWorker("w");
-  const task = farm.addTask(farm.addJob({ status: "active" }), { status: "active", workerId: worker.id });
+  const worker = farm.addWorker({ name: "w" });
+  const task = farm.addTask(farm.addJob({ status: "active" }), { status: "active", worker });
   farm.clock.advance(30_000);
   return { worker, task };
 }
 
 test("its own active task: may keep running; the task is touched and the worker seen", async () => {
   const { worker, task } = await runningTask();
-  expect(farm.mayIRun(worker, task.uuid)).toEqual({
+  expect(await farm.mayIRun(worker, task.uuid)).toEqual({
     mayKeepRunning: true,
     reason: "",
     statusChangeRequested: false,
@@ -28,8 +28,8 @@ test("its own active task: may keep running; the task is touched and the worker 
 
 test("a cancelled task must stop, and is not touched", async () => {
   const { worker, task } = await runningTask();
-  farm.db.run(sql`UPDATE tasks SET status = 'canceled' WHERE id = ${task.id}`);
-  expect(farm.mayIRun(worker, task.uuid)).toEqual({
+  farm.db.orm.run(sql`UPDATE tasks SET status = 'canceled' WHERE id = ${task.id}`);
+  expect(await farm.mayIRun(worker, task.uuid)).toEqual({
     mayKeepRunning: false,
     reason: 'task is in non-runnable status "canceled"',
     statusChangeRequested: false,
@@ -40,8 +40,8 @@ test("a cancelled task must stop, and is not touched", async () => {
 
 test("a task of another worker must stop", async () => {
   const { task } = await runningTask();
-  const other = await farm.addWorker("other");
-  expect(farm.mayIRun(other, task.uuid)).toMatchObject({
+  const other = farm.addWorker({ name: "other" });
+  expect(await farm.mayIRun(other, task.uuid)).toMatchObject({
     mayKeepRunning: false,
     reason: "task not assigned to this worker",
   });
@@ -49,12 +49,12 @@ test("a task of another worker must stop", async () => {
 
 test("a non-lazy status request stops the task; a lazy one lets it finish", async () => {
   const { worker, task } = await runningTask();
-  farm.db.run(
+  farm.db.orm.run(
     sql`UPDATE workers SET status_requested = 'asleep', lazy_status_request = 1 WHERE id = ${worker.id}`,
   );
-  expect(farm.mayIRun(worker, task.uuid).mayKeepRunning).toBe(true);
-  farm.db.run(sql`UPDATE workers SET lazy_status_request = 0 WHERE id = ${worker.id}`);
-  expect(farm.mayIRun(worker, task.uuid)).toEqual({
+  expect((await farm.mayIRun(worker, task.uuid)).mayKeepRunning).toBe(true);
+  farm.db.orm.run(sql`UPDATE workers SET lazy_status_request = 0 WHERE id = ${worker.id}`);
+  expect(await farm.mayIRun(worker, task.uuid)).toEqual({
     mayKeepRunning: false,
     reason: "worker status change requested",
     statusChangeRequested: true,
@@ -62,8 +62,8 @@ test("a non-lazy status request stops the task; a lazy one lets it finish", asyn
 });
 
 test("an unknown task: must stop, and the worker is not marked seen", async () => {
-  const worker = await farm.addWorker("w");
-  expect(farm.mayIRun(worker, crypto.randomUUID())).toEqual({
+  const worker = farm.addWorker({ name: "w" });
+  expect(await farm.mayIRun(worker, crypto.randomUUID())).toEqual({
     mayKeepRunning: false,
     reason: "Task not found",
     statusChangeRequested: false,

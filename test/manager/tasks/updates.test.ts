@@ -4,23 +4,23 @@ import type { TaskRow, WorkerRow } from "../../../src/manager/db/schema";
 import { ApiError } from "../../../src/manager/errors";
 import type { TaskUpdateBody } from "../../../src/manager/tasks/updates";
 import { createFarm, type Farm } from "../scheduler/fixtures";
-import { thrownBy } from "../../support/thrown";
+import { rejectedBy } from "../../support/thrown";
 
 let farm: Farm;
 afterEach(() => farm.close());
 
 /** A job with `count` tasks, the first one handed to a fresh worker through the scheduler. */
 async function running(count = 1, stepsTotal = 3) {
-  const worker = await farm.addWorker("Rafa");
+  const worker = farm.addWorker({ name: "Rafa" });
   const job = farm.addJob();
   const all = Array.from({ length: count }, () => farm.addTask(job, { stepsTotal }));
-  const r = farm.scheduler.scheduleTask(worker);
+  const r = await farm.scheduler.scheduleTask(worker);
   if (r.kind !== "assigned") throw new Error("nothing assigned");
   return { worker, job, task: farm.task(all[0].id), all };
 }
 
-function update(worker: WorkerRow, task: TaskRow, body: TaskUpdateBody) {
-  farm.taskUpdates.updateTask(worker, task.uuid, body);
+function update(worker: WorkerRow, task: TaskRow, body: TaskUpdateBody): Promise<void> {
+  return farm.taskUpdates.updateTask(worker, task.uuid, body);
 }
 
 describe("progress", () => {
@@ -33,7 +33,7 @@ describe("progress", () => {
     farm.clock.advance(60_000);
     farm.events.length = 0;
 
-    update(worker, task, { activity: "Completed", log: "frame 1 done", taskStatus: "completed" });
+    await update(worker, task, { activity: "Completed", log: "frame 1 done", taskStatus: "completed" });
 
     const saved = farm.task(task.id);
     expect(saved.status).toBe("completed");
@@ -54,7 +54,7 @@ describe("progress", () => {
     const { worker, task } = await running(1, 4);
     farm.clock.advance(30_000);
     farm.events.length = 0;
-    update(worker, task, { activity: "Rendering frame 2", steps_completed: 1 });
+    await update(worker, task, { activity: "Rendering frame 2", steps_completed: 1 });
     expect(farm.task(task.id)).toMatchObject({
       activity: "Rendering frame 2",
       stepsCompleted: 1,
@@ -68,10 +68,10 @@ describe("progress", () => {
 
   test("a log-only update keeps activity and steps, and still touches the task", async () => {
     const { worker, job, task } = await running(1, 4);
-    update(worker, task, { activity: "Rendering", steps_completed: 2 });
+    await update(worker, task, { activity: "Rendering", steps_completed: 2 });
     farm.clock.advance(30_000);
     farm.events.length = 0;
-    update(worker, task, { log: "still rendering" });
+    await update(worker, task, { log: "still rendering" });
     expect(farm.task(task.id)).toMatchObject({
       activity: "Rendering",
       stepsCompleted: 2,
@@ -84,7 +84,7 @@ describe("progress", () => {
   test("an activity-only update is stored without an event", async () => {
     const { worker, task } = await running();
     farm.events.length = 0;
-    update(worker, task, { activity: "Rendering frame 3" });
+    await update(worker, task, { activity: "Rendering frame 3" });
     expect(farm.task(task.id).activity).toBe("Rendering frame 3");
     expect(farm.events).toEqual([]);
   });
@@ -93,10 +93,10 @@ describe("progress", () => {
     const { worker, job, task } = await running(2, 3);
     farm.events.length = 0;
 
-    update(worker, task, { steps_completed: 2 });
+    await update(worker, task, { steps_completed: 2 });
     expect(farm.task(task.id).stepsCompleted).toBe(2);
     expect(farm.job(job.id)).toMatchObject({ stepsCompleted: 2, stepsTotal: 6 });
-    update(worker, task, { steps_completed: 47 });
+    await update(worker, task, { steps_completed: 47 });
     expect(farm.task(task.id).stepsCompleted).toBe(3);
     expect(farm.job(job.id).stepsCompleted).toBe(3);
 
@@ -109,14 +109,14 @@ describe("progress", () => {
     expect(taskEvents.every((e) => !("previous_status" in e))).toBe(true);
 
     farm.events.length = 0;
-    update(worker, task, { steps_completed: 3 });
+    await update(worker, task, { steps_completed: 3 });
     expect(farm.events).toEqual([]);
   });
 
   test("the worker's log text goes in verbatim, with a tasklog event per append", async () => {
     const { worker, job, task } = await running();
     farm.events.length = 0;
-    update(worker, task, { log: "line one\nline two\n" });
+    await update(worker, task, { log: "line one\nline two\n" });
     expect((await farm.logLines(job, task)).slice(-2)).toEqual(["line one", "line two"]);
     expect(farm.eventsOf("/tasklog")).toEqual([{ task_id: task.uuid, log: "line one\nline two\n" }]);
   });
@@ -129,34 +129,43 @@ describe("who may update", () => {
 
   test("409 for a task of another worker, or of no worker; 404 for an unknown task", async () => {
     const { task } = await running();
-    const intruder = await farm.addWorker("intruder");
+    const intruder = farm.addWorker({ name: "intruder" });
     const unassigned = farm.addTask(farm.addJob({ status: "active" }), { status: "active" });
-    expect(thrownBy(ApiError, () => update(intruder, task, { taskStatus: "completed" })).status).toBe(409);
-    expect(thrownBy(ApiError, () => update(intruder, unassigned, { activity: "x" })).status).toBe(409);
     expect(
-      thrownBy(ApiError, () => farm.taskUpdates.updateTask(intruder, crypto.randomUUID(), {})).status,
+      (await rejectedBy(ApiError, () => update(intruder, task, { taskStatus: "completed" }))).status,
+    ).toBe(409);
+    expect((await rejectedBy(ApiError, () => update(intruder, unassigned, { activity: "x" }))).status).toBe(
+      409,
+    );
+    expect(
+      (await rejectedBy(ApiError, () => farm.taskUpdates.updateTask(intruder, crypto.randomUUID(), {})))
+        .status,
     ).toBe(404);
     expect(farm.task(task.id).status).toBe("active");
   });
 
   test("soft-failed may not be sent by a worker (400)", async () => {
     const { worker, task } = await running();
-    expect(thrownBy(ApiError, () => update(worker, task, { taskStatus: "soft-failed" })).status).toBe(400);
+    expect(
+      (await rejectedBy(ApiError, () => update(worker, task, { taskStatus: "soft-failed" }))).status,
+    ).toBe(400);
   });
 
   test("a task that is no longer active (requeued, cancelled) answers 409 to its last worker", async () => {
     const { worker, task } = await running();
-    farm.db.run(sql`UPDATE tasks SET status = 'canceled' WHERE id = ${task.id}`);
-    expect(thrownBy(ApiError, () => update(worker, task, { taskStatus: "completed" })).status).toBe(409);
+    farm.db.orm.run(sql`UPDATE tasks SET status = 'canceled' WHERE id = ${task.id}`);
+    expect((await rejectedBy(ApiError, () => update(worker, task, { taskStatus: "completed" }))).status).toBe(
+      409,
+    );
     expect(farm.task(task.id).status).toBe("canceled");
   });
 });
 
 describe("failures", () => {
   /** Hands the task to the worker (as the scheduler would) and lets it report a failure. */
-  function failOn(worker: WorkerRow, task: TaskRow) {
-    farm.db.run(sql`UPDATE tasks SET status = 'active', worker_id = ${worker.id} WHERE id = ${task.id}`);
-    update(worker, task, {
+  async function failOn(worker: WorkerRow, task: TaskRow) {
+    farm.db.orm.run(sql`UPDATE tasks SET status = 'active', worker_id = ${worker.id} WHERE id = ${task.id}`);
+    await update(worker, task, {
       taskStatus: "failed",
       activity: "Failed: exit status 1",
       log: "Failed: exit status 1",
@@ -167,26 +176,26 @@ describe("failures", () => {
   test("first failure with untried workers left: soft-failed, with the count in the log", async () => {
     farm = createFarm();
     const { worker, job, task } = await running();
-    await farm.addWorker("other 1");
-    await farm.addWorker("other 2");
-    update(worker, task, { taskStatus: "failed", log: "Failed: boom" });
+    farm.addWorker({ name: "other 1" });
+    farm.addWorker({ name: "other 2" });
+    await update(worker, task, { taskStatus: "failed", log: "Failed: boom" });
     expect(farm.task(task.id).status).toBe("soft-failed");
     expect((await farm.logLines(job, task)).slice(-3)).toEqual([
       "Failed: boom",
       "Task failed by 1 worker, Manager will mark it as soft failure. 2 more failures will cause hard failure.",
       "task changed status active -> soft-failed",
     ]);
-    expect(next(worker)).toBeNull();
+    expect(await next(worker)).toBeNull();
   });
 
   test("failed by as many workers as the threshold: hard failure", async () => {
     farm = createFarm({ thresholds: { blocklistThreshold: 10, taskFailAfterSoftfailCount: 2 } });
     const job = farm.addJob({ status: "active" });
     const task = farm.addTask(job);
-    const [a, b] = [await farm.addWorker("a"), await farm.addWorker("b")];
-    await farm.addWorker("c");
-    expect(failOn(a, task).status).toBe("soft-failed");
-    expect(failOn(b, task).status).toBe("failed");
+    const [a, b] = [farm.addWorker({ name: "a" }), farm.addWorker({ name: "b" })];
+    farm.addWorker({ name: "c" });
+    expect((await failOn(a, task)).status).toBe("soft-failed");
+    expect((await failOn(b, task)).status).toBe("failed");
     expect(await farm.logLines(job, task)).toContain(
       "Task failed by 2 workers, Manager will mark it as hard failure",
     );
@@ -198,25 +207,25 @@ describe("failures", () => {
     // Enough tasks that two hard failures stay under the 10 % that fail the job. The ones Lola
     // never failed are off limits to her too once she is blocked.
     const [t1, t2] = Array.from({ length: 30 }, () => farm.addTask(job));
-    const w = await farm.addWorker("Lola");
-    await farm.addWorker("spare 1");
-    await farm.addWorker("spare 2");
+    const w = farm.addWorker({ name: "Lola" });
+    farm.addWorker({ name: "spare 1" });
+    farm.addWorker({ name: "spare 2" });
 
-    expect(failOn(w, t1).status).toBe("failed");
+    expect((await failOn(w, t1)).status).toBe("failed");
     expect(farm.task(t2.id).status).toBe("queued");
-    failOn(w, t2);
+    await failOn(w, t2);
     expect(farm.task(t1.id).status).toBe("queued");
     expect(farm.task(t1.id).activity).toBe(
       'Task was queued by Manager because worker Lola was blocked from tasks of type "blender"',
     );
-    expect(next(w)).toBeNull();
-    expect(next(await farm.addWorker("fresh"))).toBe(t1.uuid);
+    expect(await next(w)).toBeNull();
+    expect(await next(farm.addWorker({ name: "fresh" }))).toBe(t1.uuid);
   });
 
   test("no untried worker left: the task fails and takes the job with it", async () => {
     farm = createFarm();
     const { worker, job, task } = await running();
-    update(worker, task, { taskStatus: "failed" });
+    await update(worker, task, { taskStatus: "failed" });
     expect(farm.task(task.id).status).toBe("failed");
     expect(farm.job(job.id).status).toBe("failed");
     expect(await farm.logLines(job, task)).toContain(
@@ -225,7 +234,7 @@ describe("failures", () => {
   });
 });
 
-function next(worker: WorkerRow): string | null {
-  const r = farm.scheduler.scheduleTask(worker);
+async function next(worker: WorkerRow): Promise<string | null> {
+  const r = await farm.scheduler.scheduleTask(worker);
   return r.kind === "assigned" ? r.task.uuid : null;
 }

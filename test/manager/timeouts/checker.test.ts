@@ -1,5 +1,4 @@
 import { afterEach, describe, expect, test } from "bun:test";
-import { sql } from "drizzle-orm";
 import {
   checkSchedule,
   createTimeoutChecker,
@@ -22,7 +21,7 @@ function startChecker(settings: TimeoutSettings) {
     clock: farm.clock,
     stateMachine: farm.stateMachine,
     settings,
-    log: (msg) => farm.warnings.push(msg),
+    warn: (msg) => farm.warnings.push(msg),
   });
   checker.start();
 }
@@ -78,14 +77,14 @@ describe("checker", () => {
       farm = createFarm();
       farm.clock.advance(Date.parse("2022-06-09T12:00:00Z") - farm.clock.now().getTime());
       const t0 = farm.clock.now().getTime();
-      const worker = await farm.addWorker("w");
+      const worker = farm.addWorker({ name: "w" });
       const job = farm.addJob({ status: "active" });
       // Check n (n = 0, 1, 2 at t0 + 5 min + n min) has the deadline t0 − 15 min + n min, so
       // task n is the first one that check n may time out.
       const tasks = [0, 1, 2, 3].map((n) =>
         farm.addTask(job, {
           status: "active",
-          workerId: worker.id,
+          worker: worker,
           lastTouchedAt: new Date(t0 - 15 * MINUTE + n * MINUTE),
         }),
       );
@@ -115,21 +114,13 @@ describe("checker", () => {
   describe("task timeout", () => {
     test("untouched active tasks fail, keeping the reason in activity and log", async () => {
       farm = createFarm();
-      const worker = await farm.addWorker("Paco");
+      const worker = farm.addWorker({ name: "Paco" });
       const job = farm.addJob({ status: "active" });
       const lastTouched = new Date(farm.clock.now().getTime() - HOUR);
-      const assigned = farm.addTask(job, {
-        status: "active",
-        workerId: worker.id,
-        lastTouchedAt: lastTouched,
-      });
+      const assigned = farm.addTask(job, { status: "active", worker: worker, lastTouchedAt: lastTouched });
       const unassigned = farm.addTask(job, { status: "active", lastTouchedAt: lastTouched });
-      const neverTouched = farm.addTask(job, { status: "active", workerId: worker.id });
-      const recent = farm.addTask(job, {
-        status: "active",
-        workerId: worker.id,
-        lastTouchedAt: farm.clock.now(),
-      });
+      const neverTouched = farm.addTask(job, { status: "active", worker });
+      const recent = farm.addTask(job, { status: "active", worker: worker, lastTouchedAt: farm.clock.now() });
       const queued = farm.addTask(job, { status: "queued", lastTouchedAt: lastTouched });
       for (let i = 0; i < 40; i++) farm.addTask(job);
 
@@ -163,26 +154,23 @@ describe("checker", () => {
     test("a worker not seen for too long goes to error, loses its request and its tasks", async () => {
       farm = createFarm();
       const long = new Date(farm.clock.now().getTime() - HOUR);
-      const gone = await farm.addWorker("Carmen", { status: "awake" });
-      farm.db.run(
-        sql`UPDATE workers SET last_seen_at = ${long.getTime()}, status_requested = 'asleep', lazy_status_request = 1 WHERE id = ${gone.id}`,
-      );
-      const job = farm.addJob({ status: "active" });
-      const task = farm.addTask(job, {
-        status: "active",
-        workerId: gone.id,
-        lastTouchedAt: farm.clock.now(),
+      const gone = farm.addWorker({
+        name: "Carmen",
+        status: "awake",
+        lastSeenAt: long,
+        statusRequested: "asleep",
+        lazyStatusRequest: true,
       });
+      const job = farm.addJob({ status: "active" });
+      const task = farm.addTask(job, { status: "active", worker: gone, lastTouchedAt: farm.clock.now() });
 
-      const offline = await farm.addWorker("offline", { status: "offline" });
-      const inError = await farm.addWorker("error", { status: "error" });
-      for (const w of [offline, inError])
-        farm.db.run(sql`UPDATE workers SET last_seen_at = ${long.getTime()} WHERE id = ${w.id}`);
-      const neverSeen = await farm.addWorker("never seen");
-      const fresh = await farm.addWorker("fresh");
-      farm.db.run(
-        sql`UPDATE workers SET last_seen_at = ${farm.clock.now().getTime() + TIMEOUT_CHECK_INITIAL_DELAY_MS} WHERE id = ${fresh.id}`,
-      );
+      const offline = farm.addWorker({ name: "offline", status: "offline", lastSeenAt: long });
+      const inError = farm.addWorker({ name: "error", status: "error", lastSeenAt: long });
+      const neverSeen = farm.addWorker({ name: "never seen" });
+      const fresh = farm.addWorker({
+        name: "fresh",
+        lastSeenAt: new Date(farm.clock.now().getTime() + TIMEOUT_CHECK_INITIAL_DELAY_MS),
+      });
 
       startChecker({ taskTimeoutMs: 10 * MINUTE, workerTimeoutMs: MINUTE });
       farm.clock.advance(TIMEOUT_CHECK_INITIAL_DELAY_MS);
@@ -210,12 +198,11 @@ describe("checker", () => {
 
     test("zero timeouts disable the checks; both zero: the checker never runs", async () => {
       farm = createFarm();
-      const w = await farm.addWorker("w");
       const old = new Date(farm.clock.now().getTime() - HOUR);
-      farm.db.run(sql`UPDATE workers SET last_seen_at = ${old.getTime()} WHERE id = ${w.id}`);
+      const w = farm.addWorker({ name: "w", lastSeenAt: old });
       const t = farm.addTask(farm.addJob({ status: "active" }), {
         status: "active",
-        workerId: w.id,
+        worker: w,
         lastTouchedAt: old,
       });
 

@@ -11,7 +11,7 @@ beforeAll(async () => {
   proxy = startFaultProxy(manager.url);
 });
 afterAll(async () => {
-  proxy.stop();
+  await proxy.stop();
   await manager.destroy();
 });
 
@@ -61,6 +61,6 @@ test("a request that takes longer than the time limit is aborted", async () => {
     await expect(api.GET("/api/v3/version")).rejects.toThrow();
     expect(performance.now() - started).toBeLessThan(1_500);
   } finally {
-    slow.stop(true);
+    await slow.stop(true);
   }
 });

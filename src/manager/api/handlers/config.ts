@@ -13,7 +13,7 @@ import type { BlenderPathCheckResult, SetupAssistantConfig } from "../schemas";
 import type { Handlers } from "./registry";
 
 /**
- * Flamenco hands the MQTT password to anyone who asks (I-12). Tablao shows this placeholder
+ * Flamenco hands the MQTT password to anyone who asks. Tablao shows this placeholder
  * instead, and an update that sends the placeholder back keeps the stored password, so the web
  * app's read-edit-write cycle works without ever seeing the secret.
  */
@@ -92,7 +92,7 @@ function withSetupChoices(file: ConfigFile, choices: SetupChoices): ConfigFile {
       blender: {
         values: BLENDER_PLATFORMS.map((platform) => ({ audience: "all", platform, value: command })),
       },
-      blenderArgs: structuredClone(DEFAULT_VARIABLES.blenderArgs!),
+      blenderArgs: structuredClone(DEFAULT_VARIABLES.blenderArgs),
     },
   };
 }
@@ -135,7 +135,7 @@ export function configHandlers(deps: ConfigHandlerDeps): Handlers {
   return {
     getConfigurationFile: (c) => c.json(configAsJson({ raw: hidePassword(deps.config().raw) }), 200),
 
-    // Flamenco writes whatever it is sent (I-10); here the body must pass the same validation as
+    // Flamenco writes whatever it is sent; here the body must pass the same validation as
     // the file at start-up, and missing keys get their defaults.
     updateConfigurationFile: (c) => {
       const current = deps.config().raw;

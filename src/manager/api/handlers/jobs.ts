@@ -1,11 +1,9 @@
 // Handlers of the `jobs` operations: job types, submission, queries, status, priority and tag
 // changes, blocklists and deletion. Each validates through the contract and calls one service.
-import type { Db } from "../../db/types";
-import type { EventBroker } from "../../events/broker";
 import type { BlocklistEntry } from "../../jobs/blocklist";
 import type { JobDeleter } from "../../jobs/deleter";
 import { JobTypeError, type JobTypeRegistry } from "../../jobs/job-types";
-import type { JobService, SubmittedJob } from "../../jobs/service";
+import type { JobService } from "../../jobs/service";
 import type { StateMachine } from "../../state-machine/state-machine";
 import { ApiError } from "../../errors";
 import type { z } from "@hono/zod-openapi";
@@ -13,8 +11,6 @@ import type { AvailableJobType } from "../schemas";
 import type { Handlers } from "./registry";
 
 export interface JobHandlerDeps {
-  db: Db;
-  broker: EventBroker;
   jobs: JobService;
   jobTypes: JobTypeRegistry;
   deleter: JobDeleter;
@@ -22,7 +18,7 @@ export interface JobHandlerDeps {
     fetch(jobUUID: string): BlocklistEntry[];
     remove(jobUUID: string, entries: BlocklistEntry[]): void;
   };
-  stateMachine: StateMachine;
+  stateMachine: Pick<StateMachine, "setJobStatus" | "setTaskStatus">;
 }
 
 /**
@@ -32,7 +28,7 @@ export interface JobHandlerDeps {
 const asWireJobType = (t: unknown) => t as z.infer<typeof AvailableJobType>;
 
 export function jobHandlers(deps: JobHandlerDeps): Handlers {
-  const { db, broker, jobs } = deps;
+  const { jobs } = deps;
 
   return {
     getJobTypes: async (c) => {
@@ -53,10 +49,10 @@ export function jobHandlers(deps: JobHandlerDeps): Handlers {
       }
     },
 
-    submitJob: async (c) => c.json(await jobs.submit(c.req.valid("json") as SubmittedJob), 200),
+    submitJob: async (c) => c.json(await jobs.submit(c.req.valid("json")), 200),
 
     submitJobCheck: async (c) => {
-      await jobs.check(c.req.valid("json") as SubmittedJob);
+      await jobs.check(c.req.valid("json"));
       return c.body(null, 204);
     },
 
@@ -70,13 +66,13 @@ export function jobHandlers(deps: JobHandlerDeps): Handlers {
 
     setJobStatus: (c) => {
       const { status, reason } = c.req.valid("json");
-      deps.stateMachine.setJobStatus(db, broker, c.req.valid("param").job_id, status, reason);
+      deps.stateMachine.setJobStatus(c.req.valid("param").job_id, status, reason);
       return c.body(null, 204);
     },
 
     setTaskStatus: (c) => {
       const { status, reason } = c.req.valid("json");
-      deps.stateMachine.setTaskStatus(db, broker, c.req.valid("param").task_id, status, reason);
+      deps.stateMachine.setTaskStatus(c.req.valid("param").task_id, status, reason);
       return c.body(null, 204);
     },
 

@@ -1,13 +1,11 @@
 // Handlers of task execution: polling for a task, task updates, may-i-run, preview uploads,
 // task-log and last-rendered lookups, and the `/job-files/` static files they point to.
-import { eq } from "drizzle-orm";
 import type { Context } from "hono";
 import { stat } from "node:fs/promises";
 import { extname } from "node:path";
 import type { Clock } from "../../../shared/clock";
-import { opaquePlaceholder } from "../../db/prepared";
-import { jobs, tasks } from "../../db/schema";
-import type { Db } from "../../db/types";
+import type { Db } from "../../db/connection";
+import { taskWithJobByUUID } from "../../db/queries/tasks";
 import { ApiError, notFound } from "../../errors";
 import type { Scheduler } from "../../scheduler/scheduler";
 import { JOB_FILES_URL_PREFIX, type StorageLayout } from "../../storage/layout";
@@ -38,29 +36,20 @@ export interface TaskHandlerDeps {
 }
 
 /** The task's and its job's UUIDs, by task UUID; 404 when there is no such task. */
-function prepareTaskWithJob(db: Db) {
-  const byUUID = db
-    .select({ taskUUID: tasks.uuid, jobUUID: jobs.uuid })
-    .from(tasks)
-    .innerJoin(jobs, eq(jobs.id, tasks.jobId))
-    .where(eq(tasks.uuid, opaquePlaceholder("uuid")))
-    .prepare();
-  return (taskUUID: string) => {
-    const row = byUUID.get({ uuid: taskUUID });
-    if (!row) throw notFound("no such task");
-    return row;
-  };
+function taskWithJob(db: Db, taskUUID: string): { taskUUID: string; jobUUID: string } {
+  const row = taskWithJobByUUID(db, taskUUID);
+  if (!row) throw notFound("no such task");
+  return { taskUUID: row.uuid, jobUUID: row.jobUUID };
 }
 
 export function taskHandlers(deps: TaskHandlerDeps): Handlers {
   const { db, clock } = deps;
-  const taskWithJob = prepareTaskWithJob(db);
 
   return {
-    scheduleTask: (c) => {
+    scheduleTask: async (c) => {
       let result;
       try {
-        result = deps.scheduler.scheduleTask(c.var.worker);
+        result = await deps.scheduler.scheduleTask(c.var.worker);
       } catch (err) {
         if (!isDatabaseBusy(err)) throw err;
         c.header("Retry-After", String(SCHEDULER_BUSY_RETRY_AFTER_SECONDS));
@@ -70,22 +59,23 @@ export function taskHandlers(deps: TaskHandlerDeps): Handlers {
         case "none":
           return c.body(null, 204);
         case "status-change-requested":
-          return c.json({ status_requested: result.statusRequested as never }, 423);
+          return c.json({ status_requested: result.statusRequested }, 423);
         case "assigned":
-          return c.json({ ...result.task, status: result.task.status as never }, 200);
+          return c.json(result.task, 200);
       }
     },
 
-    taskUpdate: (c) => {
-      deps.taskUpdates.updateTask(c.var.worker, c.req.valid("param").task_id, c.req.valid("json"));
+    taskUpdate: async (c) => {
+      await deps.taskUpdates.updateTask(c.var.worker, c.req.valid("param").task_id, c.req.valid("json"));
       return c.body(null, 204);
     },
 
-    mayWorkerRun: (c) => c.json(deps.mayIRun(c.var.worker, c.req.valid("param").task_id), 200),
+    mayWorkerRun: async (c) => c.json(await deps.mayIRun(c.var.worker, c.req.valid("param").task_id), 200),
 
     taskOutputProduced: async (c) => {
       markSeen(db, c.var.worker, clock.now());
-      const mimeType = (c.req.header("Content-Type") ?? "").split(";")[0].trim().toLowerCase();
+      const [mediaType = ""] = (c.req.header("Content-Type") ?? "").split(";");
+      const mimeType = mediaType.trim().toLowerCase();
       if (!LAST_RENDERED_MIME_TYPES.includes(mimeType)) {
         throw new ApiError(
           415,
@@ -98,7 +88,7 @@ export function taskHandlers(deps: TaskHandlerDeps): Handlers {
       if (length > LAST_RENDERED_MAX_BYTES) {
         throw new ApiError(413, `image too large; should be max ${LAST_RENDERED_MAX_BYTES} bytes`);
       }
-      const { jobUUID } = taskWithJob(c.req.valid("param").task_id);
+      const { jobUUID } = taskWithJob(db, c.req.valid("param").task_id);
       const image = new Uint8Array(await c.req.arrayBuffer());
       if (!deps.lastRendered.enqueue({ jobUUID, mimeType, image })) {
         throw new ApiError(429, "image processing queue is full");
@@ -107,14 +97,14 @@ export function taskHandlers(deps: TaskHandlerDeps): Handlers {
     },
 
     fetchTaskLogInfo: async (c) => {
-      const { taskUUID, jobUUID } = taskWithJob(c.req.valid("param").task_id);
+      const { taskUUID, jobUUID } = taskWithJob(db, c.req.valid("param").task_id);
       const info = await deps.taskLogs.info(jobUUID, taskUUID);
       if (!info) return c.body(null, 204);
       return c.json({ task_id: taskUUID, job_id: jobUUID, url: info.url, size: info.size }, 200);
     },
 
     fetchTaskLogTail: async (c) => {
-      const { taskUUID, jobUUID } = taskWithJob(c.req.valid("param").task_id);
+      const { taskUUID, jobUUID } = taskWithJob(db, c.req.valid("param").task_id);
       const tail = await deps.taskLogs.tail(jobUUID, taskUUID);
       if (tail === null) return c.body(null, 204);
       return c.text(tail, 200);

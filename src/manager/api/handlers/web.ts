@@ -1,6 +1,6 @@
 // Serves the web dashboard: `/` and `/app` redirect to `/app/`, built assets are served from
 // memory, and any other page path under /app/ gets index.html for client-side routing.
-// The assets are built at the edge (src/web/assets.ts, with Bun's bundler) and passed in.
+// The assets are built at the edge (src/manager/web-assets.ts, with Bun's bundler) and passed in.
 import type { Context } from "hono";
 import type { WebAsset } from "../../web-assets";
 import { errorResponse, type ApiApp } from "../http";

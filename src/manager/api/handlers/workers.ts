@@ -1,6 +1,6 @@
 // HTTP handlers for the worker lifecycle (registration, sign-on/off, state handshakes), worker
 // and tag management, sleep schedules and the farm status. They translate between the wire
-// shapes and the services in src/workers; the services own the rules.
+// shapes and the services in src/manager/farm; the services own the rules.
 import type { Context } from "hono";
 import { ApiError } from "../../errors";
 import type { WorkerServiceDeps } from "../../farm/deps";

@@ -1,6 +1,6 @@
 // Wire schemas for job types, job submission, jobs, tasks and their management requests.
 import { z } from "@hono/zod-openapi";
-import { JOB_STATUSES, TASK_STATUSES } from "../../state-machine/statuses";
+import { JOB_STATUSES, TASK_STATUSES } from "../../../shared/statuses";
 import { dateTime, uuid, uuidOrEmpty } from "./common";
 
 export const JobStatus = z

@@ -1,12 +1,13 @@
 // Wire schemas for the worker protocol (registration, sign-on, task execution) and for
 // worker management (worker lists, status requests, tags, sleep schedules).
 import { z } from "@hono/zod-openapi";
+import { WORKER_STATUSES } from "../../../shared/statuses";
 import { dateTime, uuid, uuidOrEmpty } from "./common";
 import { Command, TaskStatus, TaskSummary } from "./jobs";
 import { SECRET_MAX_BYTES } from "../../farm/auth";
 
 export const WorkerStatus = z
-  .enum(["starting", "awake", "asleep", "error", "testing", "offline", "restart"])
+  .enum(WORKER_STATUSES)
   .openapi("WorkerStatus", { description: "Lifecycle status of a worker." });
 
 /**

@@ -164,15 +164,16 @@ export function createMqttForwarder(
 
   function pump() {
     pumpScheduled = false;
-    while (connected && inflight.length < maxInflight && queue.length > 0) {
-      const item = queue.shift() as Outgoing;
+    while (connected && inflight.length < maxInflight) {
+      const item = queue.shift();
+      if (item === undefined) break;
       inflight.push(item);
       const sentIn = epoch;
       client.publish(item.topic, item.json, { qos: 1, retain: false }, (err) => {
         if (sentIn !== epoch) return;
         const i = inflight.indexOf(item);
         if (i >= 0) inflight.splice(i, 1);
-        const reasonCode = (err as { code?: unknown } | undefined)?.code;
+        const reasonCode = err && "code" in err ? err.code : undefined;
         if (!err || typeof reasonCode === "number") {
           // A PUBACK with an error reason is the broker's verdict on this message: retrying won't
           // help. (mqtt.js passes "no matching subscribers" as success.)

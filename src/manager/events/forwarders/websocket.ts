@@ -2,7 +2,6 @@
 // topics, the subscription protocol, keep-alive pings, batched writes, and backpressure so a
 // client that stops reading is closed instead of buffering forever.
 import type { Server, ServerWebSocket, WebSocketHandler } from "bun";
-import { errorBody } from "../../api/http";
 import { type Clock, systemClock } from "../../../shared/clock";
 import { createLogger, type Logger } from "../../../shared/log";
 import type { Forwarder, PublishedEvent } from "../broker";
@@ -62,6 +61,14 @@ export interface WebSocketForwarder {
   /** Closes every connection with 1001 and refuses new ones (shutdown). */
   closeAll(): void;
   stats(): WebSocketStats;
+}
+
+/**
+ * An upgrade refused, answered like the API's errors (`{code, message}`) so clients read it the
+ * same way; built here so the event layer needs nothing from the HTTP layer.
+ */
+function refusal(status: number, message: string): Response {
+  return Response.json({ code: status, message }, { status });
 }
 
 /** Server→client frame, built around the payload JSON the broker serialised once. */
@@ -220,10 +227,10 @@ export function createWebSocketForwarder(opts: WebSocketForwarderOptions = {}): 
         const message = shuttingDown
           ? "the Manager is shutting down"
           : `too many WebSocket connections (at most ${maxConnections})`;
-        return Response.json(errorBody(503, message), { status: 503 });
+        return refusal(503, message);
       }
       if (server.upgrade(req, { data: { conn: null } })) return undefined;
-      return Response.json(errorBody(400, "expected a WebSocket upgrade request"), { status: 400 });
+      return refusal(400, "expected a WebSocket upgrade request");
     },
     closeAll() {
       shuttingDown = true;

@@ -3,7 +3,7 @@
 import { JobTypeError } from "./errors";
 import { compareUtf8 } from "./etag";
 import { InvalidJobTypeError, toAvailableJobType } from "./job-type-definition";
-import { CompiledScriptCache, ScriptSandbox } from "./sandbox";
+import { ScriptSandbox, type CompiledScriptCache } from "./sandbox";
 import { discoverJobTypeScripts, type JobTypeScript, type ScriptRoots } from "./script-sources";
 import { checkJobSettings } from "./settings-check";
 import { findTaskGraphProblem } from "./task-graph";

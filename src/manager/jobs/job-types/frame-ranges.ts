@@ -19,10 +19,11 @@ function explodeFrames(frameRange: string): number[] {
   const range = frameRange.replaceAll("..", "-");
   const frames = new Set<number>();
   for (const part of range.split(",")) {
-    const bounds = part.split("-");
-    if (bounds.length > 2) throw invalidRange(range, part);
-    const start = parseFrame(range, bounds[0]);
-    const end = bounds.length === 2 ? parseFrame(range, bounds[1]) : start;
+    // split always gives a first element, so the default is never used.
+    const [startText = "", endText, ...more] = part.split("-");
+    if (more.length > 0) throw invalidRange(range, part);
+    const start = parseFrame(range, startText);
+    const end = endText === undefined ? start : parseFrame(range, endText);
     if (end - start + 1 > MAX_FRAMES_PER_RANGE) {
       throw invalidRange(range, `${part} has more than ${MAX_FRAMES_PER_RANGE} frames`);
     }
@@ -36,15 +37,21 @@ function explodeFrames(frameRange: string): number[] {
 /** Consecutive runs of sorted frames: 1 frame → "N", 2 → "N,N+1", 3 or more → "A-B". */
 function mergeFrames(frames: number[]): string {
   const parts: string[] = [];
-  let runStart = frames[0];
-  for (let i = 1; i <= frames.length; i++) {
-    if (i < frames.length && frames[i] === frames[i - 1] + 1) continue;
-    const runEnd = frames[i - 1];
-    if (runEnd === runStart) parts.push(`${runStart}`);
-    else if (runEnd === runStart + 1) parts.push(`${runStart}`, `${runEnd}`);
-    else parts.push(`${runStart}-${runEnd}`);
-    if (i < frames.length) runStart = frames[i];
+  const addRun = (start: number, end: number) => {
+    if (end === start) parts.push(`${start}`);
+    else if (end === start + 1) parts.push(`${start}`, `${end}`);
+    else parts.push(`${start}-${end}`);
+  };
+  let run: { start: number; end: number } | undefined;
+  for (const frame of frames) {
+    if (run && frame === run.end + 1) {
+      run.end = frame;
+      continue;
+    }
+    if (run) addRun(run.start, run.end);
+    run = { start: frame, end: frame };
   }
+  if (run) addRun(run.start, run.end);
   return parts.join(",");
 }
 

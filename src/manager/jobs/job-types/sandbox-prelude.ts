@@ -33,7 +33,7 @@ export interface SandboxHost {
 export interface SandboxRuntime {
   prepare(op: "export-job-type" | "compile", argJson: string, entryGlobal: string): void;
   /** Removes its temporary global and runs the prepared op: ExportJobTypeResult as JSON text, or a CompileOpResult. */
-  entry(): unknown;
+  entry: () => unknown;
 }
 
 /** Data the worker passes to the `compile` op. */
@@ -64,6 +64,7 @@ export function sandboxPrelude(host: SandboxHost): SandboxRuntime {
   const global = globalThis as unknown as Record<string, unknown>;
   const indirectEval = global.eval as (code: string) => unknown;
   const { defineProperty, getOwnPropertyNames, getOwnPropertyDescriptor, keys: objectKeys } = Object;
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- always called as objectToString.call(value)
   const objectToString = Object.prototype.toString;
   const { trunc } = Math;
   const { isFinite: isFiniteNumber } = Number;
@@ -130,11 +131,13 @@ export function sandboxPrelude(host: SandboxHost): SandboxRuntime {
   }
 
   /** Thrown by copyValue; the path to the bad value is added while unwinding. */
-  class UnstorableValue {
+  class UnstorableValue extends ErrorClass {
     constructor(
       public path: string,
       readonly problem: string,
-    ) {}
+    ) {
+      super(problem);
+    }
   }
   /** Command parameters become plain JSON data now; later changes to the source do not leak in. */
   function copyValue(v: unknown, depth: number): unknown {
@@ -195,6 +198,7 @@ export function sandboxPrelude(host: SandboxHost): SandboxRuntime {
   };
   /** Commands made here hold parameters that are already plain copies. */
   const ownCommands = new WeakSet<object>();
+  const isOwnCommand = (c: unknown): c is Command => isObject(c) && ownCommands.has(c);
 
   /** addCommand/addTask keep a copy of the command as it is now (its parameters object is shared, as in Go). */
   function snapshotCommand(cmd: unknown): Command {
@@ -396,7 +400,7 @@ export function sandboxPrelude(host: SandboxHost): SandboxRuntime {
           priority: toInt(task.priority),
           // Commands made by addCommand are shared, as the Go slice copy shares its elements.
           commands: isArray(task.commands)
-            ? task.commands.map((c) => (ownCommands.has(c) ? c : snapshotCommand(c)))
+            ? (task.commands as unknown[]).map((c) => (isOwnCommand(c) ? c : snapshotCommand(c)))
             : [],
           dependencies: isArray(task.dependencies) ? task.dependencies.slice() : [],
         };

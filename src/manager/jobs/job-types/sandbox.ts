@@ -91,6 +91,7 @@ function describeThrown(err: unknown): ThrownDescription {
   if (typeof name === "string" && typeof message === "string") text = message ? `${name}: ${message}` : name;
   else {
     try {
+      // eslint-disable-next-line @typescript-eslint/no-base-to-string -- the script's object may define its own toString
       text = String(err);
     } catch {
       text = Object.prototype.toString.call(err);
@@ -107,8 +108,8 @@ function userFrame(
   userFiles: Set<string>,
 ): { file: string; line: number } | undefined {
   for (const line of stack?.split("\n") ?? []) {
-    const m = FRAME.exec(line);
-    if (m && userFiles.has(m[1])) return { file: m[1], line: Number(m[2]) };
+    const [, file, lineNumber] = FRAME.exec(line) ?? [];
+    if (file !== undefined && userFiles.has(file)) return { file, line: Number(lineNumber) };
   }
   return undefined;
 }
@@ -162,7 +163,8 @@ export class ScriptSandbox {
       this.runtime.prepare(op, arg, ENTRY_GLOBAL);
       Object.defineProperty(this.global, ENTRY_GLOBAL, { value: this.runtime.entry, configurable: true });
       try {
-        return entryScript.runInContext(this.context, { timeout: this.remainingMs() });
+        const result: unknown = entryScript.runInContext(this.context, { timeout: this.remainingMs() });
+        return result;
       } finally {
         delete this.global[ENTRY_GLOBAL];
       }

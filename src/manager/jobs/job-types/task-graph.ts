@@ -13,26 +13,31 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export function findTaskGraphProblem(tasks: GraphTask[]): string | undefined {
   const indexOf = new Map<string, number>();
   for (let i = 0; i < tasks.length; i++) {
-    const { uuid, name } = tasks[i];
+    const task = tasks[i];
+    if (task === undefined) return `task ${i} of the job is missing`;
+    const { uuid, name } = task;
     if (!UUID.test(uuid)) return `task "${name}" has an invalid UUID "${uuid}"`;
     if (indexOf.has(uuid)) return `task "${name}" (${uuid}) was added to the job more than once`;
     indexOf.set(uuid, i);
   }
-  const edges: number[][] = new Array(tasks.length);
+  const edges = new Array<number[]>(tasks.length);
   for (let i = 0; i < tasks.length; i++) {
-    const deps = tasks[i].dependencies;
-    const targets: number[] = new Array(deps.length);
+    const task = tasks[i];
+    if (task === undefined) continue; // reported above
+    const deps = task.dependencies;
+    const targets = new Array<number>(deps.length);
     for (let d = 0; d < deps.length; d++) {
-      const target = indexOf.get(deps[d]);
+      const dep = deps[d];
+      const target = dep === undefined ? undefined : indexOf.get(dep);
       if (target === undefined) {
-        return `task "${tasks[i].name}" depends on a task (${deps[d] || "without UUID"}) that was not added to the job`;
+        return `task "${task.name}" depends on a task (${dep || "without UUID"}) that was not added to the job`;
       }
       targets[d] = target;
     }
     edges[i] = targets;
   }
   const cycle = findCycle(edges);
-  return cycle && `dependency cycle: ${cycle.map((i) => `"${tasks[i].name}"`).join(" depends on ")}`;
+  return cycle && `dependency cycle: ${cycle.map((i) => `"${tasks[i]?.name}"`).join(" depends on ")}`;
 }
 
 /** Iterative depth-first search (a 10,000-task chain must not overflow the stack); a cycle as task indices. */
@@ -40,29 +45,24 @@ function findCycle(edges: number[][]): number[] | undefined {
   const ON_PATH = 1;
   const DONE = 2;
   const state = new Uint8Array(edges.length);
-  const path: number[] = [];
-  const nextEdge: number[] = [];
+  /** The path from the root: each node with the index of its next edge to follow. */
+  const path: { node: number; targets: number[]; next: number }[] = [];
+  const enter = (node: number) => {
+    state[node] = ON_PATH;
+    path.push({ node, targets: edges[node] ?? [], next: 0 });
+  };
   for (let root = 0; root < edges.length; root++) {
     if (state[root] !== 0) continue;
-    state[root] = ON_PATH;
-    path.push(root);
-    nextEdge.push(0);
-    while (path.length > 0) {
-      const top = path.length - 1;
-      const node = path[top];
-      const e = nextEdge[top]++;
-      if (e >= edges[node].length) {
-        state[node] = DONE;
+    enter(root);
+    for (let top = path.at(-1); top !== undefined; top = path.at(-1)) {
+      const next = top.targets[top.next++];
+      if (next === undefined) {
+        state[top.node] = DONE;
         path.pop();
-        nextEdge.pop();
-        continue;
-      }
-      const next = edges[node][e];
-      if (state[next] === ON_PATH) return [...path.slice(path.indexOf(next)), next];
-      if (state[next] === 0) {
-        state[next] = ON_PATH;
-        path.push(next);
-        nextEdge.push(0);
+      } else if (state[next] === ON_PATH) {
+        return [...path.slice(path.findIndex((p) => p.node === next)).map((p) => p.node), next];
+      } else if (state[next] === 0) {
+        enter(next);
       }
     }
   }

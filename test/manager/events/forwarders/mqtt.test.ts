@@ -16,6 +16,7 @@ import {
   workerTagUpdate,
   workerUpdate,
 } from "../../../../src/manager/events/payloads";
+import { EventJobUpdate } from "../../../../src/manager/api/schemas/events";
 import { type Mosquitto, startMosquitto } from "../../../support/mosquitto";
 import { jobRow, taskRow, workerRow } from "../fixtures";
 import { waitFor } from "../../../support/wait";
@@ -203,7 +204,7 @@ describe("broker outages", () => {
     broker.publish(job(10));
     await waitFor("a fresh event", () => received.length === 7);
     // The oldest were dropped; what was kept arrives in order.
-    expect(received.map((r) => (r.payload as { priority: number }).priority)).toEqual([1, 5, 6, 7, 8, 9, 10]);
+    expect(received.map((r) => EventJobUpdate.parse(r.payload).priority)).toEqual([1, 5, 6, 7, 8, 9, 10]);
     await waitFor("the broker's acks", () => f.stats().inflight === 0);
     expect(f.stats()).toMatchObject({ connected: true, queued: 0, sent: 7, dropped: 3 });
   });
@@ -252,5 +253,5 @@ describe("closing", () => {
 });
 
 function steps(r: Received): number {
-  return (r.payload as { steps_completed: number }).steps_completed;
+  return EventJobUpdate.parse(r.payload).steps_completed;
 }

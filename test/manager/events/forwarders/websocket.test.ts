@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import net from "node:net";
 import type { Server } from "bun";
+import { z } from "zod";
 import { type EventBroker, createEventBroker } from "../../../../src/manager/events/broker";
 import {
   WS_PATH,
@@ -25,19 +26,21 @@ const JOB = jobRow().uuid;
 const TASK = taskRow().uuid;
 const WORKER = workerRow();
 
-interface Frame {
-  event: string;
-  topic?: string;
-  payload?: Record<string, unknown>;
-  ack?: string;
-}
+/** A server→client frame: an event, or an ack. Loose, so an unexpected key shows in comparisons. */
+const Frame = z.looseObject({
+  event: z.string(),
+  topic: z.string().optional(),
+  payload: z.record(z.string(), z.unknown()).optional(),
+  ack: z.string().optional(),
+});
+type Frame = z.infer<typeof Frame>;
 
 /** A real WebSocket client that records every frame and closing code. */
 class Client {
   readonly frames: Frame[] = [];
   closeCode: number | null = null;
   private constructor(readonly ws: WebSocket) {
-    ws.onmessage = (m) => this.frames.push(JSON.parse(String(m.data)));
+    ws.onmessage = (m) => this.frames.push(Frame.parse(JSON.parse(String(m.data))));
     ws.onclose = (e) => (this.closeCode = e.code);
   }
 
@@ -67,8 +70,8 @@ class Client {
 }
 
 /** A client that does the upgrade by hand and then neither reads nor answers pings. */
-async function rawClient(port: number, subscribeTo?: { type: string; uuid: string }): Promise<net.Socket> {
-  const socket = net.connect(port, "127.0.0.1");
+async function rawClient(url: string, subscribeTo?: { type: string; uuid: string }): Promise<net.Socket> {
+  const socket = net.connect(Number(new URL(url).port), "127.0.0.1");
   await new Promise((resolve) => socket.once("connect", resolve));
   socket.write(
     `GET ${WS_PATH} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
@@ -83,7 +86,7 @@ async function rawClient(port: number, subscribeTo?: { type: string; uuid: strin
     );
     const key = Buffer.from([1, 2, 3, 4]);
     const header = Buffer.from([0x81, 0x80 | payload.length]);
-    socket.write(Buffer.concat([header, key, payload.map((b, i) => b ^ key[i % 4])]));
+    socket.write(Buffer.concat([header, key, payload.map((b, i) => b ^ key.readUInt8(i % 4))]));
   }
   socket.pause();
   return socket;
@@ -120,11 +123,11 @@ async function connect(url: string): Promise<Client> {
   return c;
 }
 
-afterEach(() => {
+afterEach(async () => {
   for (const c of clients.splice(0)) c.ws.close();
   for (const s of sockets.splice(0)) s.destroy();
   forwarder?.closeAll();
-  server?.stop(true);
+  await server?.stop(true);
   server = null;
 });
 
@@ -161,7 +164,7 @@ describe("delivery by room", () => {
     await waitFor("the watcher's frames", () => watcher.events().length >= 3);
     await waitFor("the bystander's sentinel", () => bystander.events().length >= 1);
     expect(watcher.events()).toEqual([
-      { event: "/task", topic: `/jobs/${JOB}`, payload: update.payload as Record<string, unknown> },
+      { event: "/task", topic: `/jobs/${JOB}`, payload: update.payload },
       {
         event: "/tasklog",
         topic: `/tasklog/${TASK}`,
@@ -236,7 +239,7 @@ describe("protecting the server", () => {
     const url = startServer({ maxBufferedBytes: 256 * 1024 });
     const good = await connect(url);
     await good.subscribe("tasklog", TASK);
-    const slow = await rawClient(server!.port!, { type: "tasklog", uuid: TASK });
+    const slow = await rawClient(url, { type: "tasklog", uuid: TASK });
     sockets.push(slow);
     await waitFor("both connections", () => forwarder.stats().connections === 2);
 
@@ -294,7 +297,7 @@ describe("protecting the server", () => {
   test("a peer that never answers pings is dropped; a live one stays", async () => {
     const url = startServer({ pingIntervalMs: 250 });
     const live = await connect(url);
-    sockets.push(await rawClient(server!.port!));
+    sockets.push(await rawClient(url));
     await waitFor("both connections", () => forwarder.stats().connections === 2);
     await waitFor("the silent peer to be dropped", () => forwarder.stats().connections === 1);
     broker.publish(farmStatus("idle"));
@@ -311,6 +314,7 @@ describe("protecting the server", () => {
     expect([a.closeCode, b.closeCode]).toEqual([1001, 1001]);
     const res = await fetch(url.replace("ws://", "http://"));
     expect(res.status).toBe(503);
-    expect((await res.json()).message).toBe("the Manager is shutting down");
+    const body: unknown = await res.json();
+    expect(body).toMatchObject({ message: "the Manager is shutting down" });
   });
 });

@@ -56,7 +56,7 @@ describe("globals", () => {
       ...["author", "path", "process", "require", "print", "alert", "frameChunker", "frameCount"],
       ...["formatTimestampLocal", "shellSplit", "compileJob"],
     ]);
-    expect(new Set(job.metadata.globals.split(","))).toEqual(expected);
+    expect(new Set(job.metadata.globals?.split(","))).toEqual(expected);
     expect(job.metadata.present).toBe(Array(15).fill("function").join(","));
     expect(job.metadata.absent).toBe(Array(9).fill("undefined").join(","));
     expect(job.metadata.platform).toBe(goPlatformName(process.platform));
@@ -104,7 +104,7 @@ describe("globals", () => {
       },
     ]);
     const localCreated = `${new Date(CREATED_MS).getFullYear()}`;
-    const results = JSON.parse(job.metadata.results);
+    const results = JSON.parse(job.metadata.results ?? "[]") as unknown[];
     expect(results.slice(0, 5)).toEqual([["10"], [], "a/3", "", "2006-01-02_150405"]);
     expect(results[5]).toStartWith(localCreated);
     expect(job.metadata.errors).toBe(
@@ -132,7 +132,7 @@ describe("the job object", () => {
       `6a8d7a2e-5b3e-4d7a-9b8a-1c2d3e4f5a6b|tag-uuid|test job|t|50|under-construction|${CREATED_MS}|co|0`,
     );
     expect(job.settings).toEqual({ s: "changed", added: [1, { two: 2 }] });
-    expect(job.metadata).toEqual({ seen: job.metadata.seen, number: "42" });
+    expect<unknown>(job.metadata).toEqual({ seen: job.metadata.seen, number: "42" });
     expect(job).toMatchObject({
       id: "6a8d7a2e-5b3e-4d7a-9b8a-1c2d3e4f5a6b",
       name: "renamed",
@@ -207,7 +207,7 @@ describe("the job object", () => {
         job.addTask(a);
         job.addTask(b);
       }`);
-    expect(job.tasks[1].dependencies).toEqual([job.tasks[0].uuid]);
+    expect<unknown>(job.tasks[1]?.dependencies).toEqual([job.tasks[0]?.uuid]);
   });
 
   test("graph mistakes that Flamenco would only hit at insert time are script errors", () => {
@@ -402,6 +402,6 @@ describe("logging", () => {
       { level: "warn", message: "job-type script t.js: careful" },
       { level: "info", message: "job-type script t.js: via console" },
     ]);
-    expect(logs[3].message.length).toBe("job-type script t.js: ".length + MAX_SCRIPT_LOG_CHARS);
+    expect(logs[3]?.message.length).toBe("job-type script t.js: ".length + MAX_SCRIPT_LOG_CHARS);
   });
 });

@@ -53,7 +53,7 @@ test("defaults are copied, not shared", () => {
   const withObject: AvailableJobSetting[] = [{ key: "o", type: "x", default: { a: 1 } }];
   const out = checkJobSettings({ settings: withObject }, {});
   (out.o as { a: number }).a = 2;
-  expect(withObject[0].default).toEqual({ a: 1 });
+  expect(withObject[0]?.default).toEqual({ a: 1 });
 });
 
 test("a job type without settings accepts anything", () => {

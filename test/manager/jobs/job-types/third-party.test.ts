@@ -53,6 +53,7 @@ test("listed next to the built-ins, its helper folder ignored", async () => {
   const types = await registry.list();
   expect(types.map((t) => t.name)).toEqual(["echo-sleep-test", "multi-pass-render", "simple-blender-render"]);
   const multiPass = types[1];
+  if (!multiPass) throw new Error("multi-pass-render is not listed");
   expect(multiPass.description).toBe("Render passes separately & composite them");
   const { etag, ...withoutEtag } = multiPass;
   expect(etag).toBe(computeEtag(withoutEtag));
@@ -112,7 +113,7 @@ test("one pass only, without extra arguments, keeps the given notes", async () =
     }),
   );
   expect(job.tasks.map((t) => t.name)).toEqual(["beauty-5", "composite", "cleanup"]);
-  expect(job.tasks[0].commands[0].parameters).toMatchObject({
+  expect(job.tasks[0]?.commands[0]?.parameters).toMatchObject({
     args: [
       "--python-expr",
       expect.any(String),
@@ -128,7 +129,10 @@ test("one pass only, without extra arguments, keeps the given notes", async () =
 test("a value outside the choices is rejected before the script runs", async () => {
   const err = await registry
     .compile(submission("multi-pass-render", { frames: "1", blendfile: "x", passes: "mist" }))
-    .catch((e) => e);
+    .catch((e: unknown) => e);
   expect(err).toBeInstanceOf(SettingsError);
-  expect(err.message).toBe('setting "passes" must be one of "beauty", "beauty+mist", not "mist"');
+  expect(err).toHaveProperty(
+    "message",
+    'setting "passes" must be one of "beauty", "beauty+mist", not "mist"',
+  );
 });

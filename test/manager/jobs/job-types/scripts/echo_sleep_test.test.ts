@@ -58,7 +58,9 @@ test("zero repeats: only the echo", async () => {
 });
 
 test("the message is required", async () => {
-  const err = await registry.compile(submission("echo-sleep-test", { sleep_repeats: 2 })).catch((e) => e);
+  const err = await registry
+    .compile(submission("echo-sleep-test", { sleep_repeats: 2 }))
+    .catch((e: unknown) => e);
   expect(err).toBeInstanceOf(SettingsError);
   expect(err).toMatchObject({ setting: "message", message: 'setting "message" is required' });
 });

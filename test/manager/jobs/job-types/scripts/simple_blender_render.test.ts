@@ -217,14 +217,14 @@ test("video output formats and a missing output path are refused by the script",
   ).rejects.toThrow('simple_blender_render.js: This job type only renders images, and not "FFMPEG"');
   const err = await registry
     .compile(submission("simple-blender-render", settings({ render_output_path: "" })))
-    .catch((e) => e);
+    .catch((e: unknown) => e);
   expect(err).toBeInstanceOf(JobTypeError);
-  expect(err.message).toBe("simple_blender_render.js: no render_output_path setting!");
+  expect(err).toHaveProperty("message", "simple_blender_render.js: no render_output_path setting!");
 });
 
 test("settings checks apply the JOB_TYPE: required settings must be present", async () => {
   const { scene: _scene, ...withoutScene } = settings();
-  const err = await registry.compile(submission("simple-blender-render", withoutScene)).catch((e) => e);
+  const err = await registry.compile(submission("simple-blender-render", withoutScene)).catch((e: unknown) => e);
   expect(err).toBeInstanceOf(SettingsError);
-  expect(err.setting).toBe("scene");
+  expect(err).toHaveProperty("setting", "scene");
 });

@@ -1,0 +1,41 @@
+// Queries of job deletion: marking jobs for deletion, finding the marked ones, and removing a
+// job's row (its tasks and everything else of it go by cascade).
+import { asc, eq, inArray, isNotNull, lte } from "drizzle-orm";
+import type { Db, Tx } from "../connection";
+import { jobs, type JobRow } from "../schema";
+
+/** Returns the saved job. */
+export function markJobForDeletion(tx: Tx, jobId: number, now: Date): JobRow {
+  return tx.orm
+    .update(jobs)
+    .set({ deleteRequestedAt: now, updatedAt: now })
+    .where(eq(jobs.id, jobId))
+    .returning()
+    .get();
+}
+
+/** Returns the saved jobs. */
+export function markJobsForDeletion(tx: Tx, jobIds: number[], now: Date): JobRow[] {
+  tx.orm.update(jobs).set({ deleteRequestedAt: now, updatedAt: now }).where(inArray(jobs.id, jobIds)).run();
+  return tx.orm.select().from(jobs).where(inArray(jobs.id, jobIds)).all();
+}
+
+export function jobsUpdatedAtOrBefore(db: Db, cutoff: Date): JobRow[] {
+  return db.orm.select().from(jobs).where(lte(jobs.updatedAt, cutoff)).all();
+}
+
+/** The UUIDs of up to `limit` jobs marked for deletion, longest marked first. */
+export function jobsMarkedForDeletion(db: Db, limit: number): string[] {
+  return db.orm
+    .select({ uuid: jobs.uuid })
+    .from(jobs)
+    .where(isNotNull(jobs.deleteRequestedAt))
+    .orderBy(asc(jobs.deleteRequestedAt))
+    .limit(limit)
+    .all()
+    .map((j) => j.uuid);
+}
+
+export function deleteJob(tx: Tx, jobId: number): void {
+  tx.orm.delete(jobs).where(eq(jobs.id, jobId)).run();
+}
