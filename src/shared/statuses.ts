@@ -15,14 +15,31 @@ export const JOB_STATUSES = [
 ] as const;
 export type JobStatus = (typeof JOB_STATUSES)[number];
 
-export const TASK_STATUSES = ["active", "canceled", "completed", "failed", "queued", "soft-failed", "paused"] as const;
+export const TASK_STATUSES = [
+  "active",
+  "canceled",
+  "completed",
+  "failed",
+  "queued",
+  "soft-failed",
+  "paused",
+] as const;
 export type TaskStatus = (typeof TASK_STATUSES)[number];
 
-export const WORKER_STATUSES = ["starting", "awake", "asleep", "error", "testing", "offline", "restart"] as const;
+export const WORKER_STATUSES = [
+  "starting",
+  "awake",
+  "asleep",
+  "error",
+  "testing",
+  "offline",
+  "restart",
+] as const;
 export type WorkerStatus = (typeof WORKER_STATUSES)[number];
 /** What a worker row holds: a WorkerStatus, or "" for a worker that registered but never signed on. */
 export type StoredWorkerStatus = WorkerStatus | "";
 
 export const isJobStatus = (s: string): s is JobStatus => (JOB_STATUSES as readonly string[]).includes(s);
 export const isTaskStatus = (s: string): s is TaskStatus => (TASK_STATUSES as readonly string[]).includes(s);
-export const isWorkerStatus = (s: string): s is WorkerStatus => (WORKER_STATUSES as readonly string[]).includes(s);
+export const isWorkerStatus = (s: string): s is WorkerStatus =>
+  (WORKER_STATUSES as readonly string[]).includes(s);

@@ -17,6 +17,8 @@ const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const ARTIFACTS_DIR = join(import.meta.dir, "..", "..", "test-artifacts");
 /** How long the UI gets to reflect a change. */
 const UI_TIMEOUT_MS = 10_000;
+/** Loading the app (its bundle, and the first fetches) on a busy machine. */
+const NAVIGATION_TIMEOUT_MS = 30_000;
 const STEP_TIMEOUT_MS = 60_000;
 /** A screenshot whose pixels vary less than this (standard deviation, 0-255) counts as blank. */
 const MIN_SCREENSHOT_STDEV = 8;
@@ -54,6 +56,9 @@ let tab: Page | null = null;
 
 async function openTab(): Promise<Page> {
   const context = await browser.newContext({ viewport: DESKTOP });
+  // Clicks and fills get the UI's deadline (a missing element fails in 10 s, not Playwright's 30).
+  context.setDefaultTimeout(UI_TIMEOUT_MS);
+  context.setDefaultNavigationTimeout(NAVIGATION_TIMEOUT_MS);
   const page = await context.newPage();
   page.on("console", (m) => {
     // Playwright's routed WebSocket stand-in reports this when the test drops the connection
@@ -105,10 +110,35 @@ async function shows(locator: Locator, text: string | RegExp) {
   await locator.filter({ hasText: text }).first().waitFor({ state: "visible", timeout: UI_TIMEOUT_MS });
 }
 
-/** Loads an app path (e.g. `/app/jobs/<id>`) and waits until the page is live. */
+/** The subscriptions the app holds on every view. */
+const FARM_WIDE = ["allJobs", "allWorkers", "allWorkerTags"];
+
+/**
+ * Loads an app path (e.g. `/app/jobs/<id>`) and waits until the page is live: connected, and its
+ * farm-wide subscriptions passed on to the Manager, so a change the test makes next is announced.
+ */
 async function visit(d: Dashboard, path: string): Promise<void> {
   await d.page.goto(`${d.manager.url}${path}`);
   await d.page.locator('.connection[data-state="open"]').waitFor({ timeout: UI_TIMEOUT_MS });
+  await until("the farm-wide subscriptions", async () => {
+    const sent = d.ws.clientFrames
+      .filter((f) => f.connection === d.ws.connections)
+      .map((f) => f.frame.payload.type);
+    return FARM_WIDE.every((t) => sent.includes(t));
+  });
+}
+
+/** Waits until the page's subscription to a job's updates (its tasks, its log) reached the Manager. */
+async function subscribedToJob(d: Dashboard, jobId: string): Promise<void> {
+  await until(`the subscription to job ${jobId}`, async () =>
+    d.ws.clientFrames.some(
+      ({ connection, frame: { payload } }) =>
+        connection === d.ws.connections &&
+        payload.op === "subscribe" &&
+        payload.type === "job" &&
+        payload.uuid === jobId,
+    ),
+  );
 }
 
 async function api(d: Dashboard, method: string, path: string, body?: unknown): Promise<Response> {
@@ -289,7 +319,7 @@ describe("web dashboard: the app", () => {
       await page.locator(".farm-status").waitFor({ timeout: UI_TIMEOUT_MS });
       const subscribed = await until("the farm-wide subscriptions", async () => {
         const types = ws.clientFrames.map((f) => f.frame.payload.type);
-        return ["allJobs", "allWorkers", "allWorkerTags"].every((t) => types.includes(t)) && types;
+        return FARM_WIDE.every((t) => types.includes(t)) && types;
       });
       expect(subscribed).toContain("allJobs");
     },
@@ -303,9 +333,7 @@ describe("web dashboard: the app", () => {
       const jobId = await submitJob(d, "browser-reconnect");
       await visit(d, `/app/jobs/${jobId}`);
       const { page, ws } = d;
-      await until("the job subscription", async () =>
-        ws.clientFrames.some((f) => f.frame.payload.type === "job" && f.frame.payload.uuid === jobId),
-      );
+      await subscribedToJob(d, jobId);
       const before = ws.connections;
 
       // The event announcing this job never reaches the page; only a refetch can show it.
@@ -379,6 +407,7 @@ describe("web dashboard: jobs", () => {
       await shows(details.locator("dd"), "echo-sleep-test");
       await shows(details.locator(".key-values dd"), "hi");
       await until("three tasks", async () => (await taskRows(page).count()) === 3);
+      await subscribedToJob(d, jobId);
 
       const task = await worker.nextTask();
       const row = page.locator(`tr[data-task-id="${task.uuid}"]`);
@@ -437,6 +466,7 @@ describe("web dashboard: jobs", () => {
       await worker.update(task.uuid, { taskStatus: "completed" });
       await visit(d, `/app/jobs/${jobId}`);
       await until("three tasks", async () => (await taskRows(page).count()) === 3);
+      await subscribedToJob(d, jobId);
 
       await jobRow(page, jobId).locator('input[type="checkbox"]').check();
       await page.locator(".jobs-table .toolbar button", { hasText: "Cancel (1)" }).click();

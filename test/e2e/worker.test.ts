@@ -4,6 +4,7 @@ import { Database } from "bun:sqlite";
 import { afterAll, describe, expect, test } from "bun:test";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
+import { z } from "zod";
 import {
   alive,
   killChildren,
@@ -28,6 +29,29 @@ const BLENDER_STANDIN = join(REPO_ROOT, "test/support/blender-standin.ts");
 const MANAGER_OUTAGE_MS = 10_000;
 
 type Api = ReturnType<typeof managerApi>;
+
+// The fields the tests read from the Manager's answers; zod drops the rest.
+const WithId = z.object({ id: z.string() });
+const WithStatus = z.object({ status: z.string() });
+const WorkersAnswer = z.object({ workers: z.array(WithStatus) });
+const WorkerAnswer = z.object({ status: z.string(), last_seen: z.string() });
+const TaskAnswer = z.object({ status: z.string(), activity: z.string() });
+const TaskSummary = z.object({
+  id: z.string(),
+  name: z.string(),
+  status: z.string(),
+  steps_completed: z.number(),
+  worker: z.object({ id: z.string(), name: z.string() }).optional(),
+});
+type TaskSummary = z.infer<typeof TaskSummary>;
+const TasksAnswer = z.object({ tasks: z.array(TaskSummary) });
+const LastRenderedAnswer = z.object({ suffixes: z.array(z.string()) });
+
+/** `value`, or a clear error naming what was missing. */
+function required<T>(value: T | null | undefined, what: string): T {
+  if (value === null || value === undefined) throw new Error(`no ${what}`);
+  return value;
+}
 
 /** Manager variables that make `{blender}` the stand-in, taking `frameMs` per frame. */
 function standInBlender(frameMs: number) {
@@ -77,27 +101,40 @@ async function awakeWorkers(api: Api, count: number): Promise<void> {
   await waitFor(
     `${count} awake workers`,
     async () =>
-      (await api.get("/api/v3/worker-mgt/workers")).workers.filter(
-        (w: { status: string }) => w.status === "awake",
+      WorkersAnswer.parse(await api.get("/api/v3/worker-mgt/workers")).workers.filter(
+        (w) => w.status === "awake",
       ).length === count,
     10_000,
   );
 }
 
 async function jobStatus(api: Api, jobId: string): Promise<string> {
-  return (await api.get(`/api/v3/jobs/${jobId}`)).status;
+  return WithStatus.parse(await api.get(`/api/v3/jobs/${jobId}`)).status;
 }
 
-async function jobTasks(api: Api, jobId: string): Promise<any[]> {
-  return (await api.get(`/api/v3/jobs/${jobId}/tasks`)).tasks;
+async function workerStatus(api: Api, workerId: string): Promise<string> {
+  return WithStatus.parse(await api.get(`/api/v3/worker-mgt/workers/${workerId}`)).status;
 }
 
-/** The first task of the job named `name` that is active, once there is one. */
-async function activeTask(api: Api, jobId: string, name: string): Promise<any> {
+async function jobTasks(api: Api, jobId: string): Promise<TaskSummary[]> {
+  return TasksAnswer.parse(await api.get(`/api/v3/jobs/${jobId}/tasks`)).tasks;
+}
+
+/** The first task of the job named `name` that is active on a worker, once there is one. */
+async function activeTask(
+  api: Api,
+  jobId: string,
+  name: string,
+): Promise<TaskSummary & { worker: NonNullable<TaskSummary["worker"]> }> {
   return waitFor(
     `an active ${name} task`,
-    async () =>
-      (await jobTasks(api, jobId)).find((t) => t.name.startsWith(name) && t.status === "active" && t.worker),
+    async () => {
+      const task = (await jobTasks(api, jobId)).find(
+        (t) => t.name.startsWith(name) && t.status === "active" && t.worker,
+      );
+      const worker = task?.worker;
+      return task && worker ? { ...task, worker } : null;
+    },
     15_000,
   );
 }
@@ -105,7 +142,8 @@ async function activeTask(api: Api, jobId: string, name: string): Promise<any> {
 function queuedUpdates(worker: WorkerProcess): number {
   const db = new Database(join(worker.home, "flamenco-worker.sqlite"), { readonly: true });
   try {
-    return db.query<{ n: number }, []>("SELECT COUNT(*) AS n FROM task_updates").get()!.n;
+    const row = db.query<{ n: number }, []>("SELECT COUNT(*) AS n FROM task_updates").get();
+    return required(row, "task_updates count").n;
   } finally {
     db.close();
   }
@@ -119,12 +157,12 @@ describe("worker end to end", () => {
     startWorker(manager.url, "echo-2");
     await awakeWorkers(api, 2);
 
-    const job = await api.post("/api/v3/jobs", echoSleepJob("Hello from the e2e test", 1, 4));
+    const job = WithId.parse(await api.post("/api/v3/jobs", echoSleepJob("Hello from the e2e test", 1, 4)));
     await waitFor("the job to complete", async () => (await jobStatus(api, job.id)) === "completed", 20_000);
 
     const tasks = await jobTasks(api, job.id);
     expect(tasks).toHaveLength(5);
-    expect(new Set(tasks.map((t) => t.worker.name))).toEqual(new Set(["echo-1", "echo-2"]));
+    expect(new Set(tasks.map((t) => t.worker?.name))).toEqual(new Set(["echo-1", "echo-2"]));
     for (const task of tasks) {
       expect(task.status).toBe("completed");
       const log = await api.taskLog(task.id);
@@ -140,7 +178,7 @@ describe("worker end to end", () => {
     startWorker(manager.url, "render-2");
     await awakeWorkers(api, 2);
 
-    const job = await api.post("/api/v3/jobs", renderJob(dir, "1-4", 2));
+    const job = WithId.parse(await api.post("/api/v3/jobs", renderJob(dir, "1-4", 2)));
     await waitFor(
       "the render job to complete",
       async () => {
@@ -170,7 +208,7 @@ describe("worker end to end", () => {
       },
       10_000,
     );
-    expect((await res.json()).suffixes).toContain("last-rendered.jpg");
+    expect(LastRenderedAnswer.parse(await res.json()).suffixes).toContain("last-rendered.jpg");
 
     const tasks = await jobTasks(api, job.id);
     const renders = tasks.filter((t) => t.name.startsWith("render-"));
@@ -184,7 +222,11 @@ describe("worker end to end", () => {
       expect(log).toContain("> Warning: this is a stand-in, not Blender");
       expect(log).toContain("> Blender quit");
     }
-    const videoLog = await api.taskLog(tasks.find((t) => t.name === "preview-video").id);
+    const videoTask = required(
+      tasks.find((t) => t.name === "preview-video"),
+      "preview-video task",
+    );
+    const videoLog = await api.taskLog(videoTask.id);
     expect(videoLog).toContain("-pattern_type glob");
   }, 50_000);
 
@@ -196,17 +238,26 @@ describe("worker end to end", () => {
     const workers = [startWorker(manager.url, "kill-1"), startWorker(manager.url, "kill-2")];
     await awakeWorkers(api, 2);
 
-    const job = await api.post("/api/v3/jobs", echoSleepJob("kill", 3, 1));
+    const job = WithId.parse(await api.post("/api/v3/jobs", echoSleepJob("kill", 3, 1)));
     const task = await activeTask(api, job.id, "sleep");
-    const victim = workers.find((w) => w.workerId() === task.worker.id)!;
-    const survivor = workers.find((w) => w !== victim)!;
+    const victim = required(
+      workers.find((w) => w.workerId() === task.worker.id),
+      `worker process with id ${task.worker.id}`,
+    );
+    const survivor = required(
+      workers.find((w) => w !== victim),
+      "surviving worker",
+    );
     await victim.stop("SIGKILL");
 
     await waitFor("the job to complete", async () => (await jobStatus(api, job.id)) === "completed", 30_000);
-    const victimId = victim.workerId()!;
-    expect((await api.get(`/api/v3/worker-mgt/workers/${victimId}`)).status).toBe("error");
-    const done = (await jobTasks(api, job.id)).find((t) => t.id === task.id);
-    expect(done.worker.id).toBe(survivor.workerId()!);
+    const victimId = required(victim.workerId(), "id of the killed worker");
+    expect(await workerStatus(api, victimId)).toBe("error");
+    const done = required(
+      (await jobTasks(api, job.id)).find((t) => t.id === task.id),
+      `task ${task.id} in the job's tasks`,
+    );
+    expect(done.worker?.id).toBe(required(survivor.workerId(), "id of the surviving worker"));
     const log = await api.taskLog(task.id);
     expect(log).toContain("slept 3s");
     expect(log).toContain("kill-1" === victim.name ? "kill-2" : "kill-1");
@@ -216,7 +267,7 @@ describe("worker end to end", () => {
     await waitFor(
       "the restarted worker to be awake",
       async () => {
-        return (await api.get(`/api/v3/worker-mgt/workers/${victimId}`)).status === "awake";
+        return (await workerStatus(api, victimId)) === "awake";
       },
       10_000,
     );
@@ -229,7 +280,7 @@ describe("worker end to end", () => {
     const workers = [startWorker(manager.url, "outage-1"), startWorker(manager.url, "outage-2")];
     await awakeWorkers(api, 2);
 
-    const job = await api.post("/api/v3/jobs", echoSleepJob("outage", 2, 4));
+    const job = WithId.parse(await api.post("/api/v3/jobs", echoSleepJob("outage", 2, 4)));
     await activeTask(api, job.id, "sleep");
     const stoppedAt = Date.now();
     await manager.stop("SIGTERM");
@@ -256,17 +307,17 @@ describe("worker end to end", () => {
     const worker = startWorker(manager.url, "sleepy");
     await awakeWorkers(api, 1);
 
-    const job = await api.post("/api/v3/jobs", echoSleepJob("sleepy", 6, 1));
+    const job = WithId.parse(await api.post("/api/v3/jobs", echoSleepJob("sleepy", 6, 1)));
     const task = await activeTask(api, job.id, "sleep");
-    const workerId = worker.workerId()!;
+    const workerId = required(worker.workerId(), "id of the worker");
     await api.post(`/api/v3/worker-mgt/workers/${workerId}/setstatus`, { status: "asleep", is_lazy: false });
 
     await waitFor(
       "the worker to be asleep",
-      async () => (await api.get(`/api/v3/worker-mgt/workers/${workerId}`)).status === "asleep",
+      async () => (await workerStatus(api, workerId)) === "asleep",
       5_000,
     );
-    const stopped = await api.get(`/api/v3/tasks/${task.id}`);
+    const stopped = WithStatus.parse(await api.get(`/api/v3/tasks/${task.id}`));
     expect(stopped.status).toBe("queued");
     expect(await api.taskLog(task.id)).not.toContain("slept");
 
@@ -275,9 +326,9 @@ describe("worker end to end", () => {
     await waitFor(
       "the asleep worker to call in twice",
       async () => {
-        const w = await api.get(`/api/v3/worker-mgt/workers/${workerId}`);
+        const w = WorkerAnswer.parse(await api.get(`/api/v3/worker-mgt/workers/${workerId}`));
         expect(w.status).toBe("asleep");
-        expect((await api.get(`/api/v3/tasks/${task.id}`)).status).toBe("queued");
+        expect(WithStatus.parse(await api.get(`/api/v3/tasks/${task.id}`)).status).toBe("queued");
         seen.add(w.last_seen);
         return seen.size >= 3;
       },
@@ -300,7 +351,7 @@ describe("worker end to end", () => {
     const worker = startWorker(manager.url, "sigterm");
     await awakeWorkers(api, 1);
 
-    const job = await api.post("/api/v3/jobs", renderJob(dir, "1", 1));
+    const job = WithId.parse(await api.post("/api/v3/jobs", renderJob(dir, "1", 1)));
     const task = await activeTask(api, job.id, "render");
     // The log chunk with Blender's first lines arrives after the chunker's maximum age (3 s here).
     const log = await waitFor(
@@ -311,7 +362,7 @@ describe("worker end to end", () => {
       },
       10_000,
     );
-    const blenderPid = Number(/pid=(\d+) >/.exec(log)![1]);
+    const blenderPid = Number(required(/pid=(\d+) >/.exec(log)?.[1], "Blender pid in the task log"));
     expect(alive(blenderPid)).toBe(true);
 
     const started = Date.now();
@@ -319,9 +370,9 @@ describe("worker end to end", () => {
     expect(Date.now() - started).toBeLessThan(10_000);
     await waitFor("Blender to be gone", () => !alive(blenderPid), 5_000);
     expect(worker.log()).toContain("signed off (204)");
-    const workerId = worker.workerId()!;
-    expect((await api.get(`/api/v3/worker-mgt/workers/${workerId}`)).status).toBe("offline");
-    const after = await api.get(`/api/v3/tasks/${task.id}`);
+    const workerId = required(worker.workerId(), "id of the worker");
+    expect(await workerStatus(api, workerId)).toBe("offline");
+    const after = TaskAnswer.parse(await api.get(`/api/v3/tasks/${task.id}`));
     expect(after.status).toBe("queued");
     expect(after.activity).not.toMatch(/^Failed/);
   }, 30_000);

@@ -48,6 +48,16 @@ export const DEFAULT_JOB_TYPE = "simple-blender-render";
 
 /** Anything that names a row by its database id: the row itself will do. */
 type Ref = { id: number };
+/** `count` rows as a tuple when the count is a literal, so destructuring needs no checks. */
+type Rows<Row, N extends number, Acc extends Row[] = []> = number extends N
+  ? Row[]
+  : Acc["length"] extends N
+    ? Acc
+    : Acc["length"] extends ROWS_AS_TUPLE_MAX
+      ? Row[]
+      : Rows<Row, N, [...Acc, Row]>;
+/** Larger counts stay plain arrays: the tuple type would be too deep for the compiler. */
+type ROWS_AS_TUPLE_MAX = 40;
 type Payload = Record<string, unknown>;
 
 export interface JobOptions {
@@ -332,8 +342,9 @@ export function createBuilders(db: Db, opts: { clock?: Pick<Clock, "now"> } = {}
     addTask,
 
     /** `count` tasks made alike. */
-    addTasks(job: Ref, count: number, o: TaskOptions = {}): TaskRow[] {
-      return write(() => Array.from({ length: count }, () => addTask(job, o)));
+    addTasks<N extends number>(job: Ref, count: N, o: TaskOptions = {}): Rows<TaskRow, N> {
+      // Array.from cannot know the length is N.
+      return write(() => Array.from({ length: count }, () => addTask(job, o))) as Rows<TaskRow, N>;
     },
 
     addDependency,

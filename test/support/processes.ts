@@ -228,8 +228,9 @@ export function managerApi(url: string) {
     });
     const text = await res.text();
     if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
-    // Tests read loosely typed JSON and check the fields they care about.
-    return (text ? JSON.parse(text) : null) as any;
+    // Callers parse what they read through a schema of the fields they check.
+    const json: unknown = text ? JSON.parse(text) : null;
+    return json;
   };
   return {
     get: (path: string) => call("GET", path),
@@ -238,7 +239,7 @@ export function managerApi(url: string) {
     /** The whole task log, or "" when there is none yet. */
     async taskLog(taskId: string): Promise<string> {
       const info = await call("GET", `/api/v3/tasks/${taskId}/log`);
-      if (!info) return "";
+      if (!info || typeof info !== "object" || !("url" in info) || typeof info.url !== "string") return "";
       const res = await fetch(new URL(info.url, url));
       return res.ok ? res.text() : "";
     },

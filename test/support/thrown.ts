@@ -4,7 +4,7 @@
  * Runs `fn` and returns what it throws, which must be an instance of `ErrorClass`; fails the
  * test when it throws nothing or something else.
  */
-export function thrownBy<E>(ErrorClass: abstract new (...args: any[]) => E, fn: () => unknown): E {
+export function thrownBy<E>(ErrorClass: abstract new (...args: never[]) => E, fn: () => unknown): E {
   let result: unknown;
   try {
     result = fn();

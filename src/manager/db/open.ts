@@ -1,6 +1,6 @@
 // Opens the Manager's SQLite database (the bun:sqlite edge adapter): pragmas the way Flamenco
 // learned the hard way, migrations at start-up, and periodic WAL checkpoints.
-import { Database, type SQLQueryBindings } from "bun:sqlite";
+import { Database } from "bun:sqlite";
 import { mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { drizzle } from "drizzle-orm/bun-sqlite";
@@ -64,12 +64,10 @@ export function openDatabase(path: string): OpenedDatabase {
 
 /** bun:sqlite's prepared statement, seen through the driver-neutral RawStatement. */
 function rawStatement<Row>(sqlite: Database, sqlText: string): RawStatement<Row> {
-  const statement = sqlite.prepare<Row, [SqlParams]>(sqlText);
-  // SqlParams is a subset of what bun:sqlite binds; its typings only lack a named-record overload.
-  const bind = (params: SqlParams = {}) => params as unknown as SQLQueryBindings;
+  const statement = sqlite.prepare<Row, SqlParams>(sqlText);
   return {
-    all: (params) => statement.all(bind(params) as never),
-    get: (params) => statement.get(bind(params) as never),
-    run: (params) => void statement.run(bind(params) as never),
+    all: (params = {}) => statement.all(params),
+    get: (params = {}) => statement.get(params),
+    run: (params = {}) => void statement.run(params),
   };
 }

@@ -122,7 +122,11 @@ export function afterCommit(db: Db, fn: AfterCommit): void {
 }
 
 /** Runs `fn` in the frame of a new change; on success returns its result and its after-commit work. */
-function runChange<T>(db: Db, state: ConnectionState, fn: (tx: Tx) => T): { result: T; frame: AfterCommit[] } {
+function runChange<T>(
+  db: Db,
+  state: ConnectionState,
+  fn: (tx: Tx) => T,
+): { result: T; frame: AfterCommit[] } {
   const frame: AfterCommit[] = [];
   const tx: Tx = { orm: db.orm, prepare: db.prepare, memo: db.memo, afterCommit: (f) => frame.push(f) };
   state.frames.push(frame);

@@ -4,7 +4,12 @@
 import type { JobStatus } from "../../shared/statuses";
 import type { Db } from "../db/connection";
 import { requireJob } from "../db/queries/jobs";
-import { countTasksOfJob, recountTaskSteps, saveJobStatus, setStatusOfJobTasks } from "../db/queries/job-tasks";
+import {
+  countTasksOfJob,
+  recountTaskSteps,
+  saveJobStatus,
+  setStatusOfJobTasks,
+} from "../db/queries/job-tasks";
 import type { JobRow } from "../db/schema";
 import type { Emit } from "../events/broker";
 import { jobUpdate } from "../events/payloads";

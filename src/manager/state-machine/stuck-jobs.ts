@@ -23,7 +23,9 @@ export function createStuckJobRepair(
       let repaired = 0;
       for (const job of jobsWithStatus(db, STUCK_JOB)) {
         try {
-          inTransaction(db, (tx) => jobMachine.reenforceJobStatus(tx, emitAfterCommit(broker, tx), job, STUCK_JOB_REASON));
+          inTransaction(db, (tx) =>
+            jobMachine.reenforceJobStatus(tx, emitAfterCommit(broker, tx), job, STUCK_JOB_REASON),
+          );
           repaired++;
         } catch (err) {
           deps.log(`error getting job ${job.uuid} un-stuck from "${job.status}": ${(err as Error).message}`);

@@ -99,7 +99,9 @@ export function createTaskStateMachine(
       }
       default:
         // Unreachable by type; a corrupt row or a newer Manager's database could still hold it.
-        log(`task ${task.uuid} got status "${String(task.status)}", which Flamenco does not know; job ${job.uuid} unchanged`);
+        log(
+          `task ${task.uuid} got status "${String(task.status)}", which Flamenco does not know; job ${job.uuid} unchanged`,
+        );
     }
   }
 
@@ -115,7 +117,13 @@ export function createTaskStateMachine(
       const oldStatus = task.status;
       const changed = oldStatus !== newStatus;
       // Completing means all steps are done, queueing means starting over; both change the job's sums.
-      const steps = !changed ? "keep" : newStatus === "completed" ? "all" : newStatus === "queued" ? "none" : "keep";
+      const steps = !changed
+        ? "keep"
+        : newStatus === "completed"
+          ? "all"
+          : newStatus === "queued"
+            ? "none"
+            : "keep";
       const saved = saveTaskStatus(tx, task.id, newStatus, steps, clock.now());
       if (!saved) throw new Error(`task ${task.uuid} does not exist`);
       if (changed) {

@@ -11,12 +11,7 @@ import type { TaskStateMachine } from "./task-state";
 
 export interface TaskTimeout {
   /** `worker` is the task's assigned worker, or null when it has none. Returns the saved task. */
-  timeOutTask(
-    tx: Db,
-    emit: Emit,
-    task: TaskRow,
-    worker: Pick<WorkerRow, "name" | "uuid"> | null,
-  ): TaskRow;
+  timeOutTask(tx: Db, emit: Emit, task: TaskRow, worker: Pick<WorkerRow, "name" | "uuid"> | null): TaskRow;
 }
 
 export function createTaskTimeout(

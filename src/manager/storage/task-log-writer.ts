@@ -4,17 +4,13 @@
 // retries and reading logs stay with the store in src/manager/storage/task-logs.ts.
 import { appendFileSync, mkdirSync, renameSync, statSync } from "node:fs";
 import { dirname } from "node:path";
-import { TASK_LOG_CACHE_MAX_ENTRIES, TASK_LOG_MAX_BYTES, TASK_LOG_ROTATED_SUFFIX } from "./task-logs";
-
-/** One message to the writer: text for several files, each file's chunks in order. */
-export interface WriteBatch {
-  writes: { path: string; chunks: string[] }[];
-}
-
-/** The writer's answer: per file, how many chunks (and bytes) are on disk, and why it stopped. */
-export interface WriteResults {
-  results: { path: string; written: number; writtenBytes: number; error?: string }[];
-}
+import {
+  TASK_LOG_CACHE_MAX_ENTRIES,
+  TASK_LOG_MAX_BYTES,
+  TASK_LOG_ROTATED_SUFFIX,
+  type WriteBatch,
+  type WriteResults,
+} from "./task-logs";
 
 /** Folders the writer created or found; a folder removed since shows up as ENOENT on write. */
 const knownDirs = new Map<string, true>();

@@ -10,7 +10,16 @@ import type { EventBroker } from "../events/broker";
 import { taskLogUpdate } from "../events/payloads";
 import type { TaskLogSink } from "../state-machine/deps";
 import type { StorageLayout } from "./layout";
-import type { WriteBatch, WriteResults } from "./task-log-writer";
+
+/** One message to the writer: text for several files, each file's chunks in order. */
+export interface WriteBatch {
+  writes: { path: string; chunks: string[] }[];
+}
+
+/** The writer's answer: per file, how many chunks (and bytes) are on disk, and why it stopped. */
+export interface WriteResults {
+  results: { path: string; written: number; writtenBytes: number; error?: string }[];
+}
 
 /**
  * A log file that would grow past this many bytes is first renamed to `<file>.1` (replacing an

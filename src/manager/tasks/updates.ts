@@ -44,52 +44,52 @@ export function createTaskUpdates(deps: TaskUpdateDeps) {
    */
   function updateTask(worker: WorkerRow, taskUUID: string, update: TaskUpdateBody): Promise<void> {
     return inSharedTransaction(db, (tx) => {
-        const emit = emitAfterCommit(broker, tx);
-        const now = clock.now();
-        const found = taskWithJobByUUID(tx, taskUUID);
-        if (!found) throw notFound(`task ${taskUUID} not found`);
-        if (found.workerId === null)
-          throw conflict(`task ${taskUUID} is not assigned to any worker, so also not to you`);
-        if (found.workerId !== worker.id) throw conflict(`task ${taskUUID} is not assigned to you`);
-        // Soft or hard failure is the Manager's call; workers report `failed`.
-        if (update.taskStatus === "soft-failed") {
-          throw badRequest(`task status ${update.taskStatus} not allowed to be sent by Worker`);
-        }
-        if (found.status !== "active") {
-          throw conflict(`task ${taskUUID} is no longer active (its status is "${found.status}")`);
-        }
+      const emit = emitAfterCommit(broker, tx);
+      const now = clock.now();
+      const found = taskWithJobByUUID(tx, taskUUID);
+      if (!found) throw notFound(`task ${taskUUID} not found`);
+      if (found.workerId === null)
+        throw conflict(`task ${taskUUID} is not assigned to any worker, so also not to you`);
+      if (found.workerId !== worker.id) throw conflict(`task ${taskUUID} is not assigned to you`);
+      // Soft or hard failure is the Manager's call; workers report `failed`.
+      if (update.taskStatus === "soft-failed") {
+        throw badRequest(`task status ${update.taskStatus} not allowed to be sent by Worker`);
+      }
+      if (found.status !== "active") {
+        throw conflict(`task ${taskUUID} is no longer active (its status is "${found.status}")`);
+      }
 
-        const steps =
-          update.steps_completed === undefined
-            ? found.stepsCompleted
-            : Math.min(update.steps_completed, found.stepsTotal);
-        const stepsChanged = steps !== found.stepsCompleted;
-        // Activity, steps and the touch (which restarts the task timeout) in one write; the
-        // status change below writes the status after them, as Flamenco orders them.
-        const newStatus = update.taskStatus !== found.status ? update.taskStatus : undefined;
-        // Only a step change announces the task here, so only it reads the saved row back; a
-        // status change announces the row its own write returns.
-        const stepped = saveTaskProgress(
-          tx,
-          found.id,
-          { activity: update.activity ?? null, steps: stepsChanged ? steps : undefined },
-          now,
-        );
-        // Before any status change: the worker's log usually explains it, and the Manager's own
-        // lines about the change belong after it.
-        if (update.log !== undefined) deps.taskLogs.append(found.jobUUID, taskUUID, update.log);
+      const steps =
+        update.steps_completed === undefined
+          ? found.stepsCompleted
+          : Math.min(update.steps_completed, found.stepsTotal);
+      const stepsChanged = steps !== found.stepsCompleted;
+      // Activity, steps and the touch (which restarts the task timeout) in one write; the
+      // status change below writes the status after them, as Flamenco orders them.
+      const newStatus = update.taskStatus !== found.status ? update.taskStatus : undefined;
+      // Only a step change announces the task here, so only it reads the saved row back; a
+      // status change announces the row its own write returns.
+      const stepped = saveTaskProgress(
+        tx,
+        found.id,
+        { activity: update.activity ?? null, steps: stepsChanged ? steps : undefined },
+        now,
+      );
+      // Before any status change: the worker's log usually explains it, and the Manager's own
+      // lines about the change belong after it.
+      if (update.log !== undefined) deps.taskLogs.append(found.jobUUID, taskUUID, update.log);
 
-        // The touched job also serves a status change below, which need not read it again.
-        let job: JobRow | undefined;
-        if (stepped) {
-          job = touchJob(tx, found.jobId, now);
-          emit(jobUpdate(job));
-          if (!newStatus) emit(taskUpdate(stepped, found.jobUUID, worker));
-        }
-        if (newStatus === "failed") stateMachine.onTaskFailed(tx, emit, found, worker);
-        else if (newStatus) stateMachine.taskStatusChange(tx, emit, found, newStatus, { worker, job });
+      // The touched job also serves a status change below, which need not read it again.
+      let job: JobRow | undefined;
+      if (stepped) {
+        job = touchJob(tx, found.jobId, now);
+        emit(jobUpdate(job));
+        if (!newStatus) emit(taskUpdate(stepped, found.jobUUID, worker));
+      }
+      if (newStatus === "failed") stateMachine.onTaskFailed(tx, emit, found, worker);
+      else if (newStatus) stateMachine.taskStatusChange(tx, emit, found, newStatus, { worker, job });
 
-        markSeen(tx, worker, now);
+      markSeen(tx, worker, now);
     });
   }
 

@@ -14,10 +14,15 @@ function appThrowing(err: Error) {
 }
 
 test("a failed shared commit answers 503 with the Error body, not a 500", async () => {
-  const { app, logged } = appThrowing(new CommitFailedError("the database could not save the change: disk I/O error"));
+  const { app, logged } = appThrowing(
+    new CommitFailedError("the database could not save the change: disk I/O error"),
+  );
   const res = await app.request("/thing");
   expect(res.status).toBe(503);
-  expect(await res.json()).toEqual({ code: 503, message: "the database could not save the change: disk I/O error" });
+  expect(await res.json()).toEqual({
+    code: 503,
+    message: "the database could not save the change: disk I/O error",
+  });
   expect(logged).toEqual([]);
 });
 

@@ -1,7 +1,10 @@
 import { describe, expect, test } from "bun:test";
 import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { SHARED_STORAGE_OK_CAUSE, checkSharedStorage } from "../../../src/manager/config/shared-storage-check";
+import {
+  SHARED_STORAGE_OK_CAUSE,
+  checkSharedStorage,
+} from "../../../src/manager/config/shared-storage-check";
 import { tempDirs } from "../../support/temp-dirs";
 
 const freshDir = tempDirs("tablao-shared-check");

@@ -14,7 +14,8 @@ const open = () => {
   return d.db;
 };
 
-const prepareTagByName = (db: Db) => db.prepare<{ uuid: string }>("SELECT uuid FROM worker_tags WHERE name = $name");
+const prepareTagByName = (db: Db) =>
+  db.prepare<{ uuid: string }>("SELECT uuid FROM worker_tags WHERE name = $name");
 const tagNamed = (db: Db, name: string) => db.memo(prepareTagByName).all({ name });
 
 test("memo builds once per connection, shared by the database and its transactions", () => {
@@ -59,7 +60,9 @@ test("a value behind a scalar subquery binds like a plain one and still seeks th
   expect(byName.all({ name: "gpu" })).toEqual([{ uuid: "u-1" }]);
   expect(byName.all({ name: "cpu" })).toEqual([]);
   const plan = db
-    .prepare<{ detail: string }>("EXPLAIN QUERY PLAN SELECT uuid FROM worker_tags WHERE name = (SELECT $name)")
+    .prepare<{ detail: string }>(
+      "EXPLAIN QUERY PLAN SELECT uuid FROM worker_tags WHERE name = (SELECT $name)",
+    )
     .all({ name: "gpu" })
     .map((r) => r.detail)
     .join("\n");

@@ -294,7 +294,7 @@ describe("counter triggers", () => {
         const inJob = ids("SELECT id FROM tasks WHERE job_id = ?", pick(jobIds()));
         // The job may have no tasks left (all deleted): then there is nothing to link.
         const [a, b] = [pickOrNone(inJob), pickOrNone(inJob)];
-        if (a !== undefined && a !== b) {
+        if (a !== undefined && b !== undefined && a !== b) {
           sqlite.run("INSERT OR IGNORE INTO task_dependencies (task_id, dependency_id) VALUES (?, ?)", [
             a,
             b,

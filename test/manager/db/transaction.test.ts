@@ -22,7 +22,11 @@ function setup(groupCommit: boolean) {
   return { db: d.db, sqlite: d.sqlite, announced, warnings };
 }
 
-const addTag = (tx: Tx, name: string) => tx.orm.insert(workerTags).values({ uuid: `u-${name}`, name }).run();
+const addTag = (tx: Tx, name: string) =>
+  tx.orm
+    .insert(workerTags)
+    .values({ uuid: `u-${name}`, name })
+    .run();
 /** A change that adds tag `name` and announces it as `/name` after its commit. */
 const addAndAnnounce = (tx: Tx, announced: string[], name: string) => {
   addTag(tx, name);
@@ -143,7 +147,9 @@ describe("with group commit", () => {
   test("a commit that fails rejects its waiters with CommitFailedError, drops their work and logs why", async () => {
     const { db, sqlite, announced, warnings } = setup(true);
     // A deferred foreign-key violation is only detected by COMMIT: a stand-in for a full disk.
-    sqlite.exec("CREATE TABLE child (tag_id INTEGER REFERENCES worker_tags(id) DEFERRABLE INITIALLY DEFERRED)");
+    sqlite.exec(
+      "CREATE TABLE child (tag_id INTEGER REFERENCES worker_tags(id) DEFERRABLE INITIALLY DEFERRED)",
+    );
     const doomed = inSharedTransaction(db, (tx) => {
       tx.prepare("INSERT INTO child (tag_id) VALUES (12345)").run();
       addAndAnnounce(tx, announced, "doomed");
@@ -157,7 +163,9 @@ describe("with group commit", () => {
     expect(announced).toEqual([]);
     expect(tagNames(db)).toEqual([]);
     expect(warnings).toHaveLength(1);
-    expect(warnings[0]).toMatch(/^database commit failed, 1 event\(s\) and log line\(s\) dropped: .*FOREIGN KEY/);
+    expect(warnings[0]).toMatch(
+      /^database commit failed, 1 event\(s\) and log line\(s\) dropped: .*FOREIGN KEY/,
+    );
 
     // The next turn works again.
     await inSharedTransaction(db, (tx) => addTag(tx, "fine"));

@@ -13,8 +13,8 @@ beforeAll(() => {
   server = Bun.serve({ port: 0, fetch: farm.app.fetch });
   farmWorkers = Array.from({ length: WORKERS }, (_, i) => farm.addWorker({ name: `worker ${i}` }));
 });
-afterAll(() => {
-  server.stop(true);
+afterAll(async () => {
+  await server.stop(true);
   farm.close();
 });
 

@@ -273,7 +273,7 @@ describe("variable expansion", () => {
       const task = f.addTask(f.addJob(), { commands });
       const r = await f.scheduler.scheduleTask(f.addWorker({ name: "win", platform: "windows" }));
       if (r.kind !== "assigned") throw new Error("no task");
-      expect(r.task.commands[0].parameters).toEqual({
+      expect(r.task.commands[0]?.parameters).toEqual({
         exe: "C:\\Blender\\blender.exe",
         args: ["-o", "R:\\shot\\frame-####", 7],
         blendfile: "R:\\shot\\scene.blend",
@@ -306,7 +306,7 @@ describe("variable expansion", () => {
     const exeFor = async (name: string) => {
       const r = await scheduler.scheduleTask(farm.addWorker({ name }));
       if (r.kind !== "assigned") throw new Error("no task");
-      return r.task.commands[0].parameters.exe;
+      return r.task.commands[0]?.parameters.exe;
     };
 
     expect(await exeFor("before")).toBe("/opt/blender-4.1/blender");

@@ -1,10 +1,11 @@
 // The chains a job status change sets off (see docs/state-machines.md), as a caller sees
 // them: statuses saved, tasks touched, and the job events with previous_status/refresh_tasks.
 import { describe, expect, test } from "bun:test";
+import { containing } from "../../support/matchers";
 import { createFixture } from "./fixture";
 
 const jobEvent = (previous_status: string, status: string, refresh_tasks: boolean) =>
-  expect.objectContaining({ previous_status, status, refresh_tasks });
+  containing({ previous_status, status, refresh_tasks });
 
 describe("job status change chains", () => {
   test("→ cancel-requested: two events, ending canceled with the reason in the activity", () => {

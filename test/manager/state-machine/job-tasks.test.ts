@@ -22,8 +22,8 @@ function countsOf(f: Fixture, job: JobRow): Record<string, number> {
     "canceled",
     "paused",
   ];
-  const present = statuses.filter((s) => counts.of(s) > 0).map((s) => [s, counts.of(s)]);
-  expect(counts.total).toBe(present.reduce((sum, [, n]) => sum + (n as number), 0));
+  const present = statuses.filter((s) => counts.of(s) > 0).map((s): [string, number] => [s, counts.of(s)]);
+  expect(counts.total).toBe(present.reduce((sum, [, n]) => sum + n, 0));
   return Object.fromEntries(present);
 }
 
@@ -37,7 +37,7 @@ const steps = (f: Fixture, job: JobRow) => ({
 function echoSleepJob(f: Fixture, sleeps = 3): { job: JobRow; echo: TaskRow; sleepTasks: TaskRow[] } {
   const job = f.addJob({ status: "queued" });
   const echo = f.addTask(job, { status: "queued", stepsTotal: 2 });
-  const sleepTasks = Array.from({ length: sleeps }, () => f.addTask(job, { status: "queued" }));
+  const sleepTasks = f.addTasks(job, sleeps, { status: "queued" });
   for (const t of sleepTasks) f.addDependency(t, echo);
   return { job, echo, sleepTasks };
 }
@@ -145,9 +145,10 @@ describe("per-job counters", () => {
       const active = change(f, t, "active");
       return f.run((tx, emit) => f.sm.onTaskFailed(tx, emit, active, w));
     };
-    expect(failBy(queued[0], w1).status).toBe("soft-failed");
+    const [first] = queued;
+    expect(failBy(first, w1).status).toBe("soft-failed");
     expect(countsOf(f, job)).toEqual({ queued: 4, "soft-failed": 1 });
-    expect(failBy(queued[0], w2).status).toBe("failed");
+    expect(failBy(first, w2).status).toBe("failed");
     // 1 of 5 failed is 20%, over the 10% limit: the job fails and cancels the rest.
     expect(f.job(job).status).toBe("failed");
     expect(countsOf(f, job)).toEqual({ failed: 1, canceled: 4 });
@@ -158,7 +159,9 @@ describe("per-job counters", () => {
     const f = createFixture();
     const { job, echo, sleepTasks } = echoSleepJob(f);
     change(f, change(f, echo, "active"), "completed");
-    change(f, sleepTasks[0], "active");
+    const [running] = sleepTasks;
+    if (!running) throw new Error("the job has no sleep tasks");
+    change(f, running, "active");
     f.run((tx, emit) => f.sm.jobStatusChange(tx, emit, f.job(job), "cancel-requested", "stop"));
     expect(countsOf(f, job)).toEqual({ completed: 1, canceled: 3 });
     expect(f.job(job).status).toBe("canceled");
@@ -185,7 +188,9 @@ describe("per-job counters", () => {
     const { job, echo, sleepTasks } = echoSleepJob(f);
     for (const t of [echo, ...sleepTasks]) change(f, change(f, t, "active"), "completed");
 
-    change(f, sleepTasks[1], "queued");
+    const [, second] = sleepTasks;
+    if (!second) throw new Error("the job has fewer than two sleep tasks");
+    change(f, second, "queued");
     expect(f.job(job).status).toBe("queued");
     expect(countsOf(f, job)).toEqual({ queued: 4 });
     expect(steps(f, job)).toEqual({ completed: 0, total: 5 });

@@ -13,9 +13,9 @@ afterEach(() => farm.close());
 async function running(count = 1, stepsTotal = 3) {
   const worker = farm.addWorker({ name: "Rafa" });
   const job = farm.addJob();
-  const all = Array.from({ length: count }, () => farm.addTask(job, { stepsTotal }));
+  const all = farm.addTasks(job, count, { stepsTotal });
   const r = await farm.scheduler.scheduleTask(worker);
-  if (r.kind !== "assigned") throw new Error("nothing assigned");
+  if (r.kind !== "assigned" || !all[0]) throw new Error("nothing assigned");
   return { worker, job, task: farm.task(all[0].id), all };
 }
 
@@ -206,7 +206,7 @@ describe("failures", () => {
     const job = farm.addJob({ status: "active" });
     // Enough tasks that two hard failures stay under the 10 % that fail the job. The ones Lola
     // never failed are off limits to her too once she is blocked.
-    const [t1, t2] = Array.from({ length: 30 }, () => farm.addTask(job));
+    const [t1, t2] = farm.addTasks(job, 30);
     const w = farm.addWorker({ name: "Lola" });
     farm.addWorker({ name: "spare 1" });
     farm.addWorker({ name: "spare 2" });

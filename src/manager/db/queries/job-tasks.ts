@@ -74,7 +74,13 @@ export function recountTaskSteps(db: Db, jobId: number, now: Date): void {
   db.orm
     .update(tasks)
     .set({ stepsCompleted: sql`${tasks.stepsTotal}`, updatedAt: now })
-    .where(and(eq(tasks.jobId, jobId), eq(tasks.status, "completed"), sql`${tasks.stepsCompleted} <> ${tasks.stepsTotal}`))
+    .where(
+      and(
+        eq(tasks.jobId, jobId),
+        eq(tasks.status, "completed"),
+        sql`${tasks.stepsCompleted} <> ${tasks.stepsTotal}`,
+      ),
+    )
     .run();
   db.orm
     .update(tasks)

@@ -86,5 +86,7 @@ export function findActiveTaskOfWorker(db: Db, workerId: number): TaskRef | null
  */
 export function findSchedulableTask(db: Db, worker: SchedulingWorker): TaskRef | null {
   if (worker.taskTypes.length === 0) return null;
-  return db.memo(prepare).schedulableTask.get({ workerId: worker.id, types: JSON.stringify(worker.taskTypes) });
+  return db
+    .memo(prepare)
+    .schedulableTask.get({ workerId: worker.id, types: JSON.stringify(worker.taskTypes) });
 }

@@ -2,7 +2,15 @@
 // (worker, task type), and the workers left that could still retry a task.
 import { and, eq, inArray, notExists, sql } from "drizzle-orm";
 import type { Db } from "../connection";
-import { jobBlocks, taskFailures, tasks, workers, workerTagMembership, type JobRow, type TaskRow } from "../schema";
+import {
+  jobBlocks,
+  taskFailures,
+  tasks,
+  workers,
+  workerTagMembership,
+  type JobRow,
+  type TaskRow,
+} from "../schema";
 
 /** Adds the worker to the task's failure list (once); returns how many workers failed the task. */
 export function recordTaskFailure(db: Db, taskId: number, workerId: number, now: Date): number {
@@ -42,7 +50,9 @@ export function clearTaskFailures(db: Db, taskId: number): void {
 export function clearJobFailures(db: Db, jobId: number): void {
   db.orm
     .delete(taskFailures)
-    .where(inArray(taskFailures.taskId, db.orm.select({ id: tasks.id }).from(tasks).where(eq(tasks.jobId, jobId))))
+    .where(
+      inArray(taskFailures.taskId, db.orm.select({ id: tasks.id }).from(tasks).where(eq(tasks.jobId, jobId))),
+    )
     .run();
   db.orm.delete(jobBlocks).where(eq(jobBlocks.jobId, jobId)).run();
 }
@@ -62,7 +72,13 @@ export function countUntriedWorkers(
       db.orm
         .select({ one: sql`1` })
         .from(jobBlocks)
-        .where(and(eq(jobBlocks.jobId, job.id), eq(jobBlocks.workerId, workers.id), eq(jobBlocks.taskType, task.type))),
+        .where(
+          and(
+            eq(jobBlocks.jobId, job.id),
+            eq(jobBlocks.workerId, workers.id),
+            eq(jobBlocks.taskType, task.type),
+          ),
+        ),
     ),
     notExists(
       db.orm

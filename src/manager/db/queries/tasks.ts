@@ -11,7 +11,8 @@ import { tasks, type TaskRow } from "../schema";
 export type TaskRef = Pick<TaskRow, "id" | "uuid" | "jobId" | "status" | "type">;
 
 /** A task as a worker's update or a file lookup needs it: with its job's UUID. */
-export type TaskWithJob = TaskRef & Pick<TaskRow, "workerId" | "stepsCompleted" | "stepsTotal"> & { jobUUID: string };
+export type TaskWithJob = TaskRef &
+  Pick<TaskRow, "workerId" | "stepsCompleted" | "stepsTotal"> & { jobUUID: string };
 
 /** Which steps a status change writes: completing means all done, queueing means starting over. */
 export type StepsOnStatusChange = "keep" | "all" | "none";
@@ -23,7 +24,11 @@ function prepare(db: Db) {
       .set({
         status: sql`${sql.placeholder("status")}`,
         updatedAt: sql`${sql.placeholder("nowMs")}`,
-        ...(steps === "all" ? { stepsCompleted: sql`${tasks.stepsTotal}` } : steps === "none" ? { stepsCompleted: 0 } : {}),
+        ...(steps === "all"
+          ? { stepsCompleted: sql`${tasks.stepsTotal}` }
+          : steps === "none"
+            ? { stepsCompleted: 0 }
+            : {}),
       })
       .where(eq(tasks.id, sql.placeholder("id")))
       .returning()

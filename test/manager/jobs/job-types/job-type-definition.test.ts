@@ -1,5 +1,8 @@
 import { expect, test } from "bun:test";
-import { InvalidJobTypeError, toAvailableJobType } from "../../../../src/manager/jobs/job-types/job-type-definition";
+import {
+  InvalidJobTypeError,
+  toAvailableJobType,
+} from "../../../../src/manager/jobs/job-types/job-type-definition";
 
 test("known properties are converted, unknown ones dropped", () => {
   const jt = toAvailableJobType("my-type", {

@@ -1,6 +1,10 @@
 import { afterAll, expect, test } from "bun:test";
 import { systemClock } from "../../../../../src/shared/clock";
-import { JobTypeError, SettingsError, createJobTypeRegistry } from "../../../../../src/manager/jobs/job-types";
+import {
+  JobTypeError,
+  SettingsError,
+  createJobTypeRegistry,
+} from "../../../../../src/manager/jobs/job-types";
 import { submission, taskGraph } from "../support";
 
 // Local time, so the expected time stamp does not depend on the machine's time zone.
@@ -224,7 +228,9 @@ test("video output formats and a missing output path are refused by the script",
 
 test("settings checks apply the JOB_TYPE: required settings must be present", async () => {
   const { scene: _scene, ...withoutScene } = settings();
-  const err = await registry.compile(submission("simple-blender-render", withoutScene)).catch((e: unknown) => e);
+  const err = await registry
+    .compile(submission("simple-blender-render", withoutScene))
+    .catch((e: unknown) => e);
   expect(err).toBeInstanceOf(SettingsError);
   expect(err).toHaveProperty("setting", "scene");
 });
