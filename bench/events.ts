@@ -162,13 +162,13 @@ async function runClients() {
 function updateEvent(n: number): BrokerEvent {
   const job = jobRow({ uuid: jobUUID(n % JOBS), stepsCompleted: n });
   // A key beyond the wire payload, spread in so that it is not taken for a misspelt field.
-  const stamp = () => ({ sent_at: nowMs() });
+  const stamp = { sent_at: nowMs() };
   if (n % 2 === 0) {
     const e = jobUpdate(job);
-    return { ...e, payload: { ...e.payload, ...stamp() } };
+    return { ...e, payload: { ...e.payload, ...stamp } };
   }
   const e = taskUpdate(taskRow({ stepsCompleted: n }), job.uuid, null, "active");
-  return { ...e, payload: { ...e.payload, ...stamp() } };
+  return { ...e, payload: { ...e.payload, ...stamp } };
 }
 
 /** Frames clients [first, first+count) should get: all job updates, and their job's task updates. */

@@ -60,7 +60,7 @@ export function createManager(opts: ManagerOptions) {
     layout,
     broker,
     clock,
-    log: warn,
+    warn,
     afterCommit: (fn) => afterCommit(db, fn),
   });
   const stateMachine = createStateMachine({
@@ -88,7 +88,7 @@ export function createManager(opts: ManagerOptions) {
     discardTaskLogs: (dir) => taskLogs.discard(dir),
     warn,
   });
-  const blocklist = createBlocklistService(db, jobs);
+  const blocklist = createBlocklistService({ db, jobs });
   const scheduler = createScheduler({
     db,
     broker,

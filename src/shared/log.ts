@@ -1,5 +1,5 @@
-// The Manager's logger: one line per message on stderr, with a time stamp and a level, so the
-// output reads well in a terminal and in `docker logs` alike.
+// The logger of the Manager and the worker: one line per message on stderr, with a time stamp
+// and a level, so the output reads well in a terminal and in `docker logs` alike.
 export type LogLevel = "debug" | "info" | "warn" | "error";
 
 export interface Logger {

@@ -2,6 +2,7 @@
 // schema code reaches the browser bundle).
 import type { z } from "zod";
 import type * as events from "../manager/api/schemas/events";
+import type { EventName, EventPayloads } from "../manager/events/broker";
 import type * as jobs from "../manager/api/schemas/jobs";
 import type * as meta from "../manager/api/schemas/meta";
 import type * as workers from "../manager/api/schemas/workers";
@@ -25,25 +26,11 @@ export type SleepSchedule = z.infer<typeof workers.WorkerSleepSchedule>;
 export type FarmStatus = z.infer<typeof meta.FarmStatus>;
 export type ManagerVersion = z.infer<typeof meta.FlamencoVersion>;
 
-export type JobUpdate = z.infer<typeof events.EventJobUpdate>;
-export type TaskUpdate = z.infer<typeof events.EventTaskUpdate>;
-export type TaskLogUpdate = z.infer<typeof events.EventTaskLogUpdate>;
-export type LastRenderedUpdate = z.infer<typeof events.EventLastRenderedUpdate>;
-export type WorkerUpdate = z.infer<typeof events.EventWorkerUpdate>;
-export type WorkerTagUpdate = z.infer<typeof events.EventWorkerTagUpdate>;
-export type LifeCycle = z.infer<typeof events.EventLifeCycle>;
-export type FarmStatusUpdate = z.infer<typeof events.EventFarmStatus>;
-export type SubscriptionType = z.infer<typeof events.SocketIOSubscriptionType>;
+/** Payload type per event name of a server→client frame: the broker's own map, so the two agree. */
+export type { EventName, EventPayloads };
 
-/** Payload type per event name of a server→client frame. */
-export interface EventPayloads {
-  "/jobs": JobUpdate;
-  "/task": TaskUpdate;
-  "/tasklog": TaskLogUpdate;
-  "/last-rendered": LastRenderedUpdate;
-  "/workers": WorkerUpdate;
-  "/workertags": WorkerTagUpdate;
-  "/status": FarmStatusUpdate;
-  "/lifecycle": LifeCycle;
-}
-export type EventName = keyof EventPayloads;
+export type JobUpdate = EventPayloads["/jobs"];
+export type TaskUpdate = EventPayloads["/task"];
+export type WorkerUpdate = EventPayloads["/workers"];
+export type WorkerTagUpdate = EventPayloads["/workertags"];
+export type SubscriptionType = z.infer<typeof events.SocketIOSubscriptionType>;

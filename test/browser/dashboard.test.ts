@@ -312,16 +312,11 @@ describe("web dashboard: the app", () => {
   test(
     "the root URL leads to the app, which goes live",
     async () => {
-      const { page, ws, manager } = await openDashboard();
-      await page.goto(`${manager.url}/`);
-      expect(new URL(page.url()).pathname).toBe("/app/");
-      await page.locator('.connection[data-state="open"]').waitFor({ timeout: UI_TIMEOUT_MS });
-      await page.locator(".farm-status").waitFor({ timeout: UI_TIMEOUT_MS });
-      const subscribed = await until("the farm-wide subscriptions", async () => {
-        const types = ws.clientFrames.map((f) => f.frame.payload.type);
-        return FARM_WIDE.every((t) => types.includes(t)) && types;
-      });
-      expect(subscribed).toContain("allJobs");
+      const d = await openDashboard();
+      // Live: visit waits for the open connection and the farm-wide subscriptions.
+      await visit(d, "/");
+      expect(new URL(d.page.url()).pathname).toBe("/app/");
+      await d.page.locator(".farm-status").waitFor({ timeout: UI_TIMEOUT_MS });
     },
     STEP_TIMEOUT_MS,
   );
@@ -349,7 +344,7 @@ describe("web dashboard: the app", () => {
         const types = ws.clientFrames.filter((f) => f.connection > before).map((f) => f.frame.payload);
         const has = (type: string, uuid?: string) =>
           types.some((p) => p.type === type && (!uuid || p.uuid === uuid));
-        return has("allJobs") && has("allWorkers") && has("allWorkerTags") && has("job", jobId) && types;
+        return FARM_WIDE.every((t) => has(t)) && has("job", jobId) && types;
       });
       expect(resent.every((p) => p.op === "subscribe")).toBe(true);
     },

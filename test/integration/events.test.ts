@@ -91,23 +91,21 @@ async function api(method: string, path: string, body?: unknown, auth?: string) 
   return { status: res.status, body: answer };
 }
 
+/** Whether `payload` is a valid `schema` payload that matches. */
+const matches = <T>(schema: z.ZodType<T>, payload: unknown, match: (p: T) => boolean) => {
+  const parsed = schema.safeParse(payload);
+  return parsed.success && match(parsed.data);
+};
+
 /** Waits for a message on `topic` that is a valid `schema` payload and matches. */
 const mqttSeen = <T>(topic: string, schema: z.ZodType<T>, match: (p: T) => boolean) =>
   waitFor(`MQTT ${topic}`, () =>
-    mqttMessages.find((x) => {
-      if (x.topic !== topic) return false;
-      const parsed = schema.safeParse(x.payload);
-      return parsed.success && match(parsed.data);
-    }),
+    mqttMessages.find((x) => x.topic === topic && matches(schema, x.payload, match)),
   );
 
-/** Whether a WebSocket frame of `event` with a valid `schema` payload matches. */
+/** A WebSocket frame of `event` that is a valid `schema` payload and matches. */
 const wsSeen = <T>(event: string, schema: z.ZodType<T>, match: (p: T) => boolean) =>
-  wsFrames.find((f) => {
-    if (f.event !== event) return false;
-    const parsed = schema.safeParse(f.payload);
-    return parsed.success && match(parsed.data);
-  });
+  wsFrames.find((f) => f.event === event && matches(schema, f.payload, match));
 
 test("a job's life cycle, a worker's sign-on and sign-off and tag changes reach MQTT and WebSocket", async () => {
   const job = WithId.parse(

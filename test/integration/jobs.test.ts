@@ -161,6 +161,40 @@ describe("submission checks", () => {
   });
 });
 
+describe("worker tags and initial status", () => {
+  const tagOf = async (id: string) =>
+    z.object({ worker_tag: z.string().optional() }).parse((await api("GET", `/jobs/${id}`)).body).worker_tag;
+
+  test("a job's tag is set by UUID or by name, the UUID winning, and cleared; an unknown tag is 406", async () => {
+    const tag = WithId.parse((await api("POST", "/worker-mgt/tags", { name: "gpu" })).body);
+    const submitted = await api("POST", "/jobs", { ...echoJob(), worker_tag: tag.id });
+    expect(submitted).toMatchObject({ status: 200, body: { worker_tag: tag.id } });
+    const id = WithId.parse(submitted.body).id;
+    expect(await tagOf(id)).toBe(tag.id);
+
+    const setTag = async (change: { id?: string; name?: string }) =>
+      (await api("POST", `/jobs/${id}/settag`, change)).status;
+    expect(await setTag({})).toBe(204);
+    expect(await tagOf(id)).toBeUndefined();
+    expect(await setTag({ name: "gpu" })).toBe(204);
+    expect(await tagOf(id)).toBe(tag.id);
+    expect(await setTag({})).toBe(204);
+    expect(await setTag({ id: tag.id, name: "no-such-tag" })).toBe(204);
+    expect(await tagOf(id)).toBe(tag.id);
+    expect(await setTag({ name: "no-such-tag" })).toBe(406);
+    expect(await setTag({ id: crypto.randomUUID() })).toBe(406);
+    expect(await tagOf(id)).toBe(tag.id);
+  });
+
+  test("a job is submitted queued or paused, never in another status", async () => {
+    const paused = await api("POST", "/jobs", { ...echoJob(), initial_status: "paused" });
+    expect(paused).toMatchObject({ status: 200, body: { status: "paused" } });
+    const active = await api("POST", "/jobs", { ...echoJob(), initial_status: "active" });
+    expect(active.status).toBe(400);
+    expect(ErrorAnswer.parse(active.body).message).toContain("initial_status");
+  });
+});
+
 describe("custom job-type scripts", () => {
   test("a broken script gives a 400 naming file and line while the server keeps serving", async () => {
     const scripts = join(m.dir, "scripts");
@@ -195,4 +229,22 @@ describe("custom job-type scripts", () => {
     expect(ErrorAnswer.parse(res.body).message).toContain("looping.js");
     expect((await api("GET", "/jobs/types")).status).toBe(200);
   }, 20_000);
+});
+
+describe("mass deletion", () => {
+  test("marks every job last updated up to the moment, and the deleter removes them; none is 416", async () => {
+    const massDelete = async (moment: Date) =>
+      (await api("DELETE", "/jobs/mass-delete", { last_updated_max: moment.toISOString() })).status;
+    expect(await massDelete(new Date("2001-01-01T00:00:00Z"))).toBe(416);
+    const id = WithId.parse((await api("POST", "/jobs", echoJob())).body).id;
+    expect(await massDelete(new Date())).toBe(204);
+    expect(
+      events.some((e) => e.event === "/jobs" && e.payload.id === id && e.payload.delete_requested_at),
+    ).toBe(true);
+    const listed = z.object({ jobs: z.array(WithId) });
+    await waitFor(
+      "the deleter to remove every job",
+      async () => listed.parse((await api("GET", "/jobs")).body).jobs.length === 0,
+    );
+  });
 });

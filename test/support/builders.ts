@@ -1,12 +1,13 @@
-// The one way tests make a farm's rows: a test database (createTestFarm, or createBuilders on a
-// database a Manager opened), and jobs, tasks, workers and tags with their relations, each made
-// from an options object whose every field has a default. Rows are inserted as the Manager stores
-// them (the counter triggers run), through inTransaction; nothing here goes through the Manager's
-// services, so a test states exactly what the farm holds before the code under test runs.
+// The one way tests make a farm's rows: a test database (createTestFarm), and jobs, tasks,
+// workers and tags with their relations, each made from an options object whose every field has
+// a default. Rows are inserted as the Manager stores them (the counter triggers run), through
+// inTransaction; nothing here goes through the Manager's services, so a test states exactly what
+// the farm holds before the code under test runs.
 //
 // Signature rule: the rows a new row belongs to come first (a task's job; a failure's task and
-// worker), then one options object. Every builder returns the inserted row; options that refer
-// to other rows take the rows (or anything with their `id`), not ids.
+// worker), then one options object. The builders of jobs, tasks, workers and tags return the
+// inserted row; options that refer to other rows take the rows (or anything with their `id`),
+// not ids.
 import { asc, eq } from "drizzle-orm";
 import type { Clock } from "../../src/shared/clock";
 import type { JobStatus, StoredWorkerStatus, TaskStatus } from "../../src/shared/statuses";
@@ -35,29 +36,23 @@ import {
   type PublishedEvent,
 } from "../../src/manager/events/broker";
 import { basicAuthHeader } from "../../src/worker/client";
+import type { FailureThresholds } from "../../src/manager/state-machine/state-machine";
 import { FakeClock } from "./fake-clock";
 
+/** The failure thresholds of a Manager without configuration (both default to 3). */
+export const DEFAULT_THRESHOLDS: FailureThresholds = { blocklistThreshold: 3, taskFailAfterSoftfailCount: 3 };
+
 /** The secret of every worker a builder makes (stored bcrypt-hashed, as registration does). */
-export const TEST_WORKER_SECRET = "secret-of-every-test-worker";
+const TEST_WORKER_SECRET = "secret-of-every-test-worker";
 /** Task types a worker supports unless told otherwise. */
-export const DEFAULT_TASK_TYPES = ["blender", "ffmpeg", "misc"];
+const DEFAULT_TASK_TYPES = ["blender", "ffmpeg", "misc"];
 /** The task type of a task (and of a blocklist entry) unless told otherwise. */
-export const DEFAULT_TASK_TYPE = "blender";
+const DEFAULT_TASK_TYPE = "blender";
 /** The job type of a job unless told otherwise; its tasks are `blender` (and `ffmpeg`) tasks. */
-export const DEFAULT_JOB_TYPE = "simple-blender-render";
+const DEFAULT_JOB_TYPE = "simple-blender-render";
 
 /** Anything that names a row by its database id: the row itself will do. */
 type Ref = { id: number };
-/** `count` rows as a tuple when the count is a literal, so destructuring needs no checks. */
-type Rows<Row, N extends number, Acc extends Row[] = []> = number extends N
-  ? Row[]
-  : Acc["length"] extends N
-    ? Acc
-    : Acc["length"] extends ROWS_AS_TUPLE_MAX
-      ? Row[]
-      : Rows<Row, N, [...Acc, Row]>;
-/** Larger counts stay plain arrays: the tuple type would be too deep for the compiler. */
-type ROWS_AS_TUPLE_MAX = 40;
 type Payload = Record<string, unknown>;
 
 export interface JobOptions {
@@ -113,11 +108,6 @@ export interface TaskOptions {
   createdAt?: Date;
 }
 
-/** A task of addJobWithTasks: `dependsOn` may also name earlier tasks of the job by position. */
-export interface JobTaskSpec extends Omit<TaskOptions, "dependsOn"> {
-  dependsOn?: (number | Ref)[];
-}
-
 export interface WorkerOptions {
   /** Default `worker <n>`, n from the farm's sequence. */
   name?: string;
@@ -163,11 +153,8 @@ export function testWorkerAuth(worker: Pick<WorkerRow, "uuid">): { Authorization
   return { Authorization: basicAuthHeader(worker.uuid, TEST_WORKER_SECRET) };
 }
 
-/**
- * Builders over a database: `db` from createTestFarm, from openDatabase, or a running Manager's
- * (`testManager.manager.db`). `clock` stamps created/updated times (default the system clock).
- */
-export function createBuilders(db: Db, opts: { clock?: Pick<Clock, "now"> } = {}) {
+/** Builders over a database; `clock` stamps created/updated times (default the system clock). */
+function createBuilders(db: Db, opts: { clock?: Pick<Clock, "now"> } = {}) {
   const now = () => (opts.clock ? opts.clock.now() : new Date());
   let seq = 0;
   const write = <T>(fn: () => T): T => inTransaction(db, fn);
@@ -238,32 +225,28 @@ export function createBuilders(db: Db, opts: { clock?: Pick<Clock, "now"> } = {}
   }
 
   const reader = {
-    /** A job as stored now; by id (or row), or by UUID (undefined when there is none). */
-    job: ((ref: Ref | number | string) =>
-      typeof ref === "string"
-        ? db.orm.select().from(jobs).where(eq(jobs.uuid, ref)).get()
-        : mustExist(
-            "job",
-            ref,
-            db.orm
-              .select()
-              .from(jobs)
-              .where(eq(jobs.id, idOf(ref)))
-              .get(),
-          )) as RowReader<JobRow>,
-    /** A task as stored now; by id (or row), or by UUID (undefined when there is none). */
-    task: ((ref: Ref | number | string) =>
-      typeof ref === "string"
-        ? db.orm.select().from(tasks).where(eq(tasks.uuid, ref)).get()
-        : mustExist(
-            "task",
-            ref,
-            db.orm
-              .select()
-              .from(tasks)
-              .where(eq(tasks.id, idOf(ref)))
-              .get(),
-          )) as RowReader<TaskRow>,
+    /** A job as stored now, by id (or row); it must exist. */
+    job: (ref: Ref | number): JobRow =>
+      mustExist(
+        "job",
+        ref,
+        db.orm
+          .select()
+          .from(jobs)
+          .where(eq(jobs.id, idOf(ref)))
+          .get(),
+      ),
+    /** A task as stored now, by id (or row); it must exist. */
+    task: (ref: Ref | number): TaskRow =>
+      mustExist(
+        "task",
+        ref,
+        db.orm
+          .select()
+          .from(tasks)
+          .where(eq(tasks.id, idOf(ref)))
+          .get(),
+      ),
     /** A worker as stored now; by id (or row), or by UUID (undefined when there is none). */
     worker: ((ref: Ref | number | string) =>
       typeof ref === "string"
@@ -317,34 +300,21 @@ export function createBuilders(db: Db, opts: { clock?: Pick<Clock, "now"> } = {}
 
     addJob,
 
-    /**
-     * A job and its tasks in one go; a task's `dependsOn` may name earlier tasks of this job by
-     * their position in `tasks`.
-     */
-    addJobWithTasks(o: JobOptions & { tasks: JobTaskSpec[] }): { job: JobRow; tasks: TaskRow[] } {
+    /** A job and its tasks, in one transaction; the job as stored once its tasks are counted. */
+    addJobWithTasks(o: JobOptions & { tasks: TaskOptions[] }): { job: JobRow; tasks: TaskRow[] } {
       const { tasks: specs, ...jobOptions } = o;
       return write(() => {
         const job = addJob(jobOptions);
-        const made: TaskRow[] = [];
-        for (const spec of specs) {
-          const dependsOn = (spec.dependsOn ?? []).map((d) => {
-            if (typeof d !== "number") return d;
-            const earlier = made[d];
-            if (!earlier) throw new Error(`task ${made.length} depends on task ${d}, which is not before it`);
-            return earlier;
-          });
-          made.push(addTask(job, { ...spec, dependsOn }));
-        }
-        return { job, tasks: made.map((t) => reader.task(t)) };
+        const made = specs.map((spec) => addTask(job, spec));
+        return { job: reader.job(job), tasks: made };
       });
     },
 
     addTask,
 
-    /** `count` tasks made alike. */
-    addTasks<N extends number>(job: Ref, count: N, o: TaskOptions = {}): Rows<TaskRow, N> {
-      // Array.from cannot know the length is N.
-      return write(() => Array.from({ length: count }, () => addTask(job, o))) as Rows<TaskRow, N>;
+    /** `count` tasks made alike, in one transaction. */
+    addTasks(job: Ref, count: number, o: TaskOptions = {}): TaskRow[] {
+      return write(() => Array.from({ length: count }, () => addTask(job, o)));
     },
 
     addDependency,
@@ -410,8 +380,6 @@ export function createBuilders(db: Db, opts: { clock?: Pick<Clock, "now"> } = {}
     },
   };
 }
-
-export type Builders = ReturnType<typeof createBuilders>;
 
 /** By id or row: the row, which must exist. By UUID: the row, or undefined. */
 interface RowReader<Row> {

@@ -1,6 +1,7 @@
 // Shared set-up for worker unit tests: a real in-process Manager that knows a "worker-test" job
-// type (one task running the commands given in its settings), a registered worker's API client,
-// and shortcuts to submit jobs and fetch tasks.
+// type (one task running the commands given in its settings), a fault proxy in front of it, a
+// registered worker's API client, and shortcuts to submit jobs and fetch tasks.
+import { afterAll, beforeAll } from "bun:test";
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -18,6 +19,7 @@ import { scaleTimings } from "../../src/worker/constants";
 import { registerOrSignOn, type RegistrationDeps } from "../../src/worker/registration";
 import { startTestManager, type TestManager, type TestManagerOptions } from "../support/manager";
 import { openUpdateQueueDb, Upstream } from "../../src/worker/upstream";
+import { startFaultProxy, type FaultProxy } from "./fault-proxy";
 
 /** The worker loops' waits at 1/100 of Flamenco's (30 ms first poll, 100 ms may-i-run). */
 export const FAST_TIMINGS = scaleTimings(0.01);
@@ -44,6 +46,44 @@ export async function startWorkerTestManager(opts: TestManagerOptions = {}): Pro
   mkdirSync(join(dir, "scripts"), { recursive: true });
   writeFileSync(join(dir, "scripts", "worker_test.js"), WORKER_TEST_JOB_TYPE);
   return startTestManager({ ...opts, dir });
+}
+
+/** A Manager and the fault proxy in front of it, shared by the tests of a file or describe block. */
+export interface ProxiedManager {
+  readonly manager: TestManager;
+  readonly proxy: FaultProxy;
+}
+
+/**
+ * Registers the hooks that start a Manager (`start`, by default one knowing the worker-test job
+ * type) and a fault proxy before the tests of the calling scope, and stop both after them. Read
+ * the answer's fields from tests and hooks only: they are set in beforeAll. Bun runs afterAll
+ * hooks in declaration order, so cleanup that needs the Manager goes in one declared before this.
+ */
+export function useProxiedManager(
+  start: () => Promise<TestManager> = startWorkerTestManager,
+): ProxiedManager {
+  let started: ProxiedManager | null = null;
+  const get = (): ProxiedManager => {
+    if (!started) throw new Error("the Manager is started in beforeAll; use it from tests and hooks");
+    return started;
+  };
+  beforeAll(async () => {
+    const manager = await start();
+    started = { manager, proxy: startFaultProxy(manager.url) };
+  });
+  afterAll(async () => {
+    await started?.proxy.stop();
+    await started?.manager.destroy();
+  });
+  return {
+    get manager() {
+      return get().manager;
+    },
+    get proxy() {
+      return get().proxy;
+    },
+  };
 }
 
 export interface TestCommand {

@@ -4,14 +4,10 @@ import { join } from "node:path";
 import sharp from "sharp";
 import type { Logger } from "../../src/shared/log";
 import { PreviewUploader } from "../../src/worker/previews";
-import type { TestManager } from "../support/manager";
 import { tempDirs } from "../support/temp-dirs";
 import { waitFor } from "../support/wait";
-import { startFaultProxy, type FaultProxy } from "./fault-proxy";
-import { startWorkerTestManager, submitCommands, takeTask, testWorker } from "./farm";
+import { submitCommands, takeTask, testWorker, useProxiedManager } from "./farm";
 
-let manager: TestManager;
-let proxy: FaultProxy;
 const tempDir = tempDirs("tablao-previews");
 let dir: string;
 let taskId: string;
@@ -19,11 +15,18 @@ let jobId: string;
 let uploader: PreviewUploader;
 const stop = new AbortController();
 let loop: Promise<void>;
+// Declared before useProxiedManager, so the uploader stops before the proxy and the Manager do.
+afterAll(async () => {
+  stop.abort();
+  await loop;
+});
+const farm = useProxiedManager();
+
 /** What the uploader logged, as "level message" lines. */
 const logged: string[] = [];
 const recordingLogger: Logger = (level, msg) => void logged.push(`${level} ${msg}`);
 
-const uploads = () => proxy.requests.filter((r) => r.path.endsWith("/output-produced"));
+const uploads = () => farm.proxy.requests.filter((r) => r.path.endsWith("/output-produced"));
 
 async function png(name: string, width: number, height: number): Promise<string> {
   const path = join(dir, name);
@@ -34,19 +37,11 @@ async function png(name: string, width: number, height: number): Promise<string>
 }
 
 beforeAll(async () => {
-  manager = await startWorkerTestManager();
-  proxy = startFaultProxy(manager.url);
   dir = tempDir();
-  const worker = await testWorker(proxy.url);
-  jobId = await submitCommands(manager.url, [{ name: "echo", parameters: { message: "x" } }]);
+  const worker = await testWorker(farm.proxy.url);
+  jobId = await submitCommands(farm.manager.url, [{ name: "echo", parameters: { message: "x" } }]);
   taskId = (await takeTask(worker)).uuid;
   uploader = new PreviewUploader({ api: worker.api, log: recordingLogger, busyBackoffMs: 50 });
-});
-afterAll(async () => {
-  stop.abort();
-  await loop;
-  await proxy.stop();
-  await manager.destroy();
 });
 
 test("only the newest of several waiting images is sent, as a JPEG that fits 1920×1080", async () => {
@@ -63,7 +58,7 @@ test("only the newest of several waiting images is sent, as a JPEG that fits 192
   expect(await sharp(sent.body).metadata()).toMatchObject({ format: "jpeg", width: 1920, height: 480 });
   await waitFor(
     "the Manager to show it as last rendered",
-    async () => (await fetch(`${manager.url}/api/v3/jobs/${jobId}/last-rendered`)).status === 200,
+    async () => (await fetch(`${farm.manager.url}/api/v3/jobs/${jobId}/last-rendered`)).status === 200,
     5_000,
   );
 });
@@ -82,7 +77,7 @@ test("formats that cannot be previewed (EXR) do not push out a usable image", as
 test("a busy Manager (429) makes the uploader pause, then it carries on", async () => {
   const before = uploads().length;
   let refused = false;
-  proxy.fail((_m, path) => {
+  farm.proxy.fail((_m, path) => {
     if (refused || !path.endsWith("/output-produced")) return null;
     refused = true;
     return Response.json({ code: 429, message: "queue full" }, { status: 429 });
@@ -98,7 +93,7 @@ test("a busy Manager (429) makes the uploader pause, then it carries on", async 
         .slice(-2),
     ).toEqual([429, 202]);
   } finally {
-    proxy.fail(null);
+    farm.proxy.fail(null);
   }
 });
 

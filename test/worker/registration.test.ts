@@ -1,33 +1,22 @@
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import { registerOrSignOn, RegistrationError } from "../../src/worker/registration";
-import { startTestManager, type TestManager } from "../support/manager";
+import { startTestManager } from "../support/manager";
 import { freePort } from "../support/processes";
 import { waitFor } from "../support/wait";
-import { startFaultProxy, type FaultProxy } from "./fault-proxy";
-import { sentJson, testWorker } from "./farm";
+import { sentJson, testWorker, useProxiedManager } from "./farm";
 
-let manager: TestManager;
-let proxy: FaultProxy;
+const farm = useProxiedManager(startTestManager);
 const never = new AbortController().signal;
 
-beforeAll(async () => {
-  manager = await startTestManager();
-  proxy = startFaultProxy(manager.url);
-});
-afterAll(async () => {
-  await proxy.stop();
-  await manager.destroy();
-});
-
 const calls = (from: number) =>
-  proxy.requests.slice(from).map((r) => `${r.path.replace("/api/v3/worker/", "")} ${r.status}`);
+  farm.proxy.requests.slice(from).map((r) => `${r.path.replace("/api/v3/worker/", "")} ${r.status}`);
 
 test("a new worker registers with a 64-hex secret, stores its credentials and signs on", async () => {
-  const worker = await testWorker(proxy.url, { register: false });
-  const from = proxy.requests.length;
+  const worker = await testWorker(farm.proxy.url, { register: false });
+  const from = farm.proxy.requests.length;
   expect(await registerOrSignOn(worker.registration, never)).toBe("awake");
   expect(calls(from)).toEqual(["register-worker 200", "sign-on 200"]);
-  const [registration] = proxy.requests.slice(from);
+  const [registration] = farm.proxy.requests.slice(from);
   if (!registration) throw new Error("no request reached the Manager");
   const body = sentJson(registration.body);
   expect(body).toMatchObject({
@@ -42,38 +31,38 @@ test("a new worker registers with a 64-hex secret, stores its credentials and si
 });
 
 test("known credentials only sign on: the worker keeps its identity", async () => {
-  const worker = await testWorker(proxy.url);
+  const worker = await testWorker(farm.proxy.url);
   const id = worker.workerId();
-  const from = proxy.requests.length;
+  const from = farm.proxy.requests.length;
   expect(await registerOrSignOn(worker.registration, never)).toBe("awake");
   expect(calls(from)).toEqual(["sign-on 200"]);
   expect(worker.workerId()).toBe(id);
 });
 
 test("credentials the Manager rejects (403) lead to a new registration", async () => {
-  const worker = await testWorker(proxy.url);
+  const worker = await testWorker(farm.proxy.url);
   const oldId = worker.workerId();
-  await fetch(`${manager.url}/api/v3/worker-mgt/workers/${oldId}`, { method: "DELETE" });
-  const from = proxy.requests.length;
+  await fetch(`${farm.manager.url}/api/v3/worker-mgt/workers/${oldId}`, { method: "DELETE" });
+  const from = farm.proxy.requests.length;
   expect(await registerOrSignOn(worker.registration, never)).toBe("awake");
   expect(calls(from)).toEqual(["sign-on 403", "register-worker 200", "sign-on 200"]);
   expect(worker.workerId()).not.toBe(oldId);
 });
 
 test("a failing Manager (5xx) is retried with the same identity, not re-registered", async () => {
-  const worker = await testWorker(proxy.url);
+  const worker = await testWorker(farm.proxy.url);
   const id = worker.workerId();
   let failures = 2;
-  proxy.fail((_m, path) =>
+  farm.proxy.fail((_m, path) =>
     path.endsWith("/sign-on") && failures-- > 0
       ? Response.json({ code: 503, message: "busy" }, { status: 503 })
       : null,
   );
-  const from = proxy.requests.length;
+  const from = farm.proxy.requests.length;
   try {
     expect(await registerOrSignOn(worker.registration, never)).toBe("awake");
   } finally {
-    proxy.fail(null);
+    farm.proxy.fail(null);
   }
   expect(calls(from)).toEqual(["sign-on 503", "sign-on 503", "sign-on 200"]);
   expect(worker.workerId()).toBe(id);
@@ -104,13 +93,13 @@ test("shutdown while waiting for the Manager ends registration without an answer
 });
 
 test("a request the Manager calls invalid (400) is an error, not a retry", async () => {
-  const worker = await testWorker(proxy.url);
-  proxy.fail((_m, path) =>
+  const worker = await testWorker(farm.proxy.url);
+  farm.proxy.fail((_m, path) =>
     path.endsWith("/sign-on") ? Response.json({ code: 400, message: "bad" }, { status: 400 }) : null,
   );
   try {
     await expect(registerOrSignOn(worker.registration, never)).rejects.toBeInstanceOf(RegistrationError);
   } finally {
-    proxy.fail(null);
+    farm.proxy.fail(null);
   }
 });

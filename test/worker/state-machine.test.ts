@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, expect, test } from "bun:test";
+import { afterEach, expect, test } from "bun:test";
 import { join } from "node:path";
 import { silentLogger } from "../../src/shared/log";
 import type { WorkerStatus } from "../../src/worker/client";
@@ -6,10 +6,8 @@ import { registerOrSignOn } from "../../src/worker/registration";
 import { WorkerStateMachine, type ExitReason } from "../../src/worker/state-machine";
 import { runTask } from "../../src/worker/task-runner";
 import { FakeClock } from "../support/fake-clock";
-import type { TestManager } from "../support/manager";
 import { tempDirs } from "../support/temp-dirs";
 import { waitFor } from "../support/wait";
-import { startFaultProxy, type FaultProxy } from "./fault-proxy";
 import {
   cancelJob,
   FAST_TIMINGS,
@@ -19,17 +17,12 @@ import {
   testWorker,
   type TestWorker,
   testUpstream,
+  useProxiedManager,
 } from "./farm";
 
-let manager: TestManager;
-let proxy: FaultProxy;
 const tempDir = tempDirs("tablao-state-machine");
 const clock = new FakeClock(Date.now());
-
-beforeAll(async () => {
-  manager = await startWorkerTestManager({ clock, config: { worker_timeout: "1m" } });
-  proxy = startFaultProxy(manager.url);
-});
+const farm = useProxiedManager(() => startWorkerTestManager({ clock, config: { worker_timeout: "1m" } }));
 
 interface Running {
   worker: TestWorker;
@@ -45,15 +38,11 @@ afterEach(async () => {
     r.shutdown.abort();
     await r.exit;
   }
-  for (const id of jobs.splice(0)) await cancelJob(manager.url, id);
-});
-afterAll(async () => {
-  await proxy.stop();
-  await manager.destroy();
+  for (const id of jobs.splice(0)) await cancelJob(farm.manager.url, id);
 });
 
 async function startMachine(opts: { canRestart?: boolean } = {}): Promise<Running> {
-  const worker = await testWorker(proxy.url, { canRestart: opts.canRestart, register: false });
+  const worker = await testWorker(farm.proxy.url, { canRestart: opts.canRestart, register: false });
   const initial = (await registerOrSignOn(worker.registration, new AbortController().signal)) as WorkerStatus;
   const upstream = testUpstream(worker.api, join(tempDir(), "queue.sqlite"));
   const machine = new WorkerStateMachine({
@@ -89,14 +78,14 @@ async function startMachine(opts: { canRestart?: boolean } = {}): Promise<Runnin
 }
 
 const api = (path: string, body?: unknown) =>
-  fetch(`${manager.url}${path}`, {
+  fetch(`${farm.manager.url}${path}`, {
     method: body === undefined ? "GET" : "POST",
     headers: { "Content-Type": "application/json" },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
 /** The worker's status as the Manager has it; undefined when it does not know the worker. */
 const managerStatus = async (r: Running) => {
-  const { data } = await managerClient(manager.url).GET("/api/v3/worker-mgt/workers/{worker_id}", {
+  const { data } = await managerClient(farm.manager.url).GET("/api/v3/worker-mgt/workers/{worker_id}", {
     params: { path: { worker_id: r.worker.workerId() } },
   });
   return data?.status;
@@ -105,14 +94,14 @@ const setStatus = (r: Running, status: string, isLazy = false) =>
   api(`/api/v3/worker-mgt/workers/${r.worker.workerId()}/setstatus`, { status, is_lazy: isLazy });
 /** The job's status; undefined when the Manager does not know the job. */
 const jobStatus = async (id: string) => {
-  const { data } = await managerClient(manager.url).GET("/api/v3/jobs/{job_id}", {
+  const { data } = await managerClient(farm.manager.url).GET("/api/v3/jobs/{job_id}", {
     params: { path: { job_id: id } },
   });
   return data?.status;
 };
 
 async function submit(message: string): Promise<string> {
-  const id = await submitCommands(manager.url, [{ name: "echo", parameters: { message } }]);
+  const id = await submitCommands(farm.manager.url, [{ name: "echo", parameters: { message } }]);
   jobs.push(id);
   return id;
 }
@@ -143,14 +132,14 @@ test("a requested status arrives as 423; asleep polls the Manager and wakes when
   );
 
   const job = await submit("while asleep");
-  const before = proxy.requests.length;
+  const before = farm.proxy.requests.length;
   await waitFor(
     "a few state polls",
-    () => proxy.requests.slice(before).filter((q) => q.path === "/api/v3/worker/state").length >= 3,
+    () => farm.proxy.requests.slice(before).filter((q) => q.path === "/api/v3/worker/state").length >= 3,
     5_000,
   );
   expect(await jobStatus(job)).toBe("queued");
-  expect(proxy.requests.slice(before).some((q) => q.path === "/api/v3/worker/task")).toBe(false);
+  expect(farm.proxy.requests.slice(before).some((q) => q.path === "/api/v3/worker/task")).toBe(false);
 
   await setStatus(r, "awake");
   await waitFor("the job to run after waking", async () => (await jobStatus(job)) === "completed", 5_000);
@@ -173,7 +162,7 @@ test("a status the worker cannot be (e.g. testing) is treated as asleep", async 
   const r = await startMachine();
   await waitFor("awake", () => r.machine.state === "awake", 5_000);
   let injected = false;
-  proxy.fail((_m, path) => {
+  farm.proxy.fail((_m, path) => {
     if (injected || path !== "/api/v3/worker/task") return null;
     injected = true;
     return Response.json({ status_requested: "testing" }, { status: 423 });
@@ -185,7 +174,7 @@ test("a status the worker cannot be (e.g. testing) is treated as asleep", async 
       5_000,
     );
   } finally {
-    proxy.fail(null);
+    farm.proxy.fail(null);
   }
   await setStatus(r, "awake");
   await waitFor("awake again", () => r.machine.state === "awake", 5_000);
@@ -195,11 +184,11 @@ test("put in error by the worker timeout (scheduleTask answers 409), it signs on
   const r = await startMachine();
   await waitFor("awake", async () => (await managerStatus(r)) === "awake", 5_000);
   clock.advance(2 * 60_000);
-  manager.manager.services.timeoutChecker.check();
+  farm.manager.manager.services.timeoutChecker.check();
   await waitFor(
     "a 409 and a new sign-on",
     async () => {
-      const paths = proxy.requests.map((q) => `${q.path} ${q.status}`);
+      const paths = farm.proxy.requests.map((q) => `${q.path} ${q.status}`);
       const conflict = paths.lastIndexOf("/api/v3/worker/task 409");
       return conflict >= 0 && paths.indexOf("/api/v3/worker/sign-on 200", conflict) > conflict;
     },
@@ -214,7 +203,7 @@ test("credentials refused at runtime (worker deleted): it registers anew and car
   const r = await startMachine();
   await waitFor("awake", () => r.machine.state === "awake", 5_000);
   const oldId = r.worker.workerId();
-  await fetch(`${manager.url}/api/v3/worker-mgt/workers/${oldId}`, { method: "DELETE" });
+  await fetch(`${farm.manager.url}/api/v3/worker-mgt/workers/${oldId}`, { method: "DELETE" });
   await waitFor("a new identity", () => r.worker.workerId() !== oldId, 5_000);
   const job = await submit("new identity");
   await waitFor("the job to complete", async () => (await jobStatus(job)) === "completed", 5_000);
@@ -224,27 +213,27 @@ test("task updates the Manager could not take go out before the worker asks for 
   const r = await startMachine();
   await waitFor("awake", () => r.machine.state === "awake", 5_000);
   const busy = () => Response.json({ code: 503, message: "busy" }, { status: 503 });
-  proxy.fail((_m, path) => (/^\/api\/v3\/worker\/task\/[0-9a-f-]{36}$/.test(path) ? busy() : null));
+  farm.proxy.fail((_m, path) => (/^\/api\/v3\/worker\/task\/[0-9a-f-]{36}$/.test(path) ? busy() : null));
   const job = await submit("queued while busy");
-  const from = proxy.requests.length;
+  const from = farm.proxy.requests.length;
   let lifted = 0;
   try {
     await waitFor(
       "several refused deliveries",
-      () => proxy.requests.slice(from).filter((q) => q.status === 503).length >= 4,
+      () => farm.proxy.requests.slice(from).filter((q) => q.status === 503).length >= 4,
       5_000,
     );
-    lifted = proxy.requests.length;
+    lifted = farm.proxy.requests.length;
     // While the updates wait, the worker does not ask for work (it would get this task back).
-    const sinceFirst503 = proxy.requests.slice(
-      proxy.requests.findIndex((q, i) => i >= from && q.status === 503),
+    const sinceFirst503 = farm.proxy.requests.slice(
+      farm.proxy.requests.findIndex((q, i) => i >= from && q.status === 503),
     );
     expect(sinceFirst503.some((q) => q.path === "/api/v3/worker/task")).toBe(false);
   } finally {
-    proxy.fail(null);
+    farm.proxy.fail(null);
   }
   await waitFor("the job to complete", async () => (await jobStatus(job)) === "completed", 5_000);
-  const after = proxy.requests.slice(lifted).map((q) => q.path);
+  const after = farm.proxy.requests.slice(lifted).map((q) => q.path);
   const lastUpdate = after.findLastIndex((p) => /\/worker\/task\/[0-9a-f-]{36}$/.test(p));
   const nextFetch = after.indexOf("/api/v3/worker/task");
   expect(nextFetch === -1 || nextFetch > lastUpdate).toBe(true);

@@ -1,14 +1,11 @@
-import { afterAll, afterEach, beforeAll, expect, test } from "bun:test";
+import { afterEach, expect, test } from "bun:test";
 import { join, resolve } from "node:path";
 import { silentLogger } from "../../src/shared/log";
 import { runTask, type TaskRunnerDeps } from "../../src/worker/task-runner";
-import type { TestManager } from "../support/manager";
 import { tempDirs } from "../support/temp-dirs";
-import { startFaultProxy, type FaultProxy } from "./fault-proxy";
 import {
   cancelJob,
   sentJson,
-  startWorkerTestManager,
   submitCommands,
   takeTask,
   taskJson,
@@ -17,22 +14,13 @@ import {
   type TestCommand,
   type TestWorker,
   testUpstream,
+  useProxiedManager,
 } from "./farm";
 
 const STANDIN = resolve(import.meta.dir, "../support/blender-standin.ts");
-let manager: TestManager;
-let proxy: FaultProxy;
+const farm = useProxiedManager();
 const tempDir = tempDirs("tablao-task-runner");
 const running = new AbortController().signal;
-
-beforeAll(async () => {
-  manager = await startWorkerTestManager();
-  proxy = startFaultProxy(manager.url);
-});
-afterAll(async () => {
-  await proxy.stop();
-  await manager.destroy();
-});
 
 interface Harness {
   worker: TestWorker;
@@ -41,7 +29,7 @@ interface Harness {
 }
 
 async function harness(): Promise<Harness> {
-  const worker = await testWorker(proxy.url);
+  const worker = await testWorker(farm.proxy.url);
   const previews: string[] = [];
   const upstream = testUpstream(worker.api, join(tempDir(), "queue.sqlite"));
   const deps: TaskRunnerDeps = {
@@ -63,17 +51,17 @@ async function harness(): Promise<Harness> {
 
 const jobs: string[] = [];
 afterEach(async () => {
-  for (const id of jobs.splice(0)) await cancelJob(manager.url, id);
+  for (const id of jobs.splice(0)) await cancelJob(farm.manager.url, id);
 });
 
 async function assigned(h: Harness, commands: TestCommand[]) {
-  jobs.push(await submitCommands(manager.url, commands));
+  jobs.push(await submitCommands(farm.manager.url, commands));
   return takeTask(h.worker);
 }
 
 /** The bodies of the task updates the worker sent for `taskId`, in order. */
 function updatesSent(taskId: string): Record<string, unknown>[] {
-  return proxy.requests
+  return farm.proxy.requests
     .filter((r) => r.path === `/api/v3/worker/task/${taskId}`)
     .map((r) => sentJson(r.body));
 }
@@ -93,7 +81,7 @@ test("commands run in order; each step and the completion are reported", async (
     { activity: "Progress", steps_completed: 2 },
     { activity: "Completed", taskStatus: "completed" },
   ]);
-  const saved = await taskJson(manager.url, task.uuid);
+  const saved = await taskJson(farm.manager.url, task.uuid);
   expect(saved.status).toBe("completed");
   expect(saved.steps_completed).toBe(2);
 });
@@ -112,10 +100,10 @@ test("the first failing command fails the task with its error; later commands do
     log: "Failed: command exited abnormally with code 4",
     taskStatus: "failed",
   });
-  const log = await taskLog(manager.url, task.uuid);
+  const log = await taskLog(farm.manager.url, task.uuid);
   expect(log).toMatch(/pid=\d+ > oops/);
   expect(log).not.toContain("never");
-  expect(["failed", "soft-failed"]).toContain((await taskJson(manager.url, task.uuid)).status);
+  expect(["failed", "soft-failed"]).toContain((await taskJson(farm.manager.url, task.uuid)).status);
 });
 
 test("an unknown command fails the task and says which commands exist", async () => {
@@ -123,7 +111,7 @@ test("an unknown command fails the task and says which commands exist", async ()
   const task = await assigned(h, [{ name: "create-video", parameters: {} }]);
   const outcome = await runTask(task, h.deps, running);
   expect(outcome.kind).toBe("failed");
-  expect(await taskLog(manager.url, task.uuid)).toContain(
+  expect(await taskLog(farm.manager.url, task.uuid)).toContain(
     'Failed: unknown command: "create-video" (this worker knows echo',
   );
 });
@@ -158,7 +146,7 @@ test("may-i-run saying no (status change requested) kills the command and report
     { name: "echo", parameters: { message: "never" } },
   ]);
   const run = runTask(task, h.deps, running);
-  await fetch(`${manager.url}/api/v3/worker-mgt/workers/${h.worker.workerId()}/setstatus`, {
+  await fetch(`${farm.manager.url}/api/v3/worker-mgt/workers/${h.worker.workerId()}/setstatus`, {
     method: "POST",
     headers: { "Content-Type": "application/json" },
     body: JSON.stringify({ status: "asleep", is_lazy: false }),
@@ -169,7 +157,7 @@ test("may-i-run saying no (status change requested) kills the command and report
   expect(outcome).toMatchObject({ kind: "aborted", statusChangeRequested: true });
   const sent = updatesSent(task.uuid);
   expect(sent.some((u) => u.taskStatus === "completed" || u.taskStatus === "failed")).toBe(false);
-  expect(await taskLog(manager.url, task.uuid)).not.toContain("never");
+  expect(await taskLog(farm.manager.url, task.uuid)).not.toContain("never");
 });
 
 test("shutdown aborts the running task without reporting it failed", async () => {
@@ -188,5 +176,5 @@ test("a task the Manager gave to another worker is not run (409 on Started)", as
   const intruder = await harness();
   const outcome = await runTask(task, intruder.deps, running);
   expect(outcome.kind).toBe("not-run");
-  expect(await taskLog(manager.url, task.uuid)).not.toContain("not yours");
+  expect(await taskLog(farm.manager.url, task.uuid)).not.toContain("not yours");
 });

@@ -1,13 +1,11 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { beforeAll, describe, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createManagerClient, type ManagerApi } from "../../src/worker/client";
 import { openUpdateQueueDb, type Upstream } from "../../src/worker/upstream";
-import type { TestManager } from "../support/manager";
 import { freePort } from "../support/processes";
 import { tempDirs } from "../support/temp-dirs";
 import { waitFor } from "../support/wait";
-import { startFaultProxy, type FaultProxy } from "./fault-proxy";
 import {
   startWorkerTestManager,
   submitCommands,
@@ -17,6 +15,7 @@ import {
   testWorker,
   type TestWorker,
   testUpstream,
+  useProxiedManager,
 } from "./farm";
 
 const tempDir = tempDirs("tablao-upstream");
@@ -26,21 +25,14 @@ function upstreamFor(api: ManagerApi, dbPath = join(tempDir(), "q.sqlite")): Ups
 }
 
 describe("with the Manager reachable", () => {
-  let manager: TestManager;
-  let proxy: FaultProxy;
+  const farm = useProxiedManager();
   let worker: TestWorker;
   beforeAll(async () => {
-    manager = await startWorkerTestManager();
-    proxy = startFaultProxy(manager.url);
-    worker = await testWorker(proxy.url);
-  });
-  afterAll(async () => {
-    await proxy.stop();
-    await manager.destroy();
+    worker = await testWorker(farm.proxy.url);
   });
 
   test("updates are delivered in order and the queue is left empty", async () => {
-    await submitCommands(manager.url, [{ name: "echo", parameters: { message: "x" } }]);
+    await submitCommands(farm.manager.url, [{ name: "echo", parameters: { message: "x" } }]);
     const task = await takeTask(worker);
     const upstream = upstreamFor(worker.api);
     expect(await upstream.send(task.uuid, { activity: "Started", taskStatus: "active" })).toEqual({
@@ -52,10 +44,10 @@ describe("with the Manager reachable", () => {
       kind: "delivered",
     });
     expect(upstream.pending()).toBe(0);
-    expect((await taskJson(manager.url, task.uuid)).status).toBe("completed");
-    expect(await taskLog(manager.url, task.uuid)).toContain("one\ntwo\nthree\n");
+    expect((await taskJson(farm.manager.url, task.uuid)).status).toBe("completed");
+    expect(await taskLog(farm.manager.url, task.uuid)).toContain("one\ntwo\nthree\n");
     // Absent fields are absent, not null, on the wire.
-    const sent = proxy.requests
+    const sent = farm.proxy.requests
       .filter((r) => r.path === `/api/v3/worker/task/${task.uuid}`)
       .map((r) => new TextDecoder().decode(r.body));
     expect(sent[0]).toBe('{"activity":"Started","taskStatus":"active"}');
@@ -64,27 +56,27 @@ describe("with the Manager reachable", () => {
   });
 
   test("a busy Manager (503) keeps the update queued; it goes out on a retry", async () => {
-    await submitCommands(manager.url, [{ name: "echo", parameters: { message: "x" } }]);
+    await submitCommands(farm.manager.url, [{ name: "echo", parameters: { message: "x" } }]);
     const task = await takeTask(worker);
     const upstream = upstreamFor(worker.api);
-    proxy.fail((_m, path) =>
+    farm.proxy.fail((_m, path) =>
       path.startsWith("/api/v3/worker/task/") ? Response.json({ message: "busy" }, { status: 503 }) : null,
     );
     expect(await upstream.send(task.uuid, { log: "while busy" })).toEqual({ kind: "queued" });
     // Known to be unavailable: the next update does not wait for an answer.
     expect(await upstream.send(task.uuid, { log: "also while busy" })).toEqual({ kind: "queued" });
     expect(upstream.pending()).toBe(2);
-    proxy.fail(null);
+    farm.proxy.fail(null);
     await waitFor("the retry to deliver", () => upstream.pending() === 0, 5_000);
-    expect(await taskLog(manager.url, task.uuid)).toContain("while busy\nalso while busy\n");
+    expect(await taskLog(farm.manager.url, task.uuid)).toContain("while busy\nalso while busy\n");
     await upstream.close(100);
   });
 
   test("an update the Manager refuses (409: not this worker's task) is dropped, and later ones still go", async () => {
-    await submitCommands(manager.url, [{ name: "echo", parameters: { message: "x" } }]);
-    const other = await testWorker(proxy.url, { name: "other" });
+    await submitCommands(farm.manager.url, [{ name: "echo", parameters: { message: "x" } }]);
+    const other = await testWorker(farm.proxy.url, { name: "other" });
     const othersTask = await takeTask(other);
-    await submitCommands(manager.url, [{ name: "echo", parameters: { message: "x" } }]);
+    await submitCommands(farm.manager.url, [{ name: "echo", parameters: { message: "x" } }]);
     const mine = await takeTask(worker);
 
     const upstream = upstreamFor(worker.api);
@@ -92,13 +84,13 @@ describe("with the Manager reachable", () => {
     expect(refused).toMatchObject({ kind: "refused", status: 409 });
     expect(await upstream.send(mine.uuid, { log: "mine" })).toEqual({ kind: "delivered" });
     expect(upstream.pending()).toBe(0);
-    expect(await taskLog(manager.url, othersTask.uuid)).not.toContain("not mine");
+    expect(await taskLog(farm.manager.url, othersTask.uuid)).not.toContain("not mine");
     await upstream.close(100);
   });
 
   test("rejected credentials (403) keep updates queued and say so", async () => {
     const stranger = createManagerClient({
-      baseUrl: manager.url,
+      baseUrl: farm.manager.url,
       credentials: () => ({ workerId: crypto.randomUUID(), secret: "x" }),
       timeoutMs: 5_000,
     });

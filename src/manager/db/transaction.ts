@@ -191,10 +191,20 @@ export function inTransaction<T>(db: Db, fn: (tx: Tx) => T): T {
  */
 export function inSharedTransaction<T>(db: Db, fn: (tx: Tx) => T): Promise<T> {
   const state = db.memo(newState);
-  if (state.frames.length > 0 || state.onCommitFailed === null) {
+  if (state.frames.length > 0) {
+    // Part of the change around it: settled by that change's commit (never, if it rolls back).
     try {
-      const result = inTransaction(db, fn);
-      return state.batch ? state.batch.done.then(() => result) : Promise.resolve(result);
+      const result = nestedChange(db, state, fn);
+      const { promise, resolve } = Promise.withResolvers<T>();
+      afterCommit(db, () => resolve(result));
+      return promise;
+    } catch (err) {
+      return Promise.reject(asError(err));
+    }
+  }
+  if (state.onCommitFailed === null) {
+    try {
+      return Promise.resolve(inTransaction(db, fn));
     } catch (err) {
       return Promise.reject(asError(err));
     }

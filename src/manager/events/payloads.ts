@@ -3,7 +3,7 @@
 import type { JobRow, TaskRow, WorkerRow, WorkerTagRow } from "../db/schema";
 import type { JobStatus, StoredWorkerStatus, TaskStatus } from "../../shared/statuses";
 import type { BrokerEvent, EventPayloads } from "./broker";
-import { ZERO_TIME } from "../../shared/wire-time";
+import { iso } from "../../shared/wire-time";
 
 export const topics = {
   lifecycle: "/lifecycle",
@@ -16,8 +16,6 @@ export const topics = {
   jobLastRendered: (jobUUID: string) => `/jobs/${jobUUID}/last-rendered`,
   taskLog: (taskUUID: string) => `/tasklog/${taskUUID}`,
 } as const;
-
-export const iso = (d: Date | null | undefined) => (d ? d.toISOString() : ZERO_TIME);
 
 export interface JobUpdateExtras {
   previousStatus?: JobStatus;

@@ -40,20 +40,23 @@ export function computeFarmStatus(workerCounts: WorkerStatusCounts, jobCounts: J
   return "idle";
 }
 
-export function queryFarmStatus(db: Db): FarmStatus {
+function queryFarmStatus(db: Db): FarmStatus {
   return computeFarmStatus(workerStatusCounts(db), jobStatusCounts(db, WORK_JOB_STATUSES));
 }
 
 /** Whether an event may have changed the counts the farm status is computed from. */
 function affectsFarmStatus(e: PublishedEvent): boolean {
-  if (e.event !== "/jobs" && e.event !== "/workers") return false;
-  const p = e.payload as {
-    status?: string;
-    previous_status?: string;
-    deleted_at?: string;
-    was_deleted?: boolean;
-  };
-  if (p.deleted_at !== undefined || p.was_deleted) return true;
+  switch (e.event) {
+    case "/jobs":
+      return e.payload.was_deleted === true || statusChanged(e.payload);
+    case "/workers":
+      return e.payload.deleted_at !== undefined || statusChanged(e.payload);
+    default:
+      return false;
+  }
+}
+
+function statusChanged(p: { status: string; previous_status?: string }): boolean {
   return p.previous_status !== undefined && p.previous_status !== p.status;
 }
 

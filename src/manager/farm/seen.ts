@@ -12,16 +12,16 @@ export const SEEN_WRITE_INTERVAL_MS = 1_000;
  * Records that `worker` contacted the Manager at `now`, and updates the snapshot in place so
  * events built from it carry the new value. Skips the write when the stored value is recent.
  *
- * Inside a caller's change the write is part of that change; on its own it joins the shared
- * commit of the workers' small changes.
+ * Inside a change (scheduler, task updates, may-i-run) the stamp is part of it, committed or
+ * rolled back with it; outside one it joins the shared commit of the workers' small changes.
+ * Nobody waits for that commit: a lost stamp is harmless (the next call writes it again), and a
+ * failing one must not fail the worker's request.
  */
 export function markSeen(db: Db, worker: WorkerRow, now: Date): void {
   const last = worker.lastSeenAt?.getTime();
   if (last !== undefined && now.getTime() - last < SEEN_WRITE_INTERVAL_MS && now.getTime() >= last) {
     return;
   }
-  // Nobody waits for the commit: a lost last-seen stamp is harmless (the next call writes it
-  // again), and the worker's answer must not wait for it.
   inSharedTransaction(db, (tx) => markWorkerSeen(tx, worker.id, now)).catch(() => undefined);
   worker.lastSeenAt = now;
   worker.updatedAt = now;

@@ -52,7 +52,7 @@ export function scheduledStatusOfWorker(db: Db, workerId: number, now: Date): Sc
  * Requests the scheduled status from the worker (non-lazily: a render can take hours) unless
  * it is already there or already asked to go there. Returns the worker as saved.
  */
-export function applySleepSchedule(
+function applySleepSchedule(
   tx: Tx,
   emit: Emit,
   now: Date,
@@ -140,5 +140,3 @@ export function createSleepScheduler(deps: SleepSchedulerDeps) {
     },
   };
 }
-
-export type SleepScheduler = ReturnType<typeof createSleepScheduler>;

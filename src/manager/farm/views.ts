@@ -6,7 +6,7 @@ import type { WorkerStatus } from "../../shared/statuses";
 import type * as wire from "../api/schemas";
 import type { WorkerTaskRef } from "../db/queries/workers";
 import type { WorkerRow, WorkerTagRow } from "../db/schema";
-import { iso } from "../events/payloads";
+import { iso } from "../../shared/wire-time";
 import { taskSummaryView } from "../jobs/views";
 import { splitTaskTypes } from "./registration";
 import type { SleepScheduleFields } from "./sleep-schedule";

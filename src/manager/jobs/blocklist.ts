@@ -12,7 +12,8 @@ export interface BlocklistEntry {
 
 export type BlocklistService = ReturnType<typeof createBlocklistService>;
 
-export function createBlocklistService(db: Db, jobsService: Pick<JobService, "findJob">) {
+export function createBlocklistService(deps: { db: Db; jobs: Pick<JobService, "findJob"> }) {
+  const { db, jobs: jobsService } = deps;
   return {
     fetch(jobUUID: string): BlocklistEntry[] {
       const job = jobsService.findJob(jobUUID);

@@ -7,9 +7,8 @@ import type { Db } from "../db/connection";
 import {
   deleteJob,
   jobsMarkedForDeletion,
-  jobsUpdatedAtOrBefore,
   markJobForDeletion,
-  markJobsForDeletion,
+  markJobsUpdatedAtOrBeforeForDeletion,
 } from "../db/queries/job-deletion";
 import { jobByUUID } from "../db/queries/jobs";
 import { inTransaction } from "../db/transaction";
@@ -17,9 +16,8 @@ import { ApiError, notFound } from "../errors";
 import { emitAfterCommit, type EventBroker } from "../events/broker";
 import { jobDeleted, jobUpdate } from "../events/payloads";
 
-export const DELETER_QUEUE_CAPACITY = 100;
-export const DELETER_RESCAN_INTERVAL_MS = 60_000;
-export const DELETER_DRAINED_RESCAN_MS = 100;
+const DELETER_QUEUE_CAPACITY = 100;
+const DELETER_RESCAN_INTERVAL_MS = 60_000;
 
 export interface JobDeleterDeps {
   db: Db;
@@ -106,10 +104,6 @@ export function createJobDeleter(deps: JobDeleterDeps) {
       if (timer !== null) clock.clearTimeout(timer);
       timer = null;
     },
-    /** Resolves once the queue is empty and nothing is being deleted (for tests and shutdown). */
-    async idle(): Promise<void> {
-      while (running || queue.length > 0) await new Promise((r) => setTimeout(r, 5));
-    },
 
     requestDeletion(uuid: string): void {
       inTransaction(db, (tx) => {
@@ -126,10 +120,8 @@ export function createJobDeleter(deps: JobDeleterDeps) {
       const cutoff = new Date(Math.ceil(lastUpdatedMax.getTime() / 1000) * 1000);
       const marked = inTransaction(db, (tx) => {
         const emit = emitAfterCommit(broker, tx);
-        const selected = jobsUpdatedAtOrBefore(tx, cutoff);
-        if (selected.length === 0) throw new ApiError(416, "no jobs modified before timestamp");
-        const ids = selected.map((j) => j.id);
-        const saved = markJobsForDeletion(tx, ids, clock.now());
+        const saved = markJobsUpdatedAtOrBeforeForDeletion(tx, cutoff, clock.now());
+        if (saved.length === 0) throw new ApiError(416, "no jobs modified before timestamp");
         for (const j of saved) emit(jobUpdate(j));
         return saved;
       });

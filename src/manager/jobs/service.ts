@@ -3,15 +3,14 @@
 import type { Clock } from "../../shared/clock";
 import type { JobStatus } from "../../shared/statuses";
 import type { Db } from "../db/connection";
-import { allJobs, jobByUUID, setJobPriority } from "../db/queries/jobs";
-import { setJobWorkerTag, workerTagIdByName, workerTagUUIDById } from "../db/queries/job-tags";
+import { allJobs, jobByUUID, setJobPriority, setJobWorkerTag } from "../db/queries/jobs";
 import {
   taskWithJobUUIDAndWorker,
   tasksOfJobWithWorkers,
   workersThatFailedTask,
 } from "../db/queries/task-views";
-import { allWorkerTags, workerTagByUUID } from "../db/queries/worker-tags";
-import type { JobRow } from "../db/schema";
+import { allWorkerTags, workerTagById, workerTagByName, workerTagByUUID } from "../db/queries/worker-tags";
+import type { JobRow, WorkerTagRow } from "../db/schema";
 import { inTransaction } from "../db/transaction";
 import { ApiError, badRequest, notFound } from "../errors";
 import { emitAfterCommit, type EventBroker } from "../events/broker";
@@ -36,11 +35,7 @@ export interface SubmittedJob {
 }
 
 /** Tablao restricts the submission status to the two a client has a reason to ask for. */
-export const SUBMITTABLE_STATUSES = ["queued", "paused"] as const satisfies readonly JobStatus[];
-type SubmittableStatus = (typeof SUBMITTABLE_STATUSES)[number];
-
-const submittable: ReadonlySet<JobStatus> = new Set(SUBMITTABLE_STATUSES);
-const isSubmittable = (status: JobStatus): status is SubmittableStatus => submittable.has(status);
+const SUBMITTABLE_STATUSES: readonly JobStatus[] = ["queued", "paused"];
 
 export interface JobServiceDeps {
   db: Db;
@@ -64,7 +59,7 @@ export function createJobService(deps: JobServiceDeps) {
 
   function tagUUIDOf(job: JobRow): string | null {
     if (job.workerTagId === null) return null;
-    return workerTagUUIDById(db, job.workerTagId) ?? null;
+    return workerTagById(db, job.workerTagId)?.uuid ?? null;
   }
 
   function findTagId(tagUUID: string | undefined): number | null {
@@ -76,20 +71,19 @@ export function createJobService(deps: JobServiceDeps) {
 
   /** The tag a tag change names: `{id}` wins over `{name}`, neither means none. */
   function tagIdOfChange(change: { id?: string; name?: string }): number | null {
-    const found = (id: number | undefined) => {
-      if (id === undefined) throw new ApiError(406, "tag not found");
-      return id;
-    };
-    if (change.id !== undefined) return found(workerTagByUUID(db, change.id)?.id);
-    if (change.name !== undefined) return found(workerTagIdByName(db, change.name));
-    return null;
+    let tag: WorkerTagRow | undefined;
+    if (change.id !== undefined) tag = workerTagByUUID(db, change.id);
+    else if (change.name !== undefined) tag = workerTagByName(db, change.name);
+    else return null;
+    if (!tag) throw new ApiError(406, "tag not found");
+    return tag.id;
   }
 
-  function initialStatus(body: SubmittedJob): SubmittableStatus {
-    if (body.initial_status === undefined) return "queued";
-    if (isSubmittable(body.initial_status)) return body.initial_status;
+  function initialStatus(body: SubmittedJob): JobStatus {
+    const status = body.initial_status ?? "queued";
+    if (SUBMITTABLE_STATUSES.includes(status)) return status;
     throw badRequest(
-      `initial_status: a job can only be submitted as ${SUBMITTABLE_STATUSES.join(" or ")}, not "${body.initial_status}"`,
+      `initial_status: a job can only be submitted as ${SUBMITTABLE_STATUSES.join(" or ")}, not "${status}"`,
     );
   }
 

@@ -7,7 +7,7 @@ import type { JobRow } from "../db/schema";
 import type { CompiledJob } from "./job-types";
 
 /** Σ max(1, total_step_count): a command without step reporting still counts as one step. */
-export function taskStepsTotal(commands: { total_step_count: number }[]): number {
+function taskStepsTotal(commands: { total_step_count: number }[]): number {
   return commands.reduce((sum, c) => sum + Math.max(1, c.total_step_count || 0), 0);
 }
 

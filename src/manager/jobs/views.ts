@@ -1,11 +1,10 @@
 // The API representations of stored jobs and tasks (Flamenco's Job, TaskSummary, Task shapes).
-import type { JobRow, TaskRow, WorkerRow } from "../db/schema";
-import { iso } from "../events/payloads";
-
-type WorkerRef = Pick<WorkerRow, "uuid" | "name" | "address"> | null | undefined;
+import type { WorkerRef } from "../db/queries/task-views";
+import type { JobRow, TaskRow } from "../db/schema";
+import { iso } from "../../shared/wire-time";
 
 /** Flamenco's TaskWorker: always present, empty strings when unassigned. */
-export function taskWorker(w: WorkerRef) {
+function taskWorker(w: WorkerRef | null) {
   return w ? { id: w.uuid, name: w.name, address: w.address } : { id: "", name: "", address: "" };
 }
 
@@ -35,7 +34,7 @@ export function jobView(job: JobRow, workerTagUUID?: string | null) {
   };
 }
 
-export function taskSummaryView(task: TaskRow, worker: WorkerRef) {
+export function taskSummaryView(task: TaskRow, worker: WorkerRef | null) {
   return {
     id: task.uuid,
     name: task.name,
@@ -51,12 +50,7 @@ export function taskSummaryView(task: TaskRow, worker: WorkerRef) {
   };
 }
 
-export function taskView(
-  task: TaskRow,
-  jobUUID: string,
-  worker: WorkerRef,
-  failedBy: NonNullable<WorkerRef>[],
-) {
+export function taskView(task: TaskRow, jobUUID: string, worker: WorkerRef | null, failedBy: WorkerRef[]) {
   return {
     id: task.uuid,
     created: iso(task.createdAt),

@@ -41,7 +41,7 @@ export function createFailureHandling(
 ): FailureHandling {
   const { clock, taskLogs, thresholds } = deps;
 
-  function failJob(tx: Db, emit: Emit, job: JobRow, task: TaskRow, worker: FailingWorker): TaskRow {
+  function failJob(tx: Db, emit: Emit, job: JobRow, task: TaskRef, worker: FailingWorker): TaskRow {
     taskLogs.appendManagerLine(job.uuid, task.uuid, catastrophicFailLine(worker, task.type));
     const failed = machines.task.taskStatusChange(tx, emit, task, "failed");
     // The task's failure may already have failed the job (10 % rule); then this is a no-op.
@@ -64,14 +64,13 @@ export function createFailureHandling(
       const numFailed = recordTaskFailure(tx, task.id, worker.id, now);
 
       // Distinct failed tasks of this type in this job, the current one included, counted once.
-      // Distinct failed tasks of this type in this job, the current one included, counted once.
       const failuresOfType = countFailuresOfType(tx, worker.id, job.id, task.type);
 
       let untried: number | undefined;
       if (failuresOfType >= blocklistThreshold) {
         blocklistWorker(tx, job.id, worker.id, task.type, now);
         untried = countUntriedWorkers(tx, job, task);
-        if (untried === 0) return failJob(tx, emit, job, requireTask(tx, task.id), worker);
+        if (untried === 0) return failJob(tx, emit, job, task, worker);
         // Blocked from the type, so its earlier hard failures deserve another worker.
         machines.requeue.requeueFailedTasksOfWorkerOfJob(
           tx,

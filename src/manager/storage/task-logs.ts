@@ -96,7 +96,7 @@ export interface TaskLogStoreDeps {
   broker: EventBroker;
   clock: Clock;
   /** Warnings about the disk: failed writes and text dropped or left unwritten. */
-  log: (msg: string) => void;
+  warn: (msg: string) => void;
   /**
    * Runs a step once the caller's open database change is committed, or at once outside one
    * (src/manager/db/transaction.ts afterCommit): a log never tells of a change that was rolled back.
@@ -134,7 +134,7 @@ interface Waiter {
 }
 
 export function createTaskLogStore(deps: TaskLogStoreDeps): TaskLogStore {
-  const { layout, broker, clock, log } = deps;
+  const { layout, broker, clock, warn } = deps;
   /** Text not yet handed to the writer, per file. */
   const queued = new Map<string, Queued>();
   /**
@@ -254,7 +254,7 @@ export function createTaskLogStore(deps: TaskLogStoreDeps): TaskLogStore {
         retrying.set(path, null);
         continue;
       }
-      log(`task log ${path}: ${error}; retrying in ${TASK_LOG_RETRY_MS} ms`);
+      warn(`task log ${path}: ${error}; retrying in ${TASK_LOG_RETRY_MS} ms`);
       retrying.set(
         path,
         clock.setTimeout(() => {
@@ -280,14 +280,14 @@ export function createTaskLogStore(deps: TaskLogStoreDeps): TaskLogStore {
     const bytes = Buffer.byteLength(data);
     if (heldBytes + bytes > TASK_LOG_QUEUE_MAX_BYTES) {
       if (droppedBytes === 0) {
-        log(
+        warn(
           `task logs: ${heldBytes} bytes are waiting for the disk; dropping new log text until they are written`,
         );
       }
       droppedBytes += bytes;
     } else {
       if (droppedBytes > 0) {
-        log(`task logs: the disk caught up; ${droppedBytes} bytes of log text were dropped meanwhile`);
+        warn(`task logs: the disk caught up; ${droppedBytes} bytes of log text were dropped meanwhile`);
         droppedBytes = 0;
       }
       const entry = queued.get(path);
@@ -361,7 +361,7 @@ export function createTaskLogStore(deps: TaskLogStoreDeps): TaskLogStore {
       worker?.terminate();
       worker = null;
       if (heldBytes > 0 || droppedBytes > 0) {
-        log(
+        warn(
           `task logs: ${heldBytes + droppedBytes} bytes of log text in ${queued.size} log(s) could not be written to disk`,
         );
       }

@@ -68,7 +68,8 @@ export function createTimeoutChecker(deps: TimeoutCheckerDeps) {
     for (const id of timedOutTasks(db, deadline)) {
       try {
         inTransaction(db, (tx) => {
-          // Re-checked inside the transaction: the worker may have reported in meanwhile.
+          // Re-checked inside the transaction: failing an earlier task of the list may have failed
+          // its job, and with it canceled this task.
           const task = timedOutTask(tx, id, deadline);
           if (!task) return;
           const worker = task.workerId === null ? null : (workerById(tx, task.workerId) ?? null);
@@ -135,5 +136,3 @@ export function createTimeoutChecker(deps: TimeoutCheckerDeps) {
     },
   };
 }
-
-export type TimeoutChecker = ReturnType<typeof createTimeoutChecker>;

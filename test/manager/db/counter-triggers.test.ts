@@ -10,7 +10,7 @@ import { migrate } from "drizzle-orm/bun-sqlite/migrator";
 import { z } from "zod";
 import { openDatabase, type OpenedDatabase } from "../../../src/manager/db/open";
 import type { TaskRow } from "../../../src/manager/db/schema";
-import type { TaskStatus } from "../../../src/shared/statuses";
+import { TASK_STATUSES } from "../../../src/shared/statuses";
 import { createTestFarm, type TestFarm } from "../../support/builders";
 import { tempDirs } from "../../support/temp-dirs";
 import { counterDrift } from "./counters";
@@ -31,15 +31,6 @@ const TRIGGERS = [
   "tasks_runnable_on_insert",
   "tasks_unblock_dependents",
   "tasks_unblock_dependents_on_delete",
-];
-const STATUSES: TaskStatus[] = [
-  "queued",
-  "active",
-  "completed",
-  "failed",
-  "soft-failed",
-  "canceled",
-  "paused",
 ];
 
 const tempDir = tempDirs("tablao-counter-triggers");
@@ -249,7 +240,7 @@ describe("counter triggers", () => {
       const made: TaskRow[] = [];
       for (let i = 0; i < 12; i++) {
         const t = f.addTask(job, {
-          status: pick(STATUSES),
+          status: pick(TASK_STATUSES),
           stepsCompleted: Math.floor(random() * 3),
           stepsTotal: 1 + Math.floor(random() * 3),
           type: pick(["misc", "blender", "ffmpeg"]),
@@ -262,7 +253,7 @@ describe("counter triggers", () => {
     addJob();
 
     const operations: (() => void)[] = [
-      () => sqlite.run("UPDATE tasks SET status = ? WHERE id = ?", [pick(STATUSES), pick(taskIds())]),
+      () => sqlite.run("UPDATE tasks SET status = ? WHERE id = ?", [pick(TASK_STATUSES), pick(taskIds())]),
       () =>
         sqlite.run("UPDATE tasks SET status = ?, steps_completed = steps_total WHERE id = ?", [
           "completed",
@@ -276,9 +267,9 @@ describe("counter triggers", () => {
         ]),
       () =>
         sqlite.run("UPDATE tasks SET status = ? WHERE job_id = ? AND status = ?", [
-          pick(STATUSES),
+          pick(TASK_STATUSES),
           pick(jobIds()),
-          pick(STATUSES),
+          pick(TASK_STATUSES),
         ]),
       () =>
         sqlite.run("UPDATE tasks SET status = 'queued', steps_completed = 0 WHERE job_id = ?", [

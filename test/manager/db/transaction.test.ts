@@ -72,6 +72,34 @@ describe("without group commit", () => {
     expect(announced).toEqual(["/outer"]);
   });
 
+  test("a shared change inside another change is part of it: settled by its commit, never by its rollback", async () => {
+    const { db, sqlite, announced } = setup(false);
+    let settledInside = false;
+    const inner = inTransaction(db, (tx) => {
+      const p = inSharedTransaction(tx, (t) => addAndAnnounce(t, announced, "inner"));
+      void p.then(() => (settledInside = sqlite.inTransaction));
+      addAndAnnounce(tx, announced, "outer");
+      return p;
+    });
+    await inner;
+    expect(settledInside).toBe(false);
+    expect(announced).toEqual(["/inner", "/outer"]);
+
+    let settled = false;
+    expect(() =>
+      inTransaction(db, (tx) => {
+        void inSharedTransaction(tx, (t) => addAndAnnounce(t, announced, "lost")).then(
+          () => (settled = true),
+        );
+        throw new Error("outer fails");
+      }),
+    ).toThrow("outer fails");
+    // Anything the rolled-back change could have settled would have run within one turn.
+    await new Promise((r) => setImmediate(r));
+    expect(settled).toBe(false);
+    expect(tagNames(db)).toEqual(["inner", "outer"]);
+  });
+
   test("a shared change without group commit is committed before its promise resolves", async () => {
     const { db, sqlite, announced } = setup(false);
     const done = inSharedTransaction(db, (tx) => addAndAnnounce(tx, announced, "a"));

@@ -1,6 +1,22 @@
-// Saved-row fixtures (job, task, worker) for the event tests: payload builders and forwarders
-// take saved rows. Tests waiting for asynchronous delivery use waitFor from test/support/wait.ts.
+// Fixtures for the event tests: saved rows (job, task, worker), which payload builders and
+// forwarders take, and a broker whose warnings are kept. Tests waiting for asynchronous delivery
+// use waitFor from test/support/wait.ts.
 import type { JobRow, TaskRow, WorkerRow } from "../../../src/manager/db/schema";
+import { createEventBroker, type EventBroker } from "../../../src/manager/events/broker";
+import type { Logger } from "../../../src/shared/log";
+
+export interface RecordingBroker {
+  broker: EventBroker;
+  /** The broker's warnings and the messages logged through `log`, in order. */
+  logs: string[];
+  /** A logger for the forwarders under test, writing into `logs`. */
+  log: Logger;
+}
+
+export function recordingBroker(): RecordingBroker {
+  const logs: string[] = [];
+  return { broker: createEventBroker((m) => logs.push(m)), logs, log: (_level, m) => void logs.push(m) };
+}
 
 const T0 = new Date("2026-01-05T10:00:00.123Z");
 

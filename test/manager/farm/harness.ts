@@ -9,7 +9,7 @@ import { createStateMachine } from "../../../src/manager/state-machine/state-mac
 import { createWorkerAuth } from "../../../src/manager/farm/auth";
 import { createFarmStatus } from "../../../src/manager/farm/farm-status";
 import { basicAuthHeader } from "../../../src/worker/client";
-import { createTestFarm } from "../../support/builders";
+import { createTestFarm, DEFAULT_THRESHOLDS } from "../../support/builders";
 import { FakeClock } from "../../support/fake-clock";
 
 export const SECRET = "4f0bcb1b8e0a9d2c7d5b0a6f1e3c2b4a5d6e7f8091a2b3c4d5e6f708192a3b4c";
@@ -24,7 +24,7 @@ export function createHarness(opts: { path?: string } = {}) {
     clock,
     taskLogs: { appendManagerLine: (_job, taskUUID, line) => taskLogLines.push({ taskUUID, line }) },
     log: () => {},
-    thresholds: () => ({ blocklistThreshold: 3, taskFailAfterSoftfailCount: 3 }),
+    thresholds: () => DEFAULT_THRESHOLDS,
   });
   const logs: string[] = [];
   const farmStatus = createFarmStatus({ db, broker, clock, warn: (msg) => logs.push(msg) });

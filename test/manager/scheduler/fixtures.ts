@@ -1,6 +1,13 @@
 // A small farm for the task-execution tests: a test farm (test/support/builders.ts) on a database
 // file, with the real task-log store, state machine, scheduler, task updates, may-I-run,
 // last-rendered processor and the HTTP app with worker auth.
+//
+// Wired here rather than through createManager (src/manager/manager.ts), which builds the same
+// services: the tests call task updates, may-I-run, last-rendered and the storage layout directly
+// (the Manager does not expose them), need their thresholds and variables per farm without a
+// configuration file, and record warnings and events on the farm's own broker; a Manager would
+// also bring group commit, the job-type registry and the background loops, none of which these
+// tests are about.
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -23,10 +30,7 @@ import { createTaskLogStore } from "../../../src/manager/storage/task-logs";
 import { createMayIRun } from "../../../src/manager/tasks/may-i-run";
 import { createTaskUpdates } from "../../../src/manager/tasks/updates";
 import { createWorkerAuth } from "../../../src/manager/farm/auth";
-import { createTestFarm, TEST_WORKER_SECRET, testWorkerAuth } from "../../support/builders";
-
-/** The secret of every worker the builders make. */
-export const SECRET = TEST_WORKER_SECRET;
+import { createTestFarm, DEFAULT_THRESHOLDS, testWorkerAuth } from "../../support/builders";
 
 export interface FarmOptions {
   thresholds?: FailureThresholds;
@@ -46,10 +50,10 @@ export function createFarm(opts: FarmOptions = {}) {
     layout,
     broker,
     clock,
-    log,
+    warn: log,
     afterCommit: (fn) => afterCommit(db, fn),
   });
-  const thresholds = opts.thresholds ?? { blocklistThreshold: 3, taskFailAfterSoftfailCount: 3 };
+  const thresholds = opts.thresholds ?? DEFAULT_THRESHOLDS;
   const stateMachine = createStateMachine({ db, broker, clock, taskLogs, log, thresholds: () => thresholds });
   const variables: VariableContext = {
     variables: buildVariableTable(opts.variables ?? {}),

@@ -11,6 +11,7 @@ import {
 } from "../../../src/manager/db/queries/scheduler";
 import type { WorkerRow } from "../../../src/manager/db/schema";
 import { emitAfterCommit } from "../../../src/manager/events/broker";
+import { splitTaskTypes } from "../../../src/manager/farm/registration";
 import { createFarm, type Farm } from "./fixtures";
 
 let farm: Farm;
@@ -19,10 +20,10 @@ beforeEach(() => {
 });
 afterEach(() => farm.close());
 
-/** The worker as the selection sees it. */
+/** The worker as the selection sees it (as the scheduler passes it). */
 const scheduling = (w: WorkerRow): SchedulingWorker => ({
   id: w.id,
-  taskTypes: w.supportedTaskTypes.split(","),
+  taskTypes: splitTaskTypes(w.supportedTaskTypes),
 });
 
 /** The task ids the poll's index walk can see, in its order. */

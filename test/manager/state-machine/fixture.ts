@@ -6,7 +6,7 @@ import type { JobRow, TaskRow } from "../../../src/manager/db/schema";
 import { inTransaction } from "../../../src/manager/db/transaction";
 import { emitAfterCommit, type Emit } from "../../../src/manager/events/broker";
 import { createStateMachine, type FailureThresholds } from "../../../src/manager/state-machine/state-machine";
-import { createTestFarm } from "../../support/builders";
+import { createTestFarm, DEFAULT_THRESHOLDS } from "../../support/builders";
 
 export interface LogLine {
   jobUUID: string;
@@ -14,9 +14,7 @@ export interface LogLine {
   line: string;
 }
 
-export function createFixture(
-  thresholds: FailureThresholds = { blocklistThreshold: 3, taskFailAfterSoftfailCount: 3 },
-) {
+export function createFixture(thresholds: FailureThresholds = DEFAULT_THRESHOLDS) {
   const farm = createTestFarm();
   const { db, sqlite, clock, broker } = farm;
   const lines: LogLine[] = [];

@@ -4,7 +4,7 @@
 import { describe, expect, test } from "bun:test";
 import { eq } from "drizzle-orm";
 import { jobs, tasks, type JobRow, type TaskRow } from "../../../src/manager/db/schema";
-import type { TaskStatus } from "../../../src/shared/statuses";
+import { TASK_STATUSES, type TaskStatus } from "../../../src/shared/statuses";
 import { insertCompiledJob } from "../../../src/manager/jobs/store";
 import { countTasksOfJob, touchJob } from "../../../src/manager/db/queries/job-tasks";
 import { counterDrift } from "../db/counters";
@@ -13,16 +13,10 @@ import { createFixture, type Fixture } from "./fixture";
 /** Statuses with at least one task, as countTasksOfJob reports them. */
 function countsOf(f: Fixture, job: JobRow): Record<string, number> {
   const counts = countTasksOfJob(f.db, job.id);
-  const statuses: TaskStatus[] = [
-    "queued",
-    "active",
-    "completed",
-    "soft-failed",
-    "failed",
-    "canceled",
-    "paused",
-  ];
-  const present = statuses.filter((s) => counts.of(s) > 0).map((s): [string, number] => [s, counts.of(s)]);
+  const present = TASK_STATUSES.filter((s) => counts.of(s) > 0).map((s): [string, number] => [
+    s,
+    counts.of(s),
+  ]);
   expect(counts.total).toBe(present.reduce((sum, [, n]) => sum + n, 0));
   return Object.fromEntries(present);
 }
@@ -139,13 +133,13 @@ describe("per-job counters", () => {
   test("failures count as soft-failed, then failed, and fail the job on the counts", () => {
     const f = createFixture({ blocklistThreshold: 10, taskFailAfterSoftfailCount: 2 });
     const job = f.addJob({ status: "active" });
-    const queued = f.addTasks(job, 5, { status: "queued" });
+    const first = f.addTask(job, { status: "queued" });
+    f.addTasks(job, 4, { status: "queued" });
     const [w1, w2] = [f.addWorker({ name: "w1" }), f.addWorker({ name: "w2" })];
     const failBy = (t: TaskRow, w: typeof w1) => {
       const active = change(f, t, "active");
       return f.run((tx, emit) => f.sm.onTaskFailed(tx, emit, active, w));
     };
-    const [first] = queued;
     expect(failBy(first, w1).status).toBe("soft-failed");
     expect(countsOf(f, job)).toEqual({ queued: 4, "soft-failed": 1 });
     expect(failBy(first, w2).status).toBe("failed");

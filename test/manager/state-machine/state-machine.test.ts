@@ -58,7 +58,8 @@ const table: Row[] = [
     name: "#3 job active, 3 active tasks of 1 step | t1 completed (1/3) | t1 steps 1, job unchanged",
     run(f) {
       const job = f.addJob({ status: "active" });
-      const [t1] = f.addTasks(job, 3, { status: "active" });
+      const t1 = f.addTask(job, { status: "active" });
+      f.addTasks(job, 2, { status: "active" });
       f.run((tx, emit) => f.sm.taskStatusChange(tx, emit, t1, "completed"));
       expect(f.task(t1)).toMatchObject({ status: "completed", stepsCompleted: 1 });
       expect(f.job(job)).toMatchObject({ status: "active", stepsCompleted: 1, stepsTotal: 3 });
@@ -70,7 +71,8 @@ const table: Row[] = [
     run(f) {
       const job = f.addJob({ status: "active" });
       f.addTask(job, { status: "completed" });
-      const [t2] = f.addTasks(job, 2, { status: "active" });
+      const t2 = f.addTask(job, { status: "active" });
+      f.addTask(job, { status: "active" });
       f.run((tx, emit) => f.sm.taskStatusChange(tx, emit, t2, "soft-failed"));
       expect(f.job(job).status).toBe("active");
       f.run((tx, emit) => f.sm.taskStatusChange(tx, emit, f.task(t2), "completed"));
@@ -140,11 +142,12 @@ const table: Row[] = [
     name: "#8 job completed, task completed | TSC → queued | all tasks requeued, steps 0, job requeueing→queued, two events refresh true",
     run(f) {
       const job = f.addJob({ status: "completed" });
-      const [t1, t2, t3] = f.addTasks(job, 3, { status: "completed", stepsTotal: 2 });
+      const t1 = f.addTask(job, { status: "completed", stepsTotal: 2 });
+      const others = f.addTasks(job, 2, { status: "completed", stepsTotal: 2 });
       f.run((tx, emit) => f.sm.taskStatusChange(tx, emit, t1, "queued"));
       const requeued = 'Queued because job transitioned status from "completed" to "requeueing"';
       expect(f.task(t1)).toMatchObject({ status: "queued", stepsCompleted: 0 });
-      for (const t of [t2, t3])
+      for (const t of others)
         expect(f.task(t)).toMatchObject({ status: "queued", stepsCompleted: 0, activity: requeued });
       expect(f.job(job)).toMatchObject({
         status: "queued",
@@ -514,7 +517,8 @@ const table: Row[] = [
       const hardFailed = f.addTask(job, { status: "failed", worker: w1, type: "misc" });
       const softFailed = f.addTask(job, { status: "soft-failed", worker: w1, type: "misc" });
       const task = f.addTask(job, { status: "active", worker: w1, type: "misc" });
-      const queued = f.addTasks(job, 30, { status: "queued" });
+      const queued = f.addTask(job, { status: "queued" });
+      f.addTasks(job, 29, { status: "queued" });
       f.addFailure(hardFailed, w1);
       f.addFailure(softFailed, w1);
       f.run((tx, emit) => f.sm.onTaskFailed(tx, emit, task, w1));
@@ -528,7 +532,7 @@ const table: Row[] = [
         status: "failed",
         activity: 'Changed to status "failed": no more workers left to run tasks of type "misc"',
       });
-      expect(f.task(queued[0]).status).toBe("canceled");
+      expect(f.task(queued).status).toBe("canceled");
       expect(f.jobEvents()).toEqual([jobEvent("active", "failed", true)]);
     },
   },

@@ -30,11 +30,11 @@ let warnings: string[];
 let database: OpenedDatabase;
 let broker: EventBroker;
 /** The store's dependencies, on a real database's transactions. */
-const deps = (b: EventBroker, log: (msg: string) => void) => ({
+const deps = (b: EventBroker, warn: (msg: string) => void) => ({
   layout,
   broker: b,
   clock,
-  log,
+  warn,
   afterCommit: (fn: () => void) => afterCommit(database.db, fn),
 });
 

@@ -8,7 +8,7 @@ beforeEach(() => {
 });
 afterEach(() => farm.close());
 
-async function runningTask() {
+function runningTask() {
   const worker = farm.addWorker({ name: "w" });
   const task = farm.addTask(farm.addJob({ status: "active" }), { status: "active", worker });
   farm.clock.advance(30_000);
@@ -16,7 +16,7 @@ async function runningTask() {
 }
 
 test("its own active task: may keep running; the task is touched and the worker seen", async () => {
-  const { worker, task } = await runningTask();
+  const { worker, task } = runningTask();
   expect(await farm.mayIRun(worker, task.uuid)).toEqual({
     mayKeepRunning: true,
     reason: "",
@@ -27,7 +27,7 @@ test("its own active task: may keep running; the task is touched and the worker 
 });
 
 test("a cancelled task must stop, and is not touched", async () => {
-  const { worker, task } = await runningTask();
+  const { worker, task } = runningTask();
   farm.db.orm.run(sql`UPDATE tasks SET status = 'canceled' WHERE id = ${task.id}`);
   expect(await farm.mayIRun(worker, task.uuid)).toEqual({
     mayKeepRunning: false,
@@ -39,7 +39,7 @@ test("a cancelled task must stop, and is not touched", async () => {
 });
 
 test("a task of another worker must stop", async () => {
-  const { task } = await runningTask();
+  const { task } = runningTask();
   const other = farm.addWorker({ name: "other" });
   expect(await farm.mayIRun(other, task.uuid)).toMatchObject({
     mayKeepRunning: false,
@@ -48,7 +48,7 @@ test("a task of another worker must stop", async () => {
 });
 
 test("a non-lazy status request stops the task; a lazy one lets it finish", async () => {
-  const { worker, task } = await runningTask();
+  const { worker, task } = runningTask();
   farm.db.orm.run(
     sql`UPDATE workers SET status_requested = 'asleep', lazy_status_request = 1 WHERE id = ${worker.id}`,
   );

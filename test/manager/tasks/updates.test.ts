@@ -13,14 +13,20 @@ afterEach(() => farm.close());
 async function running(count = 1, stepsTotal = 3) {
   const worker = farm.addWorker({ name: "Rafa" });
   const job = farm.addJob();
-  const all = farm.addTasks(job, count, { stepsTotal });
+  const first = farm.addTask(job, { stepsTotal });
+  farm.addTasks(job, count - 1, { stepsTotal });
   const r = await farm.scheduler.scheduleTask(worker);
-  if (r.kind !== "assigned" || !all[0]) throw new Error("nothing assigned");
-  return { worker, job, task: farm.task(all[0].id), all };
+  if (r.kind !== "assigned") throw new Error("nothing assigned");
+  return { worker, job, task: farm.task(first.id) };
 }
 
 function update(worker: WorkerRow, task: TaskRow, body: TaskUpdateBody): Promise<void> {
   return farm.taskUpdates.updateTask(worker, task.uuid, body);
+}
+
+/** The status of the ApiError the call is refused with. */
+async function refusal(call: () => Promise<unknown>): Promise<number> {
+  return (await rejectedBy(ApiError, call)).status;
 }
 
 describe("progress", () => {
@@ -31,7 +37,7 @@ describe("progress", () => {
   test("activity, log and completion in one update: saved, logged in order, touched, seen", async () => {
     const { worker, job, task } = await running();
     farm.clock.advance(60_000);
-    farm.events.length = 0;
+    farm.clearEvents();
 
     await update(worker, task, { activity: "Completed", log: "frame 1 done", taskStatus: "completed" });
 
@@ -53,7 +59,7 @@ describe("progress", () => {
   test("activity and steps in one update: both saved, the task touched, one task event with both", async () => {
     const { worker, task } = await running(1, 4);
     farm.clock.advance(30_000);
-    farm.events.length = 0;
+    farm.clearEvents();
     await update(worker, task, { activity: "Rendering frame 2", steps_completed: 1 });
     expect(farm.task(task.id)).toMatchObject({
       activity: "Rendering frame 2",
@@ -70,7 +76,7 @@ describe("progress", () => {
     const { worker, job, task } = await running(1, 4);
     await update(worker, task, { activity: "Rendering", steps_completed: 2 });
     farm.clock.advance(30_000);
-    farm.events.length = 0;
+    farm.clearEvents();
     await update(worker, task, { log: "still rendering" });
     expect(farm.task(task.id)).toMatchObject({
       activity: "Rendering",
@@ -83,7 +89,7 @@ describe("progress", () => {
 
   test("an activity-only update is stored without an event", async () => {
     const { worker, task } = await running();
-    farm.events.length = 0;
+    farm.clearEvents();
     await update(worker, task, { activity: "Rendering frame 3" });
     expect(farm.task(task.id).activity).toBe("Rendering frame 3");
     expect(farm.events).toEqual([]);
@@ -91,7 +97,7 @@ describe("progress", () => {
 
   test("steps are clamped to the total; the job's sums follow, with job and task events", async () => {
     const { worker, job, task } = await running(2, 3);
-    farm.events.length = 0;
+    farm.clearEvents();
 
     await update(worker, task, { steps_completed: 2 });
     expect(farm.task(task.id).stepsCompleted).toBe(2);
@@ -108,14 +114,14 @@ describe("progress", () => {
     expect(taskEvents[0]).toMatchObject({ worker: { name: "Rafa", uuid: worker.uuid } });
     expect(taskEvents.every((e) => !("previous_status" in e))).toBe(true);
 
-    farm.events.length = 0;
+    farm.clearEvents();
     await update(worker, task, { steps_completed: 3 });
     expect(farm.events).toEqual([]);
   });
 
   test("the worker's log text goes in verbatim, with a tasklog event per append", async () => {
     const { worker, job, task } = await running();
-    farm.events.length = 0;
+    farm.clearEvents();
     await update(worker, task, { log: "line one\nline two\n" });
     expect((await farm.logLines(job, task)).slice(-2)).toEqual(["line one", "line two"]);
     expect(farm.eventsOf("/tasklog")).toEqual([{ task_id: task.uuid, log: "line one\nline two\n" }]);
@@ -131,32 +137,21 @@ describe("who may update", () => {
     const { task } = await running();
     const intruder = farm.addWorker({ name: "intruder" });
     const unassigned = farm.addTask(farm.addJob({ status: "active" }), { status: "active" });
-    expect(
-      (await rejectedBy(ApiError, () => update(intruder, task, { taskStatus: "completed" }))).status,
-    ).toBe(409);
-    expect((await rejectedBy(ApiError, () => update(intruder, unassigned, { activity: "x" }))).status).toBe(
-      409,
-    );
-    expect(
-      (await rejectedBy(ApiError, () => farm.taskUpdates.updateTask(intruder, crypto.randomUUID(), {})))
-        .status,
-    ).toBe(404);
+    expect(await refusal(() => update(intruder, task, { taskStatus: "completed" }))).toBe(409);
+    expect(await refusal(() => update(intruder, unassigned, { activity: "x" }))).toBe(409);
+    expect(await refusal(() => farm.taskUpdates.updateTask(intruder, crypto.randomUUID(), {}))).toBe(404);
     expect(farm.task(task.id).status).toBe("active");
   });
 
   test("soft-failed may not be sent by a worker (400)", async () => {
     const { worker, task } = await running();
-    expect(
-      (await rejectedBy(ApiError, () => update(worker, task, { taskStatus: "soft-failed" }))).status,
-    ).toBe(400);
+    expect(await refusal(() => update(worker, task, { taskStatus: "soft-failed" }))).toBe(400);
   });
 
   test("a task that is no longer active (requeued, cancelled) answers 409 to its last worker", async () => {
     const { worker, task } = await running();
     farm.db.orm.run(sql`UPDATE tasks SET status = 'canceled' WHERE id = ${task.id}`);
-    expect((await rejectedBy(ApiError, () => update(worker, task, { taskStatus: "completed" }))).status).toBe(
-      409,
-    );
+    expect(await refusal(() => update(worker, task, { taskStatus: "completed" }))).toBe(409);
     expect(farm.task(task.id).status).toBe("canceled");
   });
 });
@@ -204,9 +199,11 @@ describe("failures", () => {
   test("blocklist threshold reached: the worker is blocked from the type and its failed tasks go back", async () => {
     farm = createFarm({ thresholds: { blocklistThreshold: 2, taskFailAfterSoftfailCount: 1 } });
     const job = farm.addJob({ status: "active" });
-    // Enough tasks that two hard failures stay under the 10 % that fail the job. The ones Lola
-    // never failed are off limits to her too once she is blocked.
-    const [t1, t2] = farm.addTasks(job, 30);
+    // Enough tasks (30) that two hard failures stay under the 10 % that fail the job. The ones
+    // Lola never failed are off limits to her too once she is blocked.
+    const t1 = farm.addTask(job);
+    const t2 = farm.addTask(job);
+    farm.addTasks(job, 28);
     const w = farm.addWorker({ name: "Lola" });
     farm.addWorker({ name: "spare 1" });
     farm.addWorker({ name: "spare 2" });

@@ -1,36 +1,30 @@
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import { createManagerClient, errorText, WORKER_USER_AGENT } from "../../../src/worker/client";
-import { startTestManager, type TestManager } from "../../support/manager";
-import { startFaultProxy, type FaultProxy } from "../fault-proxy";
+import { startTestManager } from "../../support/manager";
+import { useProxiedManager } from "../farm";
 
-let manager: TestManager;
-let proxy: FaultProxy;
-
-beforeAll(async () => {
-  manager = await startTestManager();
-  proxy = startFaultProxy(manager.url);
-});
-afterAll(async () => {
-  await proxy.stop();
-  await manager.destroy();
-});
+const farm = useProxiedManager(startTestManager);
 
 test("requests carry the worker's Basic auth (read per request) and a Flamenco User-Agent", async () => {
   let creds: { workerId: string; secret: string } | null = null;
-  const api = createManagerClient({ baseUrl: `${proxy.url}/`, credentials: () => creds, timeoutMs: 5_000 });
+  const api = createManagerClient({
+    baseUrl: `${farm.proxy.url}/`,
+    credentials: () => creds,
+    timeoutMs: 5_000,
+  });
 
   const registered = await api.POST("/api/v3/worker/register-worker", {
     body: { name: "w", platform: "linux", secret: "s3cret", supported_task_types: ["misc"] },
   });
   expect(registered.response.status).toBe(200);
-  expect(proxy.requests.at(-1)!.auth).toBeNull();
+  expect(farm.proxy.requests.at(-1)!.auth).toBeNull();
 
   creds = { workerId: registered.data!.uuid, secret: "s3cret" };
   const signOn = await api.POST("/api/v3/worker/sign-on", {
     body: { name: "w", supported_task_types: ["misc"], software_version: "test" },
   });
   expect(signOn.response.status).toBe(200);
-  const seen = proxy.requests.at(-1)!;
+  const seen = farm.proxy.requests.at(-1)!;
   expect(seen.auth).toBe(`Basic ${btoa(`${creds.workerId}:s3cret`)}`);
   expect(seen.userAgent).toBe(WORKER_USER_AGENT);
   expect(WORKER_USER_AGENT).toMatch(/^Flamenco\/3\.\d+ \(/);
@@ -38,7 +32,7 @@ test("requests carry the worker's Basic auth (read per request) and a Flamenco U
 
 test("wrong credentials get the Manager's 403, and errorText shows its message", async () => {
   const api = createManagerClient({
-    baseUrl: manager.url,
+    baseUrl: farm.manager.url,
     credentials: () => ({ workerId: crypto.randomUUID(), secret: "nope" }),
     timeoutMs: 5_000,
   });

@@ -1,6 +1,6 @@
 // Handlers of the `jobs` operations: job types, submission, queries, status, priority and tag
 // changes, blocklists and deletion. Each validates through the contract and calls one service.
-import type { BlocklistEntry } from "../../jobs/blocklist";
+import type { BlocklistService } from "../../jobs/blocklist";
 import type { JobDeleter } from "../../jobs/deleter";
 import { JobTypeError, type JobTypeRegistry } from "../../jobs/job-types";
 import type { JobService } from "../../jobs/service";
@@ -14,10 +14,7 @@ export interface JobHandlerDeps {
   jobs: JobService;
   jobTypes: JobTypeRegistry;
   deleter: JobDeleter;
-  blocklist: {
-    fetch(jobUUID: string): BlocklistEntry[];
-    remove(jobUUID: string, entries: BlocklistEntry[]): void;
-  };
+  blocklist: BlocklistService;
   stateMachine: Pick<StateMachine, "setJobStatus" | "setTaskStatus">;
 }
 

@@ -1,6 +1,6 @@
 // Queries of job deletion: marking jobs for deletion, finding the marked ones, and removing a
 // job's row (its tasks and everything else of it go by cascade).
-import { asc, eq, inArray, isNotNull, lte } from "drizzle-orm";
+import { asc, eq, isNotNull, lte } from "drizzle-orm";
 import type { Db, Tx } from "../connection";
 import { jobs, type JobRow } from "../schema";
 
@@ -14,14 +14,14 @@ export function markJobForDeletion(tx: Tx, jobId: number, now: Date): JobRow {
     .get();
 }
 
-/** Returns the saved jobs. */
-export function markJobsForDeletion(tx: Tx, jobIds: number[], now: Date): JobRow[] {
-  tx.orm.update(jobs).set({ deleteRequestedAt: now, updatedAt: now }).where(inArray(jobs.id, jobIds)).run();
-  return tx.orm.select().from(jobs).where(inArray(jobs.id, jobIds)).all();
-}
-
-export function jobsUpdatedAtOrBefore(db: Db, cutoff: Date): JobRow[] {
-  return db.orm.select().from(jobs).where(lte(jobs.updatedAt, cutoff)).all();
+/** Marks every job last updated at or before `cutoff`; returns the saved jobs. */
+export function markJobsUpdatedAtOrBeforeForDeletion(tx: Tx, cutoff: Date, now: Date): JobRow[] {
+  return tx.orm
+    .update(jobs)
+    .set({ deleteRequestedAt: now, updatedAt: now })
+    .where(lte(jobs.updatedAt, cutoff))
+    .returning()
+    .all();
 }
 
 /** The UUIDs of up to `limit` jobs marked for deletion, longest marked first. */

@@ -42,3 +42,8 @@ export function allJobs(db: Db): JobRow[] {
 export function setJobPriority(tx: Tx, jobId: number, priority: number, now: Date): JobRow {
   return tx.orm.update(jobs).set({ priority, updatedAt: now }).where(eq(jobs.id, jobId)).returning().get();
 }
+
+/** Restricts the job to the tag's workers (null: any worker); returns the saved job. */
+export function setJobWorkerTag(tx: Tx, jobId: number, workerTagId: number | null, now: Date): JobRow {
+  return tx.orm.update(jobs).set({ workerTagId, updatedAt: now }).where(eq(jobs.id, jobId)).returning().get();
+}

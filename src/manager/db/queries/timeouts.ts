@@ -1,6 +1,6 @@
 // Queries of the timeout checker: active tasks nobody touched and workers nobody heard from
-// since a deadline. Each list is re-checked row by row inside the change that acts on it, since
-// a worker may report in between.
+// since a deadline. Each row of a list is re-checked inside the change that acts on it: it may
+// have changed since the list was read (failing a task can fail its job and cancel its siblings).
 import { and, asc, eq, isNotNull, lte, notInArray } from "drizzle-orm";
 import type { WorkerStatus } from "../../../shared/statuses";
 import type { Db } from "../connection";
@@ -9,13 +9,18 @@ import { tasks, workers, type TaskRow, type WorkerRow } from "../schema";
 /** Statuses in which a worker is not expected to call in, so it cannot time out. */
 const NOT_TIMING_OUT: WorkerStatus[] = ["error", "offline"];
 
+/** Never-touched tasks (a null last-touched) do not match. */
+function overdueTask(deadline: Date) {
+  return and(eq(tasks.status, "active"), lte(tasks.lastTouchedAt, deadline));
+}
+
 /** Ids of the active tasks last touched at or before `deadline`, oldest first. */
 export function timedOutTasks(db: Db, deadline: Date): number[] {
   return (
     db.orm
       .select({ id: tasks.id })
       .from(tasks)
-      .where(and(eq(tasks.status, "active"), lte(tasks.lastTouchedAt, deadline)))
+      .where(overdueTask(deadline))
       // The partial index on active tasks finds them, so only those few are sorted.
       .orderBy(asc(tasks.lastTouchedAt), asc(tasks.id))
       .all()
@@ -25,10 +30,11 @@ export function timedOutTasks(db: Db, deadline: Date): number[] {
 
 /** The task, if it is still active and untouched since `deadline`. */
 export function timedOutTask(db: Db, id: number, deadline: Date): TaskRow | undefined {
-  const task = db.orm.select().from(tasks).where(eq(tasks.id, id)).get();
-  if (!task || task.status !== "active" || !task.lastTouchedAt || task.lastTouchedAt > deadline)
-    return undefined;
-  return task;
+  return db.orm
+    .select()
+    .from(tasks)
+    .where(and(eq(tasks.id, id), overdueTask(deadline)))
+    .get();
 }
 
 function overdueWorker(deadline: Date) {

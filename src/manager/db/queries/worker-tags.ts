@@ -12,6 +12,14 @@ export function workerTagByUUID(db: Db, uuid: string): WorkerTagRow | undefined 
   return db.orm.select().from(workerTags).where(eq(workerTags.uuid, uuid)).get();
 }
 
+export function workerTagById(db: Db, id: number): WorkerTagRow | undefined {
+  return db.orm.select().from(workerTags).where(eq(workerTags.id, id)).get();
+}
+
+export function workerTagByName(db: Db, name: string): WorkerTagRow | undefined {
+  return db.orm.select().from(workerTags).where(eq(workerTags.name, name)).get();
+}
+
 /** The worker's tags, oldest first. */
 export function tagsOfWorker(db: Db, workerId: number): WorkerTagRow[] {
   return db.orm

@@ -45,24 +45,27 @@ function findCycle(edges: number[][]): number[] | undefined {
   const ON_PATH = 1;
   const DONE = 2;
   const state = new Uint8Array(edges.length);
-  /** The path from the root: each node with the index of its next edge to follow. */
-  const path: { node: number; targets: number[]; next: number }[] = [];
-  const enter = (node: number) => {
-    state[node] = ON_PATH;
-    path.push({ node, targets: edges[node] ?? [], next: 0 });
-  };
+  /** How many of its edges each node on the path has followed (a node is on the path at most once). */
+  const followed = new Uint32Array(edges.length);
+  const path: number[] = [];
   for (let root = 0; root < edges.length; root++) {
     if (state[root] !== 0) continue;
-    enter(root);
-    for (let top = path.at(-1); top !== undefined; top = path.at(-1)) {
-      const next = top.targets[top.next++];
+    state[root] = ON_PATH;
+    path.push(root);
+    for (let node: number | undefined = root; node !== undefined;) {
+      const edge = followed[node] ?? 0;
+      followed[node] = edge + 1;
+      const next = edges[node]?.[edge];
       if (next === undefined) {
-        state[top.node] = DONE;
+        state[node] = DONE;
         path.pop();
+        node = path[path.length - 1];
       } else if (state[next] === ON_PATH) {
-        return [...path.slice(path.findIndex((p) => p.node === next)).map((p) => p.node), next];
+        return [...path.slice(path.indexOf(next)), next];
       } else if (state[next] === 0) {
-        enter(next);
+        state[next] = ON_PATH;
+        path.push(next);
+        node = next;
       }
     }
   }

@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "bun:test";
 import mqtt, { type MqttClient } from "mqtt";
-import { type EventBroker, createEventBroker } from "../../../../src/manager/events/broker";
+import type { EventBroker } from "../../../../src/manager/events/broker";
 import {
   type MqttForwarder,
   type MqttForwarderConfig,
@@ -18,7 +18,8 @@ import {
 } from "../../../../src/manager/events/payloads";
 import { EventJobUpdate } from "../../../../src/manager/api/schemas/events";
 import { type Mosquitto, startMosquitto } from "../../../support/mosquitto";
-import { jobRow, taskRow, workerRow } from "../fixtures";
+import type { Logger } from "../../../../src/shared/log";
+import { jobRow, recordingBroker, taskRow, workerRow } from "../fixtures";
 import { waitFor } from "../../../support/wait";
 
 interface Received {
@@ -51,6 +52,7 @@ async function observe(port: number, filter: string, clientId: string) {
 let mosquitto: Mosquitto;
 let broker: EventBroker;
 let logs: string[];
+let log: Logger;
 const forwarders: MqttForwarder[] = [];
 const observers: MqttClient[] = [];
 let observerCount = 0;
@@ -68,7 +70,7 @@ function config(overrides: Partial<MqttForwarderConfig> = {}): MqttForwarderConf
 }
 
 function forwarder(overrides: Partial<MqttForwarderConfig> = {}): MqttForwarder {
-  const f = createMqttForwarder(config(overrides), { log: (_level, m) => logs.push(m) });
+  const f = createMqttForwarder(config(overrides), { log });
   if (!f) throw new Error(`no forwarder: ${logs.join("; ")}`);
   forwarders.push(f);
   broker.addForwarder(f.forwarder);
@@ -88,8 +90,7 @@ afterAll(async () => {
   await mosquitto.dispose();
 });
 beforeEach(() => {
-  logs = [];
-  broker = createEventBroker((m) => logs.push(m));
+  ({ broker, logs, log } = recordingBroker());
 });
 afterEach(async () => {
   if (!mosquitto.running) await mosquitto.start();

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import net from "node:net";
 import type { Server } from "bun";
 import { z } from "zod";
-import { type EventBroker, createEventBroker } from "../../../../src/manager/events/broker";
+import type { EventBroker } from "../../../../src/manager/events/broker";
 import {
   WS_PATH,
   type WebSocketForwarder,
@@ -19,7 +19,7 @@ import {
   taskUpdate,
   workerUpdate,
 } from "../../../../src/manager/events/payloads";
-import { jobRow, taskRow, workerRow } from "../fixtures";
+import { jobRow, recordingBroker, taskRow, workerRow } from "../fixtures";
 import { waitFor } from "../../../support/wait";
 
 const JOB = jobRow().uuid;
@@ -100,9 +100,9 @@ const clients: Client[] = [];
 const sockets: net.Socket[] = [];
 
 function startServer(opts: WebSocketForwarderOptions = {}): string {
-  logs = [];
-  broker = createEventBroker((m) => logs.push(m));
-  forwarder = createWebSocketForwarder({ log: (_level, m) => logs.push(m), ...opts });
+  const recording = recordingBroker();
+  ({ broker, logs } = recording);
+  forwarder = createWebSocketForwarder({ log: recording.log, ...opts });
   broker.addForwarder(forwarder.forwarder);
   const ws = forwarder;
   server = Bun.serve<WsData>({
