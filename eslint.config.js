@@ -6,7 +6,7 @@ import tseslint from "typescript-eslint";
 export default defineConfig(
   {
     // Global ignores: generated code, plain-JS sandbox scripts and fixtures, build/test output,
-    // and the root-level config files (only src, test and bench are linted).
+    // and the root-level config files (only src, test, bench and reliability are linted).
     ignores: [
       "**/node_modules/**",
       "test-artifacts/**",
@@ -18,12 +18,12 @@ export default defineConfig(
       "src/manager/jobs/job-types/scripts/*.js",
       // Plain-JS test fixtures (third-party job-type scripts and their libraries).
       "test/**/fixtures/**/*.js",
-      // Root-level files (this config, drizzle.config.ts, ...) are outside src/test/bench.
+      // Root-level files (this config, drizzle.config.ts, ...) are outside src/test/bench/reliability.
       "*.{js,mjs,cjs,ts}",
     ],
   },
   {
-    files: ["src/**/*.{ts,tsx}", "test/**/*.{ts,tsx}", "bench/**/*.{ts,tsx}"],
+    files: ["src/**/*.{ts,tsx}", "test/**/*.{ts,tsx}", "bench/**/*.{ts,tsx}", "reliability/**/*.{ts,tsx}"],
     extends: [tseslint.configs.recommendedTypeChecked],
     languageOptions: {
       parserOptions: {

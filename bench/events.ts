@@ -259,7 +259,11 @@ async function runBench() {
     const rows: Row[] = [{ phase: "no forwarders, burst", rate: baseline, ratio: 1 }];
 
     const broker = createEventBroker((m) => logs.push(m));
-    const ws = createWebSocketForwarder({ log: (_level, m) => logs.push(m) });
+    // Every client connects from 127.0.0.1.
+    const ws = createWebSocketForwarder({
+      log: (_level, m) => logs.push(m),
+      maxConnectionsPerAddress: CLIENTS,
+    });
     const mq = createMqttForwarder(
       {
         enabled: true,
@@ -279,7 +283,9 @@ async function runBench() {
       port: 0,
       websocket: ws.websocket,
       fetch: (req, srv) =>
-        new URL(req.url).pathname === WS_PATH ? ws.upgrade(req, srv) : new Response(null, { status: 404 }),
+        new URL(req.url).pathname === WS_PATH
+          ? ws.upgrade(req, srv, srv.requestIP(req)?.address)
+          : new Response(null, { status: 404 }),
     });
 
     // Each child gets a contiguous share of the clients; the first also subscribes to MQTT.

@@ -1,4 +1,5 @@
-// What the benchmarks share for reporting: the median of rounds and plain-text tables.
+// What the benchmarks (and the reliability suite) share for reporting: the median of rounds,
+// quantiles of latencies, and plain-text tables.
 
 /** The middle value (the mean of the two middle ones for an even count). */
 export function median(values: number[]): number {
@@ -7,6 +8,14 @@ export function median(values: number[]): number {
   const [lower, upper] = [sorted[mid - 1], sorted[mid]];
   if (upper === undefined) throw new Error("median() of no values");
   return sorted.length % 2 || lower === undefined ? upper : (lower + upper) / 2;
+}
+
+/** The value at quantile `q` (0..1) of `values`, nearest rank; NaN for none. */
+export function quantile(values: readonly number[], q: number): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
+  return sorted[rank] ?? Number.NaN;
 }
 
 /** Columns under a dashed rule: the first `leftAligned` ones padded on the right, the rest on the left. */

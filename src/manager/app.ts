@@ -2,7 +2,7 @@
 // the API docs page and the web dashboard. Only Web-standard Request/Response here; the Bun
 // server, the database file and the WebSocket upgrade live at the edge (src/manager/main.ts,
 // src/manager/bun-serve.ts).
-import { Scalar } from "@scalar/hono-api-reference";
+import { registerApiDocs } from "./api/handlers/api-docs";
 import { configHandlers, type ConfigHandlerDeps } from "./api/handlers/config";
 import { jobHandlers, type JobHandlerDeps } from "./api/handlers/jobs";
 import { metaHandlers, type MetaDeps } from "./api/handlers/meta";
@@ -11,9 +11,12 @@ import { registerJobFiles, taskHandlers, type TaskHandlerDeps } from "./api/hand
 import { registerWebRoutes } from "./api/handlers/web";
 import type { WebAsset } from "./web-assets";
 import { workerHandlers, type WorkerHandlerDeps } from "./api/handlers/workers";
-import { createApiApp, type ApiApp } from "./api/http";
+import { createApiApp, declareRoute, type ApiApp } from "./api/http";
 import { OPENAPI_JSON_PATH, openApiDocument, registerComponents } from "./api/openapi";
+import { installSecurityHeaders } from "./api/security-headers";
 import { installWorkerAuth } from "./api/worker-auth";
+import type { AccessControl } from "./auth/access-control";
+import { authHandlers } from "./auth/http-handlers";
 import type { StorageLayout } from "./storage/layout";
 import type { WorkerAuth } from "./farm/auth";
 
@@ -28,6 +31,8 @@ export interface AppServices {
   workerAuth: WorkerAuth;
   tasks: TaskHandlerDeps;
   layout: StorageLayout;
+  /** Who may call what (docs/security.md): every route's guard, the tablao-auth operations. */
+  access: AccessControl;
   /** The bundled dashboard; absent in API-only tests. */
   webAssets?: ReadonlyMap<string, WebAsset>;
   /** Operations answered outside the areas above (e.g. Shaman while it is disabled). */
@@ -42,6 +47,9 @@ export interface CreatedApp {
 
 export function createApp(s: AppServices): CreatedApp {
   const app = createApiApp(s.log);
+  // Before any route: each route gets its guard when it is registered.
+  app.guard = (route) => s.access.guard(route);
+  installSecurityHeaders(app);
   installWorkerAuth(app, s.workerAuth);
   const unimplemented = registerHandlers(
     app,
@@ -50,12 +58,16 @@ export function createApp(s: AppServices): CreatedApp {
     jobHandlers(s.jobs),
     workerHandlers(s.workers),
     taskHandlers(s.tasks),
+    authHandlers(s.access),
     s.extraHandlers ?? {},
   );
   registerComponents(app);
   const document = openApiDocument(app);
-  app.get(OPENAPI_JSON_PATH, (c) => c.json(document));
-  app.get(API_DOCS_PATH, Scalar({ url: OPENAPI_JSON_PATH, pageTitle: "Tablao API" }));
+  declareRoute(app, ["GET"], OPENAPI_JSON_PATH, "public", (c) => c.json(document));
+  // The docs page and its script, registered next, are as public as the document they show.
+  declareRoute(app, ["GET"], API_DOCS_PATH, "public");
+  declareRoute(app, ["GET"], `${API_DOCS_PATH}/*`, "public");
+  registerApiDocs(app, API_DOCS_PATH, OPENAPI_JSON_PATH);
   registerJobFiles(app, s.layout, s.tasks.taskLogs);
   if (s.webAssets) registerWebRoutes(app, s.webAssets);
   return { app, unimplemented };

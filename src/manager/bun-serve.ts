@@ -3,16 +3,19 @@
 // Bun's own routes, so other requests do not pay for parsing their URL to tell them apart, and
 // the peer address is looked up only by the few handlers that read it.
 import type { Server } from "bun";
+import { MAX_REQUEST_BODY_BYTES } from "./api/http";
+import type { ServedRoute } from "./auth/access";
+import type { Role } from "./auth/roles";
 import { WS_PATH, type WsData } from "./events/forwarders/websocket";
 import type { Manager } from "./manager";
 
-/** Uploads (last-rendered images) are the largest bodies; the handler enforces its own limit. */
-export const MAX_REQUEST_BODY_BYTES = 64 * 1024 * 1024;
+/** The event stream tells what the dashboard shows: viewers may listen. */
+export const WS_ACCESS: Role = "viewer";
 /** Long enough for a slow upload; WebSockets have their own keep-alive. */
 export const HTTP_IDLE_TIMEOUT_S = 120;
 
 export function serveManager(
-  manager: Pick<Manager, "app" | "webSocket">,
+  manager: Pick<Manager, "app" | "webSocket" | "access">,
   listen: { hostname: string; port: number },
 ): Server<WsData> {
   return Bun.serve<WsData>({
@@ -20,10 +23,19 @@ export function serveManager(
     port: listen.port,
     maxRequestBodySize: MAX_REQUEST_BODY_BYTES,
     idleTimeout: HTTP_IDLE_TIMEOUT_S,
-    routes: { [WS_PATH]: (req: Request, server: Server<WsData>) => manager.webSocket.upgrade(req, server) },
+    routes: {
+      [WS_PATH]: (req: Request, server: Server<WsData>) =>
+        manager.access.refuse(req, server.requestIP(req)?.address ?? "", WS_ACCESS) ??
+        manager.webSocket.upgrade(req, server, server.requestIP(req)?.address),
+    },
     fetch(req, server) {
       return manager.app.fetch(req, { remoteAddress: () => server.requestIP(req)?.address });
     },
     websocket: manager.webSocket.websocket,
   });
+}
+
+/** Everything the Manager serves, with the access each needs: the app's routes and `/ws`. */
+export function servedRoutes(manager: Pick<Manager, "app">): ServedRoute[] {
+  return [...manager.app.served, { method: "GET", path: WS_PATH, access: WS_ACCESS }];
 }

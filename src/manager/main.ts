@@ -1,29 +1,43 @@
-// `bun run server`: reads the configuration, opens the database, starts the Manager and serves
-// it until SIGINT/SIGTERM, then lets requests in flight finish and closes the database.
+// `bun run server`: reads the configuration, locks and opens the database, starts the Manager
+// and serves it until SIGINT/SIGTERM, then lets requests in flight finish, closes the database
+// and lets go of the lock.
 import { parseArgs } from "node:util";
 import { ConfigError, loadConfig, type LoadConfigOptions } from "./config";
 import { createLogger } from "../shared/log";
 import { createManager } from "./manager";
+import { LockError, lockManagerFiles } from "./db/lock";
 import { serveManager } from "./bun-serve";
 import { PRODUCT_NAME, PRODUCT_VERSION } from "../shared/version";
 import { buildWebAssets } from "./web-assets";
+import { runRestoreCommand } from "./cli/restore";
+import { runTokenCommand } from "./cli/token";
 
 /** Lets WebSocket clients receive the shutdown event before their connection closes. */
 export const SHUTDOWN_GRACE_MS = 500;
 
-const USAGE = `Usage: bun run server [--config FILE]
+const USAGE = `Usage: bun run server [--config FILE] [COMMAND ...]
 
   --config FILE   read FILE instead of flamenco-manager.yaml in the working directory
   --help          show this text
+
+Commands (without one, the Manager serves):
+  token create --name NAME --role ROLE [--expires DURATION]   make an API token, print it once
+  token list                                                 list tokens (never their secret)
+  token revoke NAME                                          revoke a token
+  restore FILE                                               replace the database with a backup
 
 Environment: TABLAO_LISTEN (e.g. :8080 or 127.0.0.1:8080), PORT, TABLAO_DATABASE, TABLAO_STORAGE.`;
 
 async function main(): Promise<number> {
   const logger = createLogger();
+  const argv = Bun.argv.slice(2);
+  // Options before the first word belong to the Manager, the rest to the command.
+  const commandAt = argv.findIndex((a, i) => !a.startsWith("-") && argv[i - 1] !== "--config");
+  const [command, ...commandArgs] = commandAt === -1 ? [] : argv.slice(commandAt);
   let args;
   try {
     args = parseArgs({
-      args: Bun.argv.slice(2),
+      args: commandAt === -1 ? argv : argv.slice(0, commandAt),
       options: { config: { type: "string" }, help: { type: "boolean" } },
     });
   } catch (err) {
@@ -51,7 +65,24 @@ async function main(): Promise<number> {
     throw err;
   }
   for (const w of config.warnings) logger("warn", w);
+  if (command === "token") return runTokenCommand(commandArgs, config);
+  if (command === "restore") return runRestoreCommand(commandArgs, config);
+  if (command !== undefined) {
+    console.error(`unknown command ${JSON.stringify(command)}\n\n${USAGE}`);
+    return 2;
+  }
 
+  // Before the database is opened: a second Manager must not touch it (docs/backups.md).
+  let lock;
+  try {
+    lock = lockManagerFiles(config);
+  } catch (err) {
+    if (err instanceof LockError) {
+      console.error(`${PRODUCT_NAME}: ${err.message}`);
+      return 1;
+    }
+    throw err;
+  }
   const manager = createManager({
     config,
     reloadConfig: () => loadConfig(loadOptions),
@@ -68,8 +99,10 @@ async function main(): Promise<number> {
       `${PRODUCT_NAME}: cannot listen on ${config.listen.hostname}:${config.listen.port}: ${(err as Error).message}`,
     );
     await manager.stop();
+    lock.release();
     return 1;
   }
+  lock.listening(server.url.href);
   manager.start();
   logger(
     "info",
@@ -88,6 +121,7 @@ async function main(): Promise<number> {
     manager.webSocket.closeAll();
     await server.stop();
     await manager.stop();
+    lock.release();
     logger("info", "stopped");
     stopped.resolve();
   };

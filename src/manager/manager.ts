@@ -26,7 +26,9 @@ import { createTaskLogStore } from "./storage/task-logs";
 import { createMayIRun } from "./tasks/may-i-run";
 import { createTaskUpdates } from "./tasks/updates";
 import { createTimeoutChecker } from "./timeouts/checker";
+import { createDatabaseMaintenance } from "./backup/maintenance";
 import { createWorkerAuth } from "./farm/auth";
+import { createAccessControl } from "./auth/access-control";
 import { createFarmStatus } from "./farm/farm-status";
 import { createSleepScheduler } from "./farm/sleep-scheduler";
 
@@ -110,10 +112,19 @@ export function createManager(opts: ManagerOptions) {
     settings: { taskTimeoutMs: config.taskTimeoutMs, workerTimeoutMs: config.workerTimeoutMs },
     warn,
   });
+  const maintenance = createDatabaseMaintenance({
+    databasePath: config.databasePath,
+    checkPeriodMs: config.databaseCheckPeriodMs,
+    backup: config.backup,
+    broker,
+    clock,
+    log: logger,
+  });
   const webSocket = createWebSocketForwarder({ log: logger, clock });
   broker.addForwarder(webSocket.forwarder);
   let mqtt: MqttForwarder | null = null;
 
+  const access = createAccessControl({ db, clock, broker, log, settings: () => config.auth });
   const { app, unimplemented } = createApp({
     log: (msg) => logger("error", msg),
     meta: {
@@ -132,10 +143,11 @@ export function createManager(opts: ManagerOptions) {
       blender: createBlenderProbe({ env: opts.env ?? process.env, platform: config.platform }),
     },
     jobs: { jobs, jobTypes, deleter, blocklist, stateMachine },
-    workers: { db, broker, clock, requeue: stateMachine, farmStatus },
-    workerAuth: createWorkerAuth({ db }),
+    workers: { db, broker, clock, requeue: stateMachine, farmStatus, config: () => config },
+    workerAuth: createWorkerAuth({ db, clock }),
     tasks: { db, clock, scheduler, taskUpdates, mayIRun, taskLogs, lastRendered },
     layout,
+    access,
     webAssets: opts.webAssets,
     extraHandlers: shamanHandlers(),
   });
@@ -148,9 +160,13 @@ export function createManager(opts: ManagerOptions) {
     broker,
     clock,
     webSocket,
+    access,
     config: () => config,
     services: { jobs, jobTypes, deleter, stateMachine, scheduler, taskLogs, farmStatus, timeoutChecker },
     mqttStats: () => mqtt?.stats() ?? null,
+
+    /** Writes a database backup now, as the schedule would (pruning included); see docs/backups.md. */
+    backupNow: () => maintenance.backupNow(),
 
     /** Start-up repair and background loops; then tells subscribers the Manager is up. */
     start(): void {
@@ -162,6 +178,7 @@ export function createManager(opts: ManagerOptions) {
       farmStatus.start();
       sleepScheduler.start();
       timeoutChecker.start();
+      maintenance.start();
       broker.publish(lifecycle("manager-startup"));
     },
 
@@ -177,6 +194,8 @@ export function createManager(opts: ManagerOptions) {
       sleepScheduler.stop();
       farmStatus.stop();
       deleter.stop();
+      // A check or backup in progress reads the database on its own connection.
+      await maintenance.stop();
       // Thumbnails being made still write to the database.
       await lastRendered.idle();
       await taskLogs.close();

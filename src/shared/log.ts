@@ -1,5 +1,13 @@
 // The logger of the Manager and the worker: one line per message on stderr, with a time stamp
 // and a level, so the output reads well in a terminal and in `docker logs` alike.
+//
+// Messages carry user-supplied text (job, worker and file names), so control characters are
+// escaped before writing: C0 (newline, CR, ESC, ...), DEL, C1 (including NEL) and the Unicode
+// line and paragraph separators. Nobody can then start a fake log line or send terminal escape
+// sequences through a name. This holds for our own multi-line messages too (stack traces): one
+// event is always one line, with `\n` where the newlines were, so grep and log collectors never
+// see a continuation line apart from its event. The escaping is for safety, not reversible: a
+// backslash in the message is kept as it is (Windows paths stay readable).
 export type LogLevel = "debug" | "info" | "warn" | "error";
 
 export interface Logger {
@@ -8,13 +16,29 @@ export interface Logger {
 
 const LEVEL_ORDER: Record<LogLevel, number> = { debug: 0, info: 1, warn: 2, error: 3 };
 
+const UNSAFE_CHARS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+const SHORT_ESCAPES: Record<string, string> = { "\n": "\\n", "\r": "\\r", "\t": "\\t" };
+
+function escapeChar(c: string): string {
+  const code = c.charCodeAt(0);
+  return (
+    SHORT_ESCAPES[c] ??
+    (code <= 0xff ? `\\x${code.toString(16).padStart(2, "0")}` : `\\u${code.toString(16)}`)
+  );
+}
+
+/** `msg` with every control character written as an escape sequence, so it stays on one line. */
+export function escapeControlChars(msg: string): string {
+  return msg.replace(UNSAFE_CHARS, escapeChar);
+}
+
 export function createLogger(
   minLevel: LogLevel = "info",
-  write = (s: string) => process.stderr.write(s),
+  write: (s: string) => unknown = (s) => process.stderr.write(s),
 ): Logger {
   return (level, msg) => {
     if (LEVEL_ORDER[level] < LEVEL_ORDER[minLevel]) return;
-    write(`${new Date().toISOString()} ${level.toUpperCase().padEnd(5)} ${msg}\n`);
+    write(`${new Date().toISOString()} ${level.toUpperCase().padEnd(5)} ${escapeControlChars(msg)}\n`);
   };
 }
 

@@ -1,5 +1,6 @@
 // The dashboard's REST client for the Manager's /api/v3 endpoints: one function per call,
-// errors surfaced as ApiRequestError carrying Flamenco's `{code, message}`.
+// errors surfaced as ApiRequestError carrying Flamenco's `{code, message}`. Every request goes
+// through `request`, the one place that adds the session's CSRF token and reports a 401.
 import type {
   BlocklistEntry,
   FarmStatus,
@@ -32,23 +33,45 @@ export class ApiRequestError extends Error {
 
 const BASE = "/api/v3";
 const id = (s: string) => encodeURIComponent(s);
+/** Methods the Manager checks the CSRF token on when a request is authenticated by the cookie. */
+const UNSAFE_METHODS = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 
-async function call(method: string, path: string, body?: unknown): Promise<Response> {
-  const res = await fetch(BASE + path, {
+let csrfToken: string | undefined;
+let onUnauthorized: () => void = () => {};
+
+/** The session's CSRF token (none for network trust, which has no cookie to forge). */
+export function setCsrfToken(token: string | undefined): void {
+  csrfToken = token;
+}
+
+/** What a 401 means to the dashboard: its session ended (expired, revoked, signed out elsewhere). */
+export function handleUnauthorized(handler: () => void): void {
+  onUnauthorized = handler;
+}
+
+/** Any call to the Manager, `url` from the origin's root; throws ApiRequestError for a non-2xx. */
+export async function request(method: string, url: string, body?: unknown): Promise<Response> {
+  const headers: Record<string, string> = {};
+  if (body !== undefined) headers["content-type"] = "application/json";
+  if (csrfToken && UNSAFE_METHODS.has(method)) headers["x-csrf-token"] = csrfToken;
+  const res = await fetch(url, {
     method,
-    headers: body === undefined ? {} : { "content-type": "application/json" },
+    headers,
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   if (res.ok) return res;
-  let message = `${method} ${path} failed with HTTP ${res.status}`;
+  let message = `${method} ${url} failed with HTTP ${res.status}`;
   try {
     const err = (await res.json()) as { message?: string };
     if (err.message) message = err.message;
   } catch {
     // A non-JSON error body: the status line is all we have.
   }
+  if (res.status === 401) onUnauthorized();
   throw new ApiRequestError(res.status, message);
 }
+
+const call = (method: string, path: string, body?: unknown) => request(method, BASE + path, body);
 
 async function json<T>(method: string, path: string, body?: unknown): Promise<T> {
   return (await (await call(method, path, body)).json()) as T;

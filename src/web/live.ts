@@ -1,5 +1,6 @@
 // The dashboard's live connection: one native WebSocket to the Manager's /ws, reconnected
-// with back-off, re-sending every active subscription and telling views to refetch.
+// with back-off, re-sending every active subscription and telling views to refetch. An attempt
+// that never opens is reported, since it may be the Manager refusing the session.
 import { createStore, type Store } from "./store";
 import type { EventName, EventPayloads, SubscriptionType } from "./types";
 
@@ -28,9 +29,19 @@ export interface LiveConnection {
 interface LiveOptions {
   url: string;
   log?: (msg: string) => void;
+  /**
+   * Called when an attempt closes without opening. A browser cannot tell a refused upgrade
+   * (401/403) from a network error, so the caller asks the Manager who it is; the retries go
+   * on with back-off meanwhile.
+   */
+  onRefused?: () => void;
 }
 
-export function createLiveConnection({ url, log = () => {} }: LiveOptions): LiveConnection {
+export function createLiveConnection({
+  url,
+  log = () => {},
+  onRefused = () => {},
+}: LiveOptions): LiveConnection {
   const state = createStore<ConnectionState>("closed");
   const connects = createStore(0);
   const handlers = new Map<string, Set<(payload: unknown) => void>>();
@@ -73,11 +84,13 @@ export function createLiveConnection({ url, log = () => {} }: LiveOptions): Live
     state.set("connecting");
     const ws = new WebSocket(url);
     socket = ws;
+    let opened = false;
     connectTimer = setTimeout(() => {
       if (ws.readyState === WebSocket.CONNECTING) ws.close();
     }, CONNECT_TIMEOUT_MS);
     ws.onopen = () => {
       clearTimeout(connectTimer);
+      opened = true;
       attempt = 0;
       state.set("open");
       for (const s of subscriptions.values()) sendSubscription("subscribe", s.type, s.uuid);
@@ -92,6 +105,7 @@ export function createLiveConnection({ url, log = () => {} }: LiveOptions): Live
       socket = null;
       state.set("closed");
       scheduleReconnect();
+      if (!opened) onRefused();
     };
   }
 

@@ -1,29 +1,28 @@
-// Entry point of the dashboard: connects to the Manager's live events and renders the app.
+// Entry point of the dashboard: finds out who this browser is, then shows the login page or
+// the app, which connects to the Manager's live events.
 /** @jsxImportSource preact */
 import { render } from "preact";
-import { createLiveConnection } from "./live";
+import { SessionGate } from "./auth/SessionGate";
+import { createAuth } from "./auth/session";
 import { createBrowserRouter } from "./router";
-import { createAppState } from "./state";
 import { createStore } from "./store";
-import { App } from "./ui/App";
-import { AppContext } from "./ui/context";
 import "./styles.css";
 
 /** How often relative times ("12 s ago") are refreshed. */
 const CLOCK_TICK_MS = 5000;
 
-const live = createLiveConnection({
-  url: `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws`,
-});
-const state = createAppState(live);
+const auth = createAuth();
 const router = createBrowserRouter();
 const now = createStore(Date.now());
 setInterval(() => now.set(Date.now()), CLOCK_TICK_MS);
-live.start();
+void auth.check();
 
 render(
-  <AppContext.Provider value={{ state, router, now }}>
-    <App />
-  </AppContext.Provider>,
+  <SessionGate
+    auth={auth}
+    router={router}
+    now={now}
+    liveUrl={`${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws`}
+  />,
   document.getElementById("app")!,
 );

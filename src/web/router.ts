@@ -7,7 +7,8 @@ export type Route =
   | { view: "jobs"; jobId?: string; taskId?: string }
   | { view: "workers"; workerId?: string }
   | { view: "tags" }
-  | { view: "last-rendered" };
+  | { view: "last-rendered" }
+  | { view: "tokens" };
 
 export function parseRoute(pathname: string): Route {
   const rest = pathname.startsWith(APP_BASE) ? pathname.slice(APP_BASE.length) : pathname;
@@ -19,6 +20,8 @@ export function parseRoute(pathname: string): Route {
       return { view: "tags" };
     case "last-rendered":
       return { view: "last-rendered" };
+    case "tokens":
+      return { view: "tokens" };
     case "jobs":
       return { view: "jobs", jobId: a, taskId: a ? b : undefined };
     default:
@@ -38,6 +41,8 @@ export function routePath(route: Route): string {
       return seg("tags");
     case "last-rendered":
       return seg("last-rendered");
+    case "tokens":
+      return seg("tokens");
   }
 }
 

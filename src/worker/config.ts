@@ -20,6 +20,8 @@ export interface WorkerConfig {
   restartExitCode: number;
   /** Linux only: oom_score_adj given to every child process; null = leave it alone. */
   oomScoreAdjust: number | null;
+  /** The Manager's worker registration secret; "" = none (register from a trusted network). */
+  registrationSecret: string;
 }
 
 export const DEFAULT_WORKER_CONFIG: Readonly<WorkerConfig> = {
@@ -28,6 +30,7 @@ export const DEFAULT_WORKER_CONFIG: Readonly<WorkerConfig> = {
   taskTypes: [...DEFAULT_TASK_TYPES],
   restartExitCode: 0,
   oomScoreAdjust: null,
+  registrationSecret: "",
 };
 
 /** Reads flamenco-worker.yaml; a missing or empty file gives the defaults, unknown keys are ignored. */
@@ -68,6 +71,7 @@ export function loadWorkerConfig(path: string): WorkerConfig {
     taskTypes,
     restartExitCode: int("restart_exit_code") ?? 0,
     oomScoreAdjust: int("oom_score_adjust") ?? null,
+    registrationSecret: str("registration_secret") ?? "",
   };
 }
 
@@ -89,6 +93,17 @@ export function resolveWorkerName(
   hostname: string,
 ): string {
   return config.workerName || env.FLAMENCO_WORKER_NAME?.trim() || hostname;
+}
+
+/** Where the registration secret may come from instead of flamenco-worker.yaml. */
+export const REGISTRATION_SECRET_ENV = "TABLAO_WORKER_REGISTRATION_SECRET";
+
+/** Registration secret precedence: registration_secret from the file, then the environment. */
+export function resolveRegistrationSecret(
+  config: WorkerConfig,
+  env: Record<string, string | undefined>,
+): string {
+  return config.registrationSecret || env[REGISTRATION_SECRET_ENV]?.trim() || "";
 }
 
 /**

@@ -14,6 +14,8 @@ import {
   loadWorkerConfig,
   normaliseManagerUrl,
   parseWorkerArgs,
+  REGISTRATION_SECRET_ENV,
+  resolveRegistrationSecret,
   resolveWorkerName,
   saveCredentials,
   WorkerConfigError,
@@ -52,8 +54,9 @@ const USAGE = `Usage: bun run worker [-manager URL] [flags]
   -version                 print the version and exit
 
 Reads ${CONFIG_FILENAME} in the working directory (manager_url, worker_name, task_types,
-restart_exit_code, oom_score_adjust). Keeps its credentials and queue in $FLAMENCO_HOME, or the
-working directory. Environment: FLAMENCO_HOME, FLAMENCO_WORKER_NAME, ${TIME_SCALE_ENV}.
+restart_exit_code, oom_score_adjust, registration_secret). Keeps its credentials and queue in
+$FLAMENCO_HOME, or the working directory. Environment: FLAMENCO_HOME, FLAMENCO_WORKER_NAME,
+${REGISTRATION_SECRET_ENV}, ${TIME_SCALE_ENV}.
 Autodiscovery of the Manager (UPnP/SSDP) is not supported: give its URL.`;
 
 const SOFTWARE_VERSION = `${PRODUCT_NAME}-worker ${PRODUCT_VERSION}`;
@@ -174,6 +177,7 @@ async function main(): Promise<number> {
       softwareVersion: SOFTWARE_VERSION,
       canRestart: config.restartExitCode !== 0,
     },
+    registrationSecret: resolveRegistrationSecret(config, env),
     retryMinMs: timings.signOnRetryMs,
     retryMaxMs: timings.signOnRetryMaxMs,
     log,

@@ -3,6 +3,7 @@
 // (network errors, 5xx) is retried with back-off instead, so the worker keeps its identity.
 import { randomBytes } from "node:crypto";
 import type { Logger } from "../shared/log";
+import { REGISTRATION_SECRET_HEADER } from "../shared/registration-secret";
 import type { ManagerApi, WorkerCredentials, WorkerStatus } from "./client";
 import { errorText, isTransient } from "./client";
 import { Backoff, sleepUnlessAborted } from "./wait";
@@ -27,6 +28,8 @@ export interface RegistrationDeps {
   api: ManagerApi;
   credentials: CredentialsStore;
   identity: WorkerIdentity;
+  /** The Manager's worker registration secret, sent when registering; absent or "": none. */
+  registrationSecret?: string;
   retryMinMs: number;
   retryMaxMs: number;
   log: Logger;
@@ -93,6 +96,7 @@ async function register(
       secret,
       supported_task_types: deps.identity.taskTypes,
     },
+    headers: deps.registrationSecret ? { [REGISTRATION_SECRET_HEADER]: deps.registrationSecret } : {},
     signal,
   });
   const result = classify(data, error, response);

@@ -5,26 +5,29 @@
 // Every test stands alone: it gets its own Manager (a fresh database, ~50 ms), makes the jobs,
 // workers and tags it needs through the API, and loads the app into a blank page. Only Chromium
 // and its one tab are shared (see `tab`). Run any one with `-t "<name>"`, in any order.
-import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync } from "node:fs";
+import { afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { chromium, type Browser, type Locator, type Page, type WebSocketRoute } from "playwright-core";
+import type { Locator, Page, WebSocketRoute } from "playwright-core";
 import sharp from "sharp";
+import {
+  DESKTOP,
+  STEP_TIMEOUT_MS,
+  UI_TIMEOUT_MS,
+  newPage,
+  onPageErrors,
+  shows,
+  submitEchoJob,
+  useChromium,
+} from "../support/browser";
 import { startTestManager, type TestManager } from "../support/manager";
 import { waitFor } from "../support/wait";
 
-const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const ARTIFACTS_DIR = join(import.meta.dir, "..", "..", "test-artifacts");
-/** How long the UI gets to reflect a change. */
-const UI_TIMEOUT_MS = 10_000;
-/** Loading the app (its bundle, and the first fetches) on a busy machine. */
-const NAVIGATION_TIMEOUT_MS = 30_000;
-const STEP_TIMEOUT_MS = 60_000;
 /** A screenshot whose pixels vary less than this (standard deviation, 0-255) counts as blank. */
 const MIN_SCREENSHOT_STDEV = 8;
-const DESKTOP = { width: 1280, height: 800 };
 
-let browser: Browser;
+const browser = useChromium();
 
 type WsFrame = { event: string; payload: Record<string, unknown> };
 
@@ -55,19 +58,14 @@ let current: Dashboard | null = null;
 let tab: Page | null = null;
 
 async function openTab(): Promise<Page> {
-  const context = await browser.newContext({ viewport: DESKTOP });
-  // Clicks and fills get the UI's deadline (a missing element fails in 10 s, not Playwright's 30).
-  context.setDefaultTimeout(UI_TIMEOUT_MS);
-  context.setDefaultNavigationTimeout(NAVIGATION_TIMEOUT_MS);
-  const page = await context.newPage();
-  page.on("console", (m) => {
+  const page = await newPage(browser());
+  onPageErrors(
+    page,
+    (e) => current?.consoleErrors.push(e),
     // Playwright's routed WebSocket stand-in reports this when the test drops the connection
     // under the page; the app itself only sends on an open socket (src/web/live.ts).
-    if (m.type() === "error" && !m.text().includes("WebSocket is already in CLOSING or CLOSED state")) {
-      current?.consoleErrors.push(`${m.text()} (${m.location().url})`);
-    }
-  });
-  page.on("pageerror", (e) => current?.consoleErrors.push(`uncaught: ${e.message}`));
+    (text) => text.includes("WebSocket is already in CLOSING or CLOSED state"),
+  );
   await page.routeWebSocket(/\/ws$/, (pageSide) => {
     const server = pageSide.connectToServer();
     const ws = current?.ws;
@@ -104,11 +102,6 @@ async function openDashboard(
 
 /** Polls with the UI's deadline. */
 const until = <T>(what: string, probe: () => Promise<T>) => waitFor(what, probe, UI_TIMEOUT_MS);
-
-/** Waits until the locator (first match) shows the text. */
-async function shows(locator: Locator, text: string | RegExp) {
-  await locator.filter({ hasText: text }).first().waitFor({ state: "visible", timeout: UI_TIMEOUT_MS });
-}
 
 /** The subscriptions the app holds on every view. */
 const FARM_WIDE = ["allJobs", "allWorkers", "allWorkerTags"];
@@ -147,19 +140,6 @@ async function api(d: Dashboard, method: string, path: string, body?: unknown): 
     headers: body === undefined ? {} : { "content-type": "application/json" },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
-}
-
-/** An echo-sleep-test job of three `misc` tasks; returns its ID. */
-async function submitJob(d: Dashboard, name: string): Promise<string> {
-  const res = await api(d, "POST", "/jobs", {
-    name,
-    type: "echo-sleep-test",
-    priority: 50,
-    submitter_platform: "linux",
-    settings: { message: "hi", sleep_duration_seconds: 1, sleep_repeats: 2 },
-  });
-  expect(res.status).toBe(200);
-  return ((await res.json()) as { id: string }).id;
 }
 
 async function createTag(d: Dashboard, name: string, description: string): Promise<void> {
@@ -280,15 +260,7 @@ async function openHistory(page: Page): Promise<Locator> {
   return page.locator(".notification-history li");
 }
 
-beforeAll(async () => {
-  if (!existsSync(CHROMIUM_PATH))
-    throw new Error(`no Chromium at ${CHROMIUM_PATH}; install the Debian package 'chromium'`);
-  mkdirSync(ARTIFACTS_DIR, { recursive: true });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM_PATH,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-  });
-}, STEP_TIMEOUT_MS);
+beforeAll(() => mkdirSync(ARTIFACTS_DIR, { recursive: true }));
 
 afterEach(async () => {
   const d = current;
@@ -303,10 +275,6 @@ afterEach(async () => {
   // Every test also proves the browser console stayed free of errors.
   expect(d.consoleErrors).toEqual([]);
 }, STEP_TIMEOUT_MS);
-
-afterAll(async () => {
-  await browser?.close();
-});
 
 describe("web dashboard: the app", () => {
   test(
@@ -325,7 +293,7 @@ describe("web dashboard: the app", () => {
     "after a dropped connection the page reconnects, resubscribes and refetches",
     async () => {
       const d = await openDashboard();
-      const jobId = await submitJob(d, "browser-reconnect");
+      const jobId = await submitEchoJob(d.manager.url, "browser-reconnect");
       await visit(d, `/app/jobs/${jobId}`);
       const { page, ws } = d;
       await subscribedToJob(d, jobId);
@@ -333,7 +301,7 @@ describe("web dashboard: the app", () => {
 
       // The event announcing this job never reaches the page; only a refetch can show it.
       ws.dropJobEvents = true;
-      const missedId = await submitJob(d, "browser-reconnect-missed");
+      const missedId = await submitEchoJob(d.manager.url, "browser-reconnect-missed");
       await ws.current!.page.close({ code: 4000, reason: "dropped by the test" });
       await ws.current!.server.close();
 
@@ -355,7 +323,7 @@ describe("web dashboard: the app", () => {
     "the layout holds at 768 px wide",
     async () => {
       const d = await openDashboard({ viewport: { width: 768, height: 1024 } });
-      const jobId = await submitJob(d, "browser-narrow");
+      const jobId = await submitEchoJob(d.manager.url, "browser-narrow");
       const worker = await ScriptedWorker.start(d, "browser-narrow-worker");
       await visit(d, "/app/jobs");
       const { page } = d;
@@ -378,7 +346,7 @@ describe("web dashboard: jobs", () => {
     async () => {
       const d = await openDashboard();
       await visit(d, "/app/jobs");
-      const jobId = await submitJob(d, "browser-submitted");
+      const jobId = await submitEchoJob(d.manager.url, "browser-submitted");
       await shows(jobRow(d.page, jobId), "browser-submitted");
       await shows(jobRow(d.page, jobId).locator(".status"), "queued");
       await noHorizontalOverflow(d.page);
@@ -392,7 +360,7 @@ describe("web dashboard: jobs", () => {
     async () => {
       const d = await openDashboard();
       const { page } = d;
-      const jobId = await submitJob(d, "browser-live");
+      const jobId = await submitEchoJob(d.manager.url, "browser-live");
       const worker = await ScriptedWorker.start(d, "browser-live-worker");
       await visit(d, "/app/jobs");
 
@@ -436,7 +404,7 @@ describe("web dashboard: jobs", () => {
     "priority is edited from the job details",
     async () => {
       const d = await openDashboard();
-      const jobId = await submitJob(d, "browser-priority");
+      const jobId = await submitEchoJob(d.manager.url, "browser-priority");
       await visit(d, `/app/jobs/${jobId}`);
       const details = d.page.locator("section.job-details");
       await shows(details.locator("h2"), "browser-priority");
@@ -454,7 +422,7 @@ describe("web dashboard: jobs", () => {
     async () => {
       const d = await openDashboard();
       const { page } = d;
-      const jobId = await submitJob(d, "browser-cancel");
+      const jobId = await submitEchoJob(d.manager.url, "browser-cancel");
       // One task finishes first: cancelling must leave it completed.
       const worker = await ScriptedWorker.start(d, "browser-cancel-worker");
       const task = await worker.nextTask();
@@ -480,7 +448,7 @@ describe("web dashboard: jobs", () => {
     "the farm-wide last-rendered view shows the latest frame",
     async () => {
       const d = await openDashboard();
-      await submitJob(d, "browser-last-rendered");
+      await submitEchoJob(d.manager.url, "browser-last-rendered");
       const worker = await ScriptedWorker.start(d, "browser-last-rendered-worker");
       const task = await worker.nextTask();
       await worker.update(task.uuid, { taskStatus: "completed" });
@@ -499,7 +467,7 @@ describe("web dashboard: jobs", () => {
       // One failure blocks a worker from a job, so the blocklist can be exercised with one worker.
       const d = await openDashboard({ config: { blocklist_threshold: 1 } });
       const { page } = d;
-      const jobId = await submitJob(d, "browser-blocklist");
+      const jobId = await submitEchoJob(d.manager.url, "browser-blocklist");
       const worker = await ScriptedWorker.start(d, "browser-blocklist-worker");
       const task = await worker.nextTask();
       await worker.update(task.uuid, { taskStatus: "failed", log: "it broke" });

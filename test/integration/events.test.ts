@@ -127,11 +127,11 @@ test("a job's life cycle, a worker's sign-on and sign-off and tag changes reach 
 
   const reg = await api("POST", "/worker/register-worker", {
     name: "mqtt-worker",
-    secret: "s3cret",
+    secret: "s3cret-of-16-chars",
     platform: "linux",
     supported_task_types: ["misc"],
   });
-  const auth = `${WithUUID.parse(reg.body).uuid}:s3cret`;
+  const auth = `${WithUUID.parse(reg.body).uuid}:s3cret-of-16-chars`;
   await api(
     "POST",
     "/worker/sign-on",

@@ -1,15 +1,15 @@
 // Starts a real Manager for integration tests: a SQLite file and storage in a fresh temp dir,
 // the configuration from a real flamenco-manager.yaml, and Bun.serve on a free port.
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { stringify } from "yaml";
 import type { Clock } from "../../src/shared/clock";
 import { loadConfig } from "../../src/manager/config";
 import { silentLogger, type Logger } from "../../src/shared/log";
 import { createManager, type Manager } from "../../src/manager/manager";
 import { serveManager } from "../../src/manager/bun-serve";
 import { buildWebAssets, type WebAsset } from "../../src/manager/web-assets";
+import { writeManagerConfig } from "./processes";
 
 export interface TestManagerOptions {
   /** Keys of flamenco-manager.yaml, merged over `_meta.version: 3` and `listen: 127.0.0.1:0`. */
@@ -38,16 +38,7 @@ let webAssets: Promise<Map<string, WebAsset>> | null = null;
 
 export async function startTestManager(opts: TestManagerOptions = {}): Promise<TestManager> {
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), "tablao-test-"));
-  const configPath = join(dir, "flamenco-manager.yaml");
-  writeFileSync(
-    configPath,
-    stringify({
-      _meta: { version: 3 },
-      listen: "127.0.0.1:0",
-      shared_storage_path: join(dir, "shared"),
-      ...opts.config,
-    }),
-  );
+  const configPath = writeManagerConfig(dir, { listen: "127.0.0.1:0", ...opts.config });
   const config = loadConfig({ configPath, cwd: dir, env: {} });
   const manager = createManager({
     config,

@@ -1,20 +1,25 @@
 // Process-level test helpers: a real Manager (`bun src/manager/main.ts --config ...`) and real workers
 // (`bun src/worker/main.ts --manager ...`) as child processes in folders the test gives, each
-// with its output in a log file, and one place that kills every child left running.
+// with its output in a log file, and one place that kills every child left running; also the
+// Manager's configuration file, and its commands (`token create`, `restore`) run to their end.
+// Bench and reliability scripts use them too.
 import type { Subprocess } from "bun";
 import { readFileSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { stringify } from "yaml";
+import { TOKEN_PREFIX } from "../../src/manager/auth/secrets";
 import { waitFor } from "./wait";
 
 export const REPO_ROOT = resolve(import.meta.dir, "../..");
-const SERVER_ENTRY = join(REPO_ROOT, "src/manager/main.ts");
+export const SERVER_ENTRY = join(REPO_ROOT, "src/manager/main.ts");
 const WORKER_ENTRY = join(REPO_ROOT, "src/worker/main.ts");
 /** Workers in tests run ten times faster than Flamenco's timing (0.3 s first poll, 1 s may-i-run). */
 export const TEST_WORKER_TIME_SCALE = "0.1";
 const MANAGER_START_TIMEOUT_MS = 15_000;
 /** After this long, a stopped child that has not exited is killed (longer than the worker's own shutdown watchdog). */
 const STOP_GRACE_MS = 30_000;
+/** A Manager command still running after this long is killed (and the test fails on its code). */
+const COMMAND_TIMEOUT_MS = 20_000;
 
 const children = new Set<Subprocess>();
 
@@ -41,6 +46,72 @@ export function alive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** Writes `dir/flamenco-manager.yaml` (a free port on 127.0.0.1 unless `keys` say otherwise); returns its path. */
+export function writeManagerConfig(dir: string, keys: Record<string, unknown> = {}): string {
+  const path = join(dir, "flamenco-manager.yaml");
+  writeFileSync(
+    path,
+    stringify({
+      _meta: { version: 3 },
+      listen: keys.listen ?? `127.0.0.1:${freePort()}`,
+      shared_storage_path: join(dir, "shared"),
+      ...keys,
+    }),
+  );
+  return path;
+}
+
+/** This process's environment without what would override a Manager's configuration file. */
+export function managerEnv(): Record<string, string | undefined> {
+  return { ...process.env, PORT: "", TABLAO_LISTEN: "", TABLAO_DATABASE: "", TABLAO_STORAGE: "" };
+}
+
+export interface CommandResult {
+  /** null when it did not exit by itself within COMMAND_TIMEOUT_MS. */
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** `bun src/manager/main.ts ARGS` in `cwd`, to its end; the environment cannot override the file. */
+export async function runServerCommand(args: string[], cwd: string): Promise<CommandResult> {
+  const proc = Bun.spawn([process.execPath, SERVER_ENTRY, ...args], {
+    cwd,
+    stdin: "ignore",
+    stdout: "pipe",
+    stderr: "pipe",
+    env: managerEnv(),
+  });
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    proc.kill("SIGKILL");
+  }, COMMAND_TIMEOUT_MS);
+  const [stdout, stderr, code] = await Promise.all([
+    new Response(proc.stdout).text(),
+    new Response(proc.stderr).text(),
+    proc.exited,
+  ]);
+  clearTimeout(timer);
+  return { code: timedOut ? null : code, stdout, stderr };
+}
+
+/**
+ * `token create` of the Manager's command line, on the configuration (and so the database) in
+ * `configPath`; returns the secret.
+ */
+export async function createTokenWithCli(configPath: string, name: string, role: string): Promise<string> {
+  const { code, stdout, stderr } = await runServerCommand(
+    ["--config", configPath, "token", "create", "--name", name, "--role", role],
+    dirname(configPath),
+  );
+  // The secret alone goes to stdout; what it is goes to stderr.
+  const secret = stdout.trim();
+  if (code !== 0 || !secret.startsWith(TOKEN_PREFIX))
+    throw new Error(`token create exited ${code}:\n${stdout}\n${stderr}`);
+  return secret;
 }
 
 /** Sends `signal`, then SIGKILL if it has not exited within STOP_GRACE_MS; resolves with its exit code. */
@@ -82,18 +153,11 @@ export interface ManagerProcess {
 export async function startManager(
   dir: string,
   config: Record<string, unknown> = {},
+  /** The address to listen on; the test still reaches it at 127.0.0.1 (so 127.0.0.1 or 0.0.0.0). */
+  bind = "127.0.0.1",
 ): Promise<ManagerProcess> {
   const port = freePort();
-  const configPath = join(dir, "flamenco-manager.yaml");
-  writeFileSync(
-    configPath,
-    stringify({
-      _meta: { version: 3 },
-      listen: `127.0.0.1:${port}`,
-      shared_storage_path: join(dir, "shared"),
-      ...config,
-    }),
-  );
+  const configPath = writeManagerConfig(dir, { listen: `${bind}:${port}`, ...config });
   const url = `http://127.0.0.1:${port}`;
   const logPath = join(dir, "manager.log");
   let run = 0;
@@ -103,7 +167,7 @@ export async function startManager(
       stdin: "ignore",
       stdout: Bun.file(`${logPath}.${run}`),
       stderr: Bun.file(`${logPath}.${run++}.err`),
-      env: { ...process.env, PORT: "", TABLAO_LISTEN: "", TABLAO_DATABASE: "", TABLAO_STORAGE: "" },
+      env: managerEnv(),
     });
     children.add(proc);
     const errPath = `${logPath}.${run - 1}.err`;
@@ -156,6 +220,8 @@ export interface WorkerOptions {
   /** flamenco-worker.yaml keys, written to the worker's working directory (its home). */
   config?: Record<string, unknown>;
   env?: Record<string, string>;
+  /** A network namespace (`ip netns`) to run the worker in, so it calls from another address. */
+  netns?: string;
 }
 
 export function startWorker(managerUrl: string, opts: WorkerOptions): WorkerProcess {
@@ -164,19 +230,23 @@ export function startWorker(managerUrl: string, opts: WorkerOptions): WorkerProc
   const logPath = join(home, "worker.log");
   let run = 0;
   const launch = () => {
-    const proc = Bun.spawn([process.execPath, WORKER_ENTRY, "--manager", managerUrl, "-debug"], {
-      cwd: home,
-      stdin: "ignore",
-      stdout: Bun.file(`${logPath}.${run}.out`),
-      stderr: Bun.file(`${logPath}.${run++}`),
-      env: {
-        ...process.env,
-        FLAMENCO_HOME: home,
-        FLAMENCO_WORKER_NAME: opts.name,
-        TABLAO_WORKER_TIME_SCALE: TEST_WORKER_TIME_SCALE,
-        ...opts.env,
+    const inNamespace = opts.netns ? ["ip", "netns", "exec", opts.netns] : [];
+    const proc = Bun.spawn(
+      [...inNamespace, process.execPath, WORKER_ENTRY, "--manager", managerUrl, "-debug"],
+      {
+        cwd: home,
+        stdin: "ignore",
+        stdout: Bun.file(`${logPath}.${run}.out`),
+        stderr: Bun.file(`${logPath}.${run++}`),
+        env: {
+          ...process.env,
+          FLAMENCO_HOME: home,
+          FLAMENCO_WORKER_NAME: opts.name,
+          TABLAO_WORKER_TIME_SCALE: TEST_WORKER_TIME_SCALE,
+          ...opts.env,
+        },
       },
-    });
+    );
     children.add(proc);
     const errPath = `${logPath}.${run - 1}`;
     void proc.exited.then((code) => {

@@ -7,6 +7,8 @@ import {
   loadWorkerConfig,
   normaliseManagerUrl,
   parseWorkerArgs,
+  REGISTRATION_SECRET_ENV,
+  resolveRegistrationSecret,
   resolveWorkerName,
   saveCredentials,
   WorkerConfigError,
@@ -27,6 +29,7 @@ describe("flamenco-worker.yaml", () => {
       taskTypes: [...DEFAULT_TASK_TYPES],
       restartExitCode: 0,
       oomScoreAdjust: null,
+      registrationSecret: "",
     });
     writeFileSync(join(d, "empty.yaml"), "");
     expect(loadWorkerConfig(join(d, "empty.yaml")).taskTypes).toEqual([
@@ -47,6 +50,7 @@ describe("flamenco-worker.yaml", () => {
         "task_types: [blender, misc]",
         "restart_exit_code: 47",
         "oom_score_adjust: 500",
+        "registration_secret: ' farm-secret '",
         "some_future_key: yes",
       ].join("\n"),
     );
@@ -56,6 +60,7 @@ describe("flamenco-worker.yaml", () => {
       taskTypes: ["blender", "misc"],
       restartExitCode: 47,
       oomScoreAdjust: 500,
+      registrationSecret: "farm-secret",
     });
   });
 
@@ -68,6 +73,16 @@ describe("flamenco-worker.yaml", () => {
     writeFileSync(path, "manager_url: [\n");
     expect(() => loadWorkerConfig(path)).toThrow(/not valid YAML/);
   });
+});
+
+test("the registration secret: registration_secret from the file, else the environment", () => {
+  const path = join(dir(), "flamenco-worker.yaml");
+  writeFileSync(path, "registration_secret: from-the-file");
+  const env = { [REGISTRATION_SECRET_ENV]: " from-the-env " };
+  expect(resolveRegistrationSecret(loadWorkerConfig(path), env)).toBe("from-the-file");
+  writeFileSync(path, "");
+  expect(resolveRegistrationSecret(loadWorkerConfig(path), env)).toBe("from-the-env");
+  expect(resolveRegistrationSecret(loadWorkerConfig(path), {})).toBe("");
 });
 
 describe("-manager URLs", () => {

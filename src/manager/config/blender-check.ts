@@ -134,7 +134,19 @@ export function createBlenderProbe(opts: BlenderProbeOptions): BlenderProbe {
       const exe = isDirectory ? join(command, executableName(opts.platform)) : command;
       return run(command, exe, "input_path");
     }
-    const found = Bun.which(command, { PATH: searchPath });
+    let found: string | null;
+    try {
+      found = Bun.which(command, { PATH: searchPath });
+    } catch (err) {
+      // Bun refuses names it cannot search for (e.g. "bin path is too long").
+      return {
+        input: command,
+        path: "",
+        source: "path_envvar",
+        status: "failed",
+        reason: (err as Error).message,
+      };
+    }
     if (!found) return { input: command, path: "", source: "path_envvar", status: "missing" };
     return run(command, found, "path_envvar");
   };

@@ -34,5 +34,8 @@ export {
   type LoadConfigOptions,
   type ManagerConfig,
   type MqttSettings,
+  type AuthSettings,
+  type BackupSettings,
+  DEFAULT_TRUSTED_NETWORKS,
 } from "./load";
 export { jobStoragePath, sharedStorageLocation } from "./storage";

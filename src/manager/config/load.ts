@@ -20,6 +20,7 @@ import { ALL_PLATFORMS, goPlatformName } from "../../shared/platform";
 import { CONFIG_VERSION, DEFAULT_MQTT_CLIENT_ID, validateConfigFile, type ConfigFile } from "./schema";
 import { jobStoragePath } from "./storage";
 import { buildVariableTable, type VariableTable } from "./variables";
+import type { Role } from "../auth/roles";
 
 export const CONFIG_FILE_NAME = "flamenco-manager.yaml";
 const SCRIPTS_DIR = "scripts";
@@ -62,6 +63,8 @@ export interface ManagerConfig {
   taskFailAfterSoftfailCount: number;
   mqtt: MqttSettings;
   variables: VariableTable;
+  auth: AuthSettings;
+  backup: BackupSettings;
   /** Folder for custom job-type scripts. */
   scriptsDir: string;
   /** Problems that did not stop start-up (unknown keys, ignored variables); for the caller to log. */
@@ -69,6 +72,41 @@ export interface ManagerConfig {
   /** The file's settings with defaults filled in, as written in YAML (env overrides not applied). */
   raw: ConfigFile;
 }
+
+export interface AuthSettings {
+  /** Networks whose clients get a role without a token, most specific match wins. */
+  trustedNetworks: { network: string; role: Role }[];
+  /** Peers whose X-Forwarded-For header is believed; empty means never. */
+  trustedProxies: string[];
+  /** "" when registration is not guarded by a secret. */
+  workerRegistrationSecret: string;
+}
+
+export interface BackupSettings {
+  /** 0 turns scheduled backups off. */
+  periodMs: number;
+  keep: number;
+  /** Absolute folder the backups are written to. */
+  path: string;
+}
+
+/**
+ * Without `auth.trusted_networks` the Manager trusts what Flamenco's clients need: the machine
+ * itself fully, the studio's private networks for jobs and workers, nobody else.
+ */
+export const DEFAULT_TRUSTED_NETWORKS: Readonly<Record<string, Role>> = {
+  "127.0.0.0/8": "admin",
+  "::1/128": "admin",
+  "10.0.0.0/8": "operator",
+  "172.16.0.0/12": "operator",
+  "192.168.0.0/16": "operator",
+  "169.254.0.0/16": "operator",
+  "fc00::/7": "operator",
+  "fe80::/10": "operator",
+};
+export const DEFAULT_BACKUP_PERIOD = "24h0m0s";
+export const DEFAULT_BACKUP_KEEP = 7;
+export const DEFAULT_BACKUP_DIR = "flamenco-manager-backups";
 
 export interface LoadConfigOptions {
   /** `--config FILE`; relative to `cwd`. Without it `flamenco-manager.yaml` in `cwd` is optional. */
@@ -240,6 +278,18 @@ export function buildManagerConfig(file: ConfigFile, ctx: BuildConfigContext): M
       ...(client.queue_size !== undefined ? { queueSize: client.queue_size } : {}),
     },
     variables: buildVariableTable(file.variables, implicitVariables),
+    auth: {
+      trustedNetworks: Object.entries(file.auth?.trusted_networks ?? DEFAULT_TRUSTED_NETWORKS).map(
+        ([network, role]) => ({ network, role }),
+      ),
+      trustedProxies: file.auth?.trusted_proxies ?? [],
+      workerRegistrationSecret: file.auth?.worker_registration_secret ?? "",
+    },
+    backup: {
+      periodMs: parseDuration(file.backup?.period ?? DEFAULT_BACKUP_PERIOD),
+      keep: file.backup?.keep ?? DEFAULT_BACKUP_KEEP,
+      path: resolve(baseDir, file.backup?.path ?? DEFAULT_BACKUP_DIR),
+    },
     scriptsDir: join(baseDir, SCRIPTS_DIR),
     warnings: ctx.warnings,
     raw: file,

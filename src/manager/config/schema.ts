@@ -6,7 +6,9 @@ import { isUncPath } from "./crosspath";
 import { formatDurationNs, parseDurationNs } from "./durations";
 import { ConfigError } from "./errors";
 import { parseListen } from "./listen";
+import ipaddr from "ipaddr.js";
 import { WINDOWS_PLATFORM } from "../../shared/platform";
+import { ROLES, isRole, type Role } from "../auth/roles";
 
 export const CONFIG_VERSION = 3;
 export const DEFAULT_MQTT_CLIENT_ID = "flamenco";
@@ -56,6 +58,14 @@ export interface ConfigFile {
     };
   };
   variables: Record<string, VariableDefinition>;
+  /** Tablao addition: who may call the manager API without a token; absent means the defaults. */
+  auth?: {
+    trusted_networks?: Record<string, Role>;
+    trusted_proxies?: string[];
+    worker_registration_secret?: string;
+  };
+  /** Tablao addition: scheduled online backups of the database. */
+  backup?: { period?: string; keep?: number; path?: string };
 }
 
 export const DEFAULT_VARIABLES = {
@@ -188,6 +198,43 @@ const mqttClientSchema = z
     }
   });
 
+function cidr() {
+  return z.string().superRefine((s, ctx) => {
+    try {
+      ipaddr.parseCIDR(s);
+    } catch {
+      ctx.addIssue({
+        code: "custom",
+        message: `invalid network ${JSON.stringify(s)} (use CIDR such as 10.0.0.0/8 or fd00::/8)`,
+      });
+    }
+  });
+}
+
+const authSchema = z.strictObject({
+  trusted_networks: z
+    .record(
+      cidr(),
+      z.unknown().transform((input, ctx): Role => {
+        if (isRole(input)) return input;
+        ctx.addIssue({
+          code: "custom",
+          message: `expected one of ${ROLES.join(", ")}, got ${describe(input)}`,
+        });
+        return z.NEVER;
+      }),
+    )
+    .optional(),
+  trusted_proxies: z.array(cidr()).optional(),
+  worker_registration_secret: text().optional(),
+});
+
+const backupSchema = z.strictObject({
+  period: duration().optional(),
+  keep: wholeNumber(1).optional(),
+  path: text().optional(),
+});
+
 // `_meta` is checked before this schema runs (a different version may mean a different shape).
 const fileSchema = z.strictObject({
   manager_name: text().default("Flamenco"),
@@ -232,6 +279,8 @@ const fileSchema = z.strictObject({
       variableSchema,
     )
     .optional(),
+  auth: authSchema.optional(),
+  backup: backupSchema.optional(),
 });
 
 export function formatKeyPath(path: readonly PropertyKey[]): string {

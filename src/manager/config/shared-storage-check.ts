@@ -1,5 +1,8 @@
 // Whether a directory can serve as shared storage: it exists, is a directory that is not one
-// of the Manager's own, and a file can be written there (the test file is always removed).
+// of the Manager's own, and a file can be written there. The check writes one file with a fresh
+// random name (created exclusively, so nothing existing is ever overwritten) directly in that
+// directory and removes it again; it touches nothing else. A path with `..` components is
+// refused: it would name a different directory than it seems to, and a share never needs one.
 
 import { randomUUID } from "node:crypto";
 import { open, rm, stat } from "node:fs/promises";
@@ -37,6 +40,9 @@ export async function checkSharedStorage(
     return unusable(
       "UNC paths such as \\\\server\\share are not supported; use a mapped drive or mount point.",
     );
+  }
+  if (path.split(/[/\\]/).includes("..")) {
+    return unusable('This path contains a ".." component; give the directory\'s path without one.');
   }
   const absolute = resolve(opts.cwd, path);
   try {

@@ -44,11 +44,13 @@ export function openDatabase(path: string): OpenedDatabase {
   const db = createDb(orm, (sqlText) => rawStatement(sqlite, sqlText));
 
   // Skipped while a transaction is open (a group commit waiting for the end of its turn):
-  // the next round catches up.
-  const checkpoint = () => {
-    if (!sqlite.inTransaction) sqlite.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+  // the next round catches up. While running, the periodic one is PASSIVE: a TRUNCATE waits for
+  // every reader, and a backup or integrity check reading on another connection would hold the
+  // event loop for as long as it runs. Only the last one, at close, truncates the WAL.
+  const checkpoint = (mode: "PASSIVE" | "TRUNCATE") => {
+    if (!sqlite.inTransaction) sqlite.exec(`PRAGMA wal_checkpoint(${mode})`);
   };
-  const timer = setInterval(checkpoint, WAL_CHECKPOINT_INTERVAL_MS);
+  const timer = setInterval(() => checkpoint("PASSIVE"), WAL_CHECKPOINT_INTERVAL_MS);
   timer.unref?.();
   return {
     db,
@@ -56,7 +58,7 @@ export function openDatabase(path: string): OpenedDatabase {
     close() {
       clearInterval(timer);
       flushGroupCommit(db);
-      checkpoint();
+      checkpoint("TRUNCATE");
       sqlite.close();
     },
   };

@@ -261,8 +261,41 @@ export const sleepSchedules = sqliteTable(
   (t) => [index("sleep_schedules_next_check_idx").on(t.isActive, t.nextCheck)],
 );
 
+/**
+ * API tokens (docs/security.md). Only the SHA-256 of the secret is stored: the secret is 32
+ * random bytes, so a fast hash is as good as a slow one. `role` is a role name of
+ * src/manager/auth/roles.ts, checked where tokens are read.
+ */
+export const apiTokens = sqliteTable("api_tokens", {
+  ...commonColumns(),
+  uuid: text("uuid").notNull().unique(),
+  name: text("name").notNull().unique(),
+  role: text("role").notNull(),
+  secretHash: text("secret_hash").notNull().unique(),
+  lastUsedAt: timestamp("last_used_at"),
+  expiresAt: timestamp("expires_at"),
+});
+
+/** Dashboard logins made with a token; they go when their token is revoked (deleted). */
+export const apiSessions = sqliteTable(
+  "api_sessions",
+  {
+    ...commonColumns(),
+    secretHash: text("secret_hash").notNull().unique(),
+    tokenId: integer("token_id")
+      .notNull()
+      .references(() => apiTokens.id, { onDelete: "cascade" }),
+    csrfToken: text("csrf_token").notNull(),
+    lastSeenAt: timestamp("last_seen_at").notNull(),
+    expiresAt: timestamp("expires_at").notNull(),
+  },
+  (t) => [index("api_sessions_token_idx").on(t.tokenId)],
+);
+
 export type JobRow = typeof jobs.$inferSelect;
 export type TaskRow = typeof tasks.$inferSelect;
 export type WorkerRow = typeof workers.$inferSelect;
 export type WorkerTagRow = typeof workerTags.$inferSelect;
 export type SleepScheduleRow = typeof sleepSchedules.$inferSelect;
+export type ApiTokenRow = typeof apiTokens.$inferSelect;
+export type ApiSessionRow = typeof apiSessions.$inferSelect;

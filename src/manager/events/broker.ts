@@ -25,6 +25,8 @@ export interface EventPayloads {
   "/tasklog": z.infer<typeof wire.EventTaskLogUpdate>;
   "/workers": WorkerUpdatePayload;
   "/workertags": z.infer<typeof wire.EventWorkerTagUpdate>;
+  "/audit": z.infer<typeof wire.EventAudit>;
+  "/database-check": z.infer<typeof wire.EventDatabaseCheck>;
 }
 
 export type EventName = keyof EventPayloads;

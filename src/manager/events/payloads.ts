@@ -12,9 +12,11 @@ export const topics = {
   lastRendered: "/last-rendered",
   workers: "/workers",
   workerTags: "/workertags",
+  audit: "/audit",
   job: (jobUUID: string) => `/jobs/${jobUUID}`,
   jobLastRendered: (jobUUID: string) => `/jobs/${jobUUID}/last-rendered`,
   taskLog: (taskUUID: string) => `/tasklog/${taskUUID}`,
+  database: "/database",
 } as const;
 
 export interface JobUpdateExtras {
@@ -136,4 +138,28 @@ export function lifecycle(type: EventPayloads["/lifecycle"]["type"]): BrokerEven
 
 export function farmStatus(status: EventPayloads["/status"]["status"]): BrokerEvent<"/status"> {
   return { topic: topics.status, event: "/status", payload: { status } };
+}
+
+/** The result of a periodic database check (Tablao's own event; see docs/backups.md). */
+export function databaseCheck(result: {
+  ok: boolean;
+  problems: string[];
+  checkedAt: Date;
+  durationMs: number;
+}): BrokerEvent<"/database-check"> {
+  return {
+    topic: topics.database,
+    event: "/database-check",
+    payload: {
+      ok: result.ok,
+      problems: result.problems,
+      checked_at: iso(result.checkedAt),
+      duration_ms: Math.round(result.durationMs),
+    },
+  };
+}
+
+/** Tablao's own: an operator or admin change (see src/manager/auth/audit.ts). */
+export function auditEvent(payload: EventPayloads["/audit"]): BrokerEvent<"/audit"> {
+  return { topic: topics.audit, event: "/audit", payload };
 }

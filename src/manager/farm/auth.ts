@@ -1,10 +1,13 @@
 // Worker credentials: bcrypt hashing of secrets at registration, and verification of
 // (uuid, secret) pairs with a small cache, because bcrypt is slow by design and hundreds of
 // polling workers would otherwise spend the Manager's CPU on re-verifying the same secret.
+// Failed verifications are throttled per client address (./auth-throttle.ts).
+import { systemClock, type Clock } from "../../shared/clock";
 import type { Db } from "../db/connection";
 import { workerByUUID } from "../db/queries/workers";
 import type { WorkerRow } from "../db/schema";
 import { badRequest } from "../errors";
+import { createAuthThrottle, type ThrottleLimits, type ThrottleTicket } from "./auth-throttle";
 
 /** Flamenco's cost (bcrypt's minimum): secrets are 256 random bits, not human passwords. */
 export const SECRET_BCRYPT_COST = 4;
@@ -20,7 +23,11 @@ export async function hashWorkerSecret(secret: string): Promise<string> {
 }
 
 export type AuthFailure = "no auth header found" | "no such worker known";
-export type AuthResult = { ok: true; worker: WorkerRow } | { ok: false; cause: AuthFailure };
+export type AuthResult =
+  | { ok: true; worker: WorkerRow }
+  | { ok: false; cause: AuthFailure }
+  /** Too many failures from the caller's address: refused without checking anything. */
+  | { ok: false; cause: "throttled"; retryAfterMs: number };
 
 export interface Credentials {
   uuid: string;
@@ -46,30 +53,34 @@ interface VerifiedPair {
 
 export interface WorkerAuthDeps {
   db: Db;
+  /** Paces the answers to failed attempts; the system clock when not given. */
+  clock?: Clock;
+  /** Tests use smaller limits than ./auth-throttle.ts's defaults. */
+  throttleLimits?: Partial<ThrottleLimits>;
 }
 
 export function createWorkerAuth(deps: WorkerAuthDeps) {
   const { db } = deps;
+  const throttle = createAuthThrottle({ clock: deps.clock ?? systemClock, limits: deps.throttleLimits });
   /**
-   * SHA-256 digests of Authorization headers verified with bcrypt, so a repeated header costs
-   * one hash instead of a parse and a bcrypt run; insertion order gives FIFO eviction.
+   * SHA-256 digests of (client address, Authorization header) pairs verified with bcrypt, so a
+   * repeated header costs one hash instead of a parse and a bcrypt run; insertion order gives
+   * FIFO eviction. The address is part of the key because remembered headers are answered even
+   * while their address is throttled: an attacker elsewhere must not be able to test guesses
+   * against them unthrottled.
    */
   const verified = new Map<string, VerifiedPair>();
   let dummyHash: Promise<string> | null = null;
 
-  async function verify(key: string, header: string): Promise<AuthResult> {
-    const creds = parseBasicAuth(header);
-    if (!creds) return { ok: false, cause: "no auth header found" };
+  async function verify(key: string, creds: Credentials, ticket: ThrottleTicket): Promise<AuthResult> {
     const worker = workerByUUID(db, creds.uuid);
-    if (!worker) {
-      // Verify against some bcrypt hash anyway, so an unknown UUID costs as much as a bad secret.
-      await verifySecret(creds.secret, await unknownWorkerHash());
+    // Verify against some bcrypt hash anyway, so an unknown UUID costs as much as a bad secret.
+    const valid = await verifySecret(creds.secret, worker?.secret ?? (await unknownWorkerHash()));
+    if (!worker || !valid) {
+      await throttle.failed(ticket);
       return { ok: false, cause: "no such worker known" };
     }
-    if (!(await verifySecret(creds.secret, worker.secret))) {
-      return { ok: false, cause: "no such worker known" };
-    }
-
+    throttle.succeeded(ticket);
     remember(key, { uuid: creds.uuid, storedHash: worker.secret });
     return { ok: true, worker };
   }
@@ -92,19 +103,26 @@ export function createWorkerAuth(deps: WorkerAuthDeps) {
 
   return {
     /**
-     * Answers synchronously (no promise) for a header verified before while the worker's stored
-     * secret is unchanged, the common case on every worker call; otherwise verifies it with bcrypt.
+     * Answers synchronously (no promise) for a header verified before from the same address
+     * while the worker's stored secret is unchanged, the common case on every worker call; also
+     * when the address is throttled. Otherwise verifies it with bcrypt; a failure is answered
+     * after the throttle's delay.
      */
-    authenticate(header: string | undefined | null): AuthResult | Promise<AuthResult> {
+    authenticate(header: string | undefined | null, address: string): AuthResult | Promise<AuthResult> {
       if (!header) return { ok: false, cause: "no auth header found" };
-      const key = Bun.SHA256.hash(header, "base64");
+      const key = Bun.SHA256.hash(`${address}\n${header}`, "base64");
       const cached = verified.get(key);
       if (cached) {
         const worker = workerByUUID(db, cached.uuid);
         if (worker?.secret === cached.storedHash) return { ok: true, worker };
         verified.delete(key);
       }
-      return verify(key, header);
+      // A malformed header is refused without a check, so it costs nothing and is not counted.
+      const creds = parseBasicAuth(header);
+      if (!creds) return { ok: false, cause: "no auth header found" };
+      const admission = throttle.admit(address);
+      if (!admission.admitted) return { ok: false, cause: "throttled", retryAfterMs: admission.retryAfterMs };
+      return verify(key, creds, admission.ticket);
     },
   };
 }

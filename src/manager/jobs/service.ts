@@ -17,6 +17,7 @@ import { emitAfterCommit, type EventBroker } from "../events/broker";
 import { jobUpdate } from "../events/payloads";
 import { replaceTwoWay, type ManagerConfig } from "../config";
 import { JobTypeError, SettingsError, type JobTypeRegistry } from "./job-types";
+import { checkSubmissionSize } from "./limits";
 import { insertCompiledJob } from "./store";
 import { jobView, taskSummaryView, taskView } from "./views";
 
@@ -89,6 +90,7 @@ export function createJobService(deps: JobServiceDeps) {
 
   /** Steps 2-5 of submission, shared by submit and check: returns the compiled job and its status. */
   async function compile(body: SubmittedJob) {
+    checkSubmissionSize(body);
     const status = initialStatus(body);
     const cfg = deps.config();
     const platform = body.submitter_platform === "manager" ? cfg.platform : body.submitter_platform;

@@ -1,14 +1,15 @@
-// Last-rendered images (see docs/storage.md): a small bounded queue of uploaded images,
-// one background processor turning each into three JPEG thumbnails in the job's folder, the
-// farm-wide "latest job with an image" pointer, and the info views of the API.
+// Last-rendered images (see docs/storage.md): reading an upload, a small bounded queue of
+// uploaded images, one background processor turning each into three JPEG thumbnails in the
+// job's folder, the farm-wide "latest job with an image" pointer, and the info views of the API.
 import { existsSync } from "node:fs";
-import { mkdir, rename, writeFile } from "node:fs/promises";
+import { mkdir, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import sharp from "sharp";
 import type { Clock } from "../../shared/clock";
 import type { Db } from "../db/connection";
 import { lastRenderedJobUUID, liveJobIdByUUID, setLastRenderedJob } from "../db/queries/last-rendered";
 import { inTransaction } from "../db/transaction";
+import { ApiError } from "../errors";
 import { emitAfterCommit, type EventBroker } from "../events/broker";
 import { lastRenderedUpdates, type LastRenderedThumbnail } from "../events/payloads";
 import type { StorageLayout } from "./layout";
@@ -45,6 +46,27 @@ export interface LastRenderedDeps {
   warn: (msg: string) => void;
 }
 
+/** Bun rejects a body read with an AbortError (and an empty stack) when the client hangs up. */
+function clientWentAway(request: Request, err: unknown): boolean {
+  return request.signal.aborted || (err instanceof DOMException && err.name === "AbortError");
+}
+
+/**
+ * Writes `data` to `path` under a temporary name, then renames it, so the web UI never loads a
+ * half-written file; on failure (disk full, read-only) the temporary file is removed again, so a
+ * full disk is not filled further, and the error names the file.
+ */
+async function writeWhole(path: string, data: Uint8Array): Promise<void> {
+  const temporary = `${path}.tmp`;
+  try {
+    await writeFile(temporary, data);
+    await rename(temporary, path);
+  } catch (err) {
+    await rm(temporary, { force: true }).catch(() => undefined);
+    throw new Error(`cannot write ${path}: ${(err as Error).message}`);
+  }
+}
+
 export function createLastRendered(deps: LastRenderedDeps) {
   const { db, broker, clock, layout, warn } = deps;
   const queue: UploadedImage[] = [];
@@ -67,7 +89,9 @@ export function createLastRendered(deps: LastRenderedDeps) {
     if (format !== expected)
       throw new Error(`image is ${format ?? "not decodable"}, but was sent as ${upload.mimeType}`);
     const dir = layout.jobDir(upload.jobUUID);
-    await mkdir(dir, { recursive: true });
+    await mkdir(dir, { recursive: true }).catch((err: Error) => {
+      throw new Error(`cannot create ${dir}: ${err.message}`);
+    });
     let source: Uint8Array = upload.image;
     for (const thumb of THUMBNAILS) {
       const jpeg = await sharp(source)
@@ -80,10 +104,7 @@ export function createLastRendered(deps: LastRenderedDeps) {
         })
         .jpeg({ quality: THUMBNAIL_JPEG_QUALITY })
         .toBuffer();
-      // Write-then-rename, so the web UI never loads a half-written file.
-      const path = join(dir, thumb.file);
-      await writeFile(`${path}.tmp`, jpeg);
-      await rename(`${path}.tmp`, path);
+      await writeWhole(join(dir, thumb.file), jpeg);
       source = jpeg;
     }
   }
@@ -123,6 +144,24 @@ export function createLastRendered(deps: LastRenderedDeps) {
   }
 
   return {
+    /**
+     * The body of an upload for the job. A client that goes away mid-body (a worker stopped or
+     * lost its network) is a warning, not a server error: 400, which nobody is left to read.
+     */
+    async readUpload(request: Request, jobUUID: string): Promise<Uint8Array> {
+      try {
+        return new Uint8Array(await request.arrayBuffer());
+      } catch (err) {
+        if (!clientWentAway(request, err)) throw err;
+        const length = request.headers.get("Content-Length") ?? "?";
+        warn(
+          `last-rendered: the client went away while uploading an image of job ${jobUUID} ` +
+            `(the connection closed before its ${length} bytes arrived)`,
+        );
+        throw new ApiError(400, "upload aborted: the connection closed before the whole image arrived");
+      }
+    },
+
     /** False when the queue is full: the image is dropped (the caller answers 429). */
     enqueue(upload: UploadedImage): boolean {
       if (queue.length >= LAST_RENDERED_QUEUE_CAPACITY) return false;

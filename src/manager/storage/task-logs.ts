@@ -1,8 +1,10 @@
 // Task log files (see docs/storage.md): appends from workers and timestamped Manager
-// lines, plus the tail and info views of the log endpoints. Appends are queued in memory and
-// written by the writer thread (src/manager/storage/task-log-writer.ts), so a slow disk or a network
-// share delays the log on disk, never the request that appended to it. Failed writes stay
-// queued and are retried.
+// lines, plus the tail and info views of the log endpoints. Text is queued in memory and
+// written by the writer thread (src/manager/storage/task-log-writer.ts), so a slow disk or a
+// network share never blocks the thread that answers requests. A worker's text is waited for
+// (appendAndWait): its task update is answered only once the text is in the file, so what was
+// acknowledged survives a killed Manager. The Manager's own lines are not waited for; a failed
+// write of them stays queued and is retried. A log about to pass TASK_LOG_MAX_BYTES is rotated.
 import { open, stat } from "node:fs/promises";
 import { sep } from "node:path";
 import type { Clock } from "../../shared/clock";
@@ -10,6 +12,7 @@ import type { EventBroker } from "../events/broker";
 import { taskLogUpdate } from "../events/payloads";
 import type { TaskLogSink } from "../state-machine/deps";
 import type { StorageLayout } from "./layout";
+import { createDiskTroubleReporter } from "./task-log-trouble";
 
 /** One message to the writer: text for several files, each file's chunks in order. */
 export interface WriteBatch {
@@ -23,8 +26,9 @@ export interface WriteResults {
 
 /**
  * A log file that would grow past this many bytes is first renamed to `<file>.1` (replacing an
- * older one), so one task keeps at most about twice this much log on disk however often it is
- * re-run. Workers send chunks of ~10 KiB, so the cap is never exceeded by more than one chunk.
+ * older one), so one task keeps at most twice this much log on disk however often it is re-run,
+ * and always its latest text. A single append is never larger than this (a worker's task update
+ * carries at most 4 MiB, the Manager's lines are short), so no file ever passes it.
  */
 export const TASK_LOG_MAX_BYTES = 8 * 1024 * 1024;
 /** Suffix of the one rotated file kept per task log. */
@@ -37,21 +41,30 @@ export const TASK_LOG_CACHE_MAX_ENTRIES = 10_000;
 
 /** How much of the end of a log the tail endpoint returns (Flamenco's value). */
 export const TASK_LOG_TAIL_BYTES = 2048;
-/** After a failed write (disk full, permissions) the text stays queued and is retried this much later. */
+/** After a failed write (disk full, permissions) the Manager's own lines are retried this much later. */
 export const TASK_LOG_RETRY_MS = 1_000;
 /**
- * Text waiting for the disk is held in memory up to this many bytes; beyond it, new text is
- * dropped (and counted in a warning) rather than growing the Manager without bound while the
- * disk is failing.
+ * Text waiting for the disk is held in memory up to this many bytes; beyond it, new Manager
+ * lines are dropped (and counted in a warning) and workers' text is refused, rather than
+ * growing the Manager without bound while the disk is failing.
  */
 export const TASK_LOG_QUEUE_MAX_BYTES = 64 * 1024 * 1024;
 /**
- * Batches go to the writer at most this often. The writer opens, appends to and closes each file
- * of a batch, so the longer the wait, the more of a busy task's lines share one append: at 25 ms
- * rather than 5 the writer thread used half the CPU under the scheduler bench. Live `tasklog`
- * events do not wait for it, and reads and shutdown wait for the text they need anyway.
+ * The Manager's own lines go to the writer at most this often, so a busy task's lines share one
+ * append (at 25 ms rather than 5 the writer thread used half the CPU under the scheduler bench).
+ * Text a worker waits for goes at once, together with whatever is queued by then.
  */
 export const TASK_LOG_DISPATCH_INTERVAL_MS = 25;
+
+/** Text that could not be written (disk full, read-only, I/O error); the caller answers 503. */
+export class TaskLogWriteError extends Error {
+  override name = "TaskLogWriteError";
+}
+
+/** Text dropped unwritten because its job's logs are being deleted. */
+export class TaskLogDiscardedError extends Error {
+  override name = "TaskLogDiscardedError";
+}
 
 const WRITER_URL = new URL("./task-log-writer.ts", import.meta.url).href;
 
@@ -67,9 +80,20 @@ export interface TaskLogStore extends TaskLogSink {
   /**
    * Queues text verbatim (plus a newline if missing) for the task's log and sends a task-log
    * event, once the caller's database change is committed (dropped if it rolls back); "" is a
-   * no-op. Appends to one log reach the disk in order.
+   * no-op. Not waited for: for the Manager's own lines. Appends to one log reach the disk in order.
+   * Throws a RangeError for text larger than TASK_LOG_MAX_BYTES.
    */
   append(jobUUID: string, taskUUID: string, text: string): void;
+  /**
+   * Appends text verbatim (plus a newline if missing) at once, for a caller that answers only
+   * once it is written: resolves when the text is in the file (handed to the OS), then sends the
+   * task-log event. Rejects with TaskLogWriteError when it could not be written (the text is then
+   * forgotten: whoever sent it sends it again), with TaskLogDiscardedError when the job's logs
+   * were discarded first, and with a RangeError for text larger than TASK_LOG_MAX_BYTES (the
+   * caller limits it). "" resolves at once. Call it outside a database change: the text is not
+   * tied to one.
+   */
+  appendAndWait(jobUUID: string, taskUUID: string, text: string): Promise<void>;
   /** Appends `<RFC 3339 local time> <line>`, as for every line the Manager writes itself. */
   appendManagerLine(jobUUID: string, taskUUID: string, line: string): void;
   /** Null when the log does not exist or is empty; includes everything appended before the call. */
@@ -78,7 +102,7 @@ export interface TaskLogStore extends TaskLogSink {
   tail(jobUUID: string, taskUUID: string): Promise<string | null>;
   /**
    * Resolves once the text appended so far to logs at or under `path` (default: all logs) is on
-   * disk, or has failed and waits for its retry.
+   * disk, or has failed (and, for the Manager's lines, waits for its retry).
    */
   flush(path?: string): Promise<void>;
   /**
@@ -122,15 +146,33 @@ async function fileSize(path: string): Promise<number> {
   return (await stat(path).catch(() => null))?.size ?? 0;
 }
 
+/** One append: its text, and for appendAndWait who waits for it. */
+interface Chunk {
+  data: string;
+  bytes: number;
+  waiter?: { taskUUID: string; text: string; resolve(): void; reject(err: Error): void };
+}
+
 /** Text queued for one log file, in append order. */
 interface Queued {
-  chunks: string[];
+  chunks: Chunk[];
   bytes: number;
+  /** How many of the chunks have a waiter: those go to the writer at once. */
+  waited: number;
 }
 
 interface Waiter {
   under: string;
   resolve(): void;
+}
+
+const withNewline = (text: string) => (text.endsWith("\n") ? text : `${text}\n`);
+
+/** A caller's mistake: no single append may be larger than a log file's rotation size. */
+function tooLarge(path: string, bytes: number): RangeError {
+  return new RangeError(
+    `log text of ${bytes} bytes for ${path} is larger than a task log's rotation size of ${TASK_LOG_MAX_BYTES} bytes`,
+  );
 }
 
 export function createTaskLogStore(deps: TaskLogStoreDeps): TaskLogStore {
@@ -143,16 +185,19 @@ export function createTaskLogStore(deps: TaskLogStoreDeps): TaskLogStore {
    * fewer (and larger) the messages to the writer.
    */
   const writing = new Map<string, Queued>();
-  /** Files whose last write failed, with the timer of their retry (null once closed). */
+  /** Files whose Manager lines failed to be written, with the timer of their retry (null once closed). */
   const retrying = new Map<string, unknown>();
   /** Bytes queued, being written or waiting for a retry. */
   let heldBytes = 0;
   let droppedBytes = 0;
-  let dispatchPending = false;
+  /** A dispatch is due in this event-loop turn, or on this timer. */
+  let dispatchSoon = false;
+  let dispatchTimer: ReturnType<typeof setTimeout> | null = null;
   let lastDispatchAt = Number.NEGATIVE_INFINITY;
   let closed = false;
   const waiters: Waiter[] = [];
   let worker: BunWorker | null = null;
+  const trouble = createDiskTroubleReporter(clock, warn);
 
   const inScope = (under: string, path: string) =>
     under === "" || path === under || path.startsWith(under + sep);
@@ -197,14 +242,16 @@ export function createTaskLogStore(deps: TaskLogStoreDeps): TaskLogStore {
 
   /** Unless a batch is being written, hands every queued file not waiting for a retry to the writer. */
   function dispatch(): void {
-    dispatchPending = false;
+    dispatchSoon = false;
+    if (dispatchTimer !== null) clearTimeout(dispatchTimer);
+    dispatchTimer = null;
     if (writing.size > 0) return; // onWritten dispatches again
     const batch: WriteBatch = { writes: [] };
     for (const [path, entry] of queued) {
       if (retrying.has(path)) continue;
       queued.delete(path);
       writing.set(path, entry);
-      batch.writes.push({ path, chunks: entry.chunks });
+      batch.writes.push({ path, chunks: entry.chunks.map((c) => c.data) });
     }
     if (batch.writes.length === 0) return;
     lastDispatchAt = performance.now();
@@ -213,15 +260,23 @@ export function createTaskLogStore(deps: TaskLogStoreDeps): TaskLogStore {
     thread.postMessage(batch);
   }
 
-  /** Soon, but not before the interval since the last batch: the text of many requests per batch. */
-  function scheduleDispatch(): void {
-    if (dispatchPending) return;
-    dispatchPending = true;
-    // Real time, not the injected clock: batching is I/O plumbing, and a frozen test clock must
-    // not hold log text back.
-    const waitMs = lastDispatchAt + TASK_LOG_DISPATCH_INTERVAL_MS - performance.now();
-    if (waitMs > 0) setTimeout(dispatch, waitMs);
-    else setImmediate(dispatch);
+  /**
+   * Text someone waits for goes at the end of this event-loop turn (with everything appended in
+   * it); the Manager's own lines no sooner than the interval since the last batch. Real time,
+   * not the injected clock: batching is I/O plumbing, and a frozen test clock must not hold log
+   * text back.
+   */
+  function scheduleDispatch(urgent: boolean): void {
+    if (dispatchSoon) return;
+    const waitMs = urgent ? 0 : lastDispatchAt + TASK_LOG_DISPATCH_INTERVAL_MS - performance.now();
+    if (waitMs > 0) {
+      dispatchTimer ??= setTimeout(dispatch, waitMs);
+      return;
+    }
+    if (dispatchTimer !== null) clearTimeout(dispatchTimer);
+    dispatchTimer = null;
+    dispatchSoon = true;
+    setImmediate(dispatch);
   }
 
   /** Forgets the text queued, or waiting for a retry, at or under `under`. */
@@ -230,10 +285,29 @@ export function createTaskLogStore(deps: TaskLogStoreDeps): TaskLogStore {
       if (!inScope(under, path)) continue;
       queued.delete(path);
       heldBytes -= entry.bytes;
+      for (const { waiter } of entry.chunks) {
+        waiter?.reject(new TaskLogDiscardedError(`task log ${path} was discarded: its job is being deleted`));
+      }
       const timer = retrying.get(path);
       if (timer !== undefined && timer !== null) clock.clearTimeout(timer);
       retrying.delete(path);
     }
+  }
+
+  /** Adds chunks to the end of a file's queue. */
+  function enqueue(path: string, chunks: Chunk[]): Queued {
+    const bytes = chunks.reduce((sum, c) => sum + c.bytes, 0);
+    const waited = chunks.filter((c) => c.waiter).length;
+    const entry = queued.get(path);
+    if (!entry) {
+      const created = { chunks, bytes, waited };
+      queued.set(path, created);
+      return created;
+    }
+    entry.chunks.push(...chunks);
+    entry.bytes += bytes;
+    entry.waited += waited;
+    return entry;
   }
 
   function onWritten({ results }: WriteResults): void {
@@ -242,41 +316,63 @@ export function createTaskLogStore(deps: TaskLogStoreDeps): TaskLogStore {
       if (!entry) continue;
       writing.delete(path);
       heldBytes -= writtenBytes;
+      for (const { waiter } of entry.chunks.slice(0, written)) {
+        if (!waiter) continue;
+        broker.publish(taskLogUpdate(waiter.taskUUID, waiter.text));
+        waiter.resolve();
+      }
       if (error === undefined) continue;
-      // The rest goes back to the front of the queue, before anything appended meanwhile.
-      const rest: Queued = { chunks: entry.chunks.slice(written), bytes: entry.bytes - writtenBytes };
+      // Workers' text is refused, not kept: they send it again. The Manager's own lines go back
+      // to the front of the queue, before anything appended meanwhile, and are retried.
+      const rest = entry.chunks.slice(written);
+      const kept = rest.filter((c) => !c.waiter);
+      for (const { waiter, bytes } of rest) {
+        if (!waiter) continue;
+        heldBytes -= bytes;
+        waiter.reject(new TaskLogWriteError(`cannot write task log ${path}: ${error}`));
+      }
+      if (kept.length < rest.length) {
+        trouble.failed(
+          `task log ${path}: ${error}; the worker's task update is refused (503) until it can be written`,
+        );
+      }
+      if (kept.length === 0) continue;
       const later = queued.get(path);
-      queued.set(
-        path,
-        later ? { chunks: [...rest.chunks, ...later.chunks], bytes: rest.bytes + later.bytes } : rest,
-      );
+      queued.delete(path);
+      const requeued = enqueue(path, kept);
+      if (later) enqueue(path, later.chunks);
       if (closed) {
         retrying.set(path, null);
         continue;
       }
-      warn(`task log ${path}: ${error}; retrying in ${TASK_LOG_RETRY_MS} ms`);
+      // A worker waiting on this log gets its attempt now; otherwise the disk gets a moment.
+      if (requeued.waited > 0) continue;
+      trouble.failed(`task log ${path}: ${error}; retrying in ${TASK_LOG_RETRY_MS} ms`);
       retrying.set(
         path,
         clock.setTimeout(() => {
           retrying.delete(path);
-          scheduleDispatch();
+          scheduleDispatch(false);
         }, TASK_LOG_RETRY_MS),
       );
     }
+    if (results.some((r) => r.error === undefined)) trouble.succeeded(retrying.size > 0);
     if (writing.size === 0) worker?.unref(); // An idle writer must not keep the process alive.
-    if (queued.size > retrying.size) scheduleDispatch();
+    if (queued.size > retrying.size) scheduleDispatch([...queued.values()].some((e) => e.waited > 0));
     wakeWaiters();
   }
 
   // Synchronous on purpose: the state machines append inside their (synchronous) transactions.
   function append(jobUUID: string, taskUUID: string, text: string): void {
     if (text === "") return; // Flamenco still broadcasts empty chunks; nothing changed, so no event.
-    deps.afterCommit(() => enqueue(jobUUID, taskUUID, text));
+    const bytes = Buffer.byteLength(withNewline(text));
+    if (bytes > TASK_LOG_MAX_BYTES) throw tooLarge(layout.taskLogPath(jobUUID, taskUUID), bytes);
+    deps.afterCommit(() => queueText(jobUUID, taskUUID, text));
   }
 
-  function enqueue(jobUUID: string, taskUUID: string, text: string): void {
+  function queueText(jobUUID: string, taskUUID: string, text: string): void {
     const path = layout.taskLogPath(jobUUID, taskUUID);
-    const data = text.endsWith("\n") ? text : `${text}\n`;
+    const data = withNewline(text);
     const bytes = Buffer.byteLength(data);
     if (heldBytes + bytes > TASK_LOG_QUEUE_MAX_BYTES) {
       if (droppedBytes === 0) {
@@ -290,17 +386,38 @@ export function createTaskLogStore(deps: TaskLogStoreDeps): TaskLogStore {
         warn(`task logs: the disk caught up; ${droppedBytes} bytes of log text were dropped meanwhile`);
         droppedBytes = 0;
       }
-      const entry = queued.get(path);
-      if (entry) {
-        entry.chunks.push(data);
-        entry.bytes += bytes;
-      } else {
-        queued.set(path, { chunks: [data], bytes });
-      }
+      enqueue(path, [{ data, bytes }]);
       heldBytes += bytes;
-      scheduleDispatch();
+      scheduleDispatch(false);
     }
     broker.publish(taskLogUpdate(taskUUID, text));
+  }
+
+  function appendAndWait(jobUUID: string, taskUUID: string, text: string): Promise<void> {
+    if (text === "") return Promise.resolve();
+    const path = layout.taskLogPath(jobUUID, taskUUID);
+    const data = withNewline(text);
+    const bytes = Buffer.byteLength(data);
+    if (bytes > TASK_LOG_MAX_BYTES) return Promise.reject(tooLarge(path, bytes));
+    if (closed) {
+      return Promise.reject(new TaskLogWriteError(`cannot write task log ${path}: the Manager is stopping`));
+    }
+    if (heldBytes + bytes > TASK_LOG_QUEUE_MAX_BYTES) {
+      return Promise.reject(
+        new TaskLogWriteError(
+          `cannot write task log ${path}: ${heldBytes} bytes of log text are already waiting for the disk`,
+        ),
+      );
+    }
+    const { promise, resolve, reject } = Promise.withResolvers<void>();
+    enqueue(path, [{ data, bytes, waiter: { taskUUID, text, resolve, reject } }]);
+    heldBytes += bytes;
+    // Someone waits: a log whose Manager lines wait for a retry is tried again now.
+    const timer = retrying.get(path);
+    if (timer !== undefined && timer !== null) clock.clearTimeout(timer);
+    retrying.delete(path);
+    scheduleDispatch(true);
+    return promise;
   }
 
   function flush(under = ""): Promise<void> {
@@ -315,6 +432,7 @@ export function createTaskLogStore(deps: TaskLogStoreDeps): TaskLogStore {
 
   return {
     append,
+    appendAndWait,
     appendManagerLine(jobUUID, taskUUID, line) {
       append(jobUUID, taskUUID, `${rfc3339Local(clock.now())} ${line}`);
     },

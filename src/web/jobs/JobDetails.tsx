@@ -1,8 +1,9 @@
 // Details of one job: what it is, its settings and metadata, progress, priority editing,
-// actions, its last-rendered image and its blocklist.
+// actions, its last-rendered image and its blocklist; changes only for roles that may make them.
 /** @jsxImportSource preact */
 import { useEffect, useState } from "preact/hooks";
 import { api } from "../api";
+import { IfAllowed, Permitted, useCan } from "../auth/Permitted";
 import { JOB_ACTIONS, jobActionAllowed } from "../status-rules";
 import { useStore } from "../store";
 import type { BlocklistEntry, Job, LastRenderedInfo } from "../types";
@@ -101,6 +102,7 @@ function Blocklist({
   onChange: () => void;
 }) {
   const { attempt } = useApp().state;
+  const canChange = useCan("changeJobs");
   const unblock = async (entry: BlocklistEntry) => {
     await attempt("remove the blocklist entry", () => api.removeFromBlocklist(job.id, [entry]));
     onChange();
@@ -116,7 +118,7 @@ function Blocklist({
             <tr>
               <th>Worker</th>
               <th>Task type</th>
-              <th />
+              {canChange && <th />}
             </tr>
           </thead>
           <tbody>
@@ -124,11 +126,13 @@ function Blocklist({
               <tr key={`${e.worker_id}/${e.task_type}`}>
                 <td>{e.worker_name || e.worker_id}</td>
                 <td>{e.task_type}</td>
-                <td>
-                  <button type="button" onClick={() => void unblock(e)}>
-                    Remove
-                  </button>
-                </td>
+                {canChange && (
+                  <td>
+                    <button type="button" onClick={() => void unblock(e)}>
+                      Remove
+                    </button>
+                  </td>
+                )}
               </tr>
             ))}
           </tbody>
@@ -154,7 +158,9 @@ export function JobDetails(props: {
   return (
     <section class="job-details" aria-label="Job details" data-job-id={job.id}>
       <h2>{job.name}</h2>
-      <JobActions job={job} onDeleted={props.onDeleted} />
+      <IfAllowed action="changeJobs">
+        <JobActions job={job} onDeleted={props.onDeleted} />
+      </IfAllowed>
       <div class="details-grid">
         <dl class="fields">
           <Field label="Status">
@@ -167,7 +173,9 @@ export function JobDetails(props: {
           </Field>
           <Field label="Type">{job.type}</Field>
           <Field label="Priority">
-            <PriorityEditor job={job} />
+            <Permitted action="changeJobs">
+              <PriorityEditor job={job} />
+            </Permitted>
           </Field>
           <Field label="Worker tag">{tag}</Field>
           <Field label="Created">

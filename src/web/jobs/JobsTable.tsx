@@ -1,8 +1,9 @@
-// The jobs table: status filter, multi-select with bulk cancel/pause/requeue/delete, and a
-// link to each job's details.
+// The jobs table: status filter, multi-select with bulk cancel/pause/requeue/delete (for roles
+// that may change jobs), and a link to each job's details.
 /** @jsxImportSource preact */
 import { useMemo, useState } from "preact/hooks";
 import { api } from "../api";
+import { useCan } from "../auth/Permitted";
 import { byUpdatedDesc } from "../format";
 import type { JobRow } from "../records";
 import { JOB_ACTIONS, jobActionAllowed, JOB_STATUSES, type JobAction } from "../status-rules";
@@ -84,6 +85,7 @@ function BulkActions({ selected, onDone }: { selected: JobRow[]; onDone: (action
 
 export function JobsTable({ selectedId }: { selectedId?: string }) {
   const jobs = useStore(useApp().state.jobs);
+  const canChange = useCan("changeJobs");
   const [shown, setShown] = useState<Set<JobStatus>>(new Set());
   const [checked, setChecked] = useState<Set<string>>(new Set());
 
@@ -108,21 +110,25 @@ export function JobsTable({ selectedId }: { selectedId?: string }) {
     <div class="jobs-table">
       <h2>Jobs</h2>
       <StatusFilter counts={counts} shown={shown} onChange={setShown} />
-      <BulkActions selected={selected} onDone={(a) => a === "delete" && setChecked(new Set())} />
+      {canChange && (
+        <BulkActions selected={selected} onDone={(a) => a === "delete" && setChecked(new Set())} />
+      )}
       <div class="table-scroll">
         <table class="table" aria-label="Jobs">
           <thead>
             <tr>
-              <th class="col-check">
-                <input
-                  type="checkbox"
-                  aria-label="Select all shown jobs"
-                  checked={allVisibleChecked}
-                  onChange={() =>
-                    setChecked(allVisibleChecked ? new Set() : new Set(visible.map((j) => j.id)))
-                  }
-                />
-              </th>
+              {canChange && (
+                <th class="col-check">
+                  <input
+                    type="checkbox"
+                    aria-label="Select all shown jobs"
+                    checked={allVisibleChecked}
+                    onChange={() =>
+                      setChecked(allVisibleChecked ? new Set() : new Set(visible.map((j) => j.id)))
+                    }
+                  />
+                </th>
+              )}
               <th>Name</th>
               <th>Status</th>
               <th class="hide-narrow">Type</th>
@@ -134,14 +140,16 @@ export function JobsTable({ selectedId }: { selectedId?: string }) {
           <tbody>
             {visible.map((j) => (
               <tr key={j.id} data-job-id={j.id} class={j.id === selectedId ? "selected" : ""}>
-                <td class="col-check">
-                  <input
-                    type="checkbox"
-                    aria-label={`Select job ${j.name}`}
-                    checked={checked.has(j.id)}
-                    onChange={() => toggle(j.id)}
-                  />
-                </td>
+                {canChange && (
+                  <td class="col-check">
+                    <input
+                      type="checkbox"
+                      aria-label={`Select job ${j.name}`}
+                      checked={checked.has(j.id)}
+                      onChange={() => toggle(j.id)}
+                    />
+                  </td>
+                )}
                 <td class="col-name">
                   <Link to={{ view: "jobs", jobId: j.id }}>{j.name || j.id}</Link>
                   {j.delete_requested_at && <span class="hint"> (deleting)</span>}

@@ -1,8 +1,9 @@
-// Details of one task: status, worker, activity, commands, failures, requeue/cancel, and a
-// live tail of its log with a link to the full log.
+// Details of one task: status, worker, activity, commands, failures, requeue/cancel (for roles
+// that may change tasks), and a live tail of its log with a link to the full log.
 /** @jsxImportSource preact */
 import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import { api } from "../api";
+import { IfAllowed } from "../auth/Permitted";
 import { isNotOlder } from "../format";
 import { canCancelTask, canRequeueTask } from "../status-rules";
 import type { JobStatus, Task, TaskLogInfo } from "../types";
@@ -126,22 +127,24 @@ export function TaskDetails({ taskId, jobStatus }: { taskId: string; jobStatus: 
   return (
     <section ref={anchor} class="task-details" aria-label="Task details" data-task-id={task.id}>
       <h3>Task {task.name}</h3>
-      <div class="toolbar" aria-label="Task actions">
-        <button
-          type="button"
-          disabled={!canRequeueTask(task.status)}
-          onClick={() => void act("requeue", "queued")}
-        >
-          Requeue task
-        </button>
-        <button
-          type="button"
-          disabled={!canCancelTask(task.status, jobStatus)}
-          onClick={() => void act("cancel", "canceled")}
-        >
-          Cancel task
-        </button>
-      </div>
+      <IfAllowed action="changeTasks">
+        <div class="toolbar" aria-label="Task actions">
+          <button
+            type="button"
+            disabled={!canRequeueTask(task.status)}
+            onClick={() => void act("requeue", "queued")}
+          >
+            Requeue task
+          </button>
+          <button
+            type="button"
+            disabled={!canCancelTask(task.status, jobStatus)}
+            onClick={() => void act("cancel", "canceled")}
+          >
+            Cancel task
+          </button>
+        </div>
+      </IfAllowed>
       <dl class="fields">
         <Field label="Status">
           <StatusBadge status={task.status} />

@@ -1,7 +1,9 @@
-// Worker tags: create, rename, describe and delete them.
+// Worker tags: create, rename, describe and delete them (read-only for roles that may not).
 /** @jsxImportSource preact */
 import { useEffect, useState } from "preact/hooks";
 import { api } from "../api";
+import { useCan } from "../auth/Permitted";
+import { deniedReason } from "../auth/permissions";
 import { useStore } from "../store";
 import type { WorkerTag } from "../types";
 import { useApp } from "../ui/context";
@@ -9,6 +11,8 @@ import { ConfirmButton } from "../ui/widgets";
 
 function TagRow({ tag }: { tag: WorkerTag }) {
   const { attempt } = useApp().state;
+  const canChange = useCan("changeTags");
+  const denied = canChange ? undefined : deniedReason("changeTags");
   const [name, setName] = useState(tag.name);
   const [description, setDescription] = useState(tag.description ?? "");
   useEffect(() => setName(tag.name), [tag.name]);
@@ -21,6 +25,8 @@ function TagRow({ tag }: { tag: WorkerTag }) {
         <input
           type="text"
           aria-label={`Name of tag ${tag.name}`}
+          disabled={!canChange}
+          title={denied}
           value={name}
           onInput={(e) => setName(e.currentTarget.value)}
         />
@@ -29,27 +35,33 @@ function TagRow({ tag }: { tag: WorkerTag }) {
         <input
           type="text"
           aria-label={`Description of tag ${tag.name}`}
+          disabled={!canChange}
+          title={denied}
           value={description}
           onInput={(e) => setDescription(e.currentTarget.value)}
         />
       </td>
       <td class="actions">
-        <button
-          type="button"
-          disabled={!changed || !name.trim()}
-          onClick={() =>
-            void attempt(`update tag ${tag.name}`, () =>
-              api.updateTag(id, { name: name.trim(), description }),
-            )
-          }
-        >
-          Save
-        </button>
-        <ConfirmButton
-          label="Delete"
-          confirmLabel="Really delete?"
-          onConfirm={() => void attempt(`delete tag ${tag.name}`, () => api.deleteTag(id))}
-        />
+        {canChange && (
+          <>
+            <button
+              type="button"
+              disabled={!changed || !name.trim()}
+              onClick={() =>
+                void attempt(`update tag ${tag.name}`, () =>
+                  api.updateTag(id, { name: name.trim(), description }),
+                )
+              }
+            >
+              Save
+            </button>
+            <ConfirmButton
+              label="Delete"
+              confirmLabel="Really delete?"
+              onConfirm={() => void attempt(`delete tag ${tag.name}`, () => api.deleteTag(id))}
+            />
+          </>
+        )}
       </td>
     </tr>
   );
@@ -102,13 +114,14 @@ function NewTagForm() {
 
 export function TagsView() {
   const tags = useStore(useApp().state.tags);
+  const canChange = useCan("changeTags");
   return (
     <section class="pane tags-view">
       <h2>Worker tags</h2>
       <p class="hint">
         Jobs with a tag only run on workers that have it; workers without tags only run untagged jobs.
       </p>
-      <NewTagForm />
+      {canChange && <NewTagForm />}
       <table class="table" aria-label="Tags">
         <thead>
           <tr>

@@ -1,6 +1,9 @@
-// The page shell: header with navigation, farm status and connection state, the current
-// view, and the notification footer.
+// The page shell: header with navigation (what the role may open), farm status, connection
+// state and who is signed in, the current view, and the notification footer.
 /** @jsxImportSource preact */
+import { useCan } from "../auth/Permitted";
+import { TokensView } from "../auth/TokensView";
+import { WhoAmI } from "../auth/WhoAmI";
 import { JobsView } from "../jobs/JobsView";
 import { LastRenderedView } from "../last-rendered/LastRenderedView";
 import type { Route } from "../router";
@@ -17,6 +20,8 @@ const NAV: { view: Route["view"]; label: string }[] = [
   { view: "tags", label: "Tags" },
   { view: "last-rendered", label: "Last Rendered" },
 ];
+/** Only admins see the Tokens page in the navigation (others reaching its URL are told why not). */
+const ADMIN_NAV = { view: "tokens", label: "Tokens" } as const;
 
 function ConnectionIndicator() {
   const { live, shuttingDown } = useApp().state;
@@ -53,6 +58,8 @@ function CurrentView({ route }: { route: Route }) {
       return <TagsView />;
     case "last-rendered":
       return <LastRenderedView />;
+    case "tokens":
+      return <TokensView />;
   }
 }
 
@@ -60,6 +67,7 @@ export function App() {
   const { router, state } = useApp();
   const route = useStore(router.route);
   const name = useStore(state.managerName);
+  const nav = useCan("manageTokens") ? [...NAV, ADMIN_NAV] : NAV;
   return (
     <div class="shell">
       <header class="header">
@@ -67,7 +75,7 @@ export function App() {
           Tablao{name && name !== "Tablao" ? ` · ${name}` : ""}
         </span>
         <nav class="nav">
-          {NAV.map((n) => (
+          {nav.map((n) => (
             <Link key={n.view} to={{ view: n.view }} class={route.view === n.view ? "active" : ""}>
               {n.label}
             </Link>
@@ -76,6 +84,7 @@ export function App() {
         <span class="indicators">
           <FarmStatusIndicator />
           <ConnectionIndicator />
+          <WhoAmI />
         </span>
       </header>
       <main class="main">

@@ -1,6 +1,7 @@
-// The app context every component reads: shared state, the router and a ticking clock.
+// The app context every component reads: shared state, the router, a ticking clock and the session.
 import { createContext } from "preact";
 import { useContext } from "preact/hooks";
+import type { Auth } from "../auth/session";
 import type { Router } from "../router";
 import type { AppState } from "../state";
 import type { Store } from "../store";
@@ -10,6 +11,7 @@ export interface AppContextValue {
   router: Router;
   /** Milliseconds since the epoch, refreshed periodically so relative times stay true. */
   now: Store<number>;
+  auth: Auth;
 }
 
 export const AppContext = createContext<AppContextValue | null>(null);

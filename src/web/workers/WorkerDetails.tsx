@@ -1,8 +1,9 @@
-// Details of one worker and what people can do with it: request a status, set its tags,
-// edit its sleep schedule, delete it.
+// Details of one worker and what people whose role allows it can do with it: request a status,
+// set its tags, edit its sleep schedule, delete it.
 /** @jsxImportSource preact */
 import { useEffect, useState } from "preact/hooks";
 import { api } from "../api";
+import { IfAllowed, Permitted } from "../auth/Permitted";
 import { REQUESTABLE_WORKER_STATUSES } from "../status-rules";
 import { useStore } from "../store";
 import type { Worker } from "../types";
@@ -158,16 +159,22 @@ export function WorkerDetails({ workerId }: { workerId: string }) {
           <span class="mono">{worker.id}</span>
         </Field>
       </dl>
-      <StatusRequest worker={worker} />
-      <TagPicker worker={worker} />
-      <SleepScheduleForm workerId={worker.id} />
-      <section class="danger-zone">
-        <ConfirmButton
-          label="Delete worker"
-          confirmLabel="Really delete this worker?"
-          onConfirm={() => void state.attempt("delete the worker", () => api.deleteWorker(worker.id))}
-        />
-      </section>
+      <IfAllowed action="changeWorkers">
+        <StatusRequest worker={worker} />
+      </IfAllowed>
+      <Permitted action="changeWorkers">
+        <TagPicker worker={worker} />
+        <SleepScheduleForm workerId={worker.id} />
+      </Permitted>
+      <IfAllowed action="deleteWorkers">
+        <section class="danger-zone">
+          <ConfirmButton
+            label="Delete worker"
+            confirmLabel="Really delete this worker?"
+            onConfirm={() => void state.attempt("delete the worker", () => api.deleteWorker(worker.id))}
+          />
+        </section>
+      </IfAllowed>
     </section>
   );
 }

@@ -824,6 +824,63 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/tablao/session": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Say who the Manager takes the caller for */
+        get: operations["getTablaoSession"];
+        put?: never;
+        /**
+         * Log in with an API token
+         * @description Sets the `tablao_session` cookie (HttpOnly, SameSite=Strict; Secure over https). Requests made with the cookie that are not GETs must send the returned `csrf_token` as `X-CSRF-Token`.
+         */
+        post: operations["createTablaoSession"];
+        /** Log out: end the session and clear its cookie */
+        delete: operations["deleteTablaoSession"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tablao/tokens": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List the API tokens, without their secrets */
+        get: operations["fetchTablaoTokens"];
+        put?: never;
+        /** Create an API token; its secret is in this answer only */
+        post: operations["createTablaoToken"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tablao/tokens/{token_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Revoke an API token and end its sessions */
+        delete: operations["deleteTablaoToken"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -973,6 +1030,48 @@ export interface components {
          * @enum {string}
          */
         FarmStatus: "active" | "idle" | "waiting" | "asleep" | "inoperative" | "unknown" | "starting";
+        /** @description Tablao's own: an operator or admin change succeeded; sent on the `/audit` topic. */
+        EventAudit: {
+            /** Format: date-time */
+            time: string;
+            /** @description The operationId, or `METHOD path` outside the API document. */
+            operation: string;
+            method: string;
+            /** @description The request path. */
+            path: string;
+            /** @description The path parameters (job, task, worker, ...). */
+            params: {
+                [key: string]: string;
+            };
+            /** @description The HTTP status of the answer. */
+            status: number;
+            /** @description Who made the change, how they were recognised and from which address. */
+            principal: {
+                name: string;
+                role: components["schemas"]["TablaoRole"];
+                via: components["schemas"]["TablaoPrincipalVia"];
+                address: string;
+            };
+        };
+        /**
+         * @description A caller's role; each includes the ones before it.
+         * @enum {string}
+         */
+        TablaoRole: "viewer" | "submitter" | "operator" | "admin";
+        /**
+         * @description How the caller was recognised: a bearer token, a session cookie, the trusted network it calls from, or not at all.
+         * @enum {string}
+         */
+        TablaoPrincipalVia: "token" | "session" | "network" | "none";
+        /** @description Tablao's own: the result of a periodic database integrity check, on topic `/database`. */
+        EventDatabaseCheck: {
+            ok: boolean;
+            /** @description What SQLite's integrity and foreign-key checks found, or why the check could not finish. */
+            problems: string[];
+            /** Format: date-time */
+            checked_at: string;
+            duration_ms: number;
+        };
         /** @description Sent by an event-stream client to join or leave a stream. Only life-cycle and farm-status events arrive without a subscription. */
         SocketIOSubscription: {
             op: components["schemas"]["SocketIOSubscriptionOperation"];
@@ -1384,11 +1483,11 @@ export interface components {
              */
             delete_requested_at?: string;
         };
-        /** @description Values of the job type's settings, by key. */
+        /** @description Values of the job type's settings, by key; at most 1 MiB as JSON. */
         JobSettings: {
             [key: string]: unknown;
         };
-        /** @description Free-form string metadata; nested data is expressed with dotted keys like `user.name`. */
+        /** @description Free-form string metadata; nested data is expressed with dotted keys like `user.name`. At most 64 KiB as JSON. */
         JobMetadata: {
             [key: string]: string;
         };
@@ -1397,7 +1496,7 @@ export interface components {
             /** @description Shaman checkout the job's files live in; removed together with the job. */
             shaman_checkout_id?: string;
         };
-        /** @description A job as sent by a submitter. */
+        /** @description A job as sent by a submitter; at most 2 MiB as JSON. */
         SubmittedJob: {
             name: string;
             /** @description Name of the job type. */
@@ -1559,6 +1658,56 @@ export interface components {
         /** @description Shaman's knowledge of one file. */
         ShamanSingleFileStatus: {
             status: components["schemas"]["ShamanFileStatus"];
+        };
+        /** @description Who the Manager takes the caller for. */
+        TablaoSession: {
+            role: components["schemas"]["TablaoRole"] & unknown;
+            /** @description The token's name, or the address for network trust. */
+            name: string;
+            via: components["schemas"]["TablaoPrincipalVia"];
+            /** @description Only for a session: send it as the `X-CSRF-Token` header with every request that is not a GET. */
+            csrf_token?: string;
+        };
+        /** @description Log in with an API token; the answer sets the session cookie. */
+        TablaoLogin: {
+            /** @description An API token (`tablao_...`). */
+            token: string;
+        };
+        /** @description Every API token, oldest first. */
+        TablaoTokenList: {
+            tokens: components["schemas"]["TablaoToken"][];
+        };
+        /** @description An API token, without its secret. */
+        TablaoToken: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            role: components["schemas"]["TablaoRole"];
+            /** Format: date-time */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @description Stamped at most once a minute.
+             */
+            last_used_at: string | null;
+            /** Format: date-time */
+            expires_at: string | null;
+        };
+        /** @description A new API token with its secret. */
+        TablaoCreatedToken: components["schemas"]["TablaoToken"] & {
+            /** @description The secret: shown this once, stored only as a hash. */
+            token: string;
+        };
+        /** @description A token to create. */
+        TablaoTokenRequest: {
+            /** @description Unique; 1 to 64 letters, digits, `.`, `_`, `@` or `-`, starting with a letter or digit. */
+            name: string;
+            role: components["schemas"]["TablaoRole"];
+            /**
+             * Format: date-time
+             * @description Must be in the future; never when absent.
+             */
+            expires_at?: string;
         };
     };
     responses: never;
@@ -4266,6 +4415,196 @@ export interface operations {
             };
             /** @description Shaman is not running (disabled, or the Manager is not set up yet). */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getTablaoSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The caller's role and how it was recognised. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TablaoSession"];
+                };
+            };
+            /** @description A bearer token was sent that is unknown, revoked or expired. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    createTablaoSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TablaoLogin"];
+            };
+        };
+        responses: {
+            /** @description Logged in. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TablaoSession"];
+                };
+            };
+            /** @description The body is invalid. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The token is unknown, revoked or expired. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteTablaoSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Logged out (also when there was no session). */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    fetchTablaoTokens: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every token. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TablaoTokenList"];
+                };
+            };
+        };
+    };
+    createTablaoToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TablaoTokenRequest"];
+            };
+        };
+        responses: {
+            /** @description The token, with its secret. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TablaoCreatedToken"];
+                };
+            };
+            /** @description The name, role or expiry is invalid. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A token of that name exists already. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteTablaoToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The token's `id`. */
+                token_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The token is revoked. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The ID is not a UUID. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description There is no token with this ID. */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -35,11 +35,20 @@ async function json<T>(res: Response): Promise<T> {
 const WRITTEN_AT = new Date("2024-05-06T07:08:09.000Z");
 const CONFIG_FILE = "flamenco-manager.yaml";
 
+const BLENDER_VERSION_SCRIPT = 'echo "Blender 4.2.0"\necho "\tbuild hash: abc"';
+
+/** Writes an executable script `dir/name` with the given body; returns its path. */
+function fakeBlender(dir: string, name = "blender", body = BLENDER_VERSION_SCRIPT): string {
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, name), `#!/bin/sh\n${body}\n`);
+  chmodSync(join(dir, name), 0o755);
+  return join(dir, name);
+}
+
 /** A folder holding an executable `blender` script with the given body. */
-function fakeBlenderDir(body = 'echo "Blender 4.2.0"\necho "\tbuild hash: abc"'): string {
+function fakeBlenderDir(body = BLENDER_VERSION_SCRIPT): string {
   const dir = freshDir();
-  writeFileSync(join(dir, "blender"), `#!/bin/sh\n${body}\n`);
-  chmodSync(join(dir, "blender"), 0o755);
+  fakeBlender(dir, "blender", body);
   return dir;
 }
 
@@ -385,11 +394,12 @@ describe("POST /api/v3/configuration/setup-assistant", () => {
   });
 
   test("stores shared storage and Blender for every platform, then replaces the configuration", async () => {
-    const m = manager();
+    const bin = freshDir();
+    const m = manager({ path: bin });
     const shared = freshDir();
     const res = await m.send("POST", "/api/v3/configuration/setup-assistant", {
       storageLocation: shared,
-      blenderExecutable: usable("path_envvar", "blender-4.2", "/opt/bin/blender-4.2"),
+      blenderExecutable: usable("path_envvar", "blender-4.2", fakeBlender(bin, "blender-4.2")),
     });
     expect(res.status).toBe(204);
 
@@ -416,23 +426,21 @@ describe("POST /api/v3/configuration/setup-assistant", () => {
   });
 
   test("the command stored depends on where Blender was found, quoted when it needs it", async () => {
+    const installed = fakeBlenderDir();
+    const macApp = fakeBlender(join(freshDir(), "Blender.app", "Contents", "MacOS"), "Blender");
+    const programFiles = fakeBlender(join(freshDir(), "Program Files (x86)", "Blender"));
     const cases: [ReturnType<typeof usable>, string][] = [
-      [usable("input_path", "/opt/blender", "/opt/blender/blender"), "/opt/blender/blender"],
-      [
-        usable("system_location", "x", "/Applications/Blender.app/Contents/MacOS/Blender"),
-        "/Applications/Blender.app/Contents/MacOS/Blender",
-      ],
+      [usable("input_path", installed, join(installed, "blender")), join(installed, "blender")],
+      [usable("system_location", macApp, macApp), macApp],
+      // Saved as plain `blender` for the workers to find: not checked on the Manager.
       [usable("file_association", "", "C:\\Blender\\blender.exe"), "blender"],
       [usable("default", "", ""), "blender"],
-      [
-        usable("input_path", "x", "C:\\Program Files (x86)\\Blender\\blender.exe"),
-        '"C:\\\\Program Files (x86)\\\\Blender\\\\blender.exe"',
-      ],
+      [usable("input_path", programFiles, programFiles), JSON.stringify(programFiles)],
     ];
     for (const [blenderExecutable, expected] of cases) {
       const m = manager();
       const res = await m.send("POST", "/api/v3/configuration/setup-assistant", {
-        storageLocation: m.cwd,
+        storageLocation: freshDir(),
         blenderExecutable,
       });
       expect(res.status).toBe(204);
@@ -446,15 +454,16 @@ describe("POST /api/v3/configuration/setup-assistant", () => {
 
   test("keeps the other settings of an existing file", async () => {
     const m = manager({ yaml: BASE_YAML });
+    const shared = freshDir();
     const res = await m.send("POST", "/api/v3/configuration/setup-assistant", {
-      storageLocation: "/mnt/render",
+      storageLocation: shared,
       blenderExecutable: usable("default", "", ""),
     });
     expect(res.status).toBe(204);
     const reloaded = loadConfig({ cwd: m.cwd, env: {}, platform: "linux" });
     expect(reloaded.managerName).toBe("Render Room");
     expect(reloaded.mqtt.password).toBe("s3cret");
-    expect(reloaded.sharedStoragePath).toBe("/mnt/render");
+    expect(reloaded.sharedStoragePath).toBe(shared);
   });
 
   const incomplete: [string, unknown, RegExp][] = [
@@ -510,8 +519,74 @@ describe("POST /api/v3/configuration/setup-assistant", () => {
       blenderExecutable: usable("default", "", ""),
     });
     expect(unc.status).toBe(400);
-    expect((await json<Schemas["Error"]>(unc)).message).toContain("shared_storage_path");
+    expect((await json<Schemas["Error"]>(unc)).message).toMatch(
+      /^configuration is unusable: storageLocation: UNC paths/,
+    );
     expect(readdirSync(m.cwd)).toEqual([]);
     expect(m.replaced).toHaveLength(0);
   });
+
+  /** Saves `blenderExecutable` with a good shared storage; expects a 400 whose message matches. */
+  async function refusedBlender(m: ReturnType<typeof manager>, blenderExecutable: unknown, cause: RegExp) {
+    const shared = freshDir();
+    const res = await m.send("POST", "/api/v3/configuration/setup-assistant", {
+      storageLocation: shared,
+      blenderExecutable,
+    });
+    expect(res.status).toBe(400);
+    const { message } = await json<Schemas["Error"]>(res);
+    expect(message).toStartWith("configuration is unusable: blenderExecutable: ");
+    expect(message).toMatch(cause);
+    expect(readdirSync(m.cwd)).toEqual([]);
+    expect(readdirSync(shared)).toEqual([]);
+    expect(m.replaced).toHaveLength(0);
+  }
+
+  test("a client's is_usable: true is not trusted: the Blender to be saved is run again", async () => {
+    const notBlender = fakeBlender(freshDir(), "blender", "exit 3");
+    const m = manager({ path: fakeBlenderDir() });
+    const gone = join(freshDir(), "blender");
+    await refusedBlender(m, usable("input_path", gone, gone), /Blender could not be found/);
+    await refusedBlender(m, usable("path_envvar", "blender-9", "/usr/bin/blender-9"), /could not be found/);
+    await refusedBlender(
+      m,
+      usable("system_location", notBlender, notBlender),
+      /error running the command.*status 3/,
+    );
+    await refusedBlender(m, usable("input_path", "bin/blender", "bin/blender"), /neither an absolute path/);
+    await refusedBlender(m, usable("input_path", "/x", `/opt/blender\0/blender`), /control character/);
+  });
+
+  test("a folder is refused: it finds the Blender inside, but workers could not run the folder", async () => {
+    const dir = fakeBlenderDir();
+    await refusedBlender(
+      manager(),
+      usable("input_path", dir, dir),
+      /is a folder; choose the Blender executable in it/,
+    );
+  });
+
+  const unusableStorage: [string, (m: ReturnType<typeof manager>) => string, RegExp][] = [
+    ["a missing directory", () => join(freshDir(), "missing"), /does not exist/],
+    ["a file", () => fakeBlender(freshDir(), "notes.txt"), /not a directory/],
+    ["the Manager's own directory", (m) => m.cwd, /Manager's own/],
+    ["a path with ..", () => `${freshDir()}/../x`, /"\.\." component/],
+    ["a NUL byte", () => `${freshDir()}\0`, /control character U\+0000/],
+    ["an over-long path", () => `/${"a".repeat(4096)}`, /longer than the limit of 1024 characters/],
+  ];
+  for (const [name, storage, cause] of unusableStorage) {
+    test(`shared storage is checked again before saving: 400 for ${name}, nothing written`, async () => {
+      const m = manager();
+      const res = await m.send("POST", "/api/v3/configuration/setup-assistant", {
+        storageLocation: storage(m),
+        blenderExecutable: usable("default", "", ""),
+      });
+      expect(res.status).toBe(400);
+      const { message } = await json<Schemas["Error"]>(res);
+      expect(message).toStartWith("configuration is unusable: storageLocation: ");
+      expect(message).toMatch(cause);
+      expect(readdirSync(m.cwd)).toEqual([]);
+      expect(m.replaced).toHaveLength(0);
+    });
+  }
 });

@@ -9,8 +9,10 @@ import { generateOpenApiYaml } from "../../../src/manager/api/generate-openapi";
 import { OPENAPI_YAML_FILE } from "../../../src/manager/api/openapi";
 import { startTestManager } from "../../support/manager";
 
-/** The operations of an OpenAPI document, by path and method. */
-const ServedPaths = z.object({ paths: z.record(z.string(), z.record(z.string(), z.unknown())) });
+/** The operations of an OpenAPI document, by path and method, with their tags. */
+const ServedPaths = z.object({
+  paths: z.record(z.string(), z.record(z.string(), z.object({ tags: z.array(z.string()) }))),
+});
 
 const committed = readFileSync(join(import.meta.dir, "..", "..", "..", OPENAPI_YAML_FILE), "utf8");
 
@@ -25,7 +27,10 @@ test("every operation of the contract has a handler, and the server serves the s
     const served: unknown = await (await fetch(`${m.url}/api/v3/openapi3.json`)).json();
     expect(served).toEqual(parse(committed));
     const { paths } = ServedPaths.parse(served);
-    expect(Object.values(paths).flatMap((p) => Object.values(p)).length).toBe(57);
+    // Flamenco's 57 operations, and Tablao's own beside them.
+    const tags = Object.values(paths).flatMap((p) => Object.values(p).map((op) => op.tags.join()));
+    expect(tags.filter((t) => t !== "tablao-auth").length).toBe(57);
+    expect(tags.filter((t) => t === "tablao-auth").length).toBe(6);
     const docs = await fetch(`${m.url}/api/v3/docs`);
     expect(docs.status).toBe(200);
     expect(await docs.text()).toContain("/api/v3/openapi3.json");

@@ -42,6 +42,13 @@ describe("createBlenderProbe", () => {
     });
   });
 
+  test("a name the PATH lookup cannot search for is a failure, not a thrown error", async () => {
+    const probe = createBlenderProbe({ env: { PATH: freshDir() }, platform: "linux" });
+    const lookup = await probe("b".repeat(4096));
+    expect(lookup).toMatchObject({ path: "", source: "path_envvar" });
+    expect(failureReason(lookup)).toMatch(/too long/);
+  });
+
   test("auto-detection on Linux looks for `blender` on PATH", async () => {
     const bin = fakeExecutable(PRINTS_VERSION);
     const result = await createBlenderProbe({ env: { PATH: bin }, platform: "linux" })("");

@@ -44,6 +44,10 @@ describe("checkSharedStorage", () => {
       /Manager's own/,
     ],
     ["not writable", () => "/sys", /Cannot create a file/],
+    // Not normalised away (path.join would): the check refuses the text, whatever it resolves to.
+    ["a path with ..", () => `${freshDir()}/../x`, /"\.\." component/],
+    ["a relative path with ..", () => "../shared", /"\.\." component/],
+    ["a Windows path with ..", () => "S:\\renders\\..\\secrets", /"\.\." component/],
   ];
   for (const [name, makePath, cause] of unusable) {
     test(`unusable: ${name}`, async () => {

@@ -4,7 +4,10 @@ import { workers } from "../../../src/manager/db/schema";
 import { ApiError } from "../../../src/manager/errors";
 import { hashWorkerSecret, parseBasicAuth, SECRET_MAX_BYTES } from "../../../src/manager/farm/auth";
 import { basicAuthHeader } from "../../../src/worker/client";
-import { createHarness, SECRET } from "./harness";
+import { waitFor } from "../../support/wait";
+import { createHarness, SECRET, type Harness } from "./harness";
+
+const PEER = "10.1.2.3";
 
 describe("parseBasicAuth", () => {
   test("splits user and password at the first colon", () => {
@@ -44,17 +47,17 @@ describe("createWorkerAuth", () => {
   test("accepts the registered secret and rejects anything else", async () => {
     const h = createHarness();
     const w = await h.register();
-    const good = await h.auth.authenticate(basicAuthHeader(w.uuid, SECRET));
+    const good = await h.auth.authenticate(basicAuthHeader(w.uuid, SECRET), PEER);
     expect(good.ok && good.worker.uuid).toBe(w.uuid);
-    expect(await h.auth.authenticate(basicAuthHeader(w.uuid, "wrong"))).toEqual({
+    expect(await h.auth.authenticate(basicAuthHeader(w.uuid, "wrong"), PEER)).toEqual({
       ok: false,
       cause: "no such worker known",
     });
-    expect(await h.auth.authenticate(basicAuthHeader(crypto.randomUUID(), SECRET))).toEqual({
+    expect(await h.auth.authenticate(basicAuthHeader(crypto.randomUUID(), SECRET), PEER)).toEqual({
       ok: false,
       cause: "no such worker known",
     });
-    expect(await h.auth.authenticate(undefined)).toEqual({ ok: false, cause: "no auth header found" });
+    expect(await h.auth.authenticate(undefined, PEER)).toEqual({ ok: false, cause: "no auth header found" });
   });
 
   test("verifies a pair with bcrypt once, then from the cache", async () => {
@@ -62,11 +65,11 @@ describe("createWorkerAuth", () => {
     const w = await h.register();
     const verify = spyOn(Bun.password, "verify");
     for (let i = 0; i < 5; i++)
-      expect((await h.auth.authenticate(basicAuthHeader(w.uuid, SECRET))).ok).toBe(true);
+      expect((await h.auth.authenticate(basicAuthHeader(w.uuid, SECRET), PEER)).ok).toBe(true);
     expect(verify).toHaveBeenCalledTimes(1);
     // A wrong secret is never cached: every attempt pays for bcrypt.
-    await h.auth.authenticate(basicAuthHeader(w.uuid, "wrong"));
-    await h.auth.authenticate(basicAuthHeader(w.uuid, "wrong"));
+    await h.auth.authenticate(basicAuthHeader(w.uuid, "wrong"), PEER);
+    await h.auth.authenticate(basicAuthHeader(w.uuid, "wrong"), PEER);
     expect(verify).toHaveBeenCalledTimes(3);
   });
 
@@ -74,31 +77,31 @@ describe("createWorkerAuth", () => {
     const h = createHarness();
     const w = await h.register();
     const header = basicAuthHeader(w.uuid, SECRET);
-    expect(h.auth.authenticate(header)).toBeInstanceOf(Promise);
-    expect((await h.auth.authenticate(header)).ok).toBe(true);
-    const again = h.auth.authenticate(header);
+    expect(h.auth.authenticate(header, PEER)).toBeInstanceOf(Promise);
+    expect((await h.auth.authenticate(header, PEER)).ok).toBe(true);
+    const again = h.auth.authenticate(header, PEER);
     expect(again).not.toBeInstanceOf(Promise);
     expect((again as { ok: true; worker: { uuid: string } }).worker.uuid).toBe(w.uuid);
-    expect(h.auth.authenticate(basicAuthHeader(w.uuid, "wrong"))).toBeInstanceOf(Promise);
+    expect(h.auth.authenticate(basicAuthHeader(w.uuid, "wrong"), PEER)).toBeInstanceOf(Promise);
   });
 
   test("an unknown worker costs a bcrypt verification too", async () => {
     const h = createHarness();
     const verify = spyOn(Bun.password, "verify");
-    await h.auth.authenticate(basicAuthHeader(crypto.randomUUID(), SECRET));
+    await h.auth.authenticate(basicAuthHeader(crypto.randomUUID(), SECRET), PEER);
     expect(verify).toHaveBeenCalledTimes(1);
   });
 
   test("the cache does not outlive a changed secret or a deleted worker", async () => {
     const h = createHarness();
     const w = await h.register();
-    expect((await h.auth.authenticate(basicAuthHeader(w.uuid, SECRET))).ok).toBe(true);
+    expect((await h.auth.authenticate(basicAuthHeader(w.uuid, SECRET), PEER)).ok).toBe(true);
     const newHash = await hashWorkerSecret("rotated");
     h.db.orm.update(workers).set({ secret: newHash }).where(eq(workers.uuid, w.uuid)).run();
-    expect((await h.auth.authenticate(basicAuthHeader(w.uuid, SECRET))).ok).toBe(false);
-    expect((await h.auth.authenticate(basicAuthHeader(w.uuid, "rotated"))).ok).toBe(true);
+    expect((await h.auth.authenticate(basicAuthHeader(w.uuid, SECRET), PEER)).ok).toBe(false);
+    expect((await h.auth.authenticate(basicAuthHeader(w.uuid, "rotated"), PEER)).ok).toBe(true);
     h.db.orm.delete(workers).where(eq(workers.uuid, w.uuid)).run();
-    expect((await h.auth.authenticate(basicAuthHeader(w.uuid, "rotated"))).ok).toBe(false);
+    expect((await h.auth.authenticate(basicAuthHeader(w.uuid, "rotated"), PEER)).ok).toBe(false);
   });
 });
 
@@ -152,5 +155,122 @@ describe("worker-auth middleware", () => {
     expect((await h.request("GET", "/api/v3/worker/state", undefined, w.auth)).status).not.toBe(403);
     expect((await h.request("DELETE", `/api/v3/worker-mgt/workers/${w.uuid}`)).status).toBe(204);
     expect((await h.request("GET", "/api/v3/worker/state", undefined, w.auth)).status).toBe(403);
+  });
+});
+
+describe("throttling of failed worker authentication", () => {
+  afterEach(() => mock.restore());
+  const limits = { burst: 2, intervalMs: 1_000, maxDelayMs: 3_000 };
+
+  /** Requests from `address` (as Bun.serve would pass the peer). */
+  async function callFrom(h: Harness, address: string, header: string): Promise<Response> {
+    return h.app.request(
+      "/api/v3/worker/state",
+      { headers: { Authorization: header } },
+      { remoteAddress: () => address },
+    );
+  }
+
+  /** Counts bcrypt verifications and lets a test wait until the running ones are done. */
+  function watchBcrypt() {
+    const realVerify = Bun.password.verify.bind(Bun.password);
+    const running = new Set<Promise<boolean>>();
+    const spy = spyOn(Bun.password, "verify").mockImplementation((...args) => {
+      const p = realVerify(...args);
+      running.add(p);
+      void p.finally(() => running.delete(p));
+      return p;
+    });
+    return {
+      calls: () => spy.mock.calls.length,
+      /** Resolves once no verification runs and what follows them (timers set) has happened. */
+      async done() {
+        while (running.size > 0) await Promise.allSettled([...running]);
+        await Bun.sleep(1);
+      },
+    };
+  }
+
+  async function settled(promise: Promise<unknown>): Promise<boolean> {
+    let done = false;
+    void promise.then(() => (done = true));
+    await Bun.sleep(1);
+    return done;
+  }
+
+  test("after a burst, each wrong secret waits one interval longer for its 403; valid workers are not slowed", async () => {
+    const h = createHarness({ throttleLimits: limits });
+    const w = await h.register();
+    const valid = basicAuthHeader(w.uuid, SECRET);
+    const wrong = basicAuthHeader(w.uuid, "wrong-secret-guess");
+    expect((await callFrom(h, PEER, valid)).status).toBe(204);
+    const bcrypt = watchBcrypt();
+
+    for (let i = 0; i < limits.burst; i++) expect((await callFrom(h, PEER, wrong)).status).toBe(403);
+    const third = callFrom(h, PEER, wrong);
+    const fourth = callFrom(h, PEER, wrong);
+    await waitFor("both guesses to be verified", () => bcrypt.calls() === limits.burst + 2);
+    await bcrypt.done();
+    expect(await settled(third)).toBe(false);
+    // The valid worker, from the very same address, is answered at once meanwhile.
+    expect((await callFrom(h, PEER, valid)).status).toBe(204);
+
+    h.clock.advance(limits.intervalMs - 1);
+    expect(await settled(third)).toBe(false);
+    h.clock.advance(1);
+    expect(await settled(third)).toBe(true);
+    expect(await settled(fourth)).toBe(false);
+    h.clock.advance(limits.intervalMs);
+    const [thirdAnswer, fourthAnswer] = await Promise.all([third, fourth]);
+    expect([thirdAnswer.status, fourthAnswer.status]).toEqual([403, 403]);
+    expect(await thirdAnswer.json()).toEqual({
+      message: "security requirements failed: authorization failed: no such worker known",
+    });
+  });
+
+  test("a full queue of waiting failures: 429 with Retry-After at once, without running bcrypt", async () => {
+    const h = createHarness({ throttleLimits: limits });
+    const w = await h.register();
+    const other = await h.register();
+    const valid = basicAuthHeader(w.uuid, SECRET);
+    expect((await callFrom(h, PEER, valid)).status).toBe(204);
+    const bcrypt = watchBcrypt();
+
+    const admitted = limits.burst + limits.maxDelayMs / limits.intervalMs;
+    const waiting = Array.from({ length: admitted }, () =>
+      callFrom(h, PEER, basicAuthHeader(crypto.randomUUID(), "guess-guess-guess")),
+    );
+    await waitFor("the admitted guesses to be verified", () => bcrypt.calls() === admitted);
+    await bcrypt.done();
+    const refused = await callFrom(h, PEER, basicAuthHeader(w.uuid, "yet-another-guess"));
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get("Retry-After")).toBe("4");
+    expect(await refused.json()).toEqual({
+      code: 429,
+      message: "too many failed worker authentications from this address; try again in 4 s",
+    });
+    expect(bcrypt.calls()).toBe(admitted);
+
+    // Credentials verified from this address before still work; others wait like the attacker.
+    expect((await callFrom(h, PEER, valid)).status).toBe(204);
+    expect((await callFrom(h, PEER, basicAuthHeader(other.uuid, SECRET))).status).toBe(429);
+    // Another address is not affected, and must verify the remembered header anew.
+    expect((await callFrom(h, "10.9.9.9", valid)).status).toBe(204);
+    expect(bcrypt.calls()).toBe(admitted + 1);
+
+    h.clock.advance(limits.maxDelayMs);
+    expect((await Promise.all(waiting)).map((r) => r.status)).toEqual(Array<number>(admitted).fill(403));
+  });
+
+  test("a missing or malformed header is refused at once and not counted", async () => {
+    const h = createHarness({ throttleLimits: { ...limits, maxDelayMs: 0 } });
+    for (let i = 0; i < 10; i++) {
+      expect((await callFrom(h, PEER, "Bearer nonsense")).status).toBe(403);
+      expect((await h.app.request("/api/v3/worker/state", {}, { remoteAddress: () => PEER })).status).toBe(
+        403,
+      );
+    }
+    const w = await h.register();
+    expect((await callFrom(h, PEER, basicAuthHeader(w.uuid, SECRET))).status).toBe(204);
   });
 });

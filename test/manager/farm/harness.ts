@@ -1,12 +1,15 @@
 // The worker services on a test farm (test/support/builders.ts: fresh database, builders, fake
 // clock, recorded events) with the real state machine and the HTTP app with worker auth and
-// handlers, plus registering and signing on through the API.
+// handlers, plus registering and signing on through the API. Callers of the manager API are
+// `principal` (by default an admin, as the Manager's own machine is), standing in for the
+// access-control middleware.
+import type { Principal } from "../../../src/manager/auth/principal";
 import { createApiApp } from "../../../src/manager/api/http";
 import { workerHandlers } from "../../../src/manager/api/handlers/workers";
 import { registerHandlers } from "../../../src/manager/api/handlers/registry";
-import { installWorkerAuth } from "../../../src/manager/api/worker-auth";
+import { installWorkerAuth, WORKER_API_PREFIX } from "../../../src/manager/api/worker-auth";
 import { createStateMachine } from "../../../src/manager/state-machine/state-machine";
-import { createWorkerAuth } from "../../../src/manager/farm/auth";
+import { createWorkerAuth, type WorkerAuthDeps } from "../../../src/manager/farm/auth";
 import { createFarmStatus } from "../../../src/manager/farm/farm-status";
 import { basicAuthHeader } from "../../../src/worker/client";
 import { createTestFarm, DEFAULT_THRESHOLDS } from "../../support/builders";
@@ -14,7 +17,18 @@ import { FakeClock } from "../../support/fake-clock";
 
 export const SECRET = "4f0bcb1b8e0a9d2c7d5b0a6f1e3c2b4a5d6e7f8091a2b3c4d5e6f708192a3b4c";
 
-export function createHarness(opts: { path?: string } = {}) {
+const LOCAL_ADMIN: Principal = { role: "admin", name: "127.0.0.1", via: "network", address: "" };
+
+export interface HarnessOptions {
+  path?: string;
+  /** What the access-control middleware would have set on manager-API requests; null: nothing. */
+  principal?: Principal | null;
+  /** auth.worker_registration_secret; "" (the default) is unset. */
+  registrationSecret?: string;
+  throttleLimits?: WorkerAuthDeps["throttleLimits"];
+}
+
+export function createHarness(opts: HarnessOptions = {}) {
   const farm = createTestFarm({ path: opts.path, clock: new FakeClock(Date.parse("2026-01-06T10:00:00Z")) });
   const { db, clock, broker } = farm;
   const taskLogLines: { taskUUID: string; line: string }[] = [];
@@ -28,10 +42,20 @@ export function createHarness(opts: { path?: string } = {}) {
   });
   const logs: string[] = [];
   const farmStatus = createFarmStatus({ db, broker, clock, warn: (msg) => logs.push(msg) });
-  const auth = createWorkerAuth({ db });
+  const auth = createWorkerAuth({ db, clock, throttleLimits: opts.throttleLimits });
   const app = createApiApp(() => {});
+  const principal = opts.principal === undefined ? LOCAL_ADMIN : opts.principal;
+  if (principal) {
+    app.use("/api/v3/*", async (c, next) => {
+      if (!c.req.path.startsWith(WORKER_API_PREFIX) || c.req.path.endsWith("/register-worker")) {
+        c.set("principal", principal);
+      }
+      await next();
+    });
+  }
   installWorkerAuth(app, auth);
-  registerHandlers(app, workerHandlers({ db, broker, clock, requeue: sm, farmStatus }));
+  const config = { auth: { workerRegistrationSecret: opts.registrationSecret ?? "" } };
+  registerHandlers(app, workerHandlers({ db, broker, clock, requeue: sm, farmStatus, config: () => config }));
 
   const h = {
     ...farm,

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { existsSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import sharp from "sharp";
 import type { JobRow, TaskRow, WorkerRow } from "../../../src/manager/db/schema";
@@ -9,6 +9,8 @@ import {
   THUMBNAILS,
 } from "../../../src/manager/storage/last-rendered";
 import { createFarm, type Farm } from "../scheduler/fixtures";
+import { waitFor } from "../../support/wait";
+import { mountTmpfs } from "./tmpfs";
 
 let farm: Farm;
 let worker: WorkerRow;
@@ -138,6 +140,63 @@ describe("POST output-produced", () => {
     expect(farm.eventsOf("/last-rendered")).toEqual([]);
     expect(existsSync(farm.layout.jobDir(job.uuid))).toBe(false);
     expect(farm.warnings.some((w) => w.includes(`dropping image of job ${job.uuid}`))).toBe(true);
+  });
+});
+
+describe("trouble", () => {
+  test("an upload aborted mid-body is a warning that the client went away, not an internal error", async () => {
+    const server = Bun.serve({ port: 0, fetch: farm.app.fetch });
+    try {
+      const socket = await Bun.connect({
+        hostname: "127.0.0.1",
+        port: Number(server.url.port),
+        socket: { data() {} },
+      });
+      const headers = { ...farm.auth(worker), "Content-Type": "image/png", "Content-Length": "100000" };
+      socket.write(
+        `POST /api/v3/worker/task/${task.uuid}/output-produced HTTP/1.1\r\nHost: localhost\r\n` +
+          Object.entries(headers)
+            .map(([name, value]) => `${name}: ${value}\r\n`)
+            .join("") +
+          "\r\n",
+      );
+      socket.write(new Uint8Array(1000));
+      socket.end();
+      const warning = await waitFor("the warning", () => farm.warnings.find((w) => w.includes("went away")));
+      expect(warning).toBe(
+        `last-rendered: the client went away while uploading an image of job ${job.uuid} ` +
+          "(the connection closed before its 100000 bytes arrived)",
+      );
+    } finally {
+      await server.stop(true);
+    }
+    expect(farm.warnings.filter((w) => w.includes("internal error"))).toEqual([]);
+    await processQueue();
+    expect(existsSync(farm.layout.jobDir(job.uuid))).toBe(false);
+  });
+
+  test("a full storage folder: the image is dropped with a warning naming the file and the error, no temporary file is left, and the next image works", async () => {
+    mkdirSync(farm.layout.root, { recursive: true });
+    const disk = mountTmpfs(farm.layout.root, 1024 * 1024);
+    try {
+      disk.fill();
+      expect((await upload(await image(800, 600))).status).toBe(202);
+      await processQueue();
+      const path = join(farm.layout.jobDir(job.uuid), THUMBNAILS[0].file);
+      expect(farm.warnings).toContain(
+        `last-rendered: dropping image of job ${job.uuid}: cannot write ${path}: ENOSPC: no space left on device, write`,
+      );
+      expect(readdirSync(farm.layout.jobDir(job.uuid))).toEqual([]);
+      expect(farm.eventsOf("/last-rendered")).toEqual([]);
+
+      disk.free();
+      expect((await upload(await image(800, 600))).status).toBe(202);
+      await processQueue();
+      expect(readdirSync(farm.layout.jobDir(job.uuid)).sort()).toEqual(THUMBNAILS.map((t) => t.file).sort());
+      expect(farm.eventsOf("/last-rendered")).toHaveLength(2);
+    } finally {
+      disk.unmount();
+    }
   });
 });
 

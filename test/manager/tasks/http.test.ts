@@ -1,6 +1,8 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { sql } from "drizzle-orm";
+import { mkdirSync, readFileSync, rmSync } from "node:fs";
 import type { WorkerRow } from "../../../src/manager/db/schema";
+import { TASK_UPDATE_LOG_MAX_BYTES } from "../../../src/manager/tasks/updates";
 import { createFarm, type Farm } from "../scheduler/fixtures";
 
 let farm: Farm;
@@ -102,6 +104,45 @@ describe("POST /api/v3/worker/task/{task_id}", () => {
       400,
     );
     expect((await call(w, "POST", `/api/v3/worker/task/${crypto.randomUUID()}`, {})).status).toBe(404);
+  });
+});
+
+describe("POST /api/v3/worker/task/{task_id} with log text", () => {
+  async function assigned() {
+    const w = farm.addWorker({ name: "w" });
+    const job = farm.addJob();
+    const t = farm.addTask(job);
+    await farm.scheduler.scheduleTask(w);
+    return { w, t, path: farm.layout.taskLogPath(job.uuid, t.uuid) };
+  }
+
+  test(`413 {code, message} for more than ${TASK_UPDATE_LOG_MAX_BYTES} bytes of log text`, async () => {
+    const { w, t, path } = await assigned();
+    const res = await call(w, "POST", `/api/v3/worker/task/${t.uuid}`, {
+      log: "x".repeat(TASK_UPDATE_LOG_MAX_BYTES + 1),
+    });
+    expect(res.status).toBe(413);
+    expect(await res.json()).toEqual({
+      code: 413,
+      message: `log text of ${TASK_UPDATE_LOG_MAX_BYTES + 1} bytes is over the limit of ${TASK_UPDATE_LOG_MAX_BYTES} bytes per task update; send it in smaller parts`,
+    });
+    await farm.taskLogs.flush();
+    expect(readFileSync(path, "utf8")).not.toContain("xxx");
+  });
+
+  test("503 {code, message} naming the file and the error when the text cannot be written", async () => {
+    const { w, t, path } = await assigned();
+    await farm.taskLogs.flush();
+    rmSync(path);
+    mkdirSync(path);
+    const res = await call(w, "POST", `/api/v3/worker/task/${t.uuid}`, { log: "x", taskStatus: "completed" });
+    expect(res.status).toBe(503);
+    const body = (await res.json()) as { code: number; message: string };
+    expect(body.code).toBe(503);
+    expect(body.message).toStartWith(
+      `cannot write task log ${path}: EISDIR: illegal operation on a directory`,
+    );
+    expect(farm.task(t.id).status).toBe("active");
   });
 });
 

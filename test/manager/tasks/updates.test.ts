@@ -1,8 +1,14 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { sql } from "drizzle-orm";
+import { mkdirSync, readFileSync, rmdirSync, rmSync } from "node:fs";
 import type { TaskRow, WorkerRow } from "../../../src/manager/db/schema";
 import { ApiError } from "../../../src/manager/errors";
-import type { TaskUpdateBody } from "../../../src/manager/tasks/updates";
+import { TaskLogDiscardedError } from "../../../src/manager/storage/task-logs";
+import {
+  createTaskUpdates,
+  TASK_UPDATE_LOG_MAX_BYTES,
+  type TaskUpdateBody,
+} from "../../../src/manager/tasks/updates";
 import { createFarm, type Farm } from "../scheduler/fixtures";
 import { rejectedBy } from "../../support/thrown";
 
@@ -154,6 +160,38 @@ describe("who may update", () => {
     expect(await refusal(() => update(worker, task, { taskStatus: "completed" }))).toBe(409);
     expect(farm.task(task.id).status).toBe("canceled");
   });
+
+  test("a resent final report already applied (its answer was lost): 204, nothing changed or logged again", async () => {
+    const { worker, job, task } = await running();
+    const done: TaskUpdateBody = { activity: "Completed", log: "frame 1 done", taskStatus: "completed" };
+    await update(worker, task, done);
+    const saved = farm.task(task.id);
+    const log = await farm.logLines(job, task);
+    expect(log.filter((line) => line === "frame 1 done")).toHaveLength(1);
+    farm.clock.advance(60_000);
+    farm.clearEvents();
+
+    await update(worker, task, done);
+    expect(farm.task(task.id)).toEqual(saved);
+    expect(await farm.logLines(job, task)).toEqual(log);
+    expect(farm.events).toEqual([]);
+    // Not the same report: another status, or another worker.
+    expect(await refusal(() => update(worker, task, { log: "x", taskStatus: "failed" }))).toBe(409);
+    expect(await refusal(() => update(worker, task, { log: "x" }))).toBe(409);
+    const intruder = farm.addWorker({ name: "intruder" });
+    expect(await refusal(() => update(intruder, task, done))).toBe(409);
+    expect(await farm.logLines(job, task)).toEqual(log);
+  });
+
+  test("a resent failure that the Manager turned into a soft failure still answers 409", async () => {
+    const { worker, task } = await running();
+    farm.addWorker({ name: "other" });
+    await update(worker, task, { taskStatus: "failed", log: "Failed: boom" });
+    expect(farm.task(task.id).status).toBe("soft-failed");
+    expect(await refusal(() => update(worker, task, { taskStatus: "failed", log: "Failed: boom" }))).toBe(
+      409,
+    );
+  });
 });
 
 describe("failures", () => {
@@ -235,3 +273,96 @@ async function next(worker: WorkerRow): Promise<string | null> {
   const r = await farm.scheduler.scheduleTask(worker);
   return r.kind === "assigned" ? r.task.uuid : null;
 }
+
+describe("log text", () => {
+  beforeEach(() => {
+    farm = createFarm();
+  });
+
+  test("the answer waits until the worker's text is in the log file", async () => {
+    const { worker, job, task } = await running();
+    await update(worker, task, { log: "acknowledged" });
+    // Read straight from the file, without waiting for the store.
+    const log = readFileSync(farm.layout.taskLogPath(job.uuid, task.uuid), "utf8");
+    expect(log.endsWith("acknowledged\n")).toBe(true);
+  });
+
+  test(`over ${TASK_UPDATE_LOG_MAX_BYTES} bytes of log text (UTF-8): 413 naming the limit, nothing written or saved`, async () => {
+    const { worker, job, task } = await running();
+    const path = farm.layout.taskLogPath(job.uuid, task.uuid);
+    const before = (await farm.logLines(job, task)).join("\n");
+    farm.clock.advance(60_000);
+    // Fewer characters than the limit, more bytes.
+    const text = "é".repeat(TASK_UPDATE_LOG_MAX_BYTES / 2 + 1);
+    const refused = await rejectedBy(ApiError, () =>
+      update(worker, task, { log: text, activity: "too chatty", taskStatus: "completed" }),
+    );
+    expect(refused.status).toBe(413);
+    expect(refused.message).toBe(
+      `log text of ${TASK_UPDATE_LOG_MAX_BYTES + 2} bytes is over the limit of ${TASK_UPDATE_LOG_MAX_BYTES} bytes per task update; send it in smaller parts`,
+    );
+    expect((await farm.logLines(job, task)).join("\n")).toBe(before);
+    expect(farm.task(task.id)).toMatchObject({ status: "active", activity: task.activity });
+    expect(farm.task(task.id).lastTouchedAt).not.toEqual(farm.clock.now());
+
+    await update(worker, task, { log: "a".repeat(TASK_UPDATE_LOG_MAX_BYTES - 1) });
+    expect(readFileSync(path, "utf8").endsWith(`${"a".repeat(1000)}\n`)).toBe(true);
+  });
+
+  test("text that cannot be written: 503 naming the file and the error, nothing saved; the retry applies", async () => {
+    const { worker, job, task } = await running();
+    const path = farm.layout.taskLogPath(job.uuid, task.uuid);
+    await farm.logLines(job, task);
+    // A folder where the log file should be: every append to it fails.
+    rmSync(path);
+    mkdirSync(path);
+    farm.clock.advance(60_000);
+    farm.clearEvents();
+    const body: TaskUpdateBody = { log: "frame 1 done", activity: "Done", taskStatus: "completed" };
+    const refused = await rejectedBy(ApiError, () => update(worker, task, body));
+    expect(refused.status).toBe(503);
+    expect(refused.message).toStartWith(`cannot write task log ${path}: EISDIR`);
+    expect(farm.task(task.id)).toMatchObject({ status: "active", activity: task.activity });
+    expect(farm.task(task.id).lastTouchedAt).not.toEqual(farm.clock.now());
+    expect(farm.events).toEqual([]);
+    expect(farm.warnings.some((w) => w.includes(path) && w.includes("refused (503)"))).toBe(true);
+
+    rmdirSync(path);
+    await update(worker, task, body);
+    expect(farm.task(task.id)).toMatchObject({ status: "completed", activity: "Done" });
+    expect(await farm.logLines(job, task)).toEqual([
+      "frame 1 done",
+      "task changed status active -> completed",
+    ]);
+  });
+
+  test("text dropped because the job's logs are being deleted: 409, nothing saved", async () => {
+    const { worker, task } = await running();
+    const updates = createTaskUpdates({
+      db: farm.db,
+      broker: farm.broker,
+      clock: farm.clock,
+      stateMachine: farm.stateMachine,
+      taskLogs: {
+        appendAndWait: () => Promise.reject(new TaskLogDiscardedError("task log x was discarded")),
+      },
+    });
+    const refused = await rejectedBy(ApiError, () =>
+      updates.updateTask(worker, task.uuid, { log: "late", taskStatus: "completed" }),
+    );
+    expect(refused.status).toBe(409);
+    expect(farm.task(task.id).status).toBe("active");
+  });
+
+  test("no log text is written for an update that is refused (404, 409, 400)", async () => {
+    const { worker, job, task } = await running();
+    const intruder = farm.addWorker({ name: "intruder" });
+    const before = await farm.logLines(job, task);
+    expect(await refusal(() => update(intruder, task, { log: "not yours" }))).toBe(409);
+    expect(await refusal(() => update(worker, task, { log: "soft", taskStatus: "soft-failed" }))).toBe(400);
+    expect(await refusal(() => farm.taskUpdates.updateTask(worker, crypto.randomUUID(), { log: "?" }))).toBe(
+      404,
+    );
+    expect(await farm.logLines(job, task)).toEqual(before);
+  });
+});

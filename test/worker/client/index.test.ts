@@ -13,19 +13,20 @@ test("requests carry the worker's Basic auth (read per request) and a Flamenco U
     timeoutMs: 5_000,
   });
 
+  const secret = "s3cret-of-16-chars";
   const registered = await api.POST("/api/v3/worker/register-worker", {
-    body: { name: "w", platform: "linux", secret: "s3cret", supported_task_types: ["misc"] },
+    body: { name: "w", platform: "linux", secret, supported_task_types: ["misc"] },
   });
   expect(registered.response.status).toBe(200);
   expect(farm.proxy.requests.at(-1)!.auth).toBeNull();
 
-  creds = { workerId: registered.data!.uuid, secret: "s3cret" };
+  creds = { workerId: registered.data!.uuid, secret };
   const signOn = await api.POST("/api/v3/worker/sign-on", {
     body: { name: "w", supported_task_types: ["misc"], software_version: "test" },
   });
   expect(signOn.response.status).toBe(200);
   const seen = farm.proxy.requests.at(-1)!;
-  expect(seen.auth).toBe(`Basic ${btoa(`${creds.workerId}:s3cret`)}`);
+  expect(seen.auth).toBe(`Basic ${btoa(`${creds.workerId}:${secret}`)}`);
   expect(seen.userAgent).toBe(WORKER_USER_AGENT);
   expect(WORKER_USER_AGENT).toMatch(/^Flamenco\/3\.\d+ \(/);
 });

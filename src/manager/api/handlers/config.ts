@@ -1,5 +1,7 @@
 // Handlers of the configuration-editing operations: the configuration file as JSON (read and
 // replace), the setup assistant, and the assistant's checks of shared storage and Blender.
+// Paths from clients are checked as text first (400), then on disk (a verdict). The assistant's
+// choices are checked again here before they are saved: the client's `is_usable` is not proof.
 import type { Context } from "hono";
 import type { z } from "@hono/zod-openapi";
 import type { Clock } from "../../../shared/clock";
@@ -7,6 +9,7 @@ import { ConfigError, DEFAULT_VARIABLES, configAsJson, validateConfigFile } from
 import type { ConfigFile, ManagerConfig } from "../../config";
 import type { BlenderLookup, BlenderProbe } from "../../config/blender-check";
 import { saveManagerConfig } from "../../config/save";
+import { blenderCommandProblem, malformedPathProblem } from "../../config/path-input";
 import { checkSharedStorage } from "../../config/shared-storage-check";
 import { errorBody } from "../http";
 import type { BlenderPathCheckResult, SetupAssistantConfig } from "../schemas";
@@ -97,6 +100,20 @@ function withSetupChoices(file: ConfigFile, choices: SetupChoices): ConfigFile {
   };
 }
 
+/** The command saved for the assistant's choice, unquoted: what a re-check must run. */
+function commandToRecheck(blender: SetupChoices["blenderExecutable"]): string | null {
+  switch (blender.source) {
+    case "default":
+    case "file_association":
+      return null; // saved as plain `blender`: nothing the client sent reaches the configuration
+    case "path_envvar":
+      return blender.input;
+    case "input_path":
+    case "system_location":
+      return blender.path;
+  }
+}
+
 function blenderCheckResult(input: string, lookup: BlenderLookup): BlenderCheckResult {
   const base = { input, path: "", source: lookup.source, is_usable: false };
   switch (lookup.status) {
@@ -110,6 +127,31 @@ function blenderCheckResult(input: string, lookup: BlenderLookup): BlenderCheckR
 }
 
 export function configHandlers(deps: ConfigHandlerDeps): Handlers {
+  const checkStorage = (path: string) => {
+    const ownDirs = [deps.cwd, deps.config().storagePath];
+    return checkSharedStorage(path, { cwd: deps.cwd, ownDirs });
+  };
+
+  /** Why the assistant's choices would not work on this Manager, or null when they would. */
+  async function setupUnusable(choices: SetupChoices): Promise<string | null> {
+    const storageText = malformedPathProblem(choices.storageLocation);
+    if (storageText) return `storageLocation: ${storageText}`;
+    const storage = await checkStorage(choices.storageLocation);
+    if (!storage.is_usable) return `storageLocation: ${storage.cause}`;
+
+    const command = commandToRecheck(choices.blenderExecutable);
+    if (command === null) return null;
+    const commandText = blenderCommandProblem(command, deps.config().platform);
+    if (commandText) return `blenderExecutable: ${commandText}`;
+    const lookup = await deps.blender(command);
+    if (lookup.status !== "found") return `blenderExecutable: ${blenderCheckResult(command, lookup).cause}`;
+    // A folder finds the Blender inside it, but workers cannot run the folder that would be saved.
+    if (choices.blenderExecutable.source !== "path_envvar" && lookup.path !== command) {
+      return `blenderExecutable: ${command} is a folder; choose the Blender executable in it (${lookup.path})`;
+    }
+    return null;
+  }
+
   /**
    * Validates `data` like a loaded file, writes it and makes it the configuration in effect.
    * Returns the error response, or null on success; nothing is written when validation fails.
@@ -142,10 +184,12 @@ export function configHandlers(deps: ConfigHandlerDeps): Handlers {
       return save(c, c.req.valid("json"), "body", (file) => keepPassword(file, current)) ?? c.body(null, 204);
     },
 
-    saveSetupAssistantConfig: (c) => {
+    saveSetupAssistantConfig: async (c) => {
       const choices = c.req.valid("json");
       const problem = setupProblem(choices);
       if (problem) return c.json(errorBody(400, `configuration is incomplete: ${problem}`), 400);
+      const unusable = await setupUnusable(choices);
+      if (unusable) return c.json(errorBody(400, `configuration is unusable: ${unusable}`), 400);
       // Flamenco restarts in-process here. Tablao's services read shared storage and variables
       // through the configuration getter on each use, so replacing the configuration is enough.
       return save(c, withSetupChoices(deps.config().raw, choices), "setup assistant") ?? c.body(null, 204);
@@ -153,9 +197,9 @@ export function configHandlers(deps: ConfigHandlerDeps): Handlers {
 
     checkSharedStoragePath: async (c) => {
       const { path } = c.req.valid("json");
-      const cfg = deps.config();
-      const ownDirs = [deps.cwd, cfg.storagePath];
-      return c.json(await checkSharedStorage(path, { cwd: deps.cwd, ownDirs }), 200);
+      const malformed = malformedPathProblem(path);
+      if (malformed) return c.json(errorBody(400, `body.path: ${malformed}`), 400);
+      return c.json(await checkStorage(path), 200);
     },
 
     findBlenderExePath: async (c) => {
@@ -183,6 +227,8 @@ export function configHandlers(deps: ConfigHandlerDeps): Handlers {
 
     checkBlenderExePath: async (c) => {
       const { path } = c.req.valid("json");
+      const problem = blenderCommandProblem(path, deps.config().platform);
+      if (problem) return c.json(errorBody(400, `body.path: ${problem}`), 400);
       return c.json(blenderCheckResult(path, await deps.blender(path)), 200);
     },
   };

@@ -18,7 +18,7 @@ import type { TaskLogStore } from "../../storage/task-logs";
 import type { MayIRun } from "../../tasks/may-i-run";
 import type { TaskUpdates } from "../../tasks/updates";
 import { markSeen } from "../../farm/seen";
-import { errorResponse, type ApiApp, type ApiEnv } from "../http";
+import { declareRoute, errorResponse, type ApiApp, type ApiEnv } from "../http";
 import type { Handlers } from "./registry";
 import { isDatabaseBusy } from "../../db/errors";
 
@@ -88,9 +88,20 @@ export function taskHandlers(deps: TaskHandlerDeps): Handlers {
       if (length > LAST_RENDERED_MAX_BYTES) {
         throw new ApiError(413, `image too large; should be max ${LAST_RENDERED_MAX_BYTES} bytes`);
       }
-      const { jobUUID } = taskWithJob(db, c.req.valid("param").task_id);
-      const image = new Uint8Array(await c.req.arrayBuffer());
-      if (!deps.lastRendered.enqueue({ jobUUID, mimeType, image })) {
+      const taskUUID = c.req.valid("param").task_id;
+      const task = taskWithJobByUUID(db, taskUUID);
+      if (!task) throw notFound("no such task");
+      // Tablao's rule (Flamenco takes images for any task): only the worker the task is assigned
+      // to may show its output, so one worker cannot put images on another's job. Workers upload
+      // in the background, so the last frame often arrives just after "completed": that counts.
+      if (task.workerId !== c.var.worker.id) {
+        throw new ApiError(403, `task ${taskUUID} is not assigned to you`);
+      }
+      if (task.status !== "active" && task.status !== "completed") {
+        throw new ApiError(403, `task ${taskUUID} is not running (its status is "${task.status}")`);
+      }
+      const image = await deps.lastRendered.readUpload(c.req.raw, task.jobUUID);
+      if (!deps.lastRendered.enqueue({ jobUUID: task.jobUUID, mimeType, image })) {
         throw new ApiError(429, "image processing queue is full");
       }
       return c.body(null, 202);
@@ -188,5 +199,7 @@ async function serveJobFile(
  * without directory listings. Paths that would leave the storage root answer 404.
  */
 export function registerJobFiles(app: ApiApp, layout: StorageLayout, taskLogs: TaskLogStore): void {
-  app.on(["GET", "HEAD"], `${JOB_FILES_URL_PREFIX}/*`, (c) => serveJobFile(c, layout, taskLogs));
+  declareRoute(app, ["GET", "HEAD"], `${JOB_FILES_URL_PREFIX}/*`, "viewer", (c) =>
+    serveJobFile(c, layout, taskLogs),
+  );
 }

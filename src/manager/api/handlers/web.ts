@@ -1,9 +1,10 @@
 // Serves the web dashboard: `/` and `/app` redirect to `/app/`, built assets are served from
 // memory, and any other page path under /app/ gets index.html for client-side routing.
 // The assets are built at the edge (src/manager/web-assets.ts, with Bun's bundler) and passed in.
+// Security headers (CSP, nosniff) come from src/manager/api/security-headers.ts, like every response's.
 import type { Context } from "hono";
 import type { WebAsset } from "../../web-assets";
-import { errorResponse, type ApiApp } from "../http";
+import { declareRoute, errorResponse, type ApiApp } from "../http";
 
 const APP_PREFIX = "/app/";
 const INDEX_PATH = "/app/index.html";
@@ -16,7 +17,6 @@ function serve(c: Context, path: string, asset: WebAsset) {
   return c.body(asset.body, 200, {
     "content-type": asset.type,
     "cache-control": HASHED_NAME.test(path) ? CACHE_IMMUTABLE : CACHE_REVALIDATE,
-    "x-content-type-options": "nosniff",
   });
 }
 
@@ -24,9 +24,10 @@ export function registerWebRoutes(app: ApiApp, assets: ReadonlyMap<string, WebAs
   const index = assets.get(INDEX_PATH);
   if (!index) throw new Error(`web assets lack ${INDEX_PATH}`);
 
-  app.get("/", (c) => c.redirect(APP_PREFIX, 307));
-  app.get("/app", (c) => c.redirect(APP_PREFIX, 307));
-  app.get("/app/*", (c) => {
+  // Public: the page must load to show the login form; what it shows comes from the API.
+  declareRoute(app, ["GET"], "/", "public", (c) => c.redirect(APP_PREFIX, 307));
+  declareRoute(app, ["GET"], "/app", "public", (c) => c.redirect(APP_PREFIX, 307));
+  declareRoute(app, ["GET"], "/app/*", "public", (c) => {
     const path = c.req.path === APP_PREFIX ? INDEX_PATH : c.req.path;
     const asset = assets.get(path);
     if (asset) return serve(c, path, asset);

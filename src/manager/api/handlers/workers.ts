@@ -2,13 +2,17 @@
 // and tag management, sleep schedules and the farm status. They translate between the wire
 // shapes and the services in src/manager/farm; the services own the rules.
 import type { Context } from "hono";
+import type { Principal } from "../../auth/principal";
+import type { ManagerConfig } from "../../config";
 import { ApiError } from "../../errors";
 import type { WorkerServiceDeps } from "../../farm/deps";
 import type { FarmStatusService } from "../../farm/farm-status";
 import { signOff, signOn, workerState, workerStateChanged } from "../../farm/lifecycle";
 import { requireTag } from "../../farm/lookup";
 import { deleteWorker, listWorkers, setWorkerTags, workerDetails } from "../../farm/management";
-import { registerWorker } from "../../farm/registration";
+import { createRegistrationGuard, registerWorker } from "../../farm/registration";
+import { REGISTRATION_SECRET_HEADER } from "../../../shared/registration-secret";
+import { retryAfterSeconds } from "../../farm/auth-throttle";
 import { fetchSleepSchedule, setSleepSchedule } from "../../farm/sleep-scheduler";
 import { requestWorkerStatusChange } from "../../farm/status-requests";
 import { createTag, deleteTag, listTags, updateTag } from "../../farm/tags";
@@ -21,6 +25,7 @@ import {
   workerView,
 } from "../../farm/views";
 import type { ApiEnv } from "../http";
+import { peerAddress, throttledAddress } from "../worker-auth";
 import type { Handlers } from "./registry";
 
 /** Sent with a 503 so a worker retries instead of giving up. */
@@ -28,6 +33,8 @@ export const DB_BUSY_RETRY_AFTER_SECONDS = 1;
 
 export interface WorkerHandlerDeps extends WorkerServiceDeps {
   farmStatus: Pick<FarmStatusService, "current">;
+  /** Read per registration, so a changed registration secret applies at once. */
+  config: () => { auth: Pick<ManagerConfig["auth"], "workerRegistrationSecret"> };
 }
 
 /**
@@ -40,18 +47,29 @@ function clientAddress(c: Context<ApiEnv>): string {
   if (forwarded) return unbracket(forwarded.split(",")[0] ?? "");
   const realIP = c.req.header("X-Real-IP");
   if (realIP) return unbracket(realIP);
-  // Dual-stack sockets report IPv4 peers as IPv4-mapped IPv6; Go reports the plain IPv4.
-  // The peer is absent under app.request() (tests without a server).
-  return (c.env?.remoteAddress?.() ?? "").replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/i, "$1");
+  return peerAddress(c);
 }
 
 export function workerHandlers(deps: WorkerHandlerDeps): Handlers {
   const { db } = deps;
+  const registrationRefusal = createRegistrationGuard({
+    clock: deps.clock,
+    configuredSecret: () => deps.config().auth.workerRegistrationSecret,
+  });
   return {
     // ---- Worker protocol (authenticated by the worker-auth middleware, except registration) ----
 
     registerWorker: async (c) => {
       const body = c.req.valid("json");
+      // Unset until the access-control middleware runs on this route: then nobody has a role.
+      const principal = c.get("principal") as Principal | undefined;
+      const refusal = await registrationRefusal({
+        role: principal?.role ?? null,
+        presentedSecret: c.req.header(REGISTRATION_SECRET_HEADER),
+        address: throttledAddress(c),
+      });
+      if (refusal?.status === 429) c.header("Retry-After", String(retryAfterSeconds(refusal.retryAfterMs)));
+      if (refusal) throw new ApiError(refusal.status, refusal.message);
       try {
         const worker = await registerWorker(
           db,

@@ -1,15 +1,18 @@
-// All route definitions of the wire contract, in the order they must be registered.
+// All route definitions of the wire contract, in the order they must be registered, and
+// Tablao's own operations beside it (not part of Flamenco's contract).
 // Hono matches routes in registration order, so a literal path (`/jobs/types`) must come
 // before a parameterised sibling (`/jobs/{job_id}`) that would otherwise capture it.
 import * as jobs from "./jobs";
 import * as meta from "./meta";
 import * as shaman from "./shaman";
+import * as tablaoAuth from "./tablao-auth";
 import * as worker from "./worker";
 import * as workerMgt from "./worker-mgt";
 
 export * from "./jobs";
 export * from "./meta";
 export * from "./shaman";
+export * from "./tablao-auth";
 export * from "./worker";
 export * from "./worker-mgt";
 
@@ -76,4 +79,14 @@ export const allRoutes = [
   shaman.shamanCheckout,
   shaman.shamanFileStoreCheck,
   shaman.shamanFileStore,
+] as const;
+
+/** Tablao's own operations, under /api/tablao. */
+export const tablaoRoutes = [
+  tablaoAuth.getTablaoSession,
+  tablaoAuth.createTablaoSession,
+  tablaoAuth.deleteTablaoSession,
+  tablaoAuth.fetchTablaoTokens,
+  tablaoAuth.createTablaoToken,
+  tablaoAuth.deleteTablaoToken,
 ] as const;

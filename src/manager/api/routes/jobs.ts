@@ -23,6 +23,7 @@ import {
   jsonResponse,
   uuidPathParam,
 } from "../schemas";
+import { SUBMISSION_MAX_BODY_BYTES } from "../http";
 
 const tags = ["jobs"];
 
@@ -41,6 +42,7 @@ export const getJobTypes = createRoute({
   method: "get",
   path: "/api/v3/jobs/types",
   operationId: "getJobTypes",
+  "x-tablao-access": "viewer",
   tags,
   summary: "List the job types this Manager can compile, with their settings",
   responses: {
@@ -53,6 +55,7 @@ export const getJobType = createRoute({
   method: "get",
   path: "/api/v3/jobs/type/{typeName}",
   operationId: "getJobType",
+  "x-tablao-access": "viewer",
   tags,
   summary: "Describe one job type and its settings",
   request: {
@@ -92,6 +95,7 @@ export const fetchJobs = createRoute({
   method: "get",
   path: "/api/v3/jobs",
   operationId: "fetchJobs",
+  "x-tablao-access": "viewer",
   tags,
   summary: "List all jobs",
   responses: {
@@ -104,6 +108,8 @@ export const submitJob = createRoute({
   method: "post",
   path: "/api/v3/jobs",
   operationId: "submitJob",
+  "x-tablao-access": "submitter",
+  "x-tablao-max-body-bytes": SUBMISSION_MAX_BODY_BYTES,
   tags,
   summary: "Compile a job into tasks and queue it",
   request: { body: submittedJobBody },
@@ -117,6 +123,8 @@ export const submitJobCheck = createRoute({
   method: "post",
   path: "/api/v3/jobs/check",
   operationId: "submitJobCheck",
+  "x-tablao-access": "submitter",
+  "x-tablao-max-body-bytes": SUBMISSION_MAX_BODY_BYTES,
   tags,
   summary: "Compile a job without storing it, to find problems before uploading files",
   request: { body: submittedJobBody },
@@ -130,6 +138,7 @@ export const deleteJobMass = createRoute({
   method: "delete",
   path: "/api/v3/jobs/mass-delete",
   operationId: "deleteJobMass",
+  "x-tablao-access": "operator",
   tags,
   summary: "Mark every job not updated since a moment for deletion",
   description:
@@ -153,6 +162,7 @@ export const fetchGlobalLastRenderedInfo = createRoute({
   method: "get",
   path: "/api/v3/jobs/last-rendered",
   operationId: "fetchGlobalLastRenderedInfo",
+  "x-tablao-access": "viewer",
   tags,
   summary: "Locate the images most recently rendered on the farm",
   responses: {
@@ -168,6 +178,7 @@ export const fetchJob = createRoute({
   method: "get",
   path: "/api/v3/jobs/{job_id}",
   operationId: "fetchJob",
+  "x-tablao-access": "viewer",
   tags,
   summary: "Fetch one job",
   request: { params: jobParams },
@@ -181,6 +192,7 @@ export const deleteJob = createRoute({
   method: "delete",
   path: "/api/v3/jobs/{job_id}",
   operationId: "deleteJob",
+  "x-tablao-access": "operator",
   tags,
   summary: "Mark a job for deletion with its tasks, logs and images",
   description:
@@ -202,6 +214,7 @@ export const deleteJobWhatWouldItDo = createRoute({
   method: "get",
   path: "/api/v3/jobs/{job_id}/what-would-delete-do",
   operationId: "deleteJobWhatWouldItDo",
+  "x-tablao-access": "operator",
   tags,
   summary: "Tell what deleting a job would remove besides the job itself",
   request: { params: jobParams },
@@ -215,6 +228,7 @@ export const fetchJobLastRenderedInfo = createRoute({
   method: "get",
   path: "/api/v3/jobs/{job_id}/last-rendered",
   operationId: "fetchJobLastRenderedInfo",
+  "x-tablao-access": "viewer",
   tags,
   summary: "Locate the images most recently rendered for a job",
   request: { params: jobParams },
@@ -229,6 +243,7 @@ export const setJobStatus = createRoute({
   method: "post",
   path: "/api/v3/jobs/{job_id}/setstatus",
   operationId: "setJobStatus",
+  "x-tablao-access": "operator",
   tags,
   summary: "Change a job's status, with the cascade onto its tasks",
   request: {
@@ -245,6 +260,7 @@ export const setJobPriority = createRoute({
   method: "post",
   path: "/api/v3/jobs/{job_id}/setpriority",
   operationId: "setJobPriority",
+  "x-tablao-access": "operator",
   tags,
   summary: "Change a job's priority",
   request: {
@@ -265,6 +281,7 @@ export const setJobTag = createRoute({
   method: "post",
   path: "/api/v3/jobs/{job_id}/settag",
   operationId: "setJobTag",
+  "x-tablao-access": "operator",
   tags,
   summary: "Restrict a job to a worker tag, or lift the restriction",
   request: {
@@ -281,6 +298,7 @@ export const fetchJobTasks = createRoute({
   method: "get",
   path: "/api/v3/jobs/{job_id}/tasks",
   operationId: "fetchJobTasks",
+  "x-tablao-access": "viewer",
   tags,
   summary: "List the tasks of a job in summary form",
   request: { params: jobParams },
@@ -294,6 +312,7 @@ export const fetchJobBlocklist = createRoute({
   method: "get",
   path: "/api/v3/jobs/{job_id}/blocklist",
   operationId: "fetchJobBlocklist",
+  "x-tablao-access": "viewer",
   tags,
   summary: "List the workers barred from task types of a job",
   request: { params: jobParams },
@@ -307,6 +326,7 @@ export const removeJobBlocklist = createRoute({
   method: "delete",
   path: "/api/v3/jobs/{job_id}/blocklist",
   operationId: "removeJobBlocklist",
+  "x-tablao-access": "operator",
   tags,
   summary: "Lift blocklist entries of a job",
   request: {
@@ -328,6 +348,7 @@ export const fetchTask = createRoute({
   method: "get",
   path: "/api/v3/tasks/{task_id}",
   operationId: "fetchTask",
+  "x-tablao-access": "viewer",
   tags,
   summary: "Fetch one task",
   request: { params: taskParams },
@@ -341,6 +362,7 @@ export const fetchTaskLogTail = createRoute({
   method: "get",
   path: "/api/v3/tasks/{task_id}/logtail",
   operationId: "fetchTaskLogTail",
+  "x-tablao-access": "viewer",
   tags,
   summary: "Fetch the last part of a task's log",
   request: { params: taskParams },
@@ -358,6 +380,7 @@ export const fetchTaskLogInfo = createRoute({
   method: "get",
   path: "/api/v3/tasks/{task_id}/log",
   operationId: "fetchTaskLogInfo",
+  "x-tablao-access": "viewer",
   tags,
   summary: "Locate a task's full log",
   request: { params: taskParams },
@@ -372,6 +395,7 @@ export const setTaskStatus = createRoute({
   method: "post",
   path: "/api/v3/tasks/{task_id}/setstatus",
   operationId: "setTaskStatus",
+  "x-tablao-access": "operator",
   tags,
   summary: "Change a task's status by hand, with the effect on its job",
   description: "For people managing tasks; workers report through `taskUpdate` instead.",

@@ -39,6 +39,7 @@ export const getVersion = createRoute({
   method: "get",
   path: "/api/v3/version",
   operationId: "getVersion",
+  "x-tablao-access": "public",
   tags,
   summary: "Report the Manager's version and name",
   responses: {
@@ -50,6 +51,7 @@ export const getConfiguration = createRoute({
   method: "get",
   path: "/api/v3/configuration",
   operationId: "getConfiguration",
+  "x-tablao-access": "viewer",
   tags,
   summary: "Reload the configuration file and report what the web app needs from it",
   responses: {
@@ -62,6 +64,7 @@ export const checkSharedStoragePath = createRoute({
   method: "post",
   path: "/api/v3/configuration/check/shared-storage",
   operationId: "checkSharedStoragePath",
+  "x-tablao-access": "admin",
   tags,
   summary: "Check whether a directory can serve as shared storage",
   request: {
@@ -77,6 +80,7 @@ export const findBlenderExePath = createRoute({
   method: "get",
   path: "/api/v3/configuration/check/blender",
   operationId: "findBlenderExePath",
+  "x-tablao-access": "admin",
   tags,
   summary: "Look for Blender executables on the Manager's machine",
   responses: {
@@ -89,6 +93,7 @@ export const checkBlenderExePath = createRoute({
   method: "post",
   path: "/api/v3/configuration/check/blender",
   operationId: "checkBlenderExePath",
+  "x-tablao-access": "admin",
   tags,
   summary: "Check whether a path or command starts Blender",
   request: {
@@ -107,6 +112,7 @@ export const saveSetupAssistantConfig = createRoute({
   method: "post",
   path: "/api/v3/configuration/setup-assistant",
   operationId: "saveSetupAssistantConfig",
+  "x-tablao-access": "admin",
   tags,
   summary: "Store the setup assistant's choices and restart the Manager with them",
   request: {
@@ -125,6 +131,7 @@ export const getConfigurationFile = createRoute({
   method: "get",
   path: "/api/v3/configuration/file",
   operationId: "getConfigurationFile",
+  "x-tablao-access": "admin",
   tags,
   summary: "Return the complete configuration as JSON",
   responses: {
@@ -136,6 +143,7 @@ export const updateConfigurationFile = createRoute({
   method: "put",
   path: "/api/v3/configuration/file",
   operationId: "updateConfigurationFile",
+  "x-tablao-access": "admin",
   tags,
   summary: "Replace the configuration file; takes effect after a restart",
   request: {
@@ -154,6 +162,7 @@ export const getVariables = createRoute({
   method: "get",
   path: "/api/v3/configuration/variables/{audience}/{platform}",
   operationId: "getVariables",
+  "x-tablao-access": "viewer",
   tags,
   summary: "Resolve the configured variables for one audience and platform",
   request: { params: audiencePlatformParams },
@@ -167,6 +176,7 @@ export const getSharedStorage = createRoute({
   method: "get",
   path: "/api/v3/configuration/shared-storage/{audience}/{platform}",
   operationId: "getSharedStorage",
+  "x-tablao-access": "viewer",
   tags,
   summary: "Report the shared storage path as seen by one audience and platform",
   request: { params: audiencePlatformParams },
@@ -180,6 +190,7 @@ export const getFarmStatus = createRoute({
   method: "get",
   path: "/api/v3/status",
   operationId: "getFarmStatus",
+  "x-tablao-access": "viewer",
   tags,
   summary: "Report the most recently computed farm status",
   responses: {

@@ -12,6 +12,7 @@ import {
   jsonResponse,
   sha256,
 } from "../schemas";
+import { MAX_REQUEST_BODY_BYTES } from "../http";
 
 const tags = ["shaman"];
 
@@ -63,6 +64,7 @@ export const shamanCheckoutRequirements = createRoute({
   method: "post",
   path: "/api/v3/shaman/checkout/requirements",
   operationId: "shamanCheckoutRequirements",
+  "x-tablao-access": "submitter",
   tags,
   summary: "Find out which files of a planned checkout still need uploading",
   request: {
@@ -78,6 +80,7 @@ export const shamanCheckout = createRoute({
   method: "post",
   path: "/api/v3/shaman/checkout/create",
   operationId: "shamanCheckout",
+  "x-tablao-access": "submitter",
   tags,
   summary: "Create a checkout directory of links to uploaded files",
   description: "Every file must have been uploaded completely before the checkout is requested.",
@@ -100,6 +103,7 @@ export const shamanFileStoreCheck = createRoute({
   method: "get",
   path: "/api/v3/shaman/files/{checksum}/{filesize}",
   operationId: "shamanFileStoreCheck",
+  "x-tablao-access": "submitter",
   tags,
   summary: "Ask whether Shaman has a file",
   request: { params: fileParams },
@@ -113,6 +117,9 @@ export const shamanFileStore = createRoute({
   method: "post",
   path: "/api/v3/shaman/files/{checksum}/{filesize}",
   operationId: "shamanFileStore",
+  "x-tablao-access": "submitter",
+  // Whole files of a submission; the server's own cap applies (Shaman answers 503 unread for now).
+  "x-tablao-max-body-bytes": MAX_REQUEST_BODY_BYTES,
   tags,
   summary: "Upload a file to Shaman",
   description:

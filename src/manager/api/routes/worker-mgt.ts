@@ -31,6 +31,7 @@ export const fetchWorkers = createRoute({
   method: "get",
   path: "/api/v3/worker-mgt/workers",
   operationId: "fetchWorkers",
+  "x-tablao-access": "viewer",
   tags,
   summary: "List all workers",
   responses: {
@@ -43,6 +44,7 @@ export const fetchWorker = createRoute({
   method: "get",
   path: "/api/v3/worker-mgt/workers/{worker_id}",
   operationId: "fetchWorker",
+  "x-tablao-access": "viewer",
   tags,
   summary: "Fetch one worker with its tags and current or last task",
   request: { params: workerParams },
@@ -56,6 +58,7 @@ export const deleteWorker = createRoute({
   method: "delete",
   path: "/api/v3/worker-mgt/workers/{worker_id}",
   operationId: "deleteWorker",
+  "x-tablao-access": "admin",
   tags,
   summary: "Delete a worker; its running tasks are requeued",
   description: "Best done while the worker is offline; a running worker loses its credentials.",
@@ -70,6 +73,7 @@ export const requestWorkerStatusChange = createRoute({
   method: "post",
   path: "/api/v3/worker-mgt/workers/{worker_id}/setstatus",
   operationId: "requestWorkerStatusChange",
+  "x-tablao-access": "operator",
   tags,
   summary: "Ask a worker to switch status; asking for its current status cancels a pending request",
   request: {
@@ -91,6 +95,7 @@ export const setWorkerTags = createRoute({
   method: "post",
   path: "/api/v3/worker-mgt/workers/{worker_id}/settags",
   operationId: "setWorkerTags",
+  "x-tablao-access": "operator",
   tags,
   summary: "Replace the set of tags a worker belongs to",
   request: {
@@ -107,6 +112,7 @@ export const fetchWorkerSleepSchedule = createRoute({
   method: "get",
   path: "/api/v3/worker-mgt/workers/{worker_id}/sleep-schedule",
   operationId: "fetchWorkerSleepSchedule",
+  "x-tablao-access": "viewer",
   tags,
   summary: "Fetch a worker's sleep schedule",
   request: { params: workerParams },
@@ -121,6 +127,7 @@ export const setWorkerSleepSchedule = createRoute({
   method: "post",
   path: "/api/v3/worker-mgt/workers/{worker_id}/sleep-schedule",
   operationId: "setWorkerSleepSchedule",
+  "x-tablao-access": "operator",
   tags,
   summary: "Store a worker's sleep schedule and apply it right away",
   request: {
@@ -141,6 +148,7 @@ export const fetchWorkerTags = createRoute({
   method: "get",
   path: "/api/v3/worker-mgt/tags",
   operationId: "fetchWorkerTags",
+  "x-tablao-access": "viewer",
   tags,
   summary: "List all worker tags",
   responses: {
@@ -153,6 +161,7 @@ export const createWorkerTag = createRoute({
   method: "post",
   path: "/api/v3/worker-mgt/tags",
   operationId: "createWorkerTag",
+  "x-tablao-access": "operator",
   tags,
   summary: "Create a worker tag",
   request: {
@@ -168,6 +177,7 @@ export const fetchWorkerTag = createRoute({
   method: "get",
   path: "/api/v3/worker-mgt/tag/{tag_id}",
   operationId: "fetchWorkerTag",
+  "x-tablao-access": "viewer",
   tags,
   summary: "Fetch one worker tag",
   request: { params: tagParams },
@@ -181,6 +191,7 @@ export const updateWorkerTag = createRoute({
   method: "put",
   path: "/api/v3/worker-mgt/tag/{tag_id}",
   operationId: "updateWorkerTag",
+  "x-tablao-access": "operator",
   tags,
   summary: "Rename a worker tag or change its description",
   description:
@@ -204,6 +215,7 @@ export const deleteWorkerTag = createRoute({
   method: "delete",
   path: "/api/v3/worker-mgt/tag/{tag_id}",
   operationId: "deleteWorkerTag",
+  "x-tablao-access": "operator",
   tags,
   summary: "Delete a worker tag; its workers lose it and its jobs become open to all workers",
   request: { params: tagParams },

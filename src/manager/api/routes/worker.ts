@@ -16,6 +16,7 @@ import {
   jsonResponse,
   uuidPathParam,
 } from "../schemas";
+import { MAX_REQUEST_BODY_BYTES, TASK_UPDATE_MAX_BODY_BYTES } from "../http";
 
 export const WORKER_AUTH_SCHEME_NAME = "worker_auth";
 
@@ -36,6 +37,7 @@ export const registerWorker = createRoute({
   method: "post",
   path: "/api/v3/worker/register-worker",
   operationId: "registerWorker",
+  "x-tablao-access": "public",
   tags,
   summary: "Register a new worker and get its UUID",
   request: {
@@ -58,6 +60,7 @@ export const signOn = createRoute({
   method: "post",
   path: "/api/v3/worker/sign-on",
   operationId: "signOn",
+  "x-tablao-access": "worker",
   tags,
   security,
   summary: "Announce a starting worker and learn which status to enter",
@@ -74,6 +77,7 @@ export const signOff = createRoute({
   method: "post",
   path: "/api/v3/worker/sign-off",
   operationId: "signOff",
+  "x-tablao-access": "worker",
   tags,
   security,
   summary: "Announce that a worker goes offline; its running tasks are requeued",
@@ -87,6 +91,7 @@ export const workerState = createRoute({
   method: "get",
   path: "/api/v3/worker/state",
   operationId: "workerState",
+  "x-tablao-access": "worker",
   tags,
   security,
   summary: "Ask whether a status change awaits the worker",
@@ -101,6 +106,7 @@ export const workerStateChanged = createRoute({
   method: "post",
   path: "/api/v3/worker/state-changed",
   operationId: "workerStateChanged",
+  "x-tablao-access": "worker",
   tags,
   security,
   summary: "Report the status a worker has entered",
@@ -118,6 +124,7 @@ export const scheduleTask = createRoute({
   method: "post",
   path: "/api/v3/worker/task",
   operationId: "scheduleTask",
+  "x-tablao-access": "worker",
   tags,
   security,
   summary: "Ask for a task to run",
@@ -138,6 +145,8 @@ export const taskUpdate = createRoute({
   method: "post",
   path: "/api/v3/worker/task/{task_id}",
   operationId: "taskUpdate",
+  "x-tablao-access": "worker",
+  "x-tablao-max-body-bytes": TASK_UPDATE_MAX_BODY_BYTES,
   tags,
   security,
   summary: "Report progress, log output or a new status of a task",
@@ -161,6 +170,7 @@ export const mayWorkerRun = createRoute({
   method: "get",
   path: "/api/v3/worker/task/{task_id}/may-i-run",
   operationId: "mayWorkerRun",
+  "x-tablao-access": "worker",
   tags,
   security,
   summary: "Ask whether the worker may keep running a task",
@@ -177,6 +187,9 @@ export const taskOutputProduced = createRoute({
   method: "post",
   path: "/api/v3/worker/task/{task_id}/output-produced",
   operationId: "taskOutputProduced",
+  "x-tablao-access": "worker",
+  // The handler refuses images over its own, lower limit by their Content-Length (413).
+  "x-tablao-max-body-bytes": MAX_REQUEST_BODY_BYTES,
   tags,
   security,
   summary: "Upload the image a task rendered last, for previews",

@@ -2,6 +2,7 @@
 // No HTTP route uses them; `eventSchemas` lists them for registration as components.
 import { z } from "@hono/zod-openapi";
 import type { ZodType } from "zod";
+import { TablaoPrincipalVia, TablaoRole } from "./auth";
 import { dateTime, uuid } from "./common";
 import { JobLastRenderedImageInfo, JobStatus, TaskStatus } from "./jobs";
 import { FarmStatus } from "./meta";
@@ -108,6 +109,39 @@ export const EventFarmStatus = z
   .object({ status: FarmStatus })
   .openapi("EventFarmStatus", { description: "The farm status changed (same shape as FarmStatusReport)." });
 
+export const EventDatabaseCheck = z
+  .object({
+    ok: z.boolean(),
+    problems: z.array(z.string()).openapi({
+      description: "What SQLite's integrity and foreign-key checks found, or why the check could not finish.",
+    }),
+    checked_at: dateTime(),
+    duration_ms: z.number().int(),
+  })
+  .openapi("EventDatabaseCheck", {
+    description: "Tablao's own: the result of a periodic database integrity check, on topic `/database`.",
+  });
+
+export const EventAudit = z
+  .object({
+    time: dateTime(),
+    operation: z
+      .string()
+      .openapi({ description: "The operationId, or `METHOD path` outside the API document." }),
+    method: z.string(),
+    path: z.string().openapi({ description: "The request path." }),
+    params: z
+      .record(z.string(), z.string())
+      .openapi({ description: "The path parameters (job, task, worker, ...)." }),
+    status: z.number().int().openapi({ description: "The HTTP status of the answer." }),
+    principal: z
+      .object({ name: z.string(), role: TablaoRole, via: TablaoPrincipalVia, address: z.string() })
+      .openapi({ description: "Who made the change, how they were recognised and from which address." }),
+  })
+  .openapi("EventAudit", {
+    description: "Tablao's own: an operator or admin change succeeded; sent on the `/audit` topic.",
+  });
+
 export const SocketIOSubscriptionOperation = z
   .enum(["subscribe", "unsubscribe"])
   .openapi("SocketIOSubscriptionOperation", { description: "Join or leave." });
@@ -139,5 +173,7 @@ export const eventSchemas: ReadonlyArray<{ name: string; schema: ZodType }> = [
   { name: "EventWorkerTagUpdate", schema: EventWorkerTagUpdate },
   { name: "EventLifeCycle", schema: EventLifeCycle },
   { name: "EventFarmStatus", schema: EventFarmStatus },
+  { name: "EventAudit", schema: EventAudit },
+  { name: "EventDatabaseCheck", schema: EventDatabaseCheck },
   { name: "SocketIOSubscription", schema: SocketIOSubscription },
 ];

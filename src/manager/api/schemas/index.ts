@@ -5,6 +5,7 @@ import { SecurityError } from "./common";
 import { eventSchemas } from "./events";
 import { JobsQuery } from "./jobs";
 
+export * from "./auth";
 export * from "./common";
 export * from "./events";
 export * from "./jobs";

@@ -1,6 +1,16 @@
 // Wire schemas for job types, job submission, jobs, tasks and their management requests.
 import { z } from "@hono/zod-openapi";
 import { JOB_STATUSES, TASK_STATUSES } from "../../../shared/statuses";
+import {
+  JOB_METADATA_MAX_BYTES,
+  JOB_NAME_MAX_CHARS,
+  JOB_SETTINGS_MAX_BYTES,
+  JOB_TYPE_NAME_MAX_CHARS,
+  SUBMITTED_JOB_MAX_BYTES,
+  WORKER_TAG_NAME_MAX_CHARS,
+  describeBytes,
+  tooLongMessage,
+} from "../../jobs/limits";
 import { dateTime, uuid, uuidOrEmpty } from "./common";
 
 export const JobStatus = z
@@ -117,13 +127,18 @@ export const AvailableJobTypes = z
 
 // ---- Jobs -----------------------------------------------------------------------------------
 
-export const JobSettings = z
-  .record(z.string(), z.unknown())
-  .openapi("JobSettings", { description: "Values of the job type's settings, by key." });
+export const JobSettings = z.record(z.string(), z.unknown()).openapi("JobSettings", {
+  description: `Values of the job type's settings, by key; at most ${describeBytes(JOB_SETTINGS_MAX_BYTES)} as JSON.`,
+});
 
 export const JobMetadata = z.record(z.string(), z.string()).openapi("JobMetadata", {
-  description: "Free-form string metadata; nested data is expressed with dotted keys like `user.name`.",
+  description:
+    "Free-form string metadata; nested data is expressed with dotted keys like `user.name`. At " +
+    `most ${describeBytes(JOB_METADATA_MAX_BYTES)} as JSON.`,
 });
+
+/** A string of at most `maxChars` characters, refused with a message naming the limit. */
+const boundedString = (maxChars: number) => z.string().max(maxChars, { message: tooLongMessage(maxChars) });
 
 export const JobStorageInfo = z
   .object({
@@ -135,8 +150,8 @@ export const JobStorageInfo = z
 
 export const SubmittedJob = z
   .object({
-    name: z.string(),
-    type: z.string().openapi({ description: "Name of the job type." }),
+    name: boundedString(JOB_NAME_MAX_CHARS),
+    type: boundedString(JOB_TYPE_NAME_MAX_CHARS).openapi({ description: "Name of the job type." }),
     type_etag: z
       .string()
       .optional()
@@ -161,7 +176,9 @@ export const SubmittedJob = z
       description: "Status to store the job with; `queued` when absent.",
     }),
   })
-  .openapi("SubmittedJob", { description: "A job as sent by a submitter." });
+  .openapi("SubmittedJob", {
+    description: `A job as sent by a submitter; at most ${describeBytes(SUBMITTED_JOB_MAX_BYTES)} as JSON.`,
+  });
 
 export const Job = SubmittedJob.extend({
   id: uuid(),
@@ -227,7 +244,9 @@ export const JobPriorityChange = z
 export const JobTagChange = z
   .object({
     id: uuid().optional().openapi({ description: "UUID of the new tag; takes precedence over `name`." }),
-    name: z.string().optional().openapi({ description: "Name of the new tag." }),
+    name: boundedString(WORKER_TAG_NAME_MAX_CHARS)
+      .optional()
+      .openapi({ description: "Name of the new tag." }),
   })
   .openapi("JobTagChange", {
     description: "New worker tag for a job, by UUID or name. An empty object removes the tag.",

@@ -4,10 +4,11 @@ import type { ZodType } from "zod";
 import { ErrorSchema } from "./common";
 
 export type ErrorStatus =
-  400 | 403 | 404 | 406 | 409 | 411 | 412 | 413 | 415 | 416 | 417 | 422 | 424 | 425 | 429 | 500 | 503;
+  400 | 401 | 403 | 404 | 406 | 409 | 411 | 412 | 413 | 415 | 416 | 417 | 422 | 424 | 425 | 429 | 500 | 503;
 
 const DEFAULT_ERROR_DESCRIPTIONS: Record<ErrorStatus, string> = {
   400: "The request was malformed or failed validation.",
+  401: "The caller has not proved who they are.",
   403: "The worker credentials are missing or wrong.",
   404: "The referenced object does not exist.",
   406: "The request cannot be honoured as given.",

@@ -1,49 +1,62 @@
 // The native WebSocket forwarder (Flamenco's SocketIO replacement) at `/ws`: rooms named after
-// topics, the subscription protocol, keep-alive pings, batched writes, and backpressure so a
-// client that stops reading is closed instead of buffering forever.
+// topics, the subscription protocol, keep-alive pings and batched writes, within the bounds of
+// websocket-limits.ts so that slow or many clients cannot exhaust the Manager: a client too far
+// behind is closed with 1008 and its backlog dropped, the clients furthest behind go first when
+// all of them together are over budget, and one address gets only so many connections.
 import type { Server, ServerWebSocket, WebSocketHandler } from "bun";
 import { type Clock, systemClock } from "../../../shared/clock";
 import { createLogger, type Logger } from "../../../shared/log";
 import type { Forwarder, PublishedEvent } from "../broker";
+import { AddressCounts, addressKey } from "./client-addresses";
+import { createClosingQueue } from "./closing-queue";
 import { AUTO_JOINED_ROOMS, ackFrame, interpretClientMessage } from "./subscriptions";
+import { type Frame, Outbox, frame } from "./websocket-outbox";
+import {
+  WS_CLIENT_SEND_BUFFER_BYTES,
+  WS_CLOSE_BATCH_SIZE,
+  WS_FLUSH_INTERVAL_MS,
+  WS_MAX_CLIENT_MESSAGE_BYTES,
+  WS_MAX_CONNECTIONS,
+  WS_MAX_CONNECTIONS_PER_ADDRESS,
+  WS_MAX_ROOMS_PER_CONNECTION,
+  WS_PING_INTERVAL_MS,
+  WS_SEND_BUDGET_BYTES,
+} from "./websocket-limits";
 
 export const WS_PATH = "/ws";
-export const WS_PING_INTERVAL_MS = 25_000;
-/** Bytes a client may leave unread (beyond what the kernel holds) before it is closed with 1008. */
-export const WS_MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
-export const WS_MAX_CONNECTIONS = 1000;
-/**
- * At most one flush per interval: an idle server sends at once, a busy one writes each client
- * its frames together instead of one write per event, which is what costs on a busy farm.
- */
-export const WS_FLUSH_INTERVAL_MS = 10;
-/** Clients only send small subscription requests. */
-export const WS_MAX_CLIENT_MESSAGE_BYTES = 16 * 1024;
 
 export const WS_CLOSE_GOING_AWAY = 1001;
 export const WS_CLOSE_POLICY_VIOLATION = 1008;
-export const WS_CLOSE_TRY_AGAIN_LATER = 1013;
 
 export interface WebSocketForwarderOptions {
   log?: Logger;
   clock?: Clock;
   maxConnections?: number;
-  maxBufferedBytes?: number;
+  maxConnectionsPerAddress?: number;
+  clientSendBufferBytes?: number;
+  sendBudgetBytes?: number;
+  maxRoomsPerConnection?: number;
   pingIntervalMs?: number;
 }
 
 interface Connection {
   ws: ServerWebSocket<WsData>;
+  /** The key of its client address (see client-addresses.ts). */
+  address: string;
   rooms: Set<string>;
   /** Answered a ping or sent something since the last ping. */
   alive: boolean;
-  /** Frames gathered for this connection during one flush. */
-  outbox: string[];
+  outbox: Outbox;
+  /** Unread bytes at the last look: the outbox and what Bun buffers. */
+  backlogBytes: number;
+  /** Out of its rooms, its backlog dropped, waiting in the closing queue. */
+  closing: boolean;
 }
 
 /** The per-socket data `Bun.serve` must be typed with: `Bun.serve<WsData>(...)`. */
 export interface WsData {
   conn: Connection | null;
+  address: string;
 }
 
 export interface WebSocketStats {
@@ -51,14 +64,19 @@ export interface WebSocketStats {
   framesSent: number;
   slowClientsClosed: number;
   upgradesRefused: number;
+  /** Bytes of events that open clients have not read yet, all of them together. */
+  unreadBytes: number;
 }
 
 export interface WebSocketForwarder {
   forwarder: Forwarder;
-  /** For requests to `/ws`: `undefined` once upgraded, else the error response to return. */
-  upgrade(req: Request, server: Server<WsData>): Response | undefined;
+  /**
+   * For requests to `/ws`, with the client's address (`server.requestIP(req)?.address`):
+   * `undefined` once upgraded, else the error response to return.
+   */
+  upgrade(req: Request, server: Server<WsData>, clientAddress: string | undefined): Response | undefined;
   websocket: WebSocketHandler<WsData>;
-  /** Closes every connection with 1001 and refuses new ones (shutdown). */
+  /** Closes every connection with 1001, in batches, and refuses new ones (shutdown). */
   closeAll(): void;
   stats(): WebSocketStats;
 }
@@ -72,19 +90,36 @@ function refusal(status: number, message: string): Response {
 }
 
 /** Server→client frame, built around the payload JSON the broker serialised once. */
-function eventFrame(e: PublishedEvent): string {
-  return `{"event":${JSON.stringify(e.event)},"topic":${JSON.stringify(e.topic)},"payload":${e.json}}`;
+function eventFrame(e: PublishedEvent): Frame {
+  return frame(`{"event":${JSON.stringify(e.event)},"topic":${JSON.stringify(e.topic)},"payload":${e.json}}`);
+}
+
+/** "1 MiB", "256 KiB": limits as people write them, for close reasons and messages. */
+function formatBytes(n: number): string {
+  if (n % (1024 * 1024) === 0) return `${n / (1024 * 1024)} MiB`;
+  if (n % 1024 === 0) return `${n / 1024} KiB`;
+  return `${n} bytes`;
 }
 
 export function createWebSocketForwarder(opts: WebSocketForwarderOptions = {}): WebSocketForwarder {
   const log = opts.log ?? createLogger();
   const clock = opts.clock ?? systemClock;
   const maxConnections = opts.maxConnections ?? WS_MAX_CONNECTIONS;
-  const maxBufferedBytes = opts.maxBufferedBytes ?? WS_MAX_BUFFERED_BYTES;
+  const maxPerAddress = opts.maxConnectionsPerAddress ?? WS_MAX_CONNECTIONS_PER_ADDRESS;
+  const clientBufferBytes = opts.clientSendBufferBytes ?? WS_CLIENT_SEND_BUFFER_BYTES;
+  const budgetBytes = opts.sendBudgetBytes ?? WS_SEND_BUDGET_BYTES;
+  const maxRooms = opts.maxRoomsPerConnection ?? WS_MAX_ROOMS_PER_CONNECTION;
   const pingIntervalMs = opts.pingIntervalMs ?? WS_PING_INTERVAL_MS;
+
+  const tooFarBehind = `too slow: more than ${formatBytes(clientBufferBytes)} of events unread`;
+  const overBudget = `too slow: furthest behind when all clients had more than ${formatBytes(budgetBytes)} unread`;
+  const tooManyRooms = `too many subscriptions: at most ${maxRooms} rooms per connection, ignoring request`;
 
   const connections = new Set<Connection>();
   const rooms = new Map<string, Set<Connection>>();
+  const addresses = new AddressCounts();
+  const closing = createClosingQueue(WS_CLOSE_BATCH_SIZE);
+  let unreadBytes = 0;
   let pending: PublishedEvent[] = [];
   let flushScheduled = false;
   let lastFlushAt = Number.NEGATIVE_INFINITY;
@@ -107,10 +142,60 @@ export function createWebSocketForwarder(opts: WebSocketForwarderOptions = {}): 
     if (members.size === 0) rooms.delete(room);
   }
 
+  function measure(conn: Connection) {
+    const now = conn.outbox.queuedBytes + conn.ws.getBufferedAmount();
+    unreadBytes += now - conn.backlogBytes;
+    conn.backlogBytes = now;
+  }
+
+  /** Nothing more is queued for it, its backlog is let go, and `close` runs in a later batch. */
+  function condemn(conn: Connection, close: (ws: ServerWebSocket<WsData>) => void) {
+    if (conn.closing) return;
+    conn.closing = true;
+    for (const room of [...conn.rooms]) leave(conn, room);
+    unreadBytes -= conn.backlogBytes;
+    conn.backlogBytes = 0;
+    conn.outbox.clear();
+    closing.add(() => close(conn.ws));
+  }
+
+  function closeSlow(conn: Connection, reason: string) {
+    counters.slowClientsClosed++;
+    log("info", `websocket: closing client ${conn.address}: ${reason}`);
+    condemn(conn, (ws) => ws.close(WS_CLOSE_POLICY_VIOLATION, reason));
+  }
+
+  /** Hands the client what it has queued, as far as its socket takes it, and checks its bound. */
+  function deliver(conn: Connection) {
+    const { sent, dropped } = conn.outbox.pump(conn.ws);
+    counters.framesSent += sent;
+    measure(conn);
+    // Bun drops frames only past its own limit, which is this bound too.
+    if (dropped || conn.backlogBytes > clientBufferBytes) closeSlow(conn, tooFarBehind);
+  }
+
+  /** Over budget, the clients furthest behind are closed until the rest fits. */
+  function enforceBudget() {
+    if (unreadBytes <= budgetBytes) return;
+    const behind: Connection[] = [];
+    for (const conn of connections) {
+      if (conn.closing || conn.backlogBytes === 0) continue;
+      measure(conn);
+      behind.push(conn);
+    }
+    behind.sort((a, b) => b.backlogBytes - a.backlogBytes);
+    for (const conn of behind) {
+      if (unreadBytes <= budgetBytes) break;
+      closeSlow(conn, overBudget);
+    }
+  }
+
   function pingAll() {
     for (const conn of connections) {
+      if (conn.closing) continue;
       if (!conn.alive) {
-        conn.ws.terminate();
+        // No answer to the last ping: nobody would read a close frame either.
+        condemn(conn, (ws) => ws.terminate());
         continue;
       }
       conn.alive = false;
@@ -118,42 +203,25 @@ export function createWebSocketForwarder(opts: WebSocketForwarderOptions = {}): 
     }
   }
 
-  /** Sends what was forwarded since the last flush: one corked write per connection. */
+  /** Queues what was forwarded since the last flush and writes each client its frames at once. */
   function flush() {
     flushScheduled = false;
     lastFlushAt = performance.now();
     const batch = pending;
     pending = [];
-    const touched: Connection[] = [];
+    const touched = new Set<Connection>();
     for (const e of batch) {
       const members = rooms.get(e.topic);
       if (!members) continue;
-      const frame = eventFrame(e);
+      // One frame per event, shared by every member.
+      const f = eventFrame(e);
       for (const conn of members) {
-        if (conn.outbox.length === 0) touched.push(conn);
-        conn.outbox.push(frame);
+        conn.outbox.push(f);
+        touched.add(conn);
       }
     }
-    for (const conn of touched) {
-      const frames = conn.outbox;
-      conn.outbox = [];
-      const ws = conn.ws;
-      // Bun's send returns 0 when it dropped the frame for exceeding its buffer limit.
-      const dropped = ws.cork(() => {
-        let anyDropped = false;
-        for (const f of frames) if (ws.send(f) === 0) anyDropped = true;
-        return anyDropped;
-      });
-      counters.framesSent += frames.length;
-      if (dropped || ws.getBufferedAmount() > maxBufferedBytes) {
-        counters.slowClientsClosed++;
-        log(
-          "info",
-          `websocket: closing client ${ws.remoteAddress}: more than ${maxBufferedBytes} bytes unread`,
-        );
-        ws.close(WS_CLOSE_POLICY_VIOLATION, "client too slow: send buffer limit exceeded");
-      }
-    }
+    for (const conn of touched) if (!conn.closing) deliver(conn);
+    enforceBudget();
   }
 
   const forwarder: Forwarder = {
@@ -173,34 +241,51 @@ export function createWebSocketForwarder(opts: WebSocketForwarderOptions = {}): 
 
   const websocket: WebSocketHandler<WsData> = {
     maxPayloadLength: WS_MAX_CLIENT_MESSAGE_BYTES,
-    // Above our own limit, so Bun never drops a frame before we get to close the client.
-    backpressureLimit: 2 * maxBufferedBytes,
+    // The outbox hands Bun frames only while it buffers nothing; this stops Bun buffering more
+    // than the client's bound should a single frame be that large.
+    backpressureLimit: clientBufferBytes,
     closeOnBackpressureLimit: false,
     // Liveness is checked by our own pings, so Bun's idle timer stays off.
     idleTimeout: 0,
     sendPings: false,
     open(ws) {
-      if (shuttingDown || connections.size >= maxConnections) {
-        counters.upgradesRefused++;
-        ws.close(WS_CLOSE_TRY_AGAIN_LATER, "too many connections");
-        return;
-      }
-      const conn: Connection = { ws, rooms: new Set(), alive: true, outbox: [] };
+      // Bun runs this inside server.upgrade, so the limits checked there still hold.
+      const conn: Connection = {
+        ws,
+        address: ws.data.address,
+        rooms: new Set(),
+        alive: true,
+        outbox: new Outbox(),
+        backlogBytes: 0,
+        closing: false,
+      };
       ws.data.conn = conn;
       connections.add(conn);
+      addresses.add(conn.address);
       for (const room of AUTO_JOINED_ROOMS) join(conn, room);
       if (pingTimer === null) pingTimer = clock.setInterval(pingAll, pingIntervalMs);
     },
     message(ws, message) {
       const conn = ws.data.conn;
-      if (!conn) return;
+      if (!conn || conn.closing) return;
       conn.alive = true;
       const request = interpretClientMessage(
         typeof message === "string" ? message : message.toString("utf8"),
       );
-      if (request.action === "join") for (const room of request.rooms) join(conn, room);
+      let ack = request.ack;
+      if (request.action === "join") {
+        const added = request.rooms.filter((room) => !conn.rooms.has(room));
+        if (conn.rooms.size + added.length > maxRooms) ack = tooManyRooms;
+        else for (const room of added) join(conn, room);
+      }
       if (request.action === "leave") for (const room of request.rooms) leave(conn, room);
-      ws.send(ackFrame(request.event, request.ack));
+      // Behind the events already queued, and counted in the client's backlog like them.
+      conn.outbox.push(frame(ackFrame(request.event, ack)));
+      deliver(conn);
+    },
+    drain(ws) {
+      const conn = ws.data.conn;
+      if (conn && !conn.closing) deliver(conn);
     },
     pong(ws) {
       if (ws.data.conn) ws.data.conn.alive = true;
@@ -210,7 +295,11 @@ export function createWebSocketForwarder(opts: WebSocketForwarderOptions = {}): 
       if (!conn) return;
       ws.data.conn = null;
       connections.delete(conn);
+      addresses.remove(conn.address);
       for (const room of [...conn.rooms]) leave(conn, room);
+      unreadBytes -= conn.backlogBytes;
+      conn.backlogBytes = 0;
+      conn.outbox.clear();
       if (connections.size === 0 && pingTimer !== null) {
         clock.clearInterval(pingTimer);
         pingTimer = null;
@@ -221,21 +310,31 @@ export function createWebSocketForwarder(opts: WebSocketForwarderOptions = {}): 
   return {
     forwarder,
     websocket,
-    upgrade(req, server) {
-      if (shuttingDown || connections.size >= maxConnections) {
-        counters.upgradesRefused++;
-        const message = shuttingDown
-          ? "the Manager is shutting down"
-          : `too many WebSocket connections (at most ${maxConnections})`;
-        return refusal(503, message);
+    upgrade(req, server, clientAddress) {
+      const address = addressKey(clientAddress);
+      let refused: Response | null = null;
+      if (shuttingDown) refused = refusal(503, "the Manager is shutting down");
+      else if (connections.size >= maxConnections) {
+        refused = refusal(503, `too many WebSocket connections (at most ${maxConnections})`);
+      } else if (addresses.get(address) >= maxPerAddress) {
+        refused = refusal(
+          429,
+          `too many WebSocket connections from ${address} (at most ${maxPerAddress} per client address)`,
+        );
       }
-      if (server.upgrade(req, { data: { conn: null } })) return undefined;
+      if (refused) {
+        counters.upgradesRefused++;
+        return refused;
+      }
+      if (server.upgrade(req, { data: { conn: null, address } })) return undefined;
       return refusal(400, "expected a WebSocket upgrade request");
     },
     closeAll() {
       shuttingDown = true;
-      for (const conn of [...connections]) conn.ws.close(WS_CLOSE_GOING_AWAY, "the Manager is shutting down");
+      for (const conn of connections) {
+        condemn(conn, (ws) => ws.close(WS_CLOSE_GOING_AWAY, "the Manager is shutting down"));
+      }
     },
-    stats: () => ({ connections: connections.size, ...counters }),
+    stats: () => ({ connections: connections.size, unreadBytes, ...counters }),
   };
 }

@@ -1,0 +1,128 @@
+// What the browser tests (test/browser) share: one headless Chromium per test file, a test's world
+// (its own Manager with the dashboard, and a fresh browser context with one page), the errors a
+// page reports, waiting for text to show, and the job they submit to have something to look at.
+import { afterAll, beforeAll, expect } from "bun:test";
+import { existsSync } from "node:fs";
+import { chromium, type Browser, type BrowserContext, type Locator, type Page } from "playwright-core";
+import { startTestManager, type TestManager } from "./manager";
+
+const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+/** How long the UI gets to reflect a change. */
+export const UI_TIMEOUT_MS = 10_000;
+/** Loading the app (its bundle, and the first fetches) on a busy machine. */
+const NAVIGATION_TIMEOUT_MS = 30_000;
+/** A test's own deadline, and that of launching Chromium and of cleaning up after a test. */
+export const STEP_TIMEOUT_MS = 60_000;
+export const DESKTOP = { width: 1280, height: 800 };
+
+/**
+ * Launches Chromium before the test file's tests and closes it after them; call at the top level
+ * of the file. The returned function gives the browser (from the first test on).
+ */
+export function useChromium(): () => Browser {
+  let browser: Browser | undefined;
+  beforeAll(async () => {
+    if (!existsSync(CHROMIUM_PATH))
+      throw new Error(`no Chromium at ${CHROMIUM_PATH}; install the Debian package 'chromium'`);
+    browser = await chromium.launch({
+      executablePath: CHROMIUM_PATH,
+      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+    });
+  }, STEP_TIMEOUT_MS);
+  afterAll(async () => {
+    await browser?.close();
+  });
+  return () => {
+    if (!browser) throw new Error("Chromium is not running yet: use it inside a test");
+    return browser;
+  };
+}
+
+/**
+ * A page in a fresh browser context. Clicks and fills get the UI's deadline (a missing element
+ * fails in `uiTimeoutMs`, not Playwright's 30 s), navigations NAVIGATION_TIMEOUT_MS.
+ */
+export async function newPage(
+  browser: Browser,
+  opts: { viewport?: { width: number; height: number }; uiTimeoutMs?: number } = {},
+): Promise<Page> {
+  const context = await browser.newContext({ viewport: opts.viewport ?? DESKTOP });
+  context.setDefaultTimeout(opts.uiTimeoutMs ?? UI_TIMEOUT_MS);
+  context.setDefaultNavigationTimeout(NAVIGATION_TIMEOUT_MS);
+  return context.newPage();
+}
+
+/**
+ * Hands `report` every console error of the page (but those whose text `ignore` matches) and
+ * every uncaught exception, each as one line.
+ */
+export function onPageErrors(
+  page: Page,
+  report: (error: string) => void,
+  ignore: (text: string) => boolean = () => false,
+): void {
+  page.on("console", (m) => {
+    if (m.type() === "error" && !ignore(m.text())) report(`${m.text()} (${m.location().url})`);
+  });
+  page.on("pageerror", (e) => report(`uncaught: ${e.message}`));
+}
+
+/** One test's world: its own Manager, a fresh browser context with one page, and what the page reported. */
+export interface BrowserWorld {
+  manager: TestManager;
+  context: BrowserContext;
+  page: Page;
+  consoleErrors: string[];
+}
+
+/** Starts a Manager that serves the dashboard (`config`: flamenco-manager.yaml keys) and opens a page for it. */
+export async function openBrowserWorld(
+  browser: Browser,
+  opts: { config?: Record<string, unknown>; uiTimeoutMs?: number } = {},
+): Promise<BrowserWorld> {
+  const manager = await startTestManager({ web: true, config: opts.config });
+  const page = await newPage(browser, { uiTimeoutMs: opts.uiTimeoutMs });
+  const world: BrowserWorld = { manager, context: page.context(), page, consoleErrors: [] };
+  onPageErrors(page, (e) => world.consoleErrors.push(e));
+  return world;
+}
+
+/** Closes the world's browser context (no cookie of it reaches the next test), then destroys its Manager. */
+export async function closeBrowserWorld(world: BrowserWorld): Promise<void> {
+  try {
+    await world.context.close();
+  } finally {
+    await world.manager.destroy();
+  }
+}
+
+/** Waits until the locator (first match) shows the text. */
+export async function shows(locator: Locator, text: string | RegExp): Promise<void> {
+  await locator.filter({ hasText: text }).first().waitFor({ state: "visible", timeout: UI_TIMEOUT_MS });
+}
+
+/**
+ * Submits an echo-sleep-test job (one echo task, then `sleepRepeats` sleep tasks, all `misc`),
+ * with a bearer token when given; returns its ID.
+ */
+export async function submitEchoJob(
+  managerUrl: string,
+  name: string,
+  opts: { token?: string; sleepRepeats?: number } = {},
+): Promise<string> {
+  const headers: Record<string, string> = { "content-type": "application/json" };
+  if (opts.token) headers.authorization = `Bearer ${opts.token}`;
+  const res = await fetch(`${managerUrl}/api/v3/jobs`, {
+    method: "POST",
+    headers,
+    body: JSON.stringify({
+      name,
+      type: "echo-sleep-test",
+      priority: 50,
+      submitter_platform: "linux",
+      settings: { message: "hi", sleep_duration_seconds: 1, sleep_repeats: opts.sleepRepeats ?? 2 },
+    }),
+  });
+  expect(res.status).toBe(200);
+  return ((await res.json()) as { id: string }).id;
+}
