@@ -21,7 +21,7 @@ import {
   connectNonReading,
   connectRaw,
   subscriptionFrame,
-} from "../test/manager/events/raw-websocket";
+} from "../test/support/raw-websocket";
 import { killChildren, managerApi, startManager } from "../test/support/processes";
 import { readCpuSeconds, readRssBytes } from "./proc-stats";
 import { formatTable, quantile } from "./report";
@@ -83,7 +83,7 @@ async function runClients() {
   let refused = 0;
 
   async function connectReader(wsURL: string, address: string) {
-    const reader = await connectRaw(wsURL, address);
+    const reader = await connectRaw(wsURL, { localAddress: address });
     if (!reader.status.startsWith("HTTP/1.1 101")) throw new Error(`reader refused: ${reader.status}`);
     reader.socket.write(subscriptionFrame("allJobs"));
     reader.socket.once("close", () => readersClosed++);
@@ -100,7 +100,9 @@ async function runClients() {
         if (done + k < readers) await connectReader(wsURL, address);
         else {
           // A refusal (the Manager's connection limits) is counted, not fatal: it is a result.
-          const client = await connectNonReading(wsURL, [{ type: "allJobs" }], address).catch(() => null);
+          const client = await connectNonReading(wsURL, [{ type: "allJobs" }], {
+            localAddress: address,
+          }).catch(() => null);
           if (client) slow.push(client);
           else refused++;
         }

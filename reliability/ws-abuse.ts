@@ -1,6 +1,6 @@
 // Scenario ws-abuse: a thousand WebSocket clients on /ws, all subscribed to `allJobs`, nine in ten
 // of which never read, while job events flow. Non-reading clients are raw TCP sockets that stop
-// reading (raw-ws.ts), so the kernel buffers fill and the Manager has to deal with backpressure
+// reading (test/support/raw-websocket.ts), so the kernel buffers fill and the Manager has to deal with backpressure
 // for real. Clients come from many loopback addresses (127.0.0.2, 127.0.0.3, ...) so that a
 // per-address connection limit does not stop the scenario. A separate process samples the
 // Manager's RSS and /api/v3/version latency throughout; the issue bounds RSS below 512 MB and
@@ -8,9 +8,9 @@
 import createClient from "openapi-fetch";
 import { readCpuSeconds, readRssBytes } from "../bench/proc-stats";
 import type { paths } from "../src/worker/client/schema";
+import { type RawClient, connectRaw } from "../test/support/raw-websocket";
 import { createManagerProcess, scenarioFolder } from "./manager-process";
 import { createPrng } from "./prng";
-import { RawWsClient } from "./raw-ws";
 import { type Check, type ScenarioResult, check, conclude, fmt } from "./report";
 import { type PhaseStats, startSampler } from "./sampler";
 
@@ -69,7 +69,9 @@ const JOBS = 4;
 const EVENTS_IN_FLIGHT = 4;
 /** One event in this many is a job submission; the others are priority changes. */
 const SUBMIT_EVERY = 50;
-const SUBSCRIBE = JSON.stringify({ event: "/subscription", payload: { op: "subscribe", type: "allJobs" } });
+const SUBSCRIPTIONS = [{ type: "allJobs" }];
+/** Frames up to this size are kept (subscription acks, close frames); event frames are only counted. */
+const KEEP_FRAME_BYTES = 512;
 const WS_POLICY_VIOLATION = 1008;
 /** How the Manager logs a client it closes for not reading (src/manager/events/forwarders/websocket.ts). */
 const SLOW_CLIENT_LOG = /websocket: closing client .*(too slow|unread)/;
@@ -106,9 +108,10 @@ export async function runWsAbuse(opts: WsAbuseOptions): Promise<ScenarioResult> 
 
   // Opening: first how many connections one address gets, then the real clients.
   sampler.phase("opening");
-  const probe = await probePerAddressLimit(manager.port);
-  const clients: RawWsClient[] = [];
-  const readers = new Set<RawWsClient>();
+  const wsURL = `${manager.url.replace("http://", "ws://")}/ws`;
+  const probe = await probePerAddressLimit(wsURL);
+  const clients: RawClient[] = [];
+  const readers = new Set<RawClient>();
   const refused = new Map<string, number>();
   const openErrors: string[] = [];
   const isReader = (i: number) =>
@@ -118,30 +121,28 @@ export async function runWsAbuse(opts: WsAbuseOptions): Promise<ScenarioResult> 
     Array.from({ length: OPEN_CONCURRENCY }, async () => {
       while (next < opts.clients) {
         const i = next++;
+        let c: RawClient | null = null;
         try {
-          const c = await RawWsClient.open({
-            host: "127.0.0.1",
-            port: manager.port,
-            path: "/ws",
+          c = await connectRaw(wsURL, {
             localAddress: sourceAddress(i, opts.perAddress),
-            messages: [SUBSCRIBE],
+            keepFramesUpTo: KEEP_FRAME_BYTES,
             timeoutMs: OPEN_TIMEOUT_MS,
           });
-          if (c.subscribed) {
+          if (c.upgraded && (await c.subscribe(SUBSCRIPTIONS, OPEN_TIMEOUT_MS))) {
             clients.push(c);
             if (isReader(i)) readers.add(c);
             else c.pause();
           } else {
-            const key =
-              c.upgradeStatus === 101
-                ? `closed after the upgrade (${c.closeCode ?? "no close frame"})`
-                : c.upgradeStatus
-                  ? `HTTP ${c.upgradeStatus}`
-                  : (c.error ?? "closed");
+            const key = c.upgraded
+              ? `closed after the upgrade (${c.closeCode ?? "no close frame"})`
+              : c.statusCode
+                ? `HTTP ${c.statusCode}`
+                : (c.error ?? "closed");
             refused.set(key, (refused.get(key) ?? 0) + 1);
             c.destroy();
           }
         } catch (err) {
+          c?.destroy();
           openErrors.push((err as Error).message);
         }
       }
@@ -219,7 +220,7 @@ export async function runWsAbuse(opts: WsAbuseOptions): Promise<ScenarioResult> 
   const silent = clients.filter((c) => !readers.has(c));
   for (const c of silent) c.resume();
   const drainDeadline = performance.now() + DRAIN_TIMEOUT_MS;
-  const settled = (c: RawWsClient) =>
+  const settled = (c: RawClient) =>
     c.closeCode !== null || c.ended || performance.now() - c.lastReadAt > DRAIN_IDLE_MS;
   while (performance.now() < drainDeadline && !silent.every(settled)) await Bun.sleep(POLL_MS);
   const closed1008 = silent.filter((c) => c.closeCode === WS_POLICY_VIOLATION).length;
@@ -321,21 +322,18 @@ export async function runWsAbuse(opts: WsAbuseOptions): Promise<ScenarioResult> 
 }
 
 /** How many connections one address gets (up to PER_ADDRESS_PROBE_MAX), and what the next one got. */
-async function probePerAddressLimit(port: number): Promise<string> {
-  const opened: RawWsClient[] = [];
+async function probePerAddressLimit(url: string): Promise<string> {
+  const opened: RawClient[] = [];
   let refusal = "";
   while (opened.length < PER_ADDRESS_PROBE_MAX && !refusal) {
-    const c = await RawWsClient.open({
-      host: "127.0.0.1",
-      port,
-      path: "/ws",
+    const c = await connectRaw(url, {
       localAddress: PROBE_ADDRESS,
-      messages: [],
+      keepFramesUpTo: KEEP_FRAME_BYTES,
       timeoutMs: OPEN_TIMEOUT_MS,
     }).catch((err: Error) => err.message);
     if (typeof c === "string") refusal = c;
-    else if (c.upgradeStatus !== 101) {
-      refusal = `HTTP ${c.upgradeStatus}`;
+    else if (!c.upgraded) {
+      refusal = `HTTP ${c.statusCode}`;
       c.destroy();
     } else opened.push(c);
   }

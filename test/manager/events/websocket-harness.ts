@@ -1,6 +1,6 @@
 // What the WebSocket forwarder tests share: the forwarder behind a real Bun.serve on a free port,
 // fed by a real broker, and a real (Bun) WebSocket client that records what it gets. Clients
-// that must stop reading are in raw-websocket.ts.
+// that must stop reading are in test/support/raw-websocket.ts.
 import type { Server } from "bun";
 import { z } from "zod";
 import type { EventBroker } from "../../../src/manager/events/broker";

@@ -10,7 +10,12 @@ import {
 } from "../../../../src/manager/events/forwarders/websocket-limits";
 import { farmStatus, jobUpdate, taskLogUpdate, workerUpdate } from "../../../../src/manager/events/payloads";
 import { jobRow, taskRow, workerRow } from "../fixtures";
-import { type RawClient, type ServerFrame, connectNonReading, connectRaw } from "../raw-websocket";
+import {
+  type RawClient,
+  type ServerFrame,
+  connectNonReading,
+  connectRaw,
+} from "../../../support/raw-websocket";
 import { Client, type WebSocketServer, startWebSocketServer } from "../websocket-harness";
 import { waitFor } from "../../../support/wait";
 
@@ -34,7 +39,7 @@ async function nonReading(s: WebSocketServer, tasks: string[], localAddress?: st
   const c = await connectNonReading(
     s.url,
     tasks.map((uuid) => ({ type: "tasklog", uuid })),
-    localAddress,
+    { localAddress },
   );
   rawClients.push(c);
   return c;
@@ -176,7 +181,7 @@ describe("connection and message limits", () => {
     });
     await expect(Client.connect(s.url)).rejects.toThrow();
 
-    const elsewhere = await connectRaw(s.url, "127.0.0.2");
+    const elsewhere = await connectRaw(s.url, { localAddress: "127.0.0.2" });
     rawClients.push(elsewhere);
     expect(elsewhere.status).toStartWith("HTTP/1.1 101");
     expect(s.forwarder.stats()).toMatchObject({ connections: 33, upgradesRefused: 2 });

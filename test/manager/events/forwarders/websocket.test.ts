@@ -9,7 +9,7 @@ import {
   workerUpdate,
 } from "../../../../src/manager/events/payloads";
 import { jobRow, taskRow, workerRow } from "../fixtures";
-import { type RawClient, connectRaw } from "../raw-websocket";
+import { type RawClient, connectRaw } from "../../../support/raw-websocket";
 import { Client, type WebSocketServer, startWebSocketServer } from "../websocket-harness";
 import { waitFor } from "../../../support/wait";
 import type { WebSocketForwarderOptions } from "../../../../src/manager/events/forwarders/websocket";
