@@ -17,9 +17,9 @@ import type { Prng } from "./prng";
 import type { RawRequest } from "./raw-http";
 
 /** Bigger than any body the Manager should accept (its largest, an image upload, is 25 MiB). */
-export const HUGE_BODY_BYTES = 20 * 1024 * 1024;
+const HUGE_BODY_BYTES = 20 * 1024 * 1024;
 /** Above the 25 MiB image limit of output-produced. */
-export const OVERSIZED_UPLOAD_BYTES = 30 * 1024 * 1024;
+const OVERSIZED_UPLOAD_BYTES = 30 * 1024 * 1024;
 const LONG_STRING_CHARS = 100_000;
 const DEEP_NESTING_LEVELS = [1_000, 100_000];
 const MANY_FIELDS = 10_000;

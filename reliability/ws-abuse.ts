@@ -49,8 +49,8 @@ export const WS_ABUSE_DEFAULTS: Omit<WsAbuseOptions, "seed" | "keep"> = {
 };
 
 /** The bounds. */
-export const RSS_LIMIT_BYTES = 512 * 1024 * 1024;
-export const VERSION_P99_LIMIT_MS = 100;
+const RSS_LIMIT_BYTES = 512 * 1024 * 1024;
+const VERSION_P99_LIMIT_MS = 100;
 
 const SAMPLE_INTERVAL_MS = 50;
 const PROBE_TIMEOUT_MS = 5_000;

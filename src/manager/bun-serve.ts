@@ -24,9 +24,12 @@ export function serveManager(
     maxRequestBodySize: MAX_REQUEST_BODY_BYTES,
     idleTimeout: HTTP_IDLE_TIMEOUT_S,
     routes: {
-      [WS_PATH]: (req: Request, server: Server<WsData>) =>
-        manager.access.refuse(req, server.requestIP(req)?.address ?? "", WS_ACCESS) ??
-        manager.webSocket.upgrade(req, server, server.requestIP(req)?.address),
+      [WS_PATH]: (req: Request, server: Server<WsData>) => {
+        const peer = server.requestIP(req)?.address;
+        return (
+          manager.access.refuse(req, peer ?? "", WS_ACCESS) ?? manager.webSocket.upgrade(req, server, peer)
+        );
+      },
     },
     fetch(req, server) {
       return manager.app.fetch(req, { remoteAddress: () => server.requestIP(req)?.address });

@@ -5,10 +5,11 @@ import { createApp } from "./app";
 import { shamanHandlers } from "./api/handlers/shaman";
 import type { WebAsset } from "./web-assets";
 import { systemClock, type Clock } from "../shared/clock";
-import type { ManagerConfig } from "./config";
+import type { ManagerConfig, VariableContext } from "./config";
+import type { Db } from "./db/connection";
 import { openDatabase } from "./db/open";
 import { afterCommit, enableGroupCommit } from "./db/transaction";
-import { createEventBroker } from "./events/broker";
+import { createEventBroker, type EventBroker } from "./events/broker";
 import { createBlenderProbe } from "./config/blender-check";
 import { createMqttForwarder, type MqttForwarder } from "./events/forwarders/mqtt";
 import { createWebSocketForwarder } from "./events/forwarders/websocket";
@@ -19,9 +20,9 @@ import { createJobTypeRegistry } from "./jobs/job-types";
 import { createJobService } from "./jobs/service";
 import { createLogger, type Logger } from "../shared/log";
 import { createScheduler } from "./scheduler/scheduler";
-import { createStateMachine } from "./state-machine/state-machine";
+import { createStateMachine, type FailureThresholds } from "./state-machine/state-machine";
 import { createLastRendered } from "./storage/last-rendered";
-import { createStorageLayout } from "./storage/layout";
+import { createStorageLayout, type StorageLayout } from "./storage/layout";
 import { createTaskLogStore } from "./storage/task-logs";
 import { createMayIRun } from "./tasks/may-i-run";
 import { createTaskUpdates } from "./tasks/updates";
@@ -46,18 +47,26 @@ export interface ManagerOptions {
 
 export type Manager = ReturnType<typeof createManager>;
 
-export function createManager(opts: ManagerOptions) {
-  let config = opts.config;
-  const clock = opts.clock ?? systemClock;
-  const logger = opts.logger ?? createLogger();
-  const log = (msg: string) => logger("info", msg);
-  const warn = (msg: string) => logger("warn", msg);
+interface TaskServiceDeps {
+  db: Db;
+  broker: EventBroker;
+  clock: Clock;
+  layout: StorageLayout;
+  /** Read at every failure and assignment, so a configuration reload applies to the next one. */
+  settings: () => FailureThresholds & VariableContext;
+  /** The state machine's notes. */
+  log: (msg: string) => void;
+  /** Trouble with the task logs and last-rendered images. */
+  warn: (msg: string) => void;
+}
 
-  const database = openDatabase(config.databasePath);
-  const { db } = database;
-  enableGroupCommit(db, (msg) => logger("error", msg));
-  const broker = createEventBroker(warn);
-  const layout = createStorageLayout(config.storagePath);
+/**
+ * The services of task execution: task logs, the state machine, the scheduler, task updates,
+ * may-I-run and last-rendered images, wired to each other. The task-execution test farm
+ * (test/support/task-farm.ts) builds them here too.
+ */
+export function createTaskServices(deps: TaskServiceDeps) {
+  const { db, broker, clock, layout, settings, log, warn } = deps;
   const taskLogs = createTaskLogStore({
     layout,
     broker,
@@ -71,10 +80,48 @@ export function createManager(opts: ManagerOptions) {
     clock,
     taskLogs,
     log,
-    thresholds: () => ({
-      blocklistThreshold: config.blocklistThreshold,
-      taskFailAfterSoftfailCount: config.taskFailAfterSoftfailCount,
+    thresholds: () => {
+      const { blocklistThreshold, taskFailAfterSoftfailCount } = settings();
+      return { blocklistThreshold, taskFailAfterSoftfailCount };
+    },
+  });
+  return {
+    taskLogs,
+    stateMachine,
+    scheduler: createScheduler({
+      db,
+      broker,
+      clock,
+      taskMachine: stateMachine,
+      taskLogs,
+      variables: settings,
     }),
+    taskUpdates: createTaskUpdates({ db, broker, clock, stateMachine, taskLogs }),
+    mayIRun: createMayIRun({ db, clock }),
+    lastRendered: createLastRendered({ db, broker, clock, layout, warn }),
+  };
+}
+
+export function createManager(opts: ManagerOptions) {
+  let config = opts.config;
+  const clock = opts.clock ?? systemClock;
+  const logger = opts.logger ?? createLogger();
+  const log = (msg: string) => logger("info", msg);
+  const warn = (msg: string) => logger("warn", msg);
+
+  const database = openDatabase(config.databasePath);
+  const { db } = database;
+  enableGroupCommit(db, (msg) => logger("error", msg));
+  const broker = createEventBroker(warn);
+  const layout = createStorageLayout(config.storagePath);
+  const { taskLogs, stateMachine, scheduler, taskUpdates, mayIRun, lastRendered } = createTaskServices({
+    db,
+    broker,
+    clock,
+    layout,
+    settings: () => config,
+    log,
+    warn,
   });
   const jobTypes = createJobTypeRegistry({
     scriptsDir: config.scriptsDir,
@@ -91,17 +138,6 @@ export function createManager(opts: ManagerOptions) {
     warn,
   });
   const blocklist = createBlocklistService({ db, jobs });
-  const scheduler = createScheduler({
-    db,
-    broker,
-    clock,
-    taskMachine: stateMachine,
-    taskLogs,
-    variables: () => config,
-  });
-  const taskUpdates = createTaskUpdates({ db, broker, clock, stateMachine, taskLogs });
-  const mayIRun = createMayIRun({ db, clock });
-  const lastRendered = createLastRendered({ db, broker, clock, layout, warn });
   const farmStatus = createFarmStatus({ db, broker, clock, warn });
   const sleepScheduler = createSleepScheduler({ db, broker, clock, warn });
   const timeoutChecker = createTimeoutChecker({

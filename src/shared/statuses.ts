@@ -41,5 +41,3 @@ export type StoredWorkerStatus = WorkerStatus | "";
 
 export const isJobStatus = (s: string): s is JobStatus => (JOB_STATUSES as readonly string[]).includes(s);
 export const isTaskStatus = (s: string): s is TaskStatus => (TASK_STATUSES as readonly string[]).includes(s);
-export const isWorkerStatus = (s: string): s is WorkerStatus =>
-  (WORKER_STATUSES as readonly string[]).includes(s);

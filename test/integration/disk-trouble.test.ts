@@ -6,7 +6,7 @@ import { afterAll, afterEach, expect, test } from "bun:test";
 import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { LogLevel } from "../../src/shared/log";
-import { mountTmpfs, type Tmpfs } from "../manager/storage/tmpfs";
+import { mountTmpfs, type Tmpfs } from "../support/tmpfs";
 import { startTestManager, type TestManager } from "../support/manager";
 import { tempDirs } from "../support/temp-dirs";
 import { waitFor } from "../support/wait";

@@ -186,13 +186,14 @@ describe("throttling wrong worker credentials", () => {
       ),
     );
 
-    const latenciesMs: number[] = [];
+    // The valid worker is answered while the guesses wait: its 100 calls are done before the
+    // second held-back 403 (about 2 s in), where a valid worker paced like the attacker would
+    // take a second per call. Its latencies are bench/worker-auth.ts's to report.
+    const forbidden = () => answered.filter((a) => a.status === 403);
     for (let i = 0; i < 100; i++) {
-      const started = performance.now();
       expect((await call("GET", "/worker/state", { headers: valid.auth })).status).toBe(204);
-      latenciesMs.push(performance.now() - started);
     }
-    expect(Math.max(...latenciesMs)).toBeLessThan(500);
+    expect(forbidden().length).toBeLessThan(FAILED_AUTH_BURST + 2);
 
     // At most the burst and 30 s worth of guesses are checked; the rest are refused unchecked.
     const refusedAtOnce = GUESSES - FAILED_AUTH_BURST - 31;
@@ -205,7 +206,6 @@ describe("throttling wrong worker credentials", () => {
     expect(refusal.body).toMatchObject({ code: 429 });
 
     // The burst's 403s come at once; each further checked guess waits about a second longer.
-    const forbidden = () => answered.filter((a) => a.status === 403);
     await waitFor("two delayed 403s", () => forbidden().length >= FAILED_AUTH_BURST + 2, 5_000);
     const arrivals = forbidden().map((a) => a.afterMs);
     expect(arrivals[FAILED_AUTH_BURST - 1]).toBeLessThan(900);

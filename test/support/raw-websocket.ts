@@ -66,7 +66,7 @@ function clientFrame(opcode: number, payload: Uint8Array): Buffer {
 }
 
 /** A masked client→server text frame. */
-export function maskedTextFrame(text: string): Buffer {
+function maskedTextFrame(text: string): Buffer {
   return clientFrame(OPCODE_TEXT, Buffer.from(text));
 }
 

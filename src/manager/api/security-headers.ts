@@ -33,8 +33,9 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
 
 /** Install before any route, so the headers also reach 404s and error responses. */
 export function installSecurityHeaders(app: ApiApp): void {
+  const headers = Object.entries(SECURITY_HEADERS);
   app.use("*", async (c, next) => {
     await next();
-    for (const [name, value] of Object.entries(SECURITY_HEADERS)) c.res.headers.set(name, value);
+    for (const [name, value] of headers) c.res.headers.set(name, value);
   });
 }

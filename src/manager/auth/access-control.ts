@@ -15,7 +15,7 @@ import type { Principal } from "./principal";
 import { roleIncludes, type Role } from "./roles";
 import { sameSecret } from "./secrets";
 import { SESSION_COOKIE, createSessionStore, type Session, type SessionStore } from "./sessions";
-import { createTokenStore, type TokenStore } from "./tokens";
+import { createTokenStore, type TokenStore, type ValidToken } from "./tokens";
 
 const CSRF_HEADER = "X-CSRF-Token";
 /** Methods that change nothing: no CSRF token needed, never audited. */
@@ -58,8 +58,9 @@ export function createAccessControl(deps: AccessControlDeps) {
   function resolve(req: Request, peer: string): Resolution {
     const headers = req.headers;
     const origin = networks.clientOrigin(peer, headers.get("X-Forwarded-For"));
+    // Request.url is absolute, its scheme lower-case: no need to parse it.
     const https =
-      new URL(req.url).protocol === "https:" ||
+      req.url.startsWith("https:") ||
       (origin.viaTrustedProxy && headers.get("X-Forwarded-Proto")?.trim().toLowerCase() === "https");
     const base = { session: null, refused: null, staleCookie: false, https };
     const address = origin.address;
@@ -69,21 +70,12 @@ export function createAccessControl(deps: AccessControlDeps) {
       const secret = BEARER.exec(authorization)?.[1];
       const check = secret ? tokens.check(secret) : { ok: false as const, reason: "malformed bearer token" };
       if (!check.ok) return { ...base, principal: nobody(address), refused: check.reason };
-      const { row, role } = check.token;
-      return { ...base, principal: { role, name: row.name, via: "token", address } };
+      return { ...base, principal: tokenPrincipal(check.token, "token", address) };
     }
 
     const cookie = parseCookies(headers.get("Cookie") ?? "", SESSION_COOKIE)[SESSION_COOKIE];
     const session = cookie ? sessions.resolve(cookie) : null;
-    if (session) {
-      const principal: Principal = {
-        role: session.token.role,
-        name: session.token.row.name,
-        via: "session",
-        address,
-      };
-      return { ...base, principal, session };
-    }
+    if (session) return { ...base, principal: tokenPrincipal(session.token, "session", address), session };
     const staleCookie = cookie !== undefined;
 
     const networkRole = networks.networkRole(address);
@@ -94,6 +86,18 @@ export function createAccessControl(deps: AccessControlDeps) {
         principal: { role: networkRole, name: address, via: "network", address },
       };
     return { ...base, staleCookie, principal: nobody(address) };
+  }
+
+  // Overlapping routes (the docs page and its `/*` sibling) put several guards on one request:
+  // the first resolves the caller, the others reuse it.
+  const resolved = new WeakMap<Request, Resolution>();
+  function resolveOnce(req: Request, peer: () => string): Resolution {
+    let r = resolved.get(req);
+    if (!r) {
+      r = resolve(req, peer());
+      resolved.set(req, r);
+    }
+    return r;
   }
 
   /** The refusal of a caller for a route needing `required`, or null when they may call it. */
@@ -138,7 +142,7 @@ export function createAccessControl(deps: AccessControlDeps) {
       if (access === "worker") return (_c, next) => next();
       const operation = route.operationId ?? `${route.method} ${route.path}`;
       return async (c, next) => {
-        const r = resolve(c.req.raw, c.env?.remoteAddress?.() ?? "");
+        const r = resolveOnce(c.req.raw, () => c.env?.remoteAddress?.() ?? "");
         c.set("principal", r.principal);
         c.set("session", r.session);
         c.set("https", r.https);
@@ -175,6 +179,11 @@ export function createAccessControl(deps: AccessControlDeps) {
       };
     },
   };
+}
+
+/** The principal of a caller who proved `token`, by bearer header or by the session it opened. */
+export function tokenPrincipal(token: ValidToken, via: "token" | "session", address: string): Principal {
+  return { role: token.role, name: token.row.name, via, address };
 }
 
 function nobody(address: string): Principal {

@@ -6,7 +6,7 @@ import type { Handlers } from "../api/handlers/registry";
 import { errorBody } from "../api/http";
 import type { ApiTokenRow } from "../db/schema";
 import { notFound } from "../errors";
-import type { AccessControl } from "./access-control";
+import { tokenPrincipal, type AccessControl } from "./access-control";
 import type { Principal } from "./principal";
 import { isRole } from "./roles";
 import { SESSION_COOKIE, SESSION_MAX_AGE_MS, type Session } from "./sessions";
@@ -45,12 +45,7 @@ export function authHandlers(access: AccessControl): Handlers {
         ...cookieOptions(c.var.https),
         maxAge: Math.floor(SESSION_MAX_AGE_MS / 1000),
       });
-      const principal: Principal = {
-        role: check.token.role,
-        name: check.token.row.name,
-        via: "session",
-        address: c.var.principal.address,
-      };
+      const principal = tokenPrincipal(check.token, "session", c.var.principal.address);
       return c.json(sessionView(principal, session), 200);
     },
 

@@ -58,15 +58,16 @@ export function createSessionStore(deps: { db: Db; clock: Clock; tokens: TokenSt
       const hash = hashSecret(secret);
       const found = sessionWithTokenBySecretHash(db, hash);
       if (!found || !sameSecret(found.session.secretHash, hash)) return null;
-      const now = clock.now().getTime();
+      const now = clock.now();
       const { session, token } = found;
-      if (session.expiresAt.getTime() <= now) return null;
-      if (session.lastSeenAt.getTime() <= now - SESSION_IDLE_TIMEOUT_MS) return null;
-      const verdict = validity(token, clock.now());
+      if (session.expiresAt.getTime() <= now.getTime()) return null;
+      const idleMs = now.getTime() - session.lastSeenAt.getTime();
+      if (idleMs >= SESSION_IDLE_TIMEOUT_MS) return null;
+      const verdict = validity(token, now);
       if (!verdict.ok) return null;
-      if (now - session.lastSeenAt.getTime() >= USAGE_STAMP_INTERVAL_MS) {
-        inTransaction(db, (tx) => setApiSessionLastSeen(tx, session.id, clock.now()));
-      }
+      // Like the token's last use: stamped at most once a minute, not on every request.
+      if (idleMs >= USAGE_STAMP_INTERVAL_MS)
+        inTransaction(db, (tx) => setApiSessionLastSeen(tx, session.id, now));
       tokens.stampUse(token);
       return { row: session, token: verdict.token };
     },

@@ -3,32 +3,21 @@
 // answers HTTP requests. In WAL mode this reader does not block the Manager's writes, nor they
 // it. One request at a time; scheduling, retention and reporting stay with the service in
 // src/manager/backup/maintenance.ts.
-import { Database } from "bun:sqlite";
-import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, statSync } from "node:fs";
+import type { Database } from "bun:sqlite";
+import { mkdirSync, renameSync, statSync } from "node:fs";
 import { dirname } from "node:path";
+import { copyDatabase, openReader } from "../db/files";
 import { foreignKeyProblems, integrityProblems } from "../db/integrity";
-import {
-  BACKUP_PARTIAL_SUFFIX,
-  MAINTENANCE_BUSY_TIMEOUT_MS,
-  type MaintenanceReply,
-  type MaintenanceRequest,
-} from "./maintenance";
+import { BACKUP_PARTIAL_SUFFIX, type MaintenanceReply, type MaintenanceRequest } from "./maintenance";
 
 declare const self: Worker;
-
-function openReadOnly(database: string): Database {
-  const conn = new Database(database, { readonly: true });
-  // A WAL reader waits only in rare moments (the WAL being reset or recovered).
-  conn.exec(`PRAGMA busy_timeout = ${MAINTENANCE_BUSY_TIMEOUT_MS}`);
-  return conn;
-}
 
 /** What `PRAGMA integrity_check` and `PRAGMA foreign_key_check` found; empty when all is well. */
 function check(database: string, maxProblems: number): string[] {
   const problems: string[] = [];
   let conn: Database | null = null;
   try {
-    conn = openReadOnly(database);
+    conn = openReader(database);
     problems.push(...integrityProblems(conn, maxProblems));
     problems.push(...foreignKeyProblems(conn, maxProblems));
   } catch (err) {
@@ -40,28 +29,15 @@ function check(database: string, maxProblems: number): string[] {
   return problems;
 }
 
-/**
- * A consistent copy of the database at `target`: written under a temporary name, flushed to disk
- * (VACUUM INTO does not sync its output), then renamed, so `target` is complete or absent.
- */
+/** A copy of the database at `target`, written under a temporary name then renamed: complete or absent. */
 function backup(database: string, target: string): number {
   const partial = target + BACKUP_PARTIAL_SUFFIX;
   mkdirSync(dirname(target), { recursive: true });
-  rmSync(partial, { force: true }); // VACUUM INTO refuses to overwrite
-  const conn = openReadOnly(database);
+  const conn = openReader(database);
   try {
-    conn.query("VACUUM INTO ?").run(partial);
-  } catch (err) {
-    rmSync(partial, { force: true });
-    throw err;
+    copyDatabase(conn, partial);
   } finally {
     conn.close();
-  }
-  const fd = openSync(partial, "r+");
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
   }
   renameSync(partial, target);
   return statSync(target).size;

@@ -28,8 +28,6 @@ export const BACKUP_START_DELAY_MS = 60_000;
 /** A backup is written under its name plus this, then renamed. */
 export const BACKUP_PARTIAL_SUFFIX = ".partial";
 const BACKUP_EXTENSION = ".sqlite";
-/** How long the thread's connection waits on a lock (see maintenance-thread.ts). */
-export const MAINTENANCE_BUSY_TIMEOUT_MS = 5_000;
 
 const THREAD_URL = new URL("./maintenance-thread.ts", import.meta.url).href;
 const MiB = 1024 * 1024;

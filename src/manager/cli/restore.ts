@@ -4,22 +4,14 @@
 // migrations when it starts); a WAL beside it is included. While a Manager holds the database's
 // lock the restore refuses; while the restore runs it holds that lock itself, so no Manager can
 // start half-way. The current database, with its -wal and -shm, is moved aside, never deleted.
-import { Database } from "bun:sqlite";
-import {
-  closeSync,
-  existsSync,
-  fsyncSync,
-  openSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  statSync,
-} from "node:fs";
+import type { Database } from "bun:sqlite";
+import { existsSync, readFileSync, renameSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { ManagerConfig } from "../config";
-import { fileTimestamp, isFileDatabase, SQLITE_SIDE_SUFFIXES } from "../db/files";
+import { copyDatabase, fileTimestamp, isFileDatabase, openReader, SQLITE_SIDE_SUFFIXES } from "../db/files";
 import { integrityProblems } from "../db/integrity";
 import { LockError, lockResource } from "../db/lock";
+import { MIGRATIONS_DIR } from "../db/open";
 
 const USAGE = `Usage: bun run server [--config FILE] restore BACKUP
 
@@ -29,14 +21,14 @@ Stop the Manager first.`;
 
 /** drizzle-orm's table of applied migrations; every Tablao database has it. */
 const MIGRATIONS_TABLE = "__drizzle_migrations";
-const MIGRATIONS_JOURNAL = join(import.meta.dir, "..", "db", "migrations", "meta", "_journal.json");
+const MIGRATIONS_JOURNAL = join(MIGRATIONS_DIR, "meta", "_journal.json");
 /** The database is moved aside under its name plus this and a time stamp. */
 const BEFORE_RESTORE_INFIX = ".before-restore-";
 /** The backup is copied next to the database under its name plus this, then renamed. */
 const RESTORING_SUFFIX = ".restoring";
 const INTEGRITY_PROBLEMS_SHOWN = 5;
-/** The backup may be a live database (a copy in use elsewhere): wait this long on its locks. */
-const SOURCE_BUSY_TIMEOUT_MS = 5_000;
+/** The database file and those SQLite keeps beside it, moved aside together. */
+const DATABASE_FILE_SUFFIXES = ["", ...SQLITE_SIDE_SUFFIXES];
 
 class RestoreRefused extends Error {}
 
@@ -81,8 +73,7 @@ function restore(source: string, config: ManagerConfig): void {
   }
   let conn: Database;
   try {
-    conn = new Database(source, { readonly: true });
-    conn.exec(`PRAGMA busy_timeout = ${SOURCE_BUSY_TIMEOUT_MS}`);
+    conn = openReader(source); // it may be a live database (a copy in use elsewhere)
   } catch (err) {
     throw new RestoreRefused(`${source} cannot be opened: ${(err as Error).message}`);
   }
@@ -186,23 +177,14 @@ function readJournal(): { when: number; tag: string }[] {
 function putInPlace(conn: Database, source: string, database: string): string | null {
   const incoming = database + RESTORING_SUFFIX;
   try {
-    rmSync(incoming, { force: true }); // left by a restore that was killed; VACUUM INTO will not overwrite
-    conn.query("VACUUM INTO ?").run(incoming);
-    // VACUUM INTO does not sync its output.
-    const fd = openSync(incoming, "r+");
-    try {
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
+    copyDatabase(conn, incoming); // replaces one left by a restore that was killed
   } catch (err) {
-    rmSync(incoming, { force: true });
     throw new RestoreRefused(`cannot copy ${source} to ${incoming}: ${(err as Error).message}`);
   }
   const aside = freeName(database + BEFORE_RESTORE_INFIX + fileTimestamp(new Date()));
   const hadDatabase = existsSync(database);
   // The WAL and its index keep the names SQLite looks for beside the moved file.
-  for (const suffix of ["", ...SQLITE_SIDE_SUFFIXES]) {
+  for (const suffix of DATABASE_FILE_SUFFIXES) {
     if (existsSync(database + suffix)) renameSync(database + suffix, aside + suffix);
   }
   renameSync(incoming, database);
@@ -211,7 +193,7 @@ function putInPlace(conn: Database, source: string, database: string): string | 
 
 /** `base`, or `base-1`, `base-2`, ... when an earlier restore in the same second took it. */
 function freeName(base: string): string {
-  const taken = (name: string) => ["", ...SQLITE_SIDE_SUFFIXES].some((suffix) => existsSync(name + suffix));
+  const taken = (name: string) => DATABASE_FILE_SUFFIXES.some((suffix) => existsSync(name + suffix));
   let name = base;
   for (let n = 1; taken(name); n++) name = `${base}-${n}`;
   return name;

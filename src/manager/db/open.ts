@@ -7,6 +7,7 @@ import { drizzle } from "drizzle-orm/bun-sqlite";
 import { migrate } from "drizzle-orm/bun-sqlite/migrator";
 import * as schema from "./schema";
 import { createDb, type Db, type RawStatement, type SqlParams } from "./connection";
+import { isFileDatabase } from "./files";
 import { flushGroupCommit } from "./transaction";
 
 export const BUSY_TIMEOUT_MS = 20_000;
@@ -17,7 +18,7 @@ export const WAL_CHECKPOINT_INTERVAL_MS = 15 * 60_000;
  * miss is a read from the OS; the scheduler bench ran a few percent faster at 100k queued.
  */
 export const SQLITE_CACHE_MIB = 64;
-const MIGRATIONS_DIR = join(import.meta.dir, "migrations");
+export const MIGRATIONS_DIR = join(import.meta.dir, "migrations");
 
 export interface OpenedDatabase {
   db: Db;
@@ -27,7 +28,7 @@ export interface OpenedDatabase {
 }
 
 export function openDatabase(path: string): OpenedDatabase {
-  if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+  if (isFileDatabase(path)) mkdirSync(dirname(path), { recursive: true });
   const sqlite = new Database(path, { create: true, strict: true });
   sqlite.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
   sqlite.exec("PRAGMA journal_mode = WAL");

@@ -129,7 +129,7 @@ function writeChunks(path: string, chunks: string[]): WriteResults["results"][nu
 
 declare const self: Worker;
 
-// Only when running as the writer thread; the store imports this module's constants and types.
+// Only when running as the writer thread (the store starts it by URL, it never imports it).
 if (!Bun.isMainThread) {
   self.onmessage = (event: MessageEvent<WriteBatch>) => {
     const answer: WriteResults = {

@@ -2,6 +2,7 @@
 // token, which the Manager exchanges for a session cookie.
 /** @jsxImportSource preact */
 import { useState } from "preact/hooks";
+import { Form } from "../ui/widgets";
 import type { Auth } from "./session";
 
 export function LoginPage({ auth, notice }: { auth: Auth; notice?: string }) {
@@ -18,13 +19,11 @@ export function LoginPage({ auth, notice }: { auth: Auth; notice?: string }) {
   };
   return (
     <main class="login">
-      <form
+      <Form
         class="login-form"
         aria-label="Sign in"
-        onSubmit={(e) => {
-          e.preventDefault();
-          if (token.trim() && !busy) void submit();
-        }}
+        canSubmit={token.trim() !== "" && !busy}
+        onSubmit={() => void submit()}
       >
         <h1>Tablao</h1>
         {notice && (
@@ -55,7 +54,7 @@ export function LoginPage({ auth, notice }: { auth: Auth; notice?: string }) {
           An admin gives out tokens on the Tokens page, or on the Manager's machine with{" "}
           <code>bun run server token create --name NAME --role ROLE</code>.
         </p>
-      </form>
+      </Form>
     </main>
   );
 }

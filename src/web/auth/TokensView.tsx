@@ -4,7 +4,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { fullTime } from "../format";
 import { useApp } from "../ui/context";
-import { ConfirmButton, TimeAgo } from "../ui/widgets";
+import { ConfirmButton, Form, TextInput, TimeAgo } from "../ui/widgets";
 import { authApi, type ApiToken, type CreatedToken, type Role } from "./auth-api";
 import { useCan } from "./Permitted";
 import { deniedReason, ROLE_NAMES } from "./permissions";
@@ -41,20 +41,17 @@ function NewTokenForm({ onCreated }: { onCreated: (token: CreatedToken) => void 
       setName("");
     });
   return (
-    <form
+    <Form
       class="inline-form new-token-form"
       aria-label="New token"
-      onSubmit={(e) => {
-        e.preventDefault();
-        if (name.trim()) void create();
-      }}
+      canSubmit={name.trim() !== ""}
+      onSubmit={() => void create()}
     >
-      <input
-        type="text"
+      <TextInput
         placeholder="Name, e.g. render-bot or ana"
-        aria-label="Token name"
+        label="Token name"
         value={name}
-        onInput={(e) => setName(e.currentTarget.value)}
+        onValue={setName}
       />
       <label>
         Role{" "}
@@ -82,7 +79,7 @@ function NewTokenForm({ onCreated }: { onCreated: (token: CreatedToken) => void 
       <button type="submit" disabled={!name.trim()}>
         Create token
       </button>
-    </form>
+    </Form>
   );
 }
 

@@ -7,7 +7,7 @@ import { deniedReason } from "../auth/permissions";
 import { useStore } from "../store";
 import type { WorkerTag } from "../types";
 import { useApp } from "../ui/context";
-import { ConfirmButton } from "../ui/widgets";
+import { ConfirmButton, Form, TextInput } from "../ui/widgets";
 
 function TagRow({ tag }: { tag: WorkerTag }) {
   const { attempt } = useApp().state;
@@ -22,23 +22,21 @@ function TagRow({ tag }: { tag: WorkerTag }) {
   return (
     <tr data-tag-id={id}>
       <td>
-        <input
-          type="text"
-          aria-label={`Name of tag ${tag.name}`}
+        <TextInput
+          label={`Name of tag ${tag.name}`}
           disabled={!canChange}
           title={denied}
           value={name}
-          onInput={(e) => setName(e.currentTarget.value)}
+          onValue={setName}
         />
       </td>
       <td>
-        <input
-          type="text"
-          aria-label={`Description of tag ${tag.name}`}
+        <TextInput
+          label={`Description of tag ${tag.name}`}
           disabled={!canChange}
           title={denied}
           value={description}
-          onInput={(e) => setDescription(e.currentTarget.value)}
+          onValue={setDescription}
         />
       </td>
       <td class="actions">
@@ -74,6 +72,7 @@ function NewTagForm() {
   const [description, setDescription] = useState("");
   const trimmed = name.trim();
   const taken = tags.some((t) => t.name === trimmed);
+  const canCreate = trimmed !== "" && !taken;
   const create = async () => {
     if (await state.attempt("create the tag", () => api.createTag({ name: trimmed, description }))) {
       setName("");
@@ -81,34 +80,24 @@ function NewTagForm() {
     }
   };
   return (
-    <form
+    <Form
       class="inline-form new-tag"
       aria-label="New tag"
-      onSubmit={(e) => {
-        e.preventDefault();
-        if (!trimmed || taken) return;
-        void create();
-      }}
+      canSubmit={canCreate}
+      onSubmit={() => void create()}
     >
-      <input
-        type="text"
-        placeholder="New tag name"
-        aria-label="New tag name"
-        value={name}
-        onInput={(e) => setName(e.currentTarget.value)}
-      />
-      <input
-        type="text"
+      <TextInput placeholder="New tag name" label="New tag name" value={name} onValue={setName} />
+      <TextInput
         placeholder="Description"
-        aria-label="New tag description"
+        label="New tag description"
         value={description}
-        onInput={(e) => setDescription(e.currentTarget.value)}
+        onValue={setDescription}
       />
-      <button type="submit" disabled={!trimmed || taken}>
+      <button type="submit" disabled={!canCreate}>
         Create tag
       </button>
       {taken && <span class="error">A tag with this name exists.</span>}
-    </form>
+    </Form>
   );
 }
 

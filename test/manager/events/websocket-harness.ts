@@ -1,6 +1,7 @@
 // What the WebSocket forwarder tests share: the forwarder behind a real Bun.serve on a free port,
 // fed by a real broker, and a real (Bun) WebSocket client that records what it gets. Clients
 // that must stop reading are in test/support/raw-websocket.ts.
+import { afterEach } from "bun:test";
 import type { Server } from "bun";
 import { z } from "zod";
 import type { EventBroker } from "../../../src/manager/events/broker";
@@ -11,6 +12,7 @@ import {
   type WsData,
   createWebSocketForwarder,
 } from "../../../src/manager/events/forwarders/websocket";
+import type { RawClient } from "../../support/raw-websocket";
 import { waitFor } from "../../support/wait";
 import { recordingBroker } from "./fixtures";
 
@@ -108,5 +110,26 @@ export function startWebSocketServer(opts: WebSocketForwarderOptions = {}): WebS
       forwarder.closeAll();
       await server.stop(true);
     },
+  };
+}
+
+/**
+ * For a test file: `start` runs the current test's server; after each test it is stopped and the
+ * raw clients pushed to `rawClients` are destroyed.
+ */
+export function serverPerTest(): {
+  start: (opts?: WebSocketForwarderOptions) => WebSocketServer;
+  rawClients: RawClient[];
+} {
+  let server: WebSocketServer | null = null;
+  const rawClients: RawClient[] = [];
+  afterEach(async () => {
+    for (const c of rawClients.splice(0)) c.socket.destroy();
+    await server?.stop();
+    server = null;
+  });
+  return {
+    start: (opts = {}) => (server = startWebSocketServer(opts)),
+    rawClients,
   };
 }

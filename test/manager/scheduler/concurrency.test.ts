@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { sql } from "drizzle-orm";
 import type { WorkerRow } from "../../../src/manager/db/schema";
-import { createFarm, type Farm } from "./fixtures";
+import { createFarm, type Farm } from "../../support/task-farm";
 
 const WORKERS = 50;
 let farm: Farm;

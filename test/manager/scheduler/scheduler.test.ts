@@ -6,7 +6,7 @@ import { ApiError } from "../../../src/manager/errors";
 import { createScheduler } from "../../../src/manager/scheduler/scheduler";
 import { findSchedulableTask, SCHEDULABLE_TASK_SQL } from "../../../src/manager/db/queries/scheduler";
 import { rejectedBy } from "../../support/thrown";
-import { createFarm, type Farm } from "./fixtures";
+import { createFarm, type Farm } from "../../support/task-farm";
 
 let farm: Farm;
 beforeEach(() => {

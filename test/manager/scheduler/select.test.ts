@@ -12,7 +12,7 @@ import {
 import type { WorkerRow } from "../../../src/manager/db/schema";
 import { emitAfterCommit } from "../../../src/manager/events/broker";
 import { splitTaskTypes } from "../../../src/manager/farm/registration";
-import { createFarm, type Farm } from "./fixtures";
+import { createFarm, type Farm } from "../../support/task-farm";
 
 let farm: Farm;
 beforeEach(() => {

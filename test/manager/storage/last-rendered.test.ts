@@ -8,9 +8,9 @@ import {
   LAST_RENDERED_QUEUE_CAPACITY,
   THUMBNAILS,
 } from "../../../src/manager/storage/last-rendered";
-import { createFarm, type Farm } from "../scheduler/fixtures";
+import { createFarm, type Farm } from "../../support/task-farm";
 import { waitFor } from "../../support/wait";
-import { mountTmpfs } from "./tmpfs";
+import { mountTmpfs } from "../../support/tmpfs";
 
 let farm: Farm;
 let worker: WorkerRow;

@@ -21,7 +21,7 @@ import {
 import { TASK_LOG_WARNING_INTERVAL_MS } from "../../../src/manager/storage/task-log-trouble";
 import { FakeClock } from "../../support/fake-clock";
 import { rejectedBy } from "../../support/thrown";
-import { mountTmpfs, type Tmpfs } from "./tmpfs";
+import { mountTmpfs, type Tmpfs } from "../../support/tmpfs";
 
 const JOB = "1a2b3c4d-0000-4000-8000-000000000001";
 const TASK = "9f8e7d6c-0000-4000-8000-000000000002";

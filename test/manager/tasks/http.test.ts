@@ -3,7 +3,7 @@ import { sql } from "drizzle-orm";
 import { mkdirSync, readFileSync, rmSync } from "node:fs";
 import type { WorkerRow } from "../../../src/manager/db/schema";
 import { TASK_UPDATE_LOG_MAX_BYTES } from "../../../src/manager/tasks/updates";
-import { createFarm, type Farm } from "../scheduler/fixtures";
+import { createFarm, type Farm } from "../../support/task-farm";
 
 let farm: Farm;
 beforeEach(() => {

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, expect, test } from "bun:test";
 import { sql } from "drizzle-orm";
-import { createFarm, type Farm } from "../scheduler/fixtures";
+import { createFarm, type Farm } from "../../support/task-farm";
 
 let farm: Farm;
 beforeEach(() => {

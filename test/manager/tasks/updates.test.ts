@@ -9,7 +9,7 @@ import {
   TASK_UPDATE_LOG_MAX_BYTES,
   type TaskUpdateBody,
 } from "../../../src/manager/tasks/updates";
-import { createFarm, type Farm } from "../scheduler/fixtures";
+import { createFarm, type Farm } from "../../support/task-farm";
 import { rejectedBy } from "../../support/thrown";
 
 let farm: Farm;

@@ -6,7 +6,7 @@ import {
   TIMEOUT_CHECK_INTERVAL_MS,
   type TimeoutSettings,
 } from "../../../src/manager/timeouts/checker";
-import { createFarm, type Farm } from "../scheduler/fixtures";
+import { createFarm, type Farm } from "../../support/task-farm";
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;

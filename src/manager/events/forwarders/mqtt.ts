@@ -61,7 +61,7 @@ const MQTT_PROTOCOLS: Record<string, IClientOptions["protocol"]> = {
 };
 
 /** Turns a broker URL into mqtt.js connection options, or explains why it can't. */
-export function brokerOptions(broker: string): IClientOptions | string {
+function brokerOptions(broker: string): IClientOptions | string {
   let url: URL;
   try {
     url = new URL(broker);

@@ -25,8 +25,8 @@ import {
 
 export const WS_PATH = "/ws";
 
-export const WS_CLOSE_GOING_AWAY = 1001;
-export const WS_CLOSE_POLICY_VIOLATION = 1008;
+const WS_CLOSE_GOING_AWAY = 1001;
+const WS_CLOSE_POLICY_VIOLATION = 1008;
 
 export interface WebSocketForwarderOptions {
   log?: Logger;
@@ -148,14 +148,19 @@ export function createWebSocketForwarder(opts: WebSocketForwarderOptions = {}): 
     conn.backlogBytes = now;
   }
 
-  /** Nothing more is queued for it, its backlog is let go, and `close` runs in a later batch. */
-  function condemn(conn: Connection, close: (ws: ServerWebSocket<WsData>) => void) {
-    if (conn.closing) return;
-    conn.closing = true;
+  /** Out of its rooms, its backlog let go: nothing more is queued for it. */
+  function release(conn: Connection) {
     for (const room of [...conn.rooms]) leave(conn, room);
     unreadBytes -= conn.backlogBytes;
     conn.backlogBytes = 0;
     conn.outbox.clear();
+  }
+
+  /** Released at once, and `close` runs in a later batch. */
+  function condemn(conn: Connection, close: (ws: ServerWebSocket<WsData>) => void) {
+    if (conn.closing) return;
+    conn.closing = true;
+    release(conn);
     closing.add(() => close(conn.ws));
   }
 
@@ -296,10 +301,7 @@ export function createWebSocketForwarder(opts: WebSocketForwarderOptions = {}): 
       ws.data.conn = null;
       connections.delete(conn);
       addresses.remove(conn.address);
-      for (const room of [...conn.rooms]) leave(conn, room);
-      unreadBytes -= conn.backlogBytes;
-      conn.backlogBytes = 0;
-      conn.outbox.clear();
+      release(conn);
       if (connections.size === 0 && pingTimer !== null) {
         clock.clearInterval(pingTimer);
         pingTimer = null;

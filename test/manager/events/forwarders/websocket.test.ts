@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import {
   farmStatus,
   jobUpdate,
@@ -9,28 +9,15 @@ import {
   workerUpdate,
 } from "../../../../src/manager/events/payloads";
 import { jobRow, taskRow, workerRow } from "../fixtures";
-import { type RawClient, connectRaw } from "../../../support/raw-websocket";
-import { Client, type WebSocketServer, startWebSocketServer } from "../websocket-harness";
+import { connectRaw } from "../../../support/raw-websocket";
+import { Client, serverPerTest } from "../websocket-harness";
 import { waitFor } from "../../../support/wait";
-import type { WebSocketForwarderOptions } from "../../../../src/manager/events/forwarders/websocket";
 
 const JOB = jobRow().uuid;
 const TASK = taskRow().uuid;
 const WORKER = workerRow();
 
-let server: WebSocketServer | null = null;
-const rawClients: RawClient[] = [];
-
-function start(opts: WebSocketForwarderOptions = {}): WebSocketServer {
-  server = startWebSocketServer(opts);
-  return server;
-}
-
-afterEach(async () => {
-  for (const c of rawClients.splice(0)) c.socket.destroy();
-  await server?.stop();
-  server = null;
-});
+const { start, rawClients } = serverPerTest();
 
 describe("delivery by room", () => {
   test("every connection gets lifecycle and farm status without subscribing, and nothing else", async () => {
