@@ -250,12 +250,14 @@ export function buildCases(ops: readonly Operation[], t: FuzzTargets, prng: Prng
           request: req({ body: json(withField(valid, firstObject.path, deep)) }),
         });
       }
-      add({
-        kind: "huge-body",
-        description: `${name} ${HUGE_BODY_BYTES} byte JSON body`,
-        request: req({ body: hugeJson(valid, schema) }),
-        expectStatus: 413,
-      });
+      // Routes that declare a larger limit (Shaman's file lists) are sent it by their own tests.
+      if ((op.maxBodyBytes ?? 0) < HUGE_BODY_BYTES)
+        add({
+          kind: "huge-body",
+          description: `${name} ${HUGE_BODY_BYTES} byte JSON body`,
+          request: req({ body: hugeJson(valid, schema) }),
+          expectStatus: 413,
+        });
       for (const type of [
         "text/plain",
         "application/x-www-form-urlencoded",

@@ -34,6 +34,8 @@ export interface Operation {
   bodyTypes: string[];
   bodySchema: Schema | null;
   workerAuth: boolean;
+  /** The route's own body limit (`x-tablao-max-body-bytes`), null when it keeps the default. */
+  maxBodyBytes: number | null;
 }
 
 const METHODS = ["get", "put", "post", "delete", "patch", "head", "options"];
@@ -109,7 +111,17 @@ export function operationsOf(doc: unknown): Operation[] {
       const bodySchema = isRecord(json) ? resolve(json.schema, 0) : null;
       const workerAuth =
         Array.isArray(op.security) && op.security.some((s) => isRecord(s) && "worker_auth" in s);
-      ops.push({ method: method.toUpperCase(), path, parameters, bodyTypes, bodySchema, workerAuth });
+      const declaredLimit = op["x-tablao-max-body-bytes"];
+      const maxBodyBytes = typeof declaredLimit === "number" ? declaredLimit : null;
+      ops.push({
+        method: method.toUpperCase(),
+        path,
+        parameters,
+        bodyTypes,
+        bodySchema,
+        workerAuth,
+        maxBodyBytes,
+      });
     }
   }
   return ops;

@@ -16,7 +16,7 @@ type Scenario = (typeof SCENARIOS)[number];
 /** A whole default run takes about five minutes on two cores; past this something hangs. */
 const RUN_TIMEOUT_S = 1_200;
 
-const USAGE = `Usage: bun run reliability [options]
+const USAGE = `Usage: npm run reliability -- [options]
 
   --only LIST            scenarios to run, comma-separated: ${SCENARIOS.join(", ")} (default: all)
   --seed N               seed for kill moments and fuzz requests (default: random, printed)

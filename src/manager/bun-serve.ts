@@ -8,6 +8,7 @@ import type { ServedRoute } from "./auth/access";
 import type { Role } from "./auth/roles";
 import { WS_PATH, type WsData } from "./events/forwarders/websocket";
 import type { Manager } from "./manager";
+import { SHAMAN_UPLOAD_MAX_BYTES } from "./shaman/limits";
 
 /** The event stream tells what the dashboard shows: viewers may listen. */
 export const WS_ACCESS: Role = "viewer";
@@ -21,7 +22,8 @@ export function serveManager(
   return Bun.serve<WsData>({
     hostname: listen.hostname,
     port: listen.port,
-    maxRequestBodySize: MAX_REQUEST_BODY_BYTES,
+    // Shaman uploads stream to disk; every other route keeps its own, smaller limit.
+    maxRequestBodySize: Math.max(MAX_REQUEST_BODY_BYTES, SHAMAN_UPLOAD_MAX_BYTES),
     idleTimeout: HTTP_IDLE_TIMEOUT_S,
     routes: {
       [WS_PATH]: (req: Request, server: Server<WsData>) => {

@@ -1,6 +1,7 @@
 // `bun run server`: reads the configuration, locks and opens the database, starts the Manager
 // and serves it until SIGINT/SIGTERM, then lets requests in flight finish, closes the database
 // and lets go of the lock.
+import { networkInterfaces } from "node:os";
 import { parseArgs } from "node:util";
 import { ConfigError, loadConfig, type LoadConfigOptions } from "./config";
 import { createLogger } from "../shared/log";
@@ -11,11 +12,13 @@ import { PRODUCT_NAME, PRODUCT_VERSION } from "../shared/version";
 import { buildWebAssets } from "./web-assets";
 import { runRestoreCommand } from "./cli/restore";
 import { runTokenCommand } from "./cli/token";
+import { runShamanGcCommand } from "./cli/shaman-gc";
+import { openSsdpSocket } from "./autodiscovery/udp-socket";
 
 /** Lets WebSocket clients receive the shutdown event before their connection closes. */
 export const SHUTDOWN_GRACE_MS = 500;
 
-const USAGE = `Usage: bun run server [--config FILE] [COMMAND ...]
+const USAGE = `Usage: npm run server -- [--config FILE] [COMMAND ...]
 
   --config FILE   read FILE instead of flamenco-manager.yaml in the working directory
   --help          show this text
@@ -25,6 +28,7 @@ Commands (without one, the Manager serves):
   token list                                                 list tokens (never their secret)
   token revoke NAME                                          revoke a token
   restore FILE                                               replace the database with a backup
+  shaman-gc [--dry-run]                                      delete unused Shaman files (or list them)
 
 Environment: TABLAO_LISTEN (e.g. :8080 or 127.0.0.1:8080), PORT, TABLAO_DATABASE, TABLAO_STORAGE.`;
 
@@ -67,6 +71,7 @@ async function main(): Promise<number> {
   for (const w of config.warnings) logger("warn", w);
   if (command === "token") return runTokenCommand(commandArgs, config);
   if (command === "restore") return runRestoreCommand(commandArgs, config);
+  if (command === "shaman-gc") return runShamanGcCommand(commandArgs, config);
   if (command !== undefined) {
     console.error(`unknown command ${JSON.stringify(command)}\n\n${USAGE}`);
     return 2;
@@ -104,6 +109,11 @@ async function main(): Promise<number> {
   }
   lock.listening(server.url.href);
   manager.start();
+  await manager.autodiscovery.start({
+    listen: { hostname: config.listen.hostname, port: server.port ?? config.listen.port },
+    interfaces: networkInterfaces(),
+    openSocket: openSsdpSocket,
+  });
   logger(
     "info",
     `${PRODUCT_NAME} ${PRODUCT_VERSION} listening on ${server.url.href} — database ${config.databasePath}, storage ${config.storagePath}` +

@@ -3,6 +3,8 @@
 // them. Used by the server entry point, the integration tests and `bun run openapi`.
 import { createApp } from "./app";
 import { shamanHandlers } from "./api/handlers/shaman";
+import { receiveFile } from "./shaman/receive-file";
+import { createShaman } from "./shaman/service";
 import type { WebAsset } from "./web-assets";
 import { systemClock, type Clock } from "../shared/clock";
 import type { ManagerConfig, VariableContext } from "./config";
@@ -11,7 +13,7 @@ import { openDatabase } from "./db/open";
 import { afterCommit, enableGroupCommit } from "./db/transaction";
 import { createEventBroker, type EventBroker } from "./events/broker";
 import { createBlenderProbe } from "./config/blender-check";
-import { createMqttForwarder, type MqttForwarder } from "./events/forwarders/mqtt";
+import { createLiveMqttForwarder } from "./events/forwarders/mqtt-live";
 import { createWebSocketForwarder } from "./events/forwarders/websocket";
 import { lifecycle } from "./events/payloads";
 import { createBlocklistService } from "./jobs/blocklist";
@@ -32,6 +34,8 @@ import { createWorkerAuth } from "./farm/auth";
 import { createAccessControl } from "./auth/access-control";
 import { createFarmStatus } from "./farm/farm-status";
 import { createSleepScheduler } from "./farm/sleep-scheduler";
+import { createAutodiscovery } from "./autodiscovery/service";
+import { registerDescriptionRoute } from "./autodiscovery/description";
 
 export interface ManagerOptions {
   config: ManagerConfig;
@@ -129,12 +133,15 @@ export function createManager(opts: ManagerOptions) {
     log: (level, msg) => logger(level, msg),
   });
   const jobs = createJobService({ db, broker, clock, jobTypes, config: () => config, log });
+  // Runs with the configuration of start-up, as Flamenco's; a saved change applies after a restart.
+  const shaman = createShaman({ config, clock, receive: receiveFile, log: logger });
   const deleter = createJobDeleter({
     db,
     broker,
     clock,
     jobStorageDir: (jobUUID) => layout.jobDir(jobUUID),
     discardTaskLogs: (dir) => taskLogs.discard(dir),
+    removeShamanCheckout: shaman?.removeCheckout,
     warn,
   });
   const blocklist = createBlocklistService({ db, jobs });
@@ -145,7 +152,7 @@ export function createManager(opts: ManagerOptions) {
     broker,
     clock,
     stateMachine,
-    settings: { taskTimeoutMs: config.taskTimeoutMs, workerTimeoutMs: config.workerTimeoutMs },
+    settings: () => config,
     warn,
   });
   const maintenance = createDatabaseMaintenance({
@@ -158,20 +165,29 @@ export function createManager(opts: ManagerOptions) {
   });
   const webSocket = createWebSocketForwarder({ log: logger, clock });
   broker.addForwarder(webSocket.forwarder);
-  let mqtt: MqttForwarder | null = null;
+  const mqtt = createLiveMqttForwarder({ broker, settings: () => config.mqtt, log: logger, clock });
+  /** Makes `next` the configuration in effect; services that set up timers or connections follow it. */
+  const applyConfig = (next: ManagerConfig): ManagerConfig => {
+    config = next;
+    timeoutChecker.settingsChanged();
+    mqtt.settingsChanged();
+    return next;
+  };
 
   const access = createAccessControl({ db, clock, broker, log, settings: () => config.auth });
   const { app, unimplemented } = createApp({
     log: (msg) => logger("error", msg),
     meta: {
       config: () => config,
-      reloadConfig: () => (config = opts.reloadConfig ? opts.reloadConfig() : config),
+      reloadConfig: () => (opts.reloadConfig ? applyConfig(opts.reloadConfig()) : config),
+      shamanEnabled: () => shaman !== null,
     },
     configuration: {
       config: () => config,
+      startedConfig: config,
       replaceConfig: (c) => {
-        config = c;
         for (const w of c.warnings) warn(w);
+        applyConfig(c);
       },
       cwd: opts.cwd ?? process.cwd(),
       env: opts.env ?? process.env,
@@ -185,8 +201,11 @@ export function createManager(opts: ManagerOptions) {
     layout,
     access,
     webAssets: opts.webAssets,
-    extraHandlers: shamanHandlers(),
+    extraHandlers: shamanHandlers(shaman),
   });
+  // Started by the server's entry point once it listens: it needs the port and a UDP socket.
+  const autodiscovery = createAutodiscovery({ enabled: config.autodiscoverable, log: logger, clock });
+  registerDescriptionRoute(app, { active: autodiscovery.active, managerName: () => config.managerName });
 
   return {
     app,
@@ -198,8 +217,19 @@ export function createManager(opts: ManagerOptions) {
     webSocket,
     access,
     config: () => config,
-    services: { jobs, jobTypes, deleter, stateMachine, scheduler, taskLogs, farmStatus, timeoutChecker },
-    mqttStats: () => mqtt?.stats() ?? null,
+    services: {
+      jobs,
+      jobTypes,
+      deleter,
+      stateMachine,
+      scheduler,
+      taskLogs,
+      farmStatus,
+      timeoutChecker,
+      shaman,
+    },
+    mqttStats: () => mqtt.stats(),
+    autodiscovery,
 
     /** Writes a database backup now, as the schedule would (pruning included); see docs/backups.md. */
     backupNow: () => maintenance.backupNow(),
@@ -208,13 +238,13 @@ export function createManager(opts: ManagerOptions) {
     start(): void {
       const repaired = stateMachine.repairStuckJobs();
       if (repaired > 0) log(`repaired ${repaired} job(s) stuck in a transitional status`);
-      mqtt = createMqttForwarder({ ...config.mqtt }, { log: logger, clock });
-      if (mqtt) broker.addForwarder(mqtt.forwarder);
+      mqtt.start();
       deleter.start();
       farmStatus.start();
       sleepScheduler.start();
       timeoutChecker.start();
       maintenance.start();
+      shaman?.start();
       broker.publish(lifecycle("manager-startup"));
     },
 
@@ -226,16 +256,18 @@ export function createManager(opts: ManagerOptions) {
     /** Stops the loops and forwarders and closes the database; call after the HTTP server stopped. */
     async stop(): Promise<void> {
       webSocket.closeAll();
+      await autodiscovery.stop();
       timeoutChecker.stop();
       sleepScheduler.stop();
       farmStatus.stop();
       deleter.stop();
+      await shaman?.stop();
       // A check or backup in progress reads the database on its own connection.
       await maintenance.stop();
       // Thumbnails being made still write to the database.
       await lastRendered.idle();
       await taskLogs.close();
-      await mqtt?.close();
+      await mqtt.close();
       jobTypes.close();
       database.close();
     },

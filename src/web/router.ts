@@ -8,7 +8,10 @@ export type Route =
   | { view: "workers"; workerId?: string }
   | { view: "tags" }
   | { view: "last-rendered" }
-  | { view: "tokens" };
+  | { view: "tokens" }
+  | { view: "settings" }
+  | { view: "setup" }
+  | { view: "shaman" };
 
 export function parseRoute(pathname: string): Route {
   const rest = pathname.startsWith(APP_BASE) ? pathname.slice(APP_BASE.length) : pathname;
@@ -22,6 +25,12 @@ export function parseRoute(pathname: string): Route {
       return { view: "last-rendered" };
     case "tokens":
       return { view: "tokens" };
+    case "settings":
+      return { view: "settings" };
+    case "setup":
+      return { view: "setup" };
+    case "shaman":
+      return { view: "shaman" };
     case "jobs":
       return { view: "jobs", jobId: a, taskId: a ? b : undefined };
     default:
@@ -43,6 +52,12 @@ export function routePath(route: Route): string {
       return seg("last-rendered");
     case "tokens":
       return seg("tokens");
+    case "settings":
+      return seg("settings");
+    case "setup":
+      return seg("setup");
+    case "shaman":
+      return seg("shaman");
   }
 }
 

@@ -17,6 +17,7 @@ import {
   type JobRow,
   type WorkerRow,
 } from "./records";
+import { setupApi, type ManagerConfiguration } from "./setup/setup-api";
 import { createStore, type Store } from "./store";
 import type { FarmStatus, WorkerTag } from "./types";
 
@@ -32,6 +33,10 @@ export interface AppState {
   readonly farmStatus: Store<FarmStatus>;
   readonly managerName: Store<string>;
   readonly shuttingDown: Store<boolean>;
+  /** What the Manager says of its configuration (a first run is due?); null until known. */
+  readonly configuration: Store<ManagerConfiguration | null>;
+  /** Asks again, e.g. after the setup assistant saved; resolves to success, never rejects. */
+  readonly refreshConfiguration: () => Promise<boolean>;
   /**
    * Runs an action, reporting failure on the notification line; resolves to success and never
    * rejects, so event handlers may fire and forget it. A function property, not a method: it
@@ -53,6 +58,7 @@ export function createAppState(live: LiveConnection): AppState {
   const farmStatus = createStore<FarmStatus>("unknown");
   const managerName = createStore("");
   const shuttingDown = createStore(false);
+  const configuration = createStore<ManagerConfiguration | null>(null);
   const deletedJobs = new Set<string>();
   const deletedWorkers = new Set<string>();
 
@@ -66,7 +72,11 @@ export function createAppState(live: LiveConnection): AppState {
     }
   };
 
+  const refreshConfiguration = () =>
+    attempt("load the configuration", async () => configuration.set(await setupApi.configuration()));
+
   const refetch = () => {
+    void refreshConfiguration();
     void attempt("load the jobs", async () => {
       const list = await api.jobs();
       jobs.update((cur) => mergeSnapshot(cur, list.map(jobRow), deletedJobs));
@@ -107,5 +117,17 @@ export function createAppState(live: LiveConnection): AppState {
   });
   refetch();
 
-  return { live, notifications, jobs, workers, tags, farmStatus, managerName, shuttingDown, attempt };
+  return {
+    live,
+    notifications,
+    jobs,
+    workers,
+    tags,
+    farmStatus,
+    managerName,
+    shuttingDown,
+    configuration,
+    refreshConfiguration,
+    attempt,
+  };
 }

@@ -16,7 +16,8 @@ async function firstOutput(argv: string[], timeoutMs: number): Promise<string> {
 /** Blender on PATH; its version is the first line starting with "Blender ". */
 export async function probeBlender(which: (name: string) => string | null): Promise<ProbeResult | string> {
   const path = which("blender");
-  if (!path) return "no blender on PATH; the Manager has to give the full path to Blender";
+  if (!path)
+    return 'no blender on PATH; render tasks fail unless the Manager\'s "blender" variable gives the full path to Blender on this worker';
   try {
     const out = await firstOutput([path, "--version"], BLENDER_PROBE_TIMEOUT_MS);
     const line = out

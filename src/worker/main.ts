@@ -18,7 +18,6 @@ import {
   resolveRegistrationSecret,
   resolveWorkerName,
   saveCredentials,
-  WorkerConfigError,
   workerFiles,
   workerHome,
   type WorkerArgs,
@@ -35,6 +34,15 @@ import {
   SIGN_OFF_TIMEOUT_MS,
   type WorkerTimings,
 } from "./constants";
+import {
+  discoverManager,
+  DiscoveryError,
+  DISCOVERY_TIMEOUT_MS,
+  FIND_MANAGER_TIMEOUT_MS,
+  openSearchSocket,
+  probeManager,
+  searchInterfaces,
+} from "./autodiscovery";
 import { probeBlender, probeFFmpeg } from "./executables";
 import { PreviewUploader } from "./previews";
 import { registerOrSignOn, RegistrationError, type RegistrationDeps } from "./registration";
@@ -45,11 +53,12 @@ import { openUpdateQueueDb, Upstream } from "./upstream";
 /** Makes every wait of the worker shorter or longer (tests, demos); 1 is Flamenco's timing. */
 export const TIME_SCALE_ENV = "TABLAO_WORKER_TIME_SCALE";
 
-const USAGE = `Usage: bun run worker [-manager URL] [flags]
+const USAGE = `Usage: npm run worker -- [-manager URL] [flags]
 
   -manager URL             the Manager to use (overrides manager_url of ${CONFIG_FILENAME})
   -restart-exit-code N     exit code for the Manager's "restart" action (overrides restart_exit_code)
   -flush                   deliver queued task updates, sign off and exit
+  -find-manager            look for a Manager by UPnP/SSDP, print its URL and exit
   -quiet | -debug          less or more logging
   -version                 print the version and exit
 
@@ -57,7 +66,7 @@ Reads ${CONFIG_FILENAME} in the working directory (manager_url, worker_name, tas
 restart_exit_code, oom_score_adjust, registration_secret). Keeps its credentials and queue in
 $FLAMENCO_HOME, or the working directory. Environment: FLAMENCO_HOME, FLAMENCO_WORKER_NAME,
 ${REGISTRATION_SECRET_ENV}, ${TIME_SCALE_ENV}.
-Autodiscovery of the Manager (UPnP/SSDP) is not supported: give its URL.`;
+Without a Manager URL the worker looks for one by UPnP/SSDP (UDP multicast, port 1900).`;
 
 const SOFTWARE_VERSION = `${PRODUCT_NAME}-worker ${PRODUCT_VERSION}`;
 
@@ -100,22 +109,11 @@ function setup(argv: string[], env: Record<string, string | undefined>, cwd: str
     console.log(`${PRODUCT_VERSION} (${PRODUCT_NAME} worker, Flamenco ${FLAMENCO_COMPAT_VERSION} protocol)`);
     return 0;
   }
-  if (args.findManager) {
-    console.error(
-      "finding the Manager (UPnP/SSDP) is not supported; give its URL with -manager or manager_url",
-    );
-    return 1;
-  }
   try {
     const config = loadWorkerConfig(join(cwd, CONFIG_FILENAME));
     if (config.managerUrl) config.managerUrl = normaliseManagerUrl(config.managerUrl);
     if (args.manager) config.managerUrl = args.manager;
     if (args.restartExitCode !== null) config.restartExitCode = args.restartExitCode;
-    if (!config.managerUrl) {
-      throw new WorkerConfigError(
-        `no Manager configured: set manager_url in ${CONFIG_FILENAME} or pass -manager URL (autodiscovery is not supported)`,
-      );
-    }
     return { args, config, home: workerHome(env, cwd), timings: timingsFromEnv(env) };
   } catch (err) {
     console.error(`${PRODUCT_NAME} worker: ${(err as Error).message}`);
@@ -129,6 +127,24 @@ async function main(): Promise<number> {
   if (typeof prepared === "number") return prepared;
   const { args, config, home, timings } = prepared;
   const log = createLogger(args.logLevel);
+  const discover = (timeoutMs: number) =>
+    discoverManager({
+      openSocket: openSearchSocket,
+      interfaceAddresses: searchInterfaces,
+      probe: probeManager,
+      log,
+      timeoutMs,
+    });
+  if (args.findManager) {
+    try {
+      console.log(await discover(FIND_MANAGER_TIMEOUT_MS));
+      return 0;
+    } catch (err) {
+      if (!(err instanceof DiscoveryError)) throw err;
+      log("error", err.message);
+      return 1;
+    }
+  }
   const files = workerFiles(home);
   const name = resolveWorkerName(config, env, hostname());
   log(
@@ -137,7 +153,7 @@ async function main(): Promise<number> {
   );
   log(
     "info",
-    `configuration ${join(process.cwd(), CONFIG_FILENAME)}, credentials ${files.credentials}, Manager ${config.managerUrl}`,
+    `configuration ${join(process.cwd(), CONFIG_FILENAME)}, credentials ${files.credentials}, Manager ${config.managerUrl || "(to be found by UPnP/SSDP)"}`,
   );
 
   if (env[TIME_SCALE_ENV])
@@ -153,6 +169,16 @@ async function main(): Promise<number> {
       "info",
       typeof found === "string" ? `${what}: ${found}` : `${what} ${found.version} at ${found.path}`,
     );
+  }
+
+  if (!config.managerUrl) {
+    try {
+      config.managerUrl = await discover(DISCOVERY_TIMEOUT_MS);
+    } catch (err) {
+      if (!(err instanceof DiscoveryError)) throw err;
+      log("error", err.message);
+      return 1;
+    }
   }
 
   let credentials: WorkerCredentials | null = loadCredentials(files.credentials);

@@ -527,7 +527,7 @@ export function formatFinal(r: StressReport): string {
   ].join("\n");
 }
 
-const USAGE = `Usage: bun run stress [options]
+const USAGE = `Usage: npm run stress -- [options]
 
   --manager URL        Manager to load (default ${DEFAULT_MANAGER_URL})
   --workers N          fake workers, each one sequential client (default 1)

@@ -10,65 +10,47 @@ import {
   startWorker,
   type ManagerProcess,
 } from "../support/processes";
+import { createNamespace, linkNamespaces, requireNetworkNamespaces, type Namespace } from "../support/netns";
 import { tempDirs } from "../support/temp-dirs";
 import { waitFor } from "../support/wait";
 
 afterAll(killChildren);
 const tempDir = tempDirs("tablao-private-net");
 
-const NETNS = `tablao-priv-${process.pid}`;
-const HOST_IF = `tph${process.pid % 100000}`;
-const NS_IF = `tpn${process.pid % 100000}`;
 /** A private (RFC 1918) /30: the Manager's side and the studio machine's side. */
 const HOST_ADDRESS = "10.231.77.1";
 const STUDIO_ADDRESS = "10.231.77.2";
 
-function ip(...args: string[]): void {
-  const run = Bun.spawnSync(["ip", ...args], { stderr: "pipe" });
-  if (run.exitCode !== 0) throw new Error(`ip ${args.join(" ")}: ${run.stderr.toString()}`);
-}
-
-/** Runs `script` with Bun inside the namespace: a client on the studio network. */
-async function fromStudio(script: string): Promise<string> {
-  const proc = Bun.spawn(["ip", "netns", "exec", NETNS, process.execPath, "-e", script], {
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-  const [out, err, code] = await Promise.all([
-    new Response(proc.stdout).text(),
-    new Response(proc.stderr).text(),
-    proc.exited,
-  ]);
-  if (code !== 0) throw new Error(`client in ${NETNS} exited ${code}: ${err}`);
-  return out.trim();
-}
-
+let studio: Namespace | undefined;
 let manager: ManagerProcess;
 let managerUrl: string;
 
+/** Runs `script` with Bun inside the namespace: a client on the studio network. */
+function fromStudio(script: string): Promise<string> {
+  if (!studio) throw new Error("the studio namespace was not made");
+  return studio.run(script);
+}
+
 beforeAll(async () => {
-  ip("netns", "add", NETNS);
-  ip("link", "add", HOST_IF, "type", "veth", "peer", "name", NS_IF);
-  ip("link", "set", NS_IF, "netns", NETNS);
-  ip("addr", "add", `${HOST_ADDRESS}/30`, "dev", HOST_IF);
-  ip("link", "set", HOST_IF, "up");
-  ip("netns", "exec", NETNS, "ip", "addr", "add", `${STUDIO_ADDRESS}/30`, "dev", NS_IF);
-  ip("netns", "exec", NETNS, "ip", "link", "set", NS_IF, "up");
-  ip("netns", "exec", NETNS, "ip", "link", "set", "lo", "up");
+  requireNetworkNamespaces("the private-network test");
+  const id = process.pid % 100000;
+  studio = createNamespace(`tablao-priv-${id}`);
+  linkNamespaces(
+    { ns: null, ifName: `tph${id}`, cidr: `${HOST_ADDRESS}/30` },
+    { ns: studio, ifName: `tpn${id}`, cidr: `${STUDIO_ADDRESS}/30` },
+  );
   manager = await startManager(tempDir(), {}, "0.0.0.0");
   managerUrl = `http://${HOST_ADDRESS}:${manager.port}`;
 });
 
-afterAll(() => {
-  // Deleting the namespace removes its end of the pair, and with it the host's end.
-  Bun.spawnSync(["ip", "netns", "delete", NETNS]);
-});
+// Deleting the namespace removes its end of the pair, and with it the host's end.
+afterAll(() => studio?.delete());
 
 const Status = z.object({ status: z.number(), body: z.string() });
 
 describe("default access from a private network", () => {
   test("a worker and a submitter without tokens run a job; admin operations stay closed", async () => {
-    const worker = startWorker(managerUrl, { name: "studio-node", home: tempDir(), netns: NETNS });
+    const worker = startWorker(managerUrl, { name: "studio-node", home: tempDir(), netns: studio?.name });
 
     const submitted = Status.parse(
       JSON.parse(

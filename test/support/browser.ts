@@ -2,9 +2,11 @@
 // (its own Manager with the dashboard, and a fresh browser context with one page), the errors a
 // page reports, waiting for text to show, and the job they submit to have something to look at.
 import { afterAll, beforeAll, expect } from "bun:test";
-import { existsSync } from "node:fs";
+import { chmodSync, existsSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { chromium, type Browser, type BrowserContext, type Locator, type Page } from "playwright-core";
-import { startTestManager, type TestManager } from "./manager";
+import { startTestManager, type TestManager, type TestManagerOptions } from "./manager";
+import { tempDirs } from "./temp-dirs";
 
 const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 /** How long the UI gets to reflect a change. */
@@ -19,13 +21,21 @@ export const DESKTOP = { width: 1280, height: 800 };
  * Launches Chromium before the test file's tests and closes it after them; call at the top level
  * of the file. The returned function gives the browser (from the first test on).
  */
-export function useChromium(): () => Browser {
+export function useChromium(opts: { netns?: () => string } = {}): () => Browser {
   let browser: Browser | undefined;
+  const wrapperDir = opts.netns ? tempDirs("tablao-chromium") : null;
   beforeAll(async () => {
     if (!existsSync(CHROMIUM_PATH))
       throw new Error(`no Chromium at ${CHROMIUM_PATH}; install the Debian package 'chromium'`);
+    let executablePath = CHROMIUM_PATH;
+    if (opts.netns && wrapperDir) {
+      // Playwright talks to Chromium over its own pipes, which `ip netns exec` passes through.
+      executablePath = join(wrapperDir(), "chromium");
+      writeFileSync(executablePath, `#!/bin/sh\nexec ip netns exec ${opts.netns()} ${CHROMIUM_PATH} "$@"\n`);
+      chmodSync(executablePath, 0o755);
+    }
     browser = await chromium.launch({
-      executablePath: CHROMIUM_PATH,
+      executablePath,
       args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
     });
   }, STEP_TIMEOUT_MS);
@@ -78,10 +88,11 @@ export interface BrowserWorld {
 /** Starts a Manager that serves the dashboard (`config`: flamenco-manager.yaml keys) and opens a page for it. */
 export async function openBrowserWorld(
   browser: Browser,
-  opts: { config?: Record<string, unknown>; uiTimeoutMs?: number } = {},
+  opts: Pick<TestManagerOptions, "config" | "firstRun" | "env"> & { uiTimeoutMs?: number } = {},
 ): Promise<BrowserWorld> {
-  const manager = await startTestManager({ web: true, config: opts.config });
-  const page = await newPage(browser, { uiTimeoutMs: opts.uiTimeoutMs });
+  const { uiTimeoutMs, ...managerOpts } = opts;
+  const manager = await startTestManager({ web: true, ...managerOpts });
+  const page = await newPage(browser, { uiTimeoutMs });
   const world: BrowserWorld = { manager, context: page.context(), page, consoleErrors: [] };
   onPageErrors(page, (e) => world.consoleErrors.push(e));
   return world;
@@ -97,8 +108,12 @@ export async function closeBrowserWorld(world: BrowserWorld): Promise<void> {
 }
 
 /** Waits until the locator (first match) shows the text. */
-export async function shows(locator: Locator, text: string | RegExp): Promise<void> {
-  await locator.filter({ hasText: text }).first().waitFor({ state: "visible", timeout: UI_TIMEOUT_MS });
+export async function shows(
+  locator: Locator,
+  text: string | RegExp,
+  timeoutMs = UI_TIMEOUT_MS,
+): Promise<void> {
+  await locator.filter({ hasText: text }).first().waitFor({ state: "visible", timeout: timeoutMs });
 }
 
 /**

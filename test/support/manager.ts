@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Clock } from "../../src/shared/clock";
-import { loadConfig } from "../../src/manager/config";
+import { loadConfig, type LoadConfigOptions } from "../../src/manager/config";
 import { silentLogger, type Logger } from "../../src/shared/log";
 import { createManager, type Manager } from "../../src/manager/manager";
 import { serveManager } from "../../src/manager/bun-serve";
@@ -22,6 +22,10 @@ export interface TestManagerOptions {
   dir?: string;
   /** Call manager.start() (background loops, start-up repair). Default true. */
   start?: boolean;
+  /** No flamenco-manager.yaml (`config` is ignored): a first run, as on a fresh install. */
+  firstRun?: boolean;
+  /** The Manager's environment (PATH for its Blender search); default this process's. */
+  env?: Record<string, string | undefined>;
 }
 
 export interface TestManager {
@@ -38,10 +42,17 @@ let webAssets: Promise<Map<string, WebAsset>> | null = null;
 
 export async function startTestManager(opts: TestManagerOptions = {}): Promise<TestManager> {
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), "tablao-test-"));
-  const configPath = writeManagerConfig(dir, { listen: "127.0.0.1:0", ...opts.config });
-  const config = loadConfig({ configPath, cwd: dir, env: {} });
+  // A first run has no file to name the port: the environment does, as TABLAO_LISTEN would.
+  const loadOptions: LoadConfigOptions = opts.firstRun
+    ? { cwd: dir, env: { TABLAO_LISTEN: "127.0.0.1:0" } }
+    : { configPath: writeManagerConfig(dir, { listen: "127.0.0.1:0", ...opts.config }), cwd: dir, env: {} };
+  const config = loadConfig(loadOptions);
   const manager = createManager({
     config,
+    // As the server does: getConfiguration re-reads the file, which a first run's assistant writes.
+    reloadConfig: () => loadConfig(loadOptions),
+    cwd: dir,
+    env: { ...(opts.env ?? process.env), ...loadOptions.env },
     clock: opts.clock,
     logger: opts.logger ?? silentLogger,
     webAssets: opts.web ? await (webAssets ??= buildWebAssets()) : undefined,

@@ -155,19 +155,28 @@ export async function startManager(
   config: Record<string, unknown> = {},
   /** The address to listen on; the test still reaches it at 127.0.0.1 (so 127.0.0.1 or 0.0.0.0). */
   bind = "127.0.0.1",
+  /**
+   * Run it in a network namespace (`ip netns`), reached by the test at `reachAt` instead.
+   * `firstRun`: no configuration file (`config` is ignored), the port from TABLAO_LISTEN.
+   */
+  network: { netns?: string; reachAt?: string; firstRun?: boolean } = {},
 ): Promise<ManagerProcess> {
   const port = freePort();
-  const configPath = writeManagerConfig(dir, { listen: `${bind}:${port}`, ...config });
-  const url = `http://127.0.0.1:${port}`;
+  const configArgs = network.firstRun
+    ? []
+    : ["--config", writeManagerConfig(dir, { listen: `${bind}:${port}`, ...config })];
+  const env = network.firstRun ? { ...managerEnv(), TABLAO_LISTEN: `${bind}:${port}` } : managerEnv();
+  const url = `http://${network.reachAt ?? "127.0.0.1"}:${port}`;
   const logPath = join(dir, "manager.log");
   let run = 0;
   const launch = async () => {
-    const proc = Bun.spawn([process.execPath, SERVER_ENTRY, "--config", configPath], {
+    const inNamespace = network.netns ? ["ip", "netns", "exec", network.netns] : [];
+    const proc = Bun.spawn([...inNamespace, process.execPath, SERVER_ENTRY, ...configArgs], {
       cwd: dir,
       stdin: "ignore",
       stdout: Bun.file(`${logPath}.${run}`),
       stderr: Bun.file(`${logPath}.${run++}.err`),
-      env: managerEnv(),
+      env,
     });
     children.add(proc);
     const errPath = `${logPath}.${run - 1}.err`;
@@ -224,7 +233,8 @@ export interface WorkerOptions {
   netns?: string;
 }
 
-export function startWorker(managerUrl: string, opts: WorkerOptions): WorkerProcess {
+/** `managerUrl` null: started without any URL, so the worker looks for its Manager by UPnP/SSDP. */
+export function startWorker(managerUrl: string | null, opts: WorkerOptions): WorkerProcess {
   const { home } = opts;
   if (opts.config) writeFileSync(join(home, "flamenco-worker.yaml"), stringify(opts.config));
   const logPath = join(home, "worker.log");
@@ -232,7 +242,13 @@ export function startWorker(managerUrl: string, opts: WorkerOptions): WorkerProc
   const launch = () => {
     const inNamespace = opts.netns ? ["ip", "netns", "exec", opts.netns] : [];
     const proc = Bun.spawn(
-      [...inNamespace, process.execPath, WORKER_ENTRY, "--manager", managerUrl, "-debug"],
+      [
+        ...inNamespace,
+        process.execPath,
+        WORKER_ENTRY,
+        ...(managerUrl === null ? [] : ["--manager", managerUrl]),
+        "-debug",
+      ],
       {
         cwd: home,
         stdin: "ignore",

@@ -73,7 +73,16 @@ export function routeMiddleware(
         `request body too large: ${c.req.path} accepts at most ${describeBytes(maxBytes)}`,
       ),
   });
-  return app.guard ? [app.guard(route), limit] : [limit];
+  // A body without Content-Length would be buffered by the limit above: routes taking more
+  // than the server's usual cap (streamed Shaman uploads) must announce their size instead.
+  const streamed: MiddlewareHandler<ApiEnv> = async (c, next) => {
+    const { headers } = c.req.raw;
+    if (c.req.raw.body && (!headers.has("content-length") || headers.has("transfer-encoding")))
+      return errorResponse(c, 411, `${c.req.path} needs a Content-Length header`);
+    await next();
+  };
+  const checks = maxBytes > MAX_REQUEST_BODY_BYTES ? [streamed, limit] : [limit];
+  return app.guard ? [app.guard(route), ...checks] : checks;
 }
 
 /**

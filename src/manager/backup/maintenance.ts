@@ -153,7 +153,7 @@ export function createDatabaseMaintenance(deps: DatabaseMaintenanceDeps) {
       log(
         "error",
         `database check: ${databasePath} has ${result.problems.length} problem(s) (${took}): ${quoted}${more}. ` +
-          `Stop the Manager and restore a backup (bun run server -- restore FILE), see docs/backups.md`,
+          `Stop the Manager and restore a backup (npm run server -- restore FILE), see docs/backups.md`,
       );
     }
     broker.publish(databaseCheck(result));

@@ -13,7 +13,7 @@ import { integrityProblems } from "../db/integrity";
 import { LockError, lockResource } from "../db/lock";
 import { MIGRATIONS_DIR } from "../db/open";
 
-const USAGE = `Usage: bun run server [--config FILE] restore BACKUP
+const USAGE = `Usage: npm run server -- [--config FILE] restore BACKUP
 
 Replaces the configured database with BACKUP (a file from the backup folder, or any copy of a
 Tablao database). The current database is moved aside as <database>.before-restore-<time>.
@@ -122,7 +122,7 @@ function report(source: string, config: ManagerConfig, info: BackupInfo, aside: 
     `Task logs and last-rendered images (${config.storagePath}) are not in backups and were left as they are.`,
   );
   const configOption = config.configPath ? ` -- --config ${config.configPath}` : "";
-  console.log(`Start the Manager as usual: bun run server${configOption}`);
+  console.log(`Start the Manager as usual: npm run server${configOption}`);
 }
 
 /** Refuses anything but a sound Tablao database that this version can open. */

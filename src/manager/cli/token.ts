@@ -9,7 +9,7 @@ import { DurationError, parseDuration, type ManagerConfig } from "../config";
 import { openDatabase } from "../db/open";
 import { ApiError } from "../errors";
 
-const USAGE = `Usage: bun run server [--config FILE] token COMMAND
+const USAGE = `Usage: npm run server -- [--config FILE] token COMMAND
 
   token create --name NAME --role ROLE [--expires DURATION]
       make a token and print it (only this once); ROLE is one of ${ROLES.join(", ")};

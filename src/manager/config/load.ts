@@ -2,7 +2,7 @@
 // run), then environment overrides, into the typed values the services start from.
 //
 // Precedence, highest first: environment > file > defaults.
-//   TABLAO_LISTEN    replaces `listen` (same syntax: `:8080`, `127.0.0.1:8080`, `[::1]:8080`)
+//   TABLAO_LISTEN    replaces `listen` (same syntax: `:8080`, `8080`, `127.0.0.1:8080`, `[::1]:8080`)
 //   PORT             replaces only the port (applied after TABLAO_LISTEN)
 //   TABLAO_DATABASE  replaces `database`
 //   TABLAO_STORAGE   replaces `local_manager_storage_path`
@@ -21,6 +21,7 @@ import { CONFIG_VERSION, DEFAULT_MQTT_CLIENT_ID, validateConfigFile, type Config
 import { jobStoragePath } from "./storage";
 import { buildVariableTable, type VariableTable } from "./variables";
 import type { Role } from "../auth/roles";
+import { DEFAULT_FLAMENCO_VERSION } from "../../shared/version";
 
 export const CONFIG_FILE_NAME = "flamenco-manager.yaml";
 const SCRIPTS_DIR = "scripts";
@@ -46,6 +47,8 @@ export interface ManagerConfig {
   /** The Manager's own platform, Go-style (`linux`, `windows`, `darwin`). */
   platform: string;
   managerName: string;
+  /** Reported as the Flamenco version (`shortversion`), which the Blender add-on compares with its own. */
+  flamencoVersion: string;
   listen: ListenAddress;
   /** Absolute SQLite path (or `:memory:` / a `file:` URI, passed through). */
   databasePath: string;
@@ -67,7 +70,7 @@ export interface ManagerConfig {
   backup: BackupSettings;
   /** Folder for custom job-type scripts. */
   scriptsDir: string;
-  /** Problems that did not stop start-up (unknown keys, ignored variables); for the caller to log. */
+  /** Problems that did not stop start-up (ignored variables, Blender missing); for the caller to log. */
   warnings: string[];
   /** The file's settings with defaults filled in, as written in YAML (env overrides not applied). */
   raw: ConfigFile;
@@ -255,6 +258,7 @@ export function buildManagerConfig(file: ConfigFile, ctx: BuildConfigContext): M
     isFirstRun: ctx.configPath === null || sharedStoragePath === "",
     platform: ctx.platform,
     managerName: file.manager_name,
+    flamencoVersion: file.flamenco_version ?? DEFAULT_FLAMENCO_VERSION,
     listen,
     databasePath:
       databaseEnv !== undefined ? resolveDatabase(databaseEnv, cwd) : resolveDatabase(file.database, baseDir),

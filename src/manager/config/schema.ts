@@ -1,14 +1,16 @@
 // Shape, defaults and validation of flamenco-manager.yaml (Flamenco's keys, version 3).
-// Unknown keys only warn; anything else that is wrong throws a ConfigError naming the key.
+// Anything wrong, an unknown key included, throws one ConfigError listing every problem by key.
 
 import { z } from "zod";
 import { isUncPath } from "./crosspath";
 import { formatDurationNs, parseDurationNs } from "./durations";
 import { ConfigError } from "./errors";
-import { parseListen } from "./listen";
+import { canonicalListen, parseListen } from "./listen";
+import { knownKeysAt, unknownKeyMessage } from "./unknown-keys";
 import ipaddr from "ipaddr.js";
 import { WINDOWS_PLATFORM } from "../../shared/platform";
 import { ROLES, isRole, type Role } from "../auth/roles";
+import { FLAMENCO_VERSION_FORMAT } from "../../shared/version";
 
 export const CONFIG_VERSION = 3;
 export const DEFAULT_MQTT_CLIENT_ID = "flamenco";
@@ -66,6 +68,8 @@ export interface ConfigFile {
   };
   /** Tablao addition: scheduled online backups of the database. */
   backup?: { period?: string; keep?: number; path?: string };
+  /** Tablao addition: the version `GET /api/v3/version` reports; absent means DEFAULT_FLAMENCO_VERSION. */
+  flamenco_version?: string;
 }
 
 export const DEFAULT_VARIABLES = {
@@ -97,12 +101,57 @@ function text() {
   });
 }
 
+// Flamenco's YAML reader (gopkg.in/yaml.v2) reads YAML 1.1's words as booleans, each written
+// all lower case, capitalised or all upper case (`yes`, `Yes`, `YES`; not `yEs`). Only boolean
+// settings read them so: in a text setting `yes` stays the text "yes", in Flamenco as here.
+const BOOLEAN_WORDS: ReadonlyMap<string, boolean> = new Map(
+  [
+    ...["true", "yes", "y", "on"].map((word) => [word, true] as const),
+    ...["false", "no", "n", "off"].map((word) => [word, false] as const),
+  ].flatMap(([word, value]) =>
+    [word, word[0]?.toUpperCase() + word.slice(1), word.toUpperCase()].map((form) => [form, value] as const),
+  ),
+);
+
 function flag() {
   return z.unknown().transform((input, ctx) => {
     if (typeof input === "boolean") return input;
-    if (typeof input === "string" && /^(true|false)$/i.test(input)) return input.toLowerCase() === "true";
-    ctx.addIssue({ code: "custom", message: `expected true or false, got ${describe(input)}` });
+    const value = typeof input === "string" ? BOOLEAN_WORDS.get(input) : undefined;
+    if (value !== undefined) return value;
+    ctx.addIssue({
+      code: "custom",
+      message: `expected true or false (yes/no, on/off and y/n also work), got ${describe(input)}`,
+    });
     return z.NEVER;
+  });
+}
+
+/** A `listen` address as text; a bare port (also a YAML or JSON number) becomes `:port`. */
+function listenAddress() {
+  return z.unknown().transform((input, ctx) => {
+    const address =
+      typeof input === "number" && Number.isSafeInteger(input) && input >= 0 ? String(input) : input;
+    if (typeof address !== "string") {
+      ctx.addIssue({ code: "custom", message: `expected text or a port number, got ${describe(input)}` });
+      return z.NEVER;
+    }
+    try {
+      parseListen(address);
+    } catch (err) {
+      ctx.addIssue({ code: "custom", message: (err as Error).message });
+      return z.NEVER;
+    }
+    return canonicalListen(address);
+  });
+}
+
+function flamencoVersion() {
+  return text().superRefine((version, ctx) => {
+    if (FLAMENCO_VERSION_FORMAT.test(version)) return;
+    ctx.addIssue({
+      code: "custom",
+      message: `invalid version ${JSON.stringify(version)} (use a Flamenco version such as 3.8, 3.8.2 or 3.9-beta1: numbers with dots, optionally followed by -alphaN, -betaN or -rcN)`,
+    });
   });
 }
 
@@ -235,23 +284,17 @@ const backupSchema = z.strictObject({
   path: text().optional(),
 });
 
-// `_meta` is checked before this schema runs (a different version may mean a different shape).
+// `_meta.version` is checked before this schema runs (a different version may mean a different
+// shape); the schema only refuses other keys next to it.
 const fileSchema = z.strictObject({
+  _meta: z.strictObject({ version: z.unknown() }).optional(),
   manager_name: text().default("Flamenco"),
   database: text()
     .transform((s) => s.trim())
     .refine((s) => s !== "", "must not be empty")
     .default("flamenco-manager.sqlite"),
   database_check_period: duration().default("10m0s"),
-  listen: text()
-    .superRefine((s, ctx) => {
-      try {
-        parseListen(s);
-      } catch (err) {
-        ctx.addIssue({ code: "custom", message: (err as Error).message });
-      }
-    })
-    .default(":8080"),
+  listen: listenAddress().default(":8080"),
   autodiscoverable: flag().default(true),
   local_manager_storage_path: text().default("./flamenco-manager-storage"),
   shared_storage_path: text()
@@ -281,6 +324,7 @@ const fileSchema = z.strictObject({
     .optional(),
   auth: authSchema.optional(),
   backup: backupSchema.optional(),
+  flamenco_version: flamencoVersion().optional(),
 });
 
 export function formatKeyPath(path: readonly PropertyKey[]): string {
@@ -322,10 +366,23 @@ function checkVersion(data: Record<string, unknown>, label: string): void {
   }
 }
 
-function deleteKeys(root: unknown, path: readonly PropertyKey[], keys: readonly string[]): void {
-  let node = root;
-  for (const part of path) node = (node as Record<PropertyKey, unknown>)[part];
-  for (const key of keys) delete (node as Record<string, unknown>)[key];
+/** One `key: problem` per line (an unknown key is a problem too), in the order zod found them. */
+function problemLines(
+  issues: readonly z.core.$ZodIssue[],
+  label: string,
+): { lines: string[]; firstKey: string } {
+  const problems = issues.flatMap((issue) =>
+    issue.code === "unrecognized_keys"
+      ? issue.keys.map((key) => ({
+          path: formatKeyPath([...issue.path, key]),
+          message: unknownKeyMessage(key, knownKeysAt(fileSchema, issue.path)),
+        }))
+      : [{ path: formatKeyPath(issue.path), message: issueMessage(issue) }],
+  );
+  return {
+    lines: problems.map((p) => `${label}: ${p.path || "(top level)"}: ${p.message}`),
+    firstKey: problems[0]?.path ?? "",
+  };
 }
 
 function normaliseVariables(
@@ -387,34 +444,17 @@ export function validateConfigFile(
   }
   checkVersion(document, label);
 
-  const settings = structuredClone(document);
-  delete settings._meta;
   const warnings: string[] = [];
-  let result = fileSchema.safeParse(settings, { reportInput: true });
+  const result = fileSchema.safeParse(document, { reportInput: true });
   if (!result.success) {
-    const problems = result.error.issues.filter((issue) => issue.code !== "unrecognized_keys");
-    const [firstProblem] = problems;
-    if (firstProblem) {
-      const lines = problems.map(
-        (issue) => `${label}: ${formatKeyPath(issue.path) || "(top level)"}: ${issueMessage(issue)}`,
-      );
-      throw new ConfigError(lines.join("\n"), formatKeyPath(firstProblem.path) || undefined);
-    }
-    for (const issue of result.error.issues) {
-      if (issue.code !== "unrecognized_keys") continue;
-      for (const key of issue.keys) {
-        warnings.push(`${label}: ${formatKeyPath([...issue.path, key])}: unknown key, ignored`);
-      }
-      deleteKeys(settings, issue.path, issue.keys);
-    }
-    result = fileSchema.safeParse(settings);
-    if (!result.success) throw new ConfigError(`${label}: ${result.error.message}`);
+    const { lines, firstKey } = problemLines(result.error.issues, label);
+    throw new ConfigError(lines.join("\n"), firstKey || undefined);
   }
 
   const parsed = result.data;
   const file: ConfigFile = {
-    _meta: { version: CONFIG_VERSION },
     ...parsed,
+    _meta: { version: CONFIG_VERSION },
     // Shaman needs symlinks, which Windows only grants to some accounts.
     shaman: { ...parsed.shaman, enabled: parsed.shaman.enabled ?? opts.platform !== WINDOWS_PLATFORM },
     variables: normaliseVariables(parsed.variables, label, warnings),

@@ -27,6 +27,8 @@ export interface JobDeleterDeps {
   jobStorageDir: (jobUUID: string) => string;
   /** Drops task-log text still queued under a folder, so no late write re-creates it. */
   discardTaskLogs: (dir: string) => Promise<void>;
+  /** Removes a job's Shaman checkout; absent while Shaman does not run. */
+  removeShamanCheckout?: (checkoutId: string) => Promise<void>;
   warn: (msg: string) => void;
 }
 
@@ -63,6 +65,9 @@ export function createJobDeleter(deps: JobDeleterDeps) {
   async function deleteOne(uuid: string) {
     const job = jobByUUID(db, uuid);
     if (!job || !job.deleteRequestedAt) return;
+    // A checkout that cannot be removed keeps the job marked, to be tried again.
+    if (deps.removeShamanCheckout && job.storageShamanCheckoutId)
+      await deps.removeShamanCheckout(job.storageShamanCheckoutId);
     const dir = deps.jobStorageDir(uuid);
     await deps.discardTaskLogs(dir);
     await rm(dir, { recursive: true, force: true });
@@ -128,10 +133,13 @@ export function createJobDeleter(deps: JobDeleterDeps) {
       for (const j of marked) enqueue(j.uuid);
     },
 
-    /** Shaman is not part of Tablao yet, so there is never a checkout to remove. */
+    /** Whether deleting the job would also remove a Shaman checkout. */
     whatWouldDeleteDo(uuid: string) {
-      if (!jobByUUID(db, uuid)) throw notFound("no such job");
-      return { shaman_checkout: false };
+      const job = jobByUUID(db, uuid);
+      if (!job) throw notFound("no such job");
+      return {
+        shaman_checkout: deps.removeShamanCheckout !== undefined && job.storageShamanCheckoutId !== "",
+      };
     },
   };
 }

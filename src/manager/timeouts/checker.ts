@@ -1,5 +1,7 @@
 // The timeout checker (see docs/state-machines.md): fails active tasks nobody touched for `task_timeout`,
 // and puts workers not seen for `worker_timeout` in `error`, returning their tasks to the pool.
+// Both are read at every check, and a change of them re-plans the checks at once.
+import { isDeepStrictEqual } from "node:util";
 import type { Clock } from "../../shared/clock";
 import type { Db } from "../db/connection";
 import { timedOutTask, timedOutTasks, timedOutWorker, timedOutWorkers } from "../db/queries/timeouts";
@@ -33,7 +35,8 @@ export interface TimeoutCheckerDeps {
   broker: EventBroker;
   clock: Clock;
   stateMachine: Pick<TaskTimeout, "timeOutTask"> & Pick<WorkerRequeue, "requeueWorkerTasks">;
-  settings: TimeoutSettings;
+  /** Read at every check; call settingsChanged() after it changes so the schedule follows. */
+  settings: () => TimeoutSettings;
   warn: (msg: string) => void;
 }
 
@@ -56,15 +59,25 @@ export function checkSchedule(settings: TimeoutSettings): { initialDelayMs: numb
   };
 }
 
+function anyTimeoutOn(settings: TimeoutSettings): boolean {
+  return settings.taskTimeoutMs > 0 || settings.workerTimeoutMs > 0;
+}
+
 export function createTimeoutChecker(deps: TimeoutCheckerDeps) {
   const { db, broker, clock, stateMachine, settings, warn } = deps;
   let firstTimer: unknown = null;
   let intervalTimer: unknown = null;
+  /** When start() ran; null while stopped. The grace period before the first check counts from here. */
+  let startedAt: number | null = null;
+  let firstCheckDone = false;
+  /** The schedule the timers follow; null when no check is planned. */
+  let planned: { initialDelayMs: number; intervalMs: number } | null = null;
 
   /** One task per transaction: a task that cannot be failed does not hold up the others. */
   function timeOutTasks(now: Date): void {
-    if (settings.taskTimeoutMs <= 0) return;
-    const deadline = new Date(now.getTime() - settings.taskTimeoutMs);
+    const { taskTimeoutMs } = settings();
+    if (taskTimeoutMs <= 0) return;
+    const deadline = new Date(now.getTime() - taskTimeoutMs);
     for (const id of timedOutTasks(db, deadline)) {
       try {
         inTransaction(db, (tx) => {
@@ -82,8 +95,9 @@ export function createTimeoutChecker(deps: TimeoutCheckerDeps) {
   }
 
   function timeOutWorkers(now: Date): void {
-    if (settings.workerTimeoutMs <= 0) return;
-    const deadline = new Date(now.getTime() - settings.workerTimeoutMs);
+    const { workerTimeoutMs } = settings();
+    if (workerTimeoutMs <= 0) return;
+    const deadline = new Date(now.getTime() - workerTimeoutMs);
     for (const id of timedOutWorkers(db, deadline)) {
       try {
         inTransaction(db, (tx) => {
@@ -118,21 +132,54 @@ export function createTimeoutChecker(deps: TimeoutCheckerDeps) {
     }
   }
 
+  function clearTimers(): void {
+    if (firstTimer !== null) clock.clearTimeout(firstTimer);
+    if (intervalTimer !== null) clock.clearInterval(intervalTimer);
+    firstTimer = intervalTimer = null;
+    planned = null;
+  }
+
+  /**
+   * Sets the timers from the current settings. The first check waits out the grace period
+   * counted from start-up (at once when a change made it end already); after it, checks
+   * follow the interval, restarted from now.
+   */
+  function plan(since: number): void {
+    clearTimers();
+    const current = settings();
+    if (!anyTimeoutOn(current)) return;
+    const schedule = checkSchedule(current);
+    planned = schedule;
+    if (firstCheckDone) {
+      intervalTimer = clock.setInterval(check, schedule.intervalMs);
+      return;
+    }
+    const waitMs = Math.max(0, since + schedule.initialDelayMs - clock.now().getTime());
+    firstTimer = clock.setTimeout(() => {
+      firstTimer = null;
+      firstCheckDone = true;
+      check();
+      intervalTimer = clock.setInterval(check, schedule.intervalMs);
+    }, waitMs);
+  }
+
   return {
     check,
     start(): void {
-      if (settings.taskTimeoutMs <= 0 && settings.workerTimeoutMs <= 0) return;
-      const { initialDelayMs, intervalMs } = checkSchedule(settings);
-      firstTimer = clock.setTimeout(() => {
-        firstTimer = null;
-        check();
-        intervalTimer = clock.setInterval(check, intervalMs);
-      }, initialDelayMs);
+      startedAt = clock.now().getTime();
+      firstCheckDone = false;
+      plan(startedAt);
+    },
+    /** Re-plans the checks when the timeouts changed their schedule (or turned checking on or off). */
+    settingsChanged(): void {
+      if (startedAt === null) return;
+      const current = settings();
+      const wanted = anyTimeoutOn(current) ? checkSchedule(current) : null;
+      if (!isDeepStrictEqual(wanted, planned)) plan(startedAt);
     },
     stop(): void {
-      if (firstTimer !== null) clock.clearTimeout(firstTimer);
-      if (intervalTimer !== null) clock.clearInterval(intervalTimer);
-      firstTimer = intervalTimer = null;
+      clearTimers();
+      startedAt = null;
     },
   };
 }

@@ -18,6 +18,10 @@ export const ACTION_ROLES = {
   deleteWorkers: "admin",
   changeTags: "operator",
   manageTokens: "admin",
+  /** The Settings page: reading and saving the Manager's configuration. */
+  changeSettings: "admin",
+  /** The Shaman page: the file store's size and garbage collection. */
+  viewShaman: "operator",
 } as const satisfies Record<string, Role>;
 
 export type Action = keyof typeof ACTION_ROLES;

@@ -6,6 +6,10 @@ import { TokensView } from "../auth/TokensView";
 import { WhoAmI } from "../auth/WhoAmI";
 import { JobsView } from "../jobs/JobsView";
 import { LastRenderedView } from "../last-rendered/LastRenderedView";
+import { SettingsView } from "../settings/SettingsView";
+import { FirstRunNotice } from "../setup/FirstRunNotice";
+import { SetupAssistant } from "../setup/SetupAssistant";
+import { ShamanView } from "../shaman/ShamanView";
 import type { Route } from "../router";
 import { useStore } from "../store";
 import { TagsView } from "../tags/TagsView";
@@ -22,6 +26,8 @@ const NAV: { view: Route["view"]; label: string }[] = [
 ];
 /** Only admins see the Tokens page in the navigation (others reaching its URL are told why not). */
 const ADMIN_NAV = { view: "tokens", label: "Tokens" } as const;
+const SETTINGS_NAV = { view: "settings", label: "Settings" } as const;
+const SHAMAN_NAV = { view: "shaman", label: "Shaman" } as const;
 
 function ConnectionIndicator() {
   const { live, shuttingDown } = useApp().state;
@@ -60,6 +66,12 @@ function CurrentView({ route }: { route: Route }) {
       return <LastRenderedView />;
     case "tokens":
       return <TokensView />;
+    case "settings":
+      return <SettingsView />;
+    case "setup":
+      return <SetupAssistant />;
+    case "shaman":
+      return <ShamanView />;
   }
 }
 
@@ -67,7 +79,9 @@ export function App() {
   const { router, state } = useApp();
   const route = useStore(router.route);
   const name = useStore(state.managerName);
-  const nav = useCan("manageTokens") ? [...NAV, ADMIN_NAV] : NAV;
+  const tokensNav = useCan("manageTokens") ? [...NAV, ADMIN_NAV] : NAV;
+  const settingsNav = useCan("changeSettings") ? [...tokensNav, SETTINGS_NAV] : tokensNav;
+  const nav = useCan("viewShaman") ? [...settingsNav, SHAMAN_NAV] : settingsNav;
   return (
     <div class="shell">
       <header class="header">
@@ -88,6 +102,7 @@ export function App() {
         </span>
       </header>
       <main class="main">
+        <FirstRunNotice route={route} />
         <CurrentView route={route} />
       </main>
       <NotificationBar />

@@ -82,7 +82,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Store the setup assistant's choices and restart the Manager with them */
+        /** Store the setup assistant's choices; they take effect at once, without a restart */
         post: operations["saveSetupAssistantConfig"];
         delete?: never;
         options?: never;
@@ -99,7 +99,7 @@ export interface paths {
         };
         /** Return the complete configuration as JSON */
         get: operations["getConfigurationFile"];
-        /** Replace the configuration file; takes effect after a restart */
+        /** Replace the configuration file; most keys take effect at once, the rest after a restart */
         put: operations["updateConfigurationFile"];
         post?: never;
         delete?: never;
@@ -876,6 +876,47 @@ export interface paths {
         post?: never;
         /** Revoke an API token and end its sessions */
         delete: operations["deleteTablaoToken"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tablao/settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Return the configuration, every key's description, and the keys waiting for a restart
+         * @description The MQTT password is replaced by a placeholder, as in getConfigurationFile.
+         */
+        get: operations["fetchTablaoSettings"];
+        /**
+         * Validate and save the whole configuration, applying what can be applied at once
+         * @description The body is the whole configuration, as fetchTablaoSettings returns it. With `dry_run=true` it is only validated and the changes are listed. The file is edited in place: comments and key order stay.
+         */
+        put: operations["updateTablaoSettings"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tablao/shaman/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Shaman's state: running, size of the file store, last garbage collection */
+        get: operations["fetchTablaoShamanStatus"];
+        put?: never;
+        post?: never;
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -1709,6 +1750,92 @@ export interface components {
              */
             expires_at?: string;
         };
+        /** @description The configuration and what each key means. */
+        TablaoSettings: {
+            /** @description Every key, in the file's order. */
+            settings: components["schemas"]["TablaoSettingInfo"][];
+            /** @description The whole Manager configuration, keyed like `flamenco-manager.yaml`. */
+            file: {
+                [key: string]: unknown;
+            };
+            /** @description Keys saved with a value the running Manager does not use until it is restarted. */
+            restart_pending: string[];
+        };
+        /** @description One configuration key. */
+        TablaoSettingInfo: {
+            /** @description Dotted key path in the file, e.g. `mqtt.client.broker`. */
+            path: string;
+            /** @enum {string} */
+            group: "General" | "Storage" | "Timeouts and failures" | "Variables" | "MQTT" | "Access" | "Database and backups" | "Shaman";
+            description: string;
+            /**
+             * @description How the value is edited; `json` for mappings and lists edited as a whole.
+             * @enum {string}
+             */
+            kind: "text" | "number" | "duration" | "boolean" | "secret" | "json" | "fixed";
+            /** @description The value a file without this key gets. */
+            default?: unknown;
+            applies: components["schemas"]["TablaoSettingApplies"];
+            /** @description May be left out of the file. */
+            optional: boolean;
+            min?: number;
+        };
+        /**
+         * @description `live`: a saved value is used at once; `restart`: it is used from the next start; `unused`: accepted, without effect.
+         * @enum {string}
+         */
+        TablaoSettingApplies: "live" | "restart" | "unused";
+        /** @description What a save changes (or would change, for a dry run). */
+        TablaoSettingsSaved: {
+            /** @description False for a dry run: nothing was written or applied. */
+            saved: boolean;
+            changes: components["schemas"]["TablaoSettingChange"][];
+            /** @description After this save: keys whose saved value waits for a restart. */
+            restart_pending: string[];
+            warnings: string[];
+        };
+        /** @description One key whose value changes; secrets are shown hidden. */
+        TablaoSettingChange: {
+            path: string;
+            /** @description Absent when the key was not set. */
+            old?: unknown;
+            /** @description Absent when the key is removed. */
+            new?: unknown;
+            applies: components["schemas"]["TablaoSettingApplies"];
+        };
+        /** @description What the dashboard shows of Shaman. */
+        TablaoShamanStatus: {
+            /** @description Shaman runs on this Manager. */
+            enabled: boolean;
+            /**
+             * @description How checkouts show stored files: symbolic links, or the fallback the storage allows.
+             * @enum {string}
+             */
+            link_mode?: "symlink" | "hardlink" | "copy";
+            /** @description Files in the store. */
+            blobs?: number;
+            /** @description Their total size in bytes. */
+            blob_bytes?: number;
+            /** @description Time between sweeps; 0: never. */
+            gc_period_seconds?: number;
+            /** @description Unused blobs older than this go. */
+            gc_max_age_seconds?: number;
+            last_gc?: components["schemas"]["TablaoShamanGc"];
+        };
+        /** @description The last sweep since start-up, if any. */
+        TablaoShamanGc: {
+            /** @description When the sweep ran (RFC 3339). */
+            ran_at: string;
+            dry_run: boolean;
+            /** @description Blobs in the store when the sweep ran. */
+            blobs: number;
+            /** @description Blobs deleted. */
+            removed: number;
+            /** @description Bytes freed. */
+            removed_bytes: number;
+            /** @description Old enough, but still referenced by a checkout. */
+            kept: number;
+        };
     };
     responses: never;
     parameters: never;
@@ -1875,7 +2002,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Saved; the Manager restarts and the web app should reload. */
+            /** @description Saved and in effect; the web app should re-read the configuration. */
             204: {
                 headers: {
                     [name: string]: unknown;
@@ -1939,7 +2066,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description The configuration file was written. */
+            /** @description The configuration file was written (GET /api/tablao/settings says what waits for a restart). */
             204: {
                 headers: {
                     [name: string]: unknown;
@@ -4386,6 +4513,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The request lacks a Content-Length. */
+            411: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The declared size is above what Shaman accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The received contents do not match the declared size or checksum. */
             417: {
                 headers: {
@@ -4605,6 +4750,102 @@ export interface operations {
             };
             /** @description There is no token with this ID. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    fetchTablaoSettings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The configuration and its catalog. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TablaoSettings"];
+                };
+            };
+        };
+    };
+    updateTablaoSettings: {
+        parameters: {
+            query?: {
+                /** @description `true`: validate and list the changes, write nothing. */
+                dry_run?: "true" | "false";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    [key: string]: unknown;
+                };
+            };
+        };
+        responses: {
+            /** @description What changed (or would change). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TablaoSettingsSaved"];
+                };
+            };
+            /** @description The body is not a usable configuration; the message names the key. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The configuration file could not be written. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    fetchTablaoShamanStatus: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Shaman's state. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TablaoShamanStatus"];
+                };
+            };
+            /** @description An unexpected server-side error occurred. */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };

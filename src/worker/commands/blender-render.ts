@@ -1,9 +1,10 @@
 // `blender-render`: builds Blender's command line from the task's parameters,
 // runs it, and reads its output for progress (frames rendered or skipped) and saved images,
-// in the output format of Blender up to 4.5 and of Blender 5.
-import type { CommandFn } from "./context";
+// in the output format of Blender up to 4.5 and of Blender 5. A Blender that is not there gets a
+// failure saying where the path to Blender comes from.
+import { CommandError, type CommandFn } from "./context";
 import { CommandParams } from "./params";
-import { runSubprocess } from "./subprocess";
+import { ExecutableNotFound, runSubprocess } from "./subprocess";
 
 /** Blender ≤ 4.5 starts these lines with the text itself; Blender 5 prefixes `<time>  render  | `. */
 const LINE_START = String.raw`(?:^\s*|\brender\s+\|\s+)`;
@@ -36,14 +37,37 @@ export function blenderArgv(parameters: Record<string, unknown>): string[] {
   return [exe, ...exeArgs, ...argsBefore, ...(blendfile ? [blendfile] : []), ...args];
 }
 
+/**
+ * The failure for a missing Blender. `exe` is normally the Manager's `blender` variable expanded
+ * for this worker's platform, so that is what to fix; the exec error stays at the end, worded as
+ * Flamenco's worker words it.
+ */
+export function blenderNotFoundMessage(err: ExecutableNotFound): string {
+  const [problem, remedy] = err.searchedPath
+    ? [
+        `"${err.exe}" is not on this worker's PATH`,
+        "set it (per platform) in the Manager's settings or flamenco-manager.yaml, or put Blender on this worker's PATH",
+      ]
+    : [
+        `"${err.exe}" is not an executable file on this worker`,
+        "set it (per platform) in the Manager's settings or flamenco-manager.yaml to the path of Blender on this worker",
+      ];
+  return `Blender not found: ${problem}. The Manager's "blender" variable decides which Blender workers run: ${remedy}. (${err.message})`;
+}
+
 export const blenderRender: CommandFn = async (parameters, ctx) => {
-  await runSubprocess({
-    argv: blenderArgv(parameters),
-    ctx,
-    onLine(line) {
-      const parsed = parseBlenderLine(line);
-      if (parsed.saved !== null) ctx.outputProduced(parsed.saved);
-      if (parsed.frameDone) ctx.step();
-    },
-  });
+  try {
+    await runSubprocess({
+      argv: blenderArgv(parameters),
+      ctx,
+      onLine(line) {
+        const parsed = parseBlenderLine(line);
+        if (parsed.saved !== null) ctx.outputProduced(parsed.saved);
+        if (parsed.frameDone) ctx.step();
+      },
+    });
+  } catch (err) {
+    if (err instanceof ExecutableNotFound) throw new CommandError(blenderNotFoundMessage(err));
+    throw err;
+  }
 };

@@ -1,6 +1,6 @@
 // `frames-to-video`: encodes an image sequence into a video with FFmpeg. On
 // POSIX FFmpeg reads the frames through its glob pattern; on Windows, which FFmpeg cannot glob,
-// through a concat index file written to a temporary folder.
+// through a concat index file written to a temporary folder. FFmpeg comes from the worker's PATH.
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -9,6 +9,12 @@ import { CommandParams } from "./params";
 import { runSubprocess } from "./subprocess";
 
 const FFMPEG_NAMES = ["ffmpeg", "ffmpeg.exe"];
+/**
+ * What to do without FFmpeg. The job types name it without a path and no Manager variable
+ * replaces it, so the worker's PATH decides; a worker can also leave these tasks to others.
+ */
+const FFMPEG_MISSING_HINT =
+  'preview videos need FFmpeg on the worker that runs the "ffmpeg" task: install it (Debian and Ubuntu: apt-get install ffmpeg) or put it on this worker\'s PATH, or remove "ffmpeg" from task_types in this worker\'s flamenco-worker.yaml so that other workers get these tasks';
 const INDEX_FILENAME = "ffmpeg-file-index.txt";
 
 export interface FramesToVideo {
@@ -30,7 +36,11 @@ export async function framesToVideoArgv(
   let exe = params.requiredString("exe");
   if (FFMPEG_NAMES.includes(exe)) {
     const found = ctx.subprocess.which(exe);
-    if (!found) throw params.invalid("exe", "FFmpeg cannot be found on this worker");
+    if (!found)
+      throw params.invalid(
+        "exe",
+        `FFmpeg cannot be found on this worker: "${exe}" is not on its PATH; ${FFMPEG_MISSING_HINT}`,
+      );
     exe = found;
   }
   const exeArgs = params.shellWords("exeArgs");

@@ -1,7 +1,7 @@
 // Running a command's child process: logs what it runs, merges stdout and
 // stderr into one stream of lines for the task log, and on cancellation stops the child's whole
 // process group (SIGTERM, then SIGKILL after a grace period), so no grandchild is left behind.
-import { writeFileSync } from "node:fs";
+import { accessSync, constants, statSync, writeFileSync } from "node:fs";
 import { OUTPUT_LINE_MAX_BYTES } from "../constants";
 import { CommandCancelled, CommandError, type CommandContext } from "./context";
 
@@ -60,11 +60,46 @@ export class LineSplitter {
   }
 }
 
-/** Finds `exe` the way a shell would; paths are taken as given. */
+/**
+ * The program to run is not there: a bare name not on PATH, or a path that is not an executable
+ * file. Its message keeps Flamenco's wording (Go's exec errors), so tools that match it still do;
+ * commands that know where the program comes from add a hint around it.
+ */
+export class ExecutableNotFound extends CommandError {
+  constructor(
+    /** The program as the command gave it. */
+    readonly exe: string,
+    /** True when it was looked up on PATH; false when it was a path. */
+    readonly searchedPath: boolean,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Why the path `exe` cannot be run, in Go's words; null when it is an executable file. */
+function pathProblem(exe: string): string | null {
+  try {
+    accessSync(exe, constants.X_OK);
+    // A directory passes the access check; running it is refused like an unexecutable file.
+    return statSync(exe).isFile() ? null : "permission denied";
+  } catch (err) {
+    const { code, message } = err as NodeJS.ErrnoException;
+    if (code === "ENOENT" || code === "ENOTDIR") return "no such file or directory";
+    if (code === "EACCES") return "permission denied";
+    return message;
+  }
+}
+
+/** Finds `exe` the way a shell would; a path must be an executable file. */
 function resolveExecutable(exe: string, ctx: CommandContext): string {
-  if (exe.includes("/") || exe.includes("\\")) return exe;
+  if (exe.includes("/") || exe.includes("\\")) {
+    const problem = pathProblem(exe);
+    if (problem !== null) throw new ExecutableNotFound(exe, false, `fork/exec ${exe}: ${problem}`);
+    return exe;
+  }
   const found = ctx.subprocess.which(exe);
-  if (!found) throw new CommandError(`exec: "${exe}": executable file not found in $PATH`);
+  if (!found) throw new ExecutableNotFound(exe, true, `exec: "${exe}": executable file not found in $PATH`);
   return found;
 }
 
@@ -100,7 +135,13 @@ export async function runSubprocess({ argv, ctx, onLine }: SubprocessRun): Promi
   chunker.append(`going to run:\n\n    ${argv.map(shellQuote).join(" ")}`);
   const [program, ...args] = argv;
   if (program === undefined) throw new CommandError("no program to run: the command line is empty");
-  const exe = resolveExecutable(program, ctx);
+  let exe: string;
+  try {
+    exe = resolveExecutable(program, ctx);
+  } catch (err) {
+    chunker.flush(); // The command line that could not run belongs in the log too.
+    throw err;
+  }
   const posix = ctx.subprocess.platform !== "win32";
   // Through `sh -c 'exec "$@" 2>&1'` stdout and stderr share one pipe, so their lines keep
   // their order; exec keeps the pid, so the pid logged is the program's own.

@@ -327,7 +327,7 @@ describe("OpenAPI document", () => {
     expect(statuses("taskOutputProduced")).toEqual([202, 400, 403, 404, 411, 413, 415, 429, 500]);
     expect(statuses("setJobTag")).toEqual([204, 400, 404, 406, 500]);
     expect(statuses("deleteJobMass")).toEqual([204, 400, 416, 500, 503]);
-    expect(statuses("shamanFileStore")).toEqual([204, 208, 400, 417, 425, 500, 503]);
+    expect(statuses("shamanFileStore")).toEqual([204, 208, 400, 411, 413, 417, 425, 500, 503]);
     expect(statuses("shamanCheckout")).toEqual([200, 400, 409, 424, 500, 503]);
     expect(statuses("requestWorkerStatusChange")).toEqual([204, 400, 404, 412, 500]);
     expect(statuses("submitJob")).toEqual([200, 400, 412, 422, 500]);

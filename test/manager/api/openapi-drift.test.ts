@@ -29,7 +29,7 @@ test("every operation of the contract has a handler, and the server serves the s
     const { paths } = ServedPaths.parse(served);
     // Flamenco's 57 operations, and Tablao's own beside them.
     const tags = Object.values(paths).flatMap((p) => Object.values(p).map((op) => op.tags.join()));
-    expect(tags.filter((t) => t !== "tablao-auth").length).toBe(57);
+    expect(tags.filter((t) => !t.startsWith("tablao-")).length).toBe(57);
     expect(tags.filter((t) => t === "tablao-auth").length).toBe(6);
     const docs = await fetch(`${m.url}/api/v3/docs`);
     expect(docs.status).toBe(200);

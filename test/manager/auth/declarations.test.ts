@@ -73,6 +73,7 @@ const EXPECTED: Record<Access, string[]> = {
     "setJobTag",
     "removeJobBlocklist",
     "setTaskStatus",
+    "fetchTablaoShamanStatus",
   ],
   admin: [
     "getConfigurationFile",
@@ -85,6 +86,8 @@ const EXPECTED: Record<Access, string[]> = {
     "fetchTablaoTokens",
     "createTablaoToken",
     "deleteTablaoToken",
+    "fetchTablaoSettings",
+    "updateTablaoSettings",
   ],
 };
 

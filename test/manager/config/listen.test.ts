@@ -1,5 +1,11 @@
 import { describe, expect, test } from "bun:test";
-import { ANY_HOST, DEFAULT_PORT, parseListen, parsePort } from "../../../src/manager/config/listen";
+import {
+  ANY_HOST,
+  DEFAULT_PORT,
+  canonicalListen,
+  parseListen,
+  parsePort,
+} from "../../../src/manager/config/listen";
 
 describe("parseListen", () => {
   test.each([
@@ -12,6 +18,8 @@ describe("parseListen", () => {
     ["localhost", "localhost", DEFAULT_PORT],
     ["[::1]", "::1", DEFAULT_PORT],
     ["  :8081  ", ANY_HOST, 8081],
+    ["18620", ANY_HOST, 18620],
+    [" 0 ", ANY_HOST, 0],
   ])("%p → %p port %p", (input, hostname, port) => {
     expect(parseListen(input)).toEqual({ hostname, port });
   });
@@ -26,8 +34,27 @@ describe("parseListen", () => {
     [":70000", 'invalid port "70000"'],
     ["host:", 'invalid port ""'],
     ["my host:80", "bad host"],
+    ["70000", 'invalid port "70000"'],
   ])("rejects %p (%s)", (input, why) => {
     expect(() => parseListen(input)).toThrow(why);
+  });
+
+  test("a refusal shows the accepted forms", () => {
+    expect(() => parseListen("::1:8080")).toThrow(
+      'invalid listen address "::1:8080": IPv6 addresses need brackets, e.g. [::1]:8080 (accepted forms: 8080 or :8080 (every interface), 127.0.0.1:8080, localhost:8080, [::1]:8080, or a host alone for port 8080)',
+    );
+  });
+});
+
+describe("canonicalListen", () => {
+  test.each([
+    ["18620", ":18620"],
+    [" 18620 ", ":18620"],
+    [":18620", ":18620"],
+    ["localhost", "localhost"],
+    ["127.0.0.1:80", "127.0.0.1:80"],
+  ])("%p → %p", (input, canonical) => {
+    expect(canonicalListen(input)).toBe(canonical);
   });
 });
 

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { ConfigError } from "../../../src/manager/config/errors";
 import { configAsJson, loadConfig } from "../../../src/manager/config/load";
 import { resolveVariables } from "../../../src/manager/config/variables";
+import { DEFAULT_FLAMENCO_VERSION } from "../../../src/shared/version";
 import { tempDirs } from "../../support/temp-dirs";
 import { thrownBy } from "../../support/thrown";
 
@@ -193,12 +194,74 @@ describe("configuration file", () => {
     );
   });
 
-  test("unknown keys only warn", () => {
+  test("unknown keys stop loading, all of them named with the file", () => {
     const cwd = freshDir();
-    writeConfig(cwd, "_meta: {version: 3}\nmanagr_name: typo\n");
-    const cfg = loadConfig({ cwd, env: {} });
-    expect(cfg.managerName).toBe("Flamenco");
-    expect(cfg.warnings).toEqual(["flamenco-manager.yaml: managr_name: unknown key, ignored"]);
+    writeConfig(
+      cwd,
+      "_meta: {version: 3}\nmanagr_name: typo\nmqtt:\n  client:\n    topicprefix: x\n",
+      "studio.yaml",
+    );
+    const err = thrownBy(ConfigError, () => loadConfig({ configPath: "studio.yaml", cwd, env: {} }));
+    expect(err.key).toBe("mqtt.client.topicprefix");
+    expect(err.message).toBe(
+      [
+        'studio.yaml: mqtt.client.topicprefix: unknown key (did you mean "topic_prefix"?)',
+        'studio.yaml: managr_name: unknown key (did you mean "manager_name"?)',
+      ].join("\n"),
+    );
+  });
+
+  test("YAML 1.1 booleans in boolean settings; the same words in text settings stay text", () => {
+    const cwd = freshDir();
+    writeConfig(
+      cwd,
+      [
+        "_meta: {version: 3}",
+        "autodiscoverable: no",
+        "shaman:",
+        "  enabled: Off",
+        "mqtt:",
+        "  client:",
+        "    enabled: yes",
+        "    broker: tcp://broker:1883",
+        "    username: yes",
+        "manager_name: ON",
+        "variables:",
+        "  answer:",
+        "    is_twoway: y",
+        "    values:",
+        "      - platform: all",
+        "        value: yes",
+      ].join("\n"),
+    );
+    const cfg = loadConfig({ cwd, env: {}, platform: "linux" });
+    expect(cfg.autodiscoverable).toBe(false);
+    expect(cfg.shaman.enabled).toBe(false);
+    expect(cfg.mqtt.enabled).toBe(true);
+    expect(cfg.mqtt.username).toBe("yes");
+    expect(cfg.managerName).toBe("ON");
+    expect(resolveVariables(cfg, "users", "linux").answer).toEqual({ value: "yes", is_twoway: true });
+    // Written back (configAsJson is what a save writes) as real booleans.
+    expect(configAsJson(cfg).autodiscoverable).toBe(false);
+  });
+
+  test("a bare port in listen, as a YAML number or text, listens on every interface", () => {
+    for (const listen of ["18620", '"18620"']) {
+      const cwd = freshDir();
+      writeConfig(cwd, `_meta: {version: 3}\nlisten: ${listen}\n`);
+      const cfg = loadConfig({ cwd, env: {} });
+      expect(cfg.listen).toEqual({ hostname: "0.0.0.0", port: 18620 });
+      expect(configAsJson(cfg).listen).toBe(":18620");
+    }
+  });
+
+  test("flamenco_version: the default without the key; an unquoted YAML number keeps its text", () => {
+    const cwd = freshDir();
+    expect(loadConfig({ cwd, env: {} }).flamencoVersion).toBe(DEFAULT_FLAMENCO_VERSION);
+    writeConfig(cwd, "_meta: {version: 3}\nflamenco_version: 3.10\n");
+    expect(loadConfig({ cwd, env: {} }).flamencoVersion).toBe("3.10");
+    writeConfig(cwd, "_meta: {version: 3}\nflamenco_version: 3.9-beta1\n");
+    expect(loadConfig({ cwd, env: {} }).flamencoVersion).toBe("3.9-beta1");
   });
 
   test("MQTT settings: client ID trimmed, empty falls back to flamenco", () => {
@@ -256,6 +319,10 @@ describe("environment overrides", () => {
     expect(cfg.listen).toEqual({ hostname: "::1", port: 7000 });
     expect(cfg.databasePath).toBe(join(cwd, "env.sqlite"));
     expect(cfg.storagePath).toBe("/abs/storage");
+  });
+
+  test("TABLAO_LISTEN may be a bare port", () => {
+    expect(loadWithEnv({ TABLAO_LISTEN: "18620" }).cfg.listen).toEqual({ hostname: "0.0.0.0", port: 18620 });
   });
 
   test("PORT replaces only the port, also after TABLAO_LISTEN", () => {

@@ -145,3 +145,113 @@ describe("saveManagerConfig", () => {
     expect(readdirSync(cwd)).toEqual([]);
   });
 });
+
+describe("saving over an existing file", () => {
+  const HAND_WRITTEN = [
+    "# Our farm. Ask Ana before changing anything.",
+    "variables:",
+    "  blender:",
+    "    values:",
+    "      - platform: linux",
+    "        value: /opt/blender/blender # 4.2 LTS",
+    "task_timeout: 10m # long renders",
+    "",
+    "# Where the farm's files live.",
+    "shared_storage_path: /srv/farm",
+    "_meta:",
+    "  version: 3",
+    "manager_name: Studio # shown in the dashboard",
+    "",
+  ].join("\n");
+
+  function handWritten(text = HAND_WRITTEN) {
+    const dir = freshDir();
+    const path = join(dir, "flamenco-manager.yaml");
+    writeFileSync(path, text);
+    return { dir, path, current: loadConfig({ cwd: dir, env: {}, platform: "linux" }) };
+  }
+
+  function save(
+    current: ReturnType<typeof loadConfig>,
+    dir: string,
+    edit: (raw: Record<string, unknown>) => void,
+  ) {
+    const data = structuredClone(current.raw) as unknown as Record<string, unknown>;
+    edit(data);
+    const { file } = validateConfigFile(data, { label: "test", platform: "linux" });
+    return saveManagerConfig(current, file, [], { cwd: dir, env: {}, writtenAt: WRITTEN_AT });
+  }
+
+  test("a changed value keeps every comment, the key order and the other values as written", () => {
+    const { dir, path, current } = handWritten();
+    const next = save(current, dir, (raw) => (raw.task_timeout = "2s"));
+    expect(readFileSync(path, "utf8")).toBe(
+      HAND_WRITTEN.replace("task_timeout: 10m #", "task_timeout: 2s #"),
+    );
+    expect(next.taskTimeoutMs).toBe(2000);
+    expect(loadConfig({ cwd: dir, env: {}, platform: "linux" }).raw).toEqual(next.raw);
+  });
+
+  test("saving what was read leaves the file byte for byte", () => {
+    const { dir, path, current } = handWritten();
+    const before = statSync(path).mtimeMs;
+    save(current, dir, () => {});
+    expect(readFileSync(path, "utf8")).toBe(HAND_WRITTEN);
+    expect(statSync(path).mtimeMs).toBe(before);
+  });
+
+  test("new keys go at the end of their section in the documentation's order; removed keys go", () => {
+    const { dir, path, current } = handWritten(`${HAND_WRITTEN}backup:\n  keep: 3 # a week\n`);
+    save(current, dir, (raw) => {
+      raw.mqtt = { client: { enabled: true, broker: "tcp://broker:1883", topic_prefix: "farm" } };
+      raw.blocklist_threshold = 5;
+      raw.backup = {};
+    });
+    const text = readFileSync(path, "utf8");
+    expect(text).toStartWith(HAND_WRITTEN);
+    expect(text.slice(HAND_WRITTEN.length)).toBe(
+      [
+        "backup: {}",
+        "blocklist_threshold: 5",
+        "mqtt:",
+        "  client:",
+        "    enabled: true",
+        "    broker: tcp://broker:1883",
+        "    topic_prefix: farm",
+        "",
+      ].join("\n"),
+    );
+    const loaded = loadConfig({ cwd: dir, env: {}, platform: "linux" });
+    expect(loaded.mqtt).toMatchObject({ enabled: true, broker: "tcp://broker:1883", topicPrefix: "farm" });
+    expect(loaded.blocklistThreshold).toBe(5);
+  });
+
+  test("a key written without a value, or a section left empty, gets the new value", () => {
+    const { dir, path, current } = handWritten("_meta: {version: 3}\nmanager_name:\nmqtt: # later\n");
+    save(current, dir, (raw) => {
+      raw.manager_name = "Named";
+      raw.mqtt = { client: { username: "farm" } };
+    });
+    const loaded = loadConfig({ cwd: dir, env: {}, platform: "linux" });
+    expect(loaded.managerName).toBe("Named");
+    expect(loaded.mqtt.username).toBe("farm");
+    // The comment stays, at the head of the section that now has content.
+    expect(readFileSync(path, "utf8")).toBe(
+      "_meta: { version: 3 }\nmanager_name: Named\nmqtt:\n  # later\n  client:\n    username: farm\n",
+    );
+  });
+
+  test("text that looks like a number or a flag is written so that it reads back as text", () => {
+    const { dir, current } = handWritten();
+    save(current, dir, (raw) => (raw.manager_name = "1.10"));
+    expect(loadConfig({ cwd: dir, env: {}, platform: "linux" }).managerName).toBe("1.10");
+  });
+
+  test("a file that is no longer YAML is left alone with a ConfigError", () => {
+    const { dir, path, current } = handWritten();
+    writeFileSync(path, "manager_name: [unclosed\n");
+    expect(() => save(current, dir, (raw) => (raw.manager_name = "Other"))).toThrow(ConfigError);
+    expect(readFileSync(path, "utf8")).toBe("manager_name: [unclosed\n");
+    expect(readdirSync(dir)).toEqual(["flamenco-manager.yaml"]);
+  });
+});

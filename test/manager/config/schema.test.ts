@@ -150,7 +150,15 @@ describe("validation errors name the key", () => {
     [{ listen: "::1:8080" }, "listen", "IPv6 addresses need brackets"],
     [{ database: "   " }, "database", "must not be empty"],
     [{ manager_name: ["a"] }, "manager_name", "expected text, got a list"],
-    [{ autodiscoverable: "maybe" }, "autodiscoverable", 'expected true or false, got "maybe"'],
+    [
+      { autodiscoverable: "maybe" },
+      "autodiscoverable",
+      'expected true or false (yes/no, on/off and y/n also work), got "maybe"',
+    ],
+    [{ autodiscoverable: "yEs" }, "autodiscoverable", 'got "yEs"'],
+    [{ autodiscoverable: 1 }, "autodiscoverable", "got 1"],
+    [{ listen: true }, "listen", "expected text or a port number, got true"],
+    [{ listen: "70000" }, "listen", 'invalid port "70000"'],
     [{ blocklist_threshold: 0 }, "blocklist_threshold", "expected a whole number of at least 1, got 0"],
     [
       { task_fail_after_softfail_count: "2.5" },
@@ -205,22 +213,176 @@ describe("validation errors name the key", () => {
   });
 });
 
-describe("warnings", () => {
-  test("unknown keys warn and are dropped, at any depth", () => {
-    const { file, warnings } = validate({
-      colour: "blue",
-      mqtt: { client: { qos: 2 } },
-      variables: { x: { values: [{ platform: "all", value: "v", comment: "hi" }] } },
-    });
-    expect(warnings).toEqual([
-      "flamenco-manager.yaml: mqtt.client.qos: unknown key, ignored",
-      "flamenco-manager.yaml: variables.x.values[0].comment: unknown key, ignored",
-      "flamenco-manager.yaml: colour: unknown key, ignored",
-    ]);
-    expect("colour" in file).toBe(false);
-    expect(file.variables.x?.values[0]).toEqual({ audience: "all", platform: "all", value: "v" });
+describe("unknown keys", () => {
+  test("a misspelt top-level key is refused with the key it was meant to be", () => {
+    const err = thrownBy(ConfigError, () => validate({ worker_timout: "1m" }));
+    expect(err.key).toBe("worker_timout");
+    expect(err.message).toBe(
+      'flamenco-manager.yaml: worker_timout: unknown key (did you mean "worker_timeout"?)',
+    );
   });
 
+  test.each([
+    [{ Manager_Name: "x" }, "Manager_Name", "manager_name"],
+    [{ mqtt: { client: { enabeld: true } } }, "mqtt.client.enabeld", "enabled"],
+    [{ mqtt: { client: { clientId: "x" } } }, "mqtt.client.clientId", "clientID"],
+    [{ mqtt: { clinet: {} } }, "mqtt.clinet", "client"],
+    [{ shaman: { enable: false } }, "shaman.enable", "enabled"],
+    [{ shaman: { garbageCollect: { max_age: "1h" } } }, "shaman.garbageCollect.max_age", "maxAge"],
+    [{ auth: { trusted_network: {} } }, "auth.trusted_network", "trusted_networks"],
+    [{ backup: { kep: 3 } }, "backup.kep", "keep"],
+    [{ variables: { x: { is_two_way: true, values: [] } } }, "variables.x.is_two_way", "is_twoway"],
+    [
+      { variables: { x: { values: [{ platfrom: "linux", platform: "all", value: "v" }] } } },
+      "variables.x.values[0].platfrom",
+      "platform",
+    ],
+    [{ _meta: { version: 3, vresion: 3 } }, "_meta.vresion", "version"],
+  ])("%j → %s, did you mean %s", (settings, key, meant) => {
+    const err = thrownBy(ConfigError, () => validate(settings));
+    expect(err.key).toBe(key);
+    expect(err.message).toBe(`flamenco-manager.yaml: ${key}: unknown key (did you mean "${meant}"?)`);
+  });
+
+  test("far from every key: no guess; a small level lists its keys", () => {
+    const err = thrownBy(ConfigError, () =>
+      validate({ colour: "blue", backup: { retention: 3 }, mqtt: { client: { qos: 2 } } }),
+    );
+    expect(err.message.split("\n")).toEqual([
+      "flamenco-manager.yaml: mqtt.client.qos: unknown key (the keys here are enabled, broker, clientID, topic_prefix, username, password, queue_size)",
+      "flamenco-manager.yaml: backup.retention: unknown key (the keys here are period, keep, path)",
+      "flamenco-manager.yaml: colour: unknown key",
+    ]);
+  });
+
+  test("every unknown key and every bad value of the file is reported at once", () => {
+    const err = thrownBy(ConfigError, () =>
+      validate({
+        worker_timout: "1m",
+        task_timeout: "soon",
+        mqtt: { client: { brokr: "tcp://b:1883" } },
+        variables: { x: { values: [{ platform: "all", value: "v", comment: "hi" }] } },
+      }),
+    );
+    const lines = err.message.split("\n");
+    expect(lines).toHaveLength(4);
+    expect(lines).toContain(
+      'flamenco-manager.yaml: task_timeout: invalid duration "soon" (use Go syntax such as 10m0s)',
+    );
+    expect(lines).toContain('flamenco-manager.yaml: mqtt.client.brokr: unknown key (did you mean "broker"?)');
+    expect(lines).toContain(
+      "flamenco-manager.yaml: variables.x.values[0].comment: unknown key (the keys here are audience, platform, platforms, value)",
+    );
+    expect(lines).toContain(
+      'flamenco-manager.yaml: worker_timout: unknown key (did you mean "worker_timeout"?)',
+    );
+  });
+
+  test("names in a mapping of the user's own (variables, networks) are not keys", () => {
+    const { file } = validate({
+      variables: { worker_timout: { values: [{ platform: "all", value: "v" }] } },
+      auth: { trusted_networks: { "10.1.0.0/16": "viewer" } },
+    });
+    expect(file.variables.worker_timout?.values[0]?.value).toBe("v");
+    expect(file.auth?.trusted_networks).toEqual({ "10.1.0.0/16": "viewer" });
+  });
+});
+
+describe("booleans", () => {
+  // gopkg.in/yaml.v2, Flamenco's YAML reader: YAML 1.1 words, lower case, capitalised or upper case.
+  const TRUE_WORDS = ["y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON"];
+  const FALSE_WORDS = ["n", "N", "no", "No", "NO", "false", "False", "FALSE", "off", "Off", "OFF"];
+
+  test.each(TRUE_WORDS)("%p is true in every boolean setting", (word) => {
+    const { file } = validate({
+      autodiscoverable: word,
+      shaman: { enabled: word },
+      mqtt: { client: { enabled: word, broker: "tcp://b:1883" } },
+      variables: { x: { is_twoway: word, values: [{ platform: "all", value: "/x" }] } },
+    });
+    expect(file.autodiscoverable).toBe(true);
+    expect(file.shaman.enabled).toBe(true);
+    expect(file.mqtt.client.enabled).toBe(true);
+    expect(file.variables.x?.is_twoway).toBe(true);
+  });
+
+  test.each(FALSE_WORDS)("%p is false in every boolean setting", (word) => {
+    const { file } = validate(
+      {
+        autodiscoverable: word,
+        shaman: { enabled: word },
+        mqtt: { client: { enabled: word } },
+        variables: { x: { is_twoway: word, values: [{ platform: "all", value: "/x" }] } },
+      },
+      "linux",
+    );
+    expect(file.autodiscoverable).toBe(false);
+    expect(file.shaman.enabled).toBe(false);
+    expect(file.mqtt.client.enabled).toBe(false);
+    expect(file.variables.x && "is_twoway" in file.variables.x).toBe(false);
+  });
+
+  test("JSON booleans are taken as they are", () => {
+    expect(validate({ autodiscoverable: false }).file.autodiscoverable).toBe(false);
+  });
+
+  test("in text settings the words stay text", () => {
+    const { file } = validate({
+      manager_name: "yes",
+      mqtt: { client: { username: "on", password: "No" } },
+      variables: { answer: { values: [{ platform: "all", value: "yes" }] } },
+    });
+    expect(file.manager_name).toBe("yes");
+    expect(file.mqtt.client.username).toBe("on");
+    expect(file.mqtt.client.password).toBe("No");
+    expect(file.variables.answer?.values[0]?.value).toBe("yes");
+  });
+});
+
+describe("listen", () => {
+  test.each([
+    ["18620", ":18620"],
+    [18620, ":18620"],
+    [" 9000 ", ":9000"],
+    ["127.0.0.1:8080", "127.0.0.1:8080"],
+    ["localhost", "localhost"],
+  ])("%j is kept as %p", (listen, stored) => {
+    expect(validate({ listen }).file.listen).toBe(stored);
+  });
+});
+
+describe("flamenco_version", () => {
+  test("absent unless configured, so a saved file does not pin the default", () => {
+    expect("flamenco_version" in validate({}).file).toBe(false);
+  });
+
+  test.each(["3.8", "3.8.2", "3.9-beta1", "3.9-alpha6", "3.10-rc2", "4.0"])("%p is accepted", (version) => {
+    expect(validate({ flamenco_version: version }).file.flamenco_version).toBe(version);
+  });
+
+  test.each([
+    ["3", '"3"'],
+    ["v3.8", '"v3.8"'],
+    ["3.9-beta", '"3.9-beta"'],
+    ["3.9 beta1", '"3.9 beta1"'],
+    ["3.9-dev1", '"3.9-dev1"'],
+    ["", '""'],
+    ["3.8.2\n", '"3.8.2\\n"'],
+  ])("%p is refused", (version, shown) => {
+    const err = thrownBy(ConfigError, () => validate({ flamenco_version: version }));
+    expect(err.key).toBe("flamenco_version");
+    expect(err.message).toBe(
+      `flamenco-manager.yaml: flamenco_version: invalid version ${shown} (use a Flamenco version such as 3.8, 3.8.2 or 3.9-beta1: numbers with dots, optionally followed by -alphaN, -betaN or -rcN)`,
+    );
+  });
+
+  test("a number is refused: 3.10 and 3.1 would be the same number", () => {
+    const err = thrownBy(ConfigError, () => validate({ flamenco_version: 3.1 }));
+    expect(err.message).toBe("flamenco-manager.yaml: flamenco_version: expected text, got 3.1");
+  });
+});
+
+describe("warnings", () => {
   test("a configured variable named like an implicit one is dropped with a warning", () => {
     const { file, warnings } = validate({
       variables: { jobs: { values: [{ platform: "all", value: "/x" }] } },

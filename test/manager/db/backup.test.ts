@@ -294,7 +294,7 @@ describe("restore", () => {
         expect(restore).toMatchObject({ code: 0, stderr: "" });
         expect(restore.stdout).toContain(`Restored ${backup.path} (`);
         expect(restore.stdout).toContain("There was no database there before.");
-        expect(restore.stdout).toContain(`Start the Manager as usual: bun run server -- --config ${config}`);
+        expect(restore.stdout).toContain(`Start the Manager as usual: npm run server -- --config ${config}`);
 
         const restored = await startManager(target);
         const served = await listJobs(restored.url);

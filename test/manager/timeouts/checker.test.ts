@@ -13,17 +13,25 @@ const HOUR = 60 * MINUTE;
 
 let farm: Farm;
 let checker: ReturnType<typeof createTimeoutChecker> | null = null;
+/** What the checker reads; a test changes it and calls settingsChanged(), as a saved configuration does. */
+let settings: TimeoutSettings;
 
-function startChecker(settings: TimeoutSettings) {
+function startChecker(initial: TimeoutSettings) {
+  settings = initial;
   checker = createTimeoutChecker({
     db: farm.db,
     broker: farm.broker,
     clock: farm.clock,
     stateMachine: farm.stateMachine,
-    settings,
+    settings: () => settings,
     warn: (msg) => farm.warnings.push(msg),
   });
   checker.start();
+}
+
+function changeSettings(next: TimeoutSettings) {
+  settings = next;
+  checker!.settingsChanged();
 }
 
 const CANARY_MESSAGE =
@@ -108,6 +116,98 @@ describe("checker", () => {
 
       farm.clock.advance(MINUTE); // t0 + 7 min: third check, deadline t0 − 13 min
       expect(failed()).toEqual([true, true, true, false]);
+    });
+  });
+
+  describe("settings changed while running", () => {
+    const SECOND = 1000;
+
+    test("a shorter timeout saved during the grace period brings the first check to five of it after start-up", () => {
+      farm = createFarm();
+      const job = farm.addJob({ status: "active" });
+      const task = farm.addTask(job, {
+        status: "active",
+        worker: farm.addWorker({ name: "w" }),
+        lastTouchedAt: farm.clock.now(),
+      });
+      for (let i = 0; i < 40; i++) farm.addTask(job);
+
+      startChecker({ taskTimeoutMs: 10 * MINUTE, workerTimeoutMs: 0 });
+      farm.clock.advance(3 * SECOND);
+      changeSettings({ taskTimeoutMs: 2 * SECOND, workerTimeoutMs: 0 });
+      farm.clock.advance(7 * SECOND - 1); // just before start-up + 5 × 2 s
+      expect(farm.task(task.id).status).toBe("active");
+      farm.clock.advance(1);
+      expect(farm.task(task.id).status).toBe("failed");
+    });
+
+    test("a change that ends the grace period checks at once; after the first check the interval restarts", () => {
+      farm = createFarm();
+      const worker = farm.addWorker({ name: "w" });
+      const job = farm.addJob({ status: "active" });
+      const old = farm.addTask(job, {
+        status: "active",
+        worker,
+        lastTouchedAt: new Date(farm.clock.now().getTime() - HOUR),
+      });
+      for (let i = 0; i < 40; i++) farm.addTask(job);
+
+      startChecker({ taskTimeoutMs: 20 * MINUTE, workerTimeoutMs: 0 });
+      farm.clock.advance(MINUTE);
+      expect(farm.task(old.id).status).toBe("active");
+      changeSettings({ taskTimeoutMs: 5 * SECOND, workerTimeoutMs: 0 }); // grace period 25 s: over
+      farm.clock.advance(0);
+      expect(farm.task(old.id).status).toBe("failed");
+
+      const fresh = farm.addTask(job, { status: "active", worker, lastTouchedAt: farm.clock.now() });
+      farm.clock.advance(2 * SECOND);
+      changeSettings({ taskTimeoutMs: 3 * SECOND, workerTimeoutMs: 0 }); // next check 3 s from now
+      farm.clock.advance(3 * SECOND - 1);
+      expect(farm.task(fresh.id).status).toBe("active");
+      farm.clock.advance(1);
+      expect(farm.task(fresh.id).status).toBe("failed");
+    });
+
+    test("a change that keeps the schedule keeps the timers", () => {
+      farm = createFarm();
+      const worker = farm.addWorker({ name: "w" });
+      const job = farm.addJob({ status: "active" });
+      for (let i = 0; i < 40; i++) farm.addTask(job);
+      startChecker({ taskTimeoutMs: 20 * MINUTE, workerTimeoutMs: 0 });
+      farm.clock.advance(TIMEOUT_CHECK_INITIAL_DELAY_MS + 30 * SECOND);
+      // Due at the check one minute after the first: 30 min untouched by then.
+      const task = farm.addTask(job, {
+        status: "active",
+        worker,
+        lastTouchedAt: new Date(farm.clock.now().getTime() + 30 * SECOND - 30 * MINUTE),
+      });
+      changeSettings({ taskTimeoutMs: 30 * MINUTE, workerTimeoutMs: 0 });
+      farm.clock.advance(30 * SECOND - 1);
+      expect(farm.task(task.id).status).toBe("active");
+      farm.clock.advance(1);
+      expect(farm.task(task.id).status).toBe("failed");
+    });
+
+    test("turning both timeouts off stops the checks; turning one on resumes them", () => {
+      farm = createFarm();
+      const w = farm.addWorker({ name: "w", lastSeenAt: new Date(farm.clock.now().getTime() - HOUR) });
+      startChecker({ taskTimeoutMs: 10 * MINUTE, workerTimeoutMs: MINUTE });
+      changeSettings({ taskTimeoutMs: 0, workerTimeoutMs: 0 });
+      farm.clock.advance(TIMEOUT_CHECK_INITIAL_DELAY_MS + 10 * MINUTE);
+      expect(farm.worker(w.id).status).toBe("awake");
+      changeSettings({ taskTimeoutMs: 0, workerTimeoutMs: MINUTE });
+      farm.clock.advance(0);
+      expect(farm.worker(w.id).status).toBe("error");
+    });
+
+    test("a change before start or after stop plans nothing", () => {
+      farm = createFarm();
+      const w = farm.addWorker({ name: "w", lastSeenAt: new Date(farm.clock.now().getTime() - HOUR) });
+      startChecker({ taskTimeoutMs: 0, workerTimeoutMs: MINUTE });
+      checker!.stop();
+      changeSettings({ taskTimeoutMs: 0, workerTimeoutMs: SECOND });
+      farm.clock.advance(HOUR);
+      expect(farm.worker(w.id).status).toBe("awake");
     });
   });
 

@@ -1,5 +1,6 @@
 // Handlers of the configuration-editing operations: the configuration file as JSON (read and
-// replace), the setup assistant, and the assistant's checks of shared storage and Blender.
+// replace), the Settings page's catalog and save (with a dry run and the keys waiting for a
+// restart), the setup assistant, and the assistant's checks of shared storage and Blender.
 // Paths from clients are checked as text first (400), then on disk (a verdict). The assistant's
 // choices are checked again here before they are saved: the client's `is_usable` is not proof.
 import type { Context } from "hono";
@@ -8,7 +9,14 @@ import type { Clock } from "../../../shared/clock";
 import { ConfigError, DEFAULT_VARIABLES, configAsJson, validateConfigFile } from "../../config";
 import type { ConfigFile, ManagerConfig } from "../../config";
 import type { BlenderLookup, BlenderProbe } from "../../config/blender-check";
-import { saveManagerConfig } from "../../config/save";
+import { prepareManagerConfig, saveManagerConfig } from "../../config/save";
+import {
+  SETTINGS,
+  changedSettings,
+  restartPending,
+  settingInfo,
+  type SettingChange,
+} from "../../config/settings-catalog";
 import { blenderCommandProblem, malformedPathProblem } from "../../config/path-input";
 import { checkSharedStorage } from "../../config/shared-storage-check";
 import { errorBody } from "../http";
@@ -29,6 +37,11 @@ const BLENDER_PLATFORMS = ["linux", "windows", "darwin"] as const;
 
 export interface ConfigHandlerDeps {
   config: () => ManagerConfig;
+  /**
+   * The configuration the running services were started with, against which keys that need a
+   * restart are compared; defaults to the configuration when the handlers are made.
+   */
+  startedConfig?: ManagerConfig;
   /** Makes `cfg` the configuration in effect; it has already been written to disk. */
   replaceConfig: (cfg: ManagerConfig) => void;
   /** The Manager's working directory: a first run writes `flamenco-manager.yaml` here. */
@@ -52,6 +65,14 @@ function keepPassword(file: ConfigFile, current: ConfigFile): ConfigFile {
   const client = file.mqtt.client;
   if (client.password !== MQTT_PASSWORD_PLACEHOLDER) return file;
   return { ...file, mqtt: { ...file.mqtt, client: { ...client, password: current.mqtt.client.password } } };
+}
+
+/** A change as the page may see it: secrets that are set show as the placeholder. */
+function shownChange(change: SettingChange): SettingChange {
+  if (settingInfo(change.path)?.kind !== "secret") return change;
+  const hide = (value: unknown) =>
+    typeof value === "string" && value !== "" ? MQTT_PASSWORD_PLACEHOLDER : value;
+  return { ...change, old: hide(change.old), new: hide(change.new) };
 }
 
 /** Why the assistant's choices cannot be saved, or null when they can. */
@@ -152,26 +173,42 @@ export function configHandlers(deps: ConfigHandlerDeps): Handlers {
     return null;
   }
 
-  /**
-   * Validates `data` like a loaded file, writes it and makes it the configuration in effect.
-   * Returns the error response, or null on success; nothing is written when validation fails.
-   */
-  function save(c: Context, data: unknown, label: string, fix: (file: ConfigFile) => ConfigFile = (f) => f) {
-    const current = deps.config();
-    let next: ManagerConfig;
+  const started = deps.startedConfig ?? deps.config();
+
+  /** `data` validated like a loaded file, or the 400 answer saying why it is not usable. */
+  function validated(c: Context, data: unknown, label: string) {
     try {
-      const { file, warnings } = validateConfigFile(data, { label, platform: current.platform });
-      next = saveManagerConfig(current, fix(file), warnings, {
+      return validateConfigFile(data, { label, platform: deps.config().platform });
+    } catch (err) {
+      if (err instanceof ConfigError) return c.json(errorBody(400, err.message), 400);
+      throw err;
+    }
+  }
+
+  /**
+   * Writes a validated file and makes it the configuration in effect. Returns the error
+   * response, or null on success; nothing is written when the configuration cannot be built.
+   */
+  function write(c: Context, file: ConfigFile, warnings: string[]) {
+    try {
+      const next = saveManagerConfig(deps.config(), file, warnings, {
         cwd: deps.cwd,
         env: deps.env,
         writtenAt: deps.clock.now(),
       });
+      deps.replaceConfig(next);
+      return null;
     } catch (err) {
       if (err instanceof ConfigError) return c.json(errorBody(400, err.message), 400);
       return c.json(errorBody(500, `error saving configuration file: ${(err as Error).message}`), 500);
     }
-    deps.replaceConfig(next);
-    return null;
+  }
+
+  /** Validates `data`, writes it and makes it the configuration in effect; null on success. */
+  function save(c: Context, data: unknown, label: string, fix: (file: ConfigFile) => ConfigFile = (f) => f) {
+    const result = validated(c, data, label);
+    if (result instanceof Response) return result;
+    return write(c, fix(result.file), result.warnings);
   }
 
   return {
@@ -182,6 +219,45 @@ export function configHandlers(deps: ConfigHandlerDeps): Handlers {
     updateConfigurationFile: (c) => {
       const current = deps.config().raw;
       return save(c, c.req.valid("json"), "body", (file) => keepPassword(file, current)) ?? c.body(null, 204);
+    },
+
+    fetchTablaoSettings: (c) =>
+      c.json(
+        {
+          settings: [...SETTINGS],
+          file: configAsJson({ raw: hidePassword(deps.config().raw) }),
+          restart_pending: restartPending(started.raw, deps.config().raw),
+        },
+        200,
+      ),
+
+    updateTablaoSettings: (c) => {
+      const dryRun = c.req.valid("query").dry_run === "true";
+      const current = deps.config();
+      const result = validated(c, c.req.valid("json"), "settings");
+      if (result instanceof Response) return result;
+      const file = keepPassword(result.file, current.raw);
+      const changes = changedSettings(current.raw, file).map(shownChange);
+      if (dryRun) {
+        try {
+          prepareManagerConfig(current, file, result.warnings, { cwd: deps.cwd, env: deps.env });
+        } catch (err) {
+          if (err instanceof ConfigError) return c.json(errorBody(400, err.message), 400);
+          throw err;
+        }
+      } else {
+        const failed = write(c, file, result.warnings);
+        if (failed) return failed;
+      }
+      return c.json(
+        {
+          saved: !dryRun,
+          changes,
+          restart_pending: restartPending(started.raw, dryRun ? current.raw : file),
+          warnings: result.warnings,
+        },
+        200,
+      );
     },
 
     saveSetupAssistantConfig: async (c) => {

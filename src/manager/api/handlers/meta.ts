@@ -2,32 +2,42 @@
 // variables and shared storage as seen by an audience and platform.
 import type { ManagerConfig } from "../../config";
 import { jobStoragePath, resolveVariables, sharedStorageLocation } from "../../config";
-import { FLAMENCO_COMPAT_VERSION, PRODUCT_NAME, PRODUCT_VERSION } from "../../../shared/version";
+import { PRODUCT_NAME, PRODUCT_VERSION } from "../../../shared/version";
 import type { Handlers } from "./registry";
 
 export interface MetaDeps {
   config: () => ManagerConfig;
   /** Re-reads the configuration file (Flamenco does so on every getConfiguration). */
   reloadConfig: () => ManagerConfig;
+  /** Whether the Shaman service runs (configured on, and not a first run); fixed at start-up. */
+  shamanEnabled?: () => boolean;
 }
 
 export function metaHandlers(deps: MetaDeps): Handlers {
   return {
-    getVersion: (c) =>
-      c.json(
+    // The add-on compares `shortversion` with its own version, so it comes from the configuration
+    // in effect (`flamenco_version`); a saved change applies to the next call.
+    getVersion: (c) => {
+      const cfg = deps.config();
+      return c.json(
         {
-          version: `${FLAMENCO_COMPAT_VERSION} (${PRODUCT_NAME} ${PRODUCT_VERSION})`,
-          shortversion: FLAMENCO_COMPAT_VERSION,
-          name: deps.config().managerName,
+          version: `${cfg.flamencoVersion} (${PRODUCT_NAME} ${PRODUCT_VERSION})`,
+          shortversion: cfg.flamencoVersion,
+          name: cfg.managerName,
           git: `${PRODUCT_NAME}-${PRODUCT_VERSION}`,
         },
         200,
-      ),
+      );
+    },
 
     getConfiguration: (c) => {
       const cfg = deps.reloadConfig();
       return c.json(
-        { storageLocation: jobStoragePath(cfg), shamanEnabled: false, isFirstRun: cfg.isFirstRun },
+        {
+          storageLocation: jobStoragePath(cfg),
+          shamanEnabled: deps.shamanEnabled?.() ?? false,
+          isFirstRun: cfg.isFirstRun,
+        },
         200,
       );
     },
@@ -44,7 +54,7 @@ export function metaHandlers(deps: MetaDeps): Handlers {
           location: sharedStorageLocation(deps.config(), audience, platform),
           audience,
           platform,
-          shamanEnabled: false,
+          shamanEnabled: deps.shamanEnabled?.() ?? false,
         },
         200,
       );

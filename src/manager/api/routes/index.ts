@@ -6,6 +6,7 @@ import * as jobs from "./jobs";
 import * as meta from "./meta";
 import * as shaman from "./shaman";
 import * as tablaoAuth from "./tablao-auth";
+import * as tablaoSettings from "./tablao-settings";
 import * as worker from "./worker";
 import * as workerMgt from "./worker-mgt";
 
@@ -13,6 +14,7 @@ export * from "./jobs";
 export * from "./meta";
 export * from "./shaman";
 export * from "./tablao-auth";
+export * from "./tablao-settings";
 export * from "./worker";
 export * from "./worker-mgt";
 
@@ -89,4 +91,7 @@ export const tablaoRoutes = [
   tablaoAuth.fetchTablaoTokens,
   tablaoAuth.createTablaoToken,
   tablaoAuth.deleteTablaoToken,
+  tablaoSettings.fetchTablaoSettings,
+  tablaoSettings.updateTablaoSettings,
+  shaman.fetchTablaoShamanStatus,
 ] as const;

@@ -114,12 +114,12 @@ export const saveSetupAssistantConfig = createRoute({
   operationId: "saveSetupAssistantConfig",
   "x-tablao-access": "admin",
   tags,
-  summary: "Store the setup assistant's choices and restart the Manager with them",
+  summary: "Store the setup assistant's choices; they take effect at once, without a restart",
   request: {
     body: { required: true, content: { "application/json": { schema: SetupAssistantConfig } } },
   },
   responses: {
-    204: emptyResponse("Saved; the Manager restarts and the web app should reload."),
+    204: emptyResponse("Saved and in effect; the web app should re-read the configuration."),
     ...errorResponses({
       400: "The configuration is incomplete or unusable.",
       500: "The configuration could not be saved.",
@@ -145,12 +145,12 @@ export const updateConfigurationFile = createRoute({
   operationId: "updateConfigurationFile",
   "x-tablao-access": "admin",
   tags,
-  summary: "Replace the configuration file; takes effect after a restart",
+  summary: "Replace the configuration file; most keys take effect at once, the rest after a restart",
   request: {
     body: { required: true, content: { "application/json": { schema: ConfigurationFile } } },
   },
   responses: {
-    204: emptyResponse("The configuration file was written."),
+    204: emptyResponse("The configuration file was written (GET /api/tablao/settings says what waits for a restart)."),
     ...errorResponses({
       400: "The body is not a usable configuration.",
       500: "The configuration file could not be written.",

@@ -7,12 +7,13 @@ import {
   ShamanRequirementsRequest,
   ShamanRequirementsResponse,
   ShamanSingleFileStatus,
+  TablaoShamanStatus,
   emptyResponse,
   errorResponses,
   jsonResponse,
   sha256,
 } from "../schemas";
-import { MAX_REQUEST_BODY_BYTES } from "../http";
+import { CHECKOUT_REQUEST_MAX_BODY_BYTES, SHAMAN_UPLOAD_MAX_BYTES } from "../../shaman/limits";
 
 const tags = ["shaman"];
 
@@ -65,6 +66,8 @@ export const shamanCheckoutRequirements = createRoute({
   path: "/api/v3/shaman/checkout/requirements",
   operationId: "shamanCheckoutRequirements",
   "x-tablao-access": "submitter",
+  // The specs of every file of a submission: big productions send tens of thousands.
+  "x-tablao-max-body-bytes": CHECKOUT_REQUEST_MAX_BODY_BYTES,
   tags,
   summary: "Find out which files of a planned checkout still need uploading",
   request: {
@@ -81,6 +84,7 @@ export const shamanCheckout = createRoute({
   path: "/api/v3/shaman/checkout/create",
   operationId: "shamanCheckout",
   "x-tablao-access": "submitter",
+  "x-tablao-max-body-bytes": CHECKOUT_REQUEST_MAX_BODY_BYTES,
   tags,
   summary: "Create a checkout directory of links to uploaded files",
   description: "Every file must have been uploaded completely before the checkout is requested.",
@@ -118,8 +122,8 @@ export const shamanFileStore = createRoute({
   path: "/api/v3/shaman/files/{checksum}/{filesize}",
   operationId: "shamanFileStore",
   "x-tablao-access": "submitter",
-  // Whole files of a submission; the server's own cap applies (Shaman answers 503 unread for now).
-  "x-tablao-max-body-bytes": MAX_REQUEST_BODY_BYTES,
+  // Whole files of a submission, streamed to disk; the declared size bounds what is read.
+  "x-tablao-max-body-bytes": SHAMAN_UPLOAD_MAX_BYTES,
   tags,
   summary: "Upload a file to Shaman",
   description:
@@ -138,10 +142,25 @@ export const shamanFileStore = createRoute({
     208: emptyResponse("Shaman already has the file."),
     ...errorResponses({
       400: "The checksum, size or a header is malformed.",
+      411: "The request lacks a Content-Length.",
+      413: "The declared size is above what Shaman accepts.",
       417: "The received contents do not match the declared size or checksum.",
       425: "Another client is uploading this file; try again later.",
       500: true,
       ...shamanOff,
     }),
+  },
+});
+
+export const fetchTablaoShamanStatus = createRoute({
+  method: "get",
+  path: "/api/tablao/shaman/status",
+  operationId: "fetchTablaoShamanStatus",
+  "x-tablao-access": "operator",
+  tags: ["tablao-shaman"],
+  summary: "Shaman's state: running, size of the file store, last garbage collection",
+  responses: {
+    200: jsonResponse(TablaoShamanStatus, "Shaman's state."),
+    ...errorResponses({ 500: true }),
   },
 });

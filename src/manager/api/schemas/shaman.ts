@@ -58,3 +58,28 @@ export const ShamanCheckoutResult = z
     }),
   })
   .openapi("ShamanCheckoutResult", { description: "Where a checkout was created." });
+
+export const TablaoShamanGc = z
+  .object({
+    ran_at: z.string().openapi({ description: "When the sweep ran (RFC 3339)." }),
+    dry_run: z.boolean(),
+    blobs: z.number().int().openapi({ description: "Blobs in the store when the sweep ran." }),
+    removed: z.number().int().openapi({ description: "Blobs deleted." }),
+    removed_bytes: z.number().int().openapi({ description: "Bytes freed." }),
+    kept: z.number().int().openapi({ description: "Old enough, but still referenced by a checkout." }),
+  })
+  .openapi("TablaoShamanGc", { description: "The outcome of a Shaman garbage-collection sweep." });
+
+export const TablaoShamanStatus = z
+  .object({
+    enabled: z.boolean().openapi({ description: "Shaman runs on this Manager." }),
+    link_mode: z.enum(["symlink", "hardlink", "copy"]).optional().openapi({
+      description: "How checkouts show stored files: symbolic links, or the fallback the storage allows.",
+    }),
+    blobs: z.number().int().optional().openapi({ description: "Files in the store." }),
+    blob_bytes: z.number().int().optional().openapi({ description: "Their total size in bytes." }),
+    gc_period_seconds: z.number().optional().openapi({ description: "Time between sweeps; 0: never." }),
+    gc_max_age_seconds: z.number().optional().openapi({ description: "Unused blobs older than this go." }),
+    last_gc: TablaoShamanGc.optional().openapi({ description: "The last sweep since start-up, if any." }),
+  })
+  .openapi("TablaoShamanStatus", { description: "What the dashboard shows of Shaman." });
