@@ -1,26 +1,28 @@
 // Scheduler benchmark: N fake workers (the `bun run stress` load in `cycle` mode, in this
 // process) get tasks, send task updates with log lines and complete them, against a Manager
-// process with 10k and 100k queued tasks and against a raw Bun+SQLite baseline process
+// process with 10k, 100k and 1M queued tasks and against a raw Bun+SQLite baseline process
 // (bench/raw-sqlite-server.ts) under the same load; prints every phase, the medians and a
-// verdict per target.
-// Each combination runs several rounds of a raw phase then a Tablao phase, and the verdicts take
-// each combination's median round, so one slow moment of a shared machine does not decide them.
-// Run: `bun bench/scheduler.ts` (several minutes; each phase is bounded in time);
-// `--queued 100000 --workers 200` runs a subset (comma-separated lists), `--rounds 1` is quicker.
+// verdict per target. The Manager's queue is written into its database before it starts
+// (bench/tablao-queue.ts); that time is printed apart from the rest of the set-up.
+// Each combination runs rounds of a raw phase then a Tablao phase, and the verdicts take each
+// combination's median round, so with several rounds one slow moment of a shared machine does not
+// decide them.
+// Run: `bun bench/scheduler.ts` (about four minutes, one round; each phase is bounded in time);
+// `--rounds 3` for medians, `--queued 100000 --workers 200` runs a subset (comma-separated lists).
 import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import type { Subprocess } from "bun";
-import type { ManagerApi } from "../src/worker/client";
 import { createStressClient, runStress, type StressReport } from "../src/worker/stress";
-import { freePort, startManager, stopProcess, tail } from "../test/support/processes";
+import { freePort, stopProcess, tail } from "../test/support/processes";
 import { formatTable, median } from "./report";
+import { startQueuedManager } from "./tablao-queue";
 import { waitFor } from "../test/support/wait";
 
 const DEFAULT_WORKER_COUNTS = [50, 200];
-const DEFAULT_QUEUE_SIZES = [10_000, 100_000];
-const DEFAULT_ROUNDS = 3;
+const DEFAULT_QUEUE_SIZES = [10_000, 100_000, 1_000_000];
+const DEFAULT_ROUNDS = 1;
 const JOBS_PER_QUEUE = 10;
 const UPDATES_PER_TASK = 3;
 const WARMUP_MS = 1_000;
@@ -37,7 +39,7 @@ const FILE_PROBE_COUNT = 500;
 const TARGET_UPDATE_RATIO = 0.5;
 const TARGET_ASSIGNMENTS_PER_S = 2_000;
 const TARGET_P99_MS = 50;
-/** "Flat": at 100k queued, p50 and p99 at most this factor (plus the slack) of those at 10k. */
+/** "Flat": at the largest queue, p50 and p99 at most this factor (plus the slack) of those at the smallest. */
 const FLAT_MAX_FACTOR = 1.25;
 const FLAT_SLACK_MS = 2;
 
@@ -53,6 +55,8 @@ interface Phase {
   round: number;
   report: StressReport;
   setupS: number;
+  /** Of the set-up: writing the queue into the database (Tablao: SQL straight into the file). */
+  insertS: number;
   /** CPU time over the measured window, as a share of one core. */
   serverCpu: number | null;
   /** What creating one file cost on this disk just before the phase (Tablao starts a log file per task). */
@@ -85,59 +89,15 @@ function processCpuS(pid: number): number | null {
   }
 }
 
-/**
- * Marks the job's echo task completed by hand, so that all its sleep tasks are runnable when the
- * load starts: while the echo is not done, every poll walks all the job's blocked sleep tasks.
- */
-async function completeEchoTask(client: ManagerApi, jobId: string): Promise<void> {
-  const listed = await client.GET("/api/v3/jobs/{job_id}/tasks", { params: { path: { job_id: jobId } } });
-  const echo = listed.data?.tasks.find((t) => t.name === "echo");
-  if (!echo) throw new Error(`job ${jobId} has no echo task (HTTP ${listed.response.status})`);
-  const done = await client.POST("/api/v3/tasks/{task_id}/setstatus", {
-    params: { path: { task_id: echo.id } },
-    body: { status: "completed", reason: "scheduler bench: only the sleep tasks are measured" },
-  });
-  if (done.response.status !== 204)
-    throw new Error(`completing the echo task failed: HTTP ${done.response.status}`);
-}
-
-async function startTablao(dir: string, queued: number): Promise<RunningServer> {
-  const manager = await startManager(dir, {
-    database: "flamenco-manager.sqlite",
-    local_manager_storage_path: "storage",
-  });
-  const server: RunningServer = {
+async function startTablao(dir: string, queued: number): Promise<RunningServer & { insertS: number }> {
+  const { manager, insertS } = await startQueuedManager(dir, queued, JOBS_PER_QUEUE);
+  return {
     url: manager.url,
     proc: manager.proc,
     log: () => manager.log(),
     stop: () => manager.stop(),
+    insertS,
   };
-  try {
-    const client = createStressClient(server.url);
-    // Each echo-sleep-test job is one echo task that all the job's sleep tasks wait for.
-    const tasksPerJob = queued / JOBS_PER_QUEUE;
-    for (let i = 0; i < JOBS_PER_QUEUE; i++) {
-      const submitted = await client.POST("/api/v3/jobs", {
-        body: {
-          name: `scheduler bench ${i + 1}`,
-          type: "echo-sleep-test",
-          priority: 50,
-          submitter_platform: "linux",
-          settings: { message: "bench", sleep_duration_seconds: 1, sleep_repeats: tasksPerJob - 1 },
-        },
-      });
-      if (!submitted.data) {
-        throw new Error(
-          `job submission refused: HTTP ${submitted.response.status} ${JSON.stringify(submitted.error)}`,
-        );
-      }
-      await completeEchoTask(client, submitted.data.id);
-    }
-    return server;
-  } catch (err) {
-    await server.stop();
-    throw err;
-  }
 }
 
 async function startRaw(dir: string, queued: number): Promise<RunningServer> {
@@ -197,6 +157,7 @@ async function runPhase(
   const setupStart = performance.now();
   const server = await (kind === "tablao" ? startTablao(dir, queued) : startRaw(dir, queued));
   const setupS = (performance.now() - setupStart) / 1000;
+  const insertS = "insertS" in server && typeof server.insertS === "number" ? server.insertS : Number.NaN;
   try {
     let atStart: CpuSample | null = null;
     const sampleCpu = (): CpuSample => ({
@@ -233,6 +194,7 @@ async function runPhase(
       round,
       report,
       setupS,
+      insertS,
       serverCpu,
       fileCreateUs: fileUs,
       generatorCpu: (genUsage.user + genUsage.system) / 1e6 / wallS,
@@ -242,6 +204,8 @@ async function runPhase(
   }
 }
 
+/** 10k, 1M. */
+const count = (n: number) => (n >= 1_000_000 ? `${n / 1_000_000}M` : `${n / 1000}k`);
 const fmt = (n: number, digits = 0) => (Number.isFinite(n) ? n.toFixed(digits) : "-");
 const pct = (share: number | null) =>
   share === null || !Number.isFinite(share) ? "-" : `${Math.round(share * 100)}%`;
@@ -394,7 +358,7 @@ function verdicts(combos: Combination[], queueSizes: number[], workerCounts: num
     };
   });
   out.push(
-    `${mark(flat.every((f) => f.ok))}  latency flat from ${smallest / 1000}k to ${largest / 1000}k queued ` +
+    `${mark(flat.every((f) => f.ok))}  latency flat from ${count(smallest)} to ${count(largest)} queued ` +
       `(at most x${FLAT_MAX_FACTOR} + ${FLAT_SLACK_MS} ms): ${flat.map((f) => f.text).join("; ")}`,
   );
   return out;
@@ -427,7 +391,7 @@ async function main() {
   console.log(
     `Scheduler benchmark: fake workers loop scheduleTask → ${UPDATES_PER_TASK} task updates (5 log lines each) → completed.\n` +
       `${cores} CPU cores: this load generator and the server under test run on the same machine and compete for them.\n` +
-      `Queues: ${JOBS_PER_QUEUE} echo-sleep-test jobs, their echo tasks completed by hand before the load starts.\n` +
+      `Queues: ${JOBS_PER_QUEUE} jobs of sleep tasks without dependencies (copies of an echo-sleep-test job's), written into the database before the Manager starts.\n` +
       `Phases: ${WARMUP_MS / 1000}s warm-up, then ${PHASE_MS / 1000}s measured or until ${MAX_DRAIN_FRACTION * 100}% of the queue was assigned (warm-up included);\n` +
       `the raw baseline queues completed tasks again, so its queue keeps its size.\n` +
       `Rounds: ${rounds} per queue size and worker count, each a raw phase then a Tablao phase; the verdicts take the medians.`,
@@ -469,7 +433,9 @@ async function runPhases(
           phases.push(phase);
           const r = phase.report;
           console.log(
-            `  ${kind.padEnd(6)} queued ${queued} workers ${workers} round ${round}: set up in ${fmt(phase.setupS, 1)}s, ` +
+            `  ${kind.padEnd(6)} queued ${queued} workers ${workers} round ${round}: set up in ${fmt(phase.setupS, 1)}s` +
+              (kind === "tablao" ? ` (queue inserted in ${fmt(phase.insertS, 1)}s)` : "") +
+              ", " +
               `${fmt(r.assignmentsPerS)} assign/s, ${fmt(r.taskUpdatesPerS)} updates/s, ` +
               `p50 ${fmt(r.latency.all.p50Ms, 1)} ms, p99 ${fmt(r.latency.all.p99Ms, 1)} ms` +
               (r.workerErrors.length

@@ -54,6 +54,10 @@ async function lanes(count: number, parallel: number, task: (i: number) => Promi
 
 async function main() {
   const dir = mkdtempSync(join(tmpdir(), "tablao-bench-shaman-"));
+  console.log(
+    `Shaman benchmark: one ${BIG_FILE_BYTES / 2 ** 30} GiB upload and ${SMALL_FILES} uploads of ${SMALL_FILE_BYTES / 1024} KiB ` +
+      `vs. writing the same bytes to ${dir}, then a checkout of ${SMALL_FILES} files`,
+  );
   try {
     const manager = await startManager(dir, { shaman: { enabled: true, garbageCollect: { period: "0s" } } });
     const client = shamanClient(manager.url);

@@ -24,6 +24,8 @@ export const API_DOCS_PATH = "/api/v3/docs";
 
 export interface AppServices {
   log: (msg: string) => void;
+  /** One line per request (method, path, status, time); absent unless debug logging is on, so the hot path pays nothing. */
+  requestLog?: (msg: string) => void;
   meta: MetaDeps;
   configuration: ConfigHandlerDeps;
   jobs: JobHandlerDeps;
@@ -49,6 +51,14 @@ export function createApp(s: AppServices): CreatedApp {
   const app = createApiApp(s.log);
   // Before any route: each route gets its guard when it is registered.
   app.guard = (route) => s.access.guard(route);
+  const { requestLog } = s;
+  if (requestLog)
+    app.use("*", async (c, next) => {
+      const started = performance.now();
+      await next();
+      const ms = (performance.now() - started).toFixed(1);
+      requestLog(`${c.req.method} ${c.req.path} → ${c.res.status} in ${ms} ms`);
+    });
   installSecurityHeaders(app);
   installWorkerAuth(app, s.workerAuth);
   const unimplemented = registerHandlers(

@@ -33,7 +33,6 @@ Commands (without one, the Manager serves):
 Environment: TABLAO_LISTEN (e.g. :8080 or 127.0.0.1:8080), PORT, TABLAO_DATABASE, TABLAO_STORAGE.`;
 
 async function main(): Promise<number> {
-  const logger = createLogger();
   const argv = Bun.argv.slice(2);
   // Options before the first word belong to the Manager, the rest to the command.
   const commandAt = argv.findIndex((a, i) => !a.startsWith("-") && argv[i - 1] !== "--config");
@@ -68,6 +67,8 @@ async function main(): Promise<number> {
     }
     throw err;
   }
+  // Read at start-up only: the logger is handed to every service as it starts.
+  const logger = createLogger(config.raw.log_level, undefined, config.raw.log_format);
   for (const w of config.warnings) logger("warn", w);
   if (command === "token") return runTokenCommand(commandArgs, config);
   if (command === "restore") return runRestoreCommand(commandArgs, config);

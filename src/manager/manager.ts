@@ -10,9 +10,10 @@ import { systemClock, type Clock } from "../shared/clock";
 import type { ManagerConfig, VariableContext } from "./config";
 import type { Db } from "./db/connection";
 import { openDatabase } from "./db/open";
-import { afterCommit, enableGroupCommit } from "./db/transaction";
+import { afterCommit, describeWriteStats, enableGroupCommit, writeStats } from "./db/transaction";
 import { createEventBroker, type EventBroker } from "./events/broker";
 import { createBlenderProbe } from "./config/blender-check";
+import { createLogForwarder } from "./events/forwarders/log";
 import { createLiveMqttForwarder } from "./events/forwarders/mqtt-live";
 import { createWebSocketForwarder } from "./events/forwarders/websocket";
 import { lifecycle } from "./events/payloads";
@@ -20,8 +21,11 @@ import { createBlocklistService } from "./jobs/blocklist";
 import { createJobDeleter } from "./jobs/deleter";
 import { createJobTypeRegistry } from "./jobs/job-types";
 import { createJobService } from "./jobs/service";
+import { createTimeline } from "./jobs/timeline";
+import { timelineHandlers } from "./api/handlers/timeline";
 import { createLogger, type Logger } from "../shared/log";
 import { createScheduler } from "./scheduler/scheduler";
+import { createLongPoll } from "./scheduler/long-poll";
 import { createStateMachine, type FailureThresholds } from "./state-machine/state-machine";
 import { createLastRendered } from "./storage/last-rendered";
 import { createStorageLayout, type StorageLayout } from "./storage/layout";
@@ -36,6 +40,8 @@ import { createFarmStatus } from "./farm/farm-status";
 import { createSleepScheduler } from "./farm/sleep-scheduler";
 import { createAutodiscovery } from "./autodiscovery/service";
 import { registerDescriptionRoute } from "./autodiscovery/description";
+import { createWebhookService, type WebhookTiming } from "./webhooks/service";
+import { webhookHandlers } from "./api/handlers/webhooks";
 
 export interface ManagerOptions {
   config: ManagerConfig;
@@ -47,6 +53,8 @@ export interface ManagerOptions {
   /** Where a first run writes flamenco-manager.yaml; must match the config's load options. */
   cwd?: string;
   env?: Record<string, string | undefined>;
+  /** Webhook retry timing; tests shorten it. */
+  webhookTiming?: Partial<WebhookTiming>;
 }
 
 export type Manager = ReturnType<typeof createManager>;
@@ -132,7 +140,7 @@ export function createManager(opts: ManagerOptions) {
     clock,
     log: (level, msg) => logger(level, msg),
   });
-  const jobs = createJobService({ db, broker, clock, jobTypes, config: () => config, log });
+  const jobs = createJobService({ db, broker, clock, jobTypes, config: () => config, log: logger });
   // Runs with the configuration of start-up, as Flamenco's; a saved change applies after a restart.
   const shaman = createShaman({ config, clock, receive: receiveFile, log: logger });
   const deleter = createJobDeleter({
@@ -145,6 +153,13 @@ export function createManager(opts: ManagerOptions) {
     warn,
   });
   const blocklist = createBlocklistService({ db, jobs });
+  const longPoll = createLongPoll({
+    db,
+    broker,
+    clock,
+    scheduler,
+    workerTimeoutMs: () => config.workerTimeoutMs,
+  });
   const farmStatus = createFarmStatus({ db, broker, clock, warn });
   const sleepScheduler = createSleepScheduler({ db, broker, clock, warn });
   const timeoutChecker = createTimeoutChecker({
@@ -165,18 +180,30 @@ export function createManager(opts: ManagerOptions) {
   });
   const webSocket = createWebSocketForwarder({ log: logger, clock });
   broker.addForwarder(webSocket.forwarder);
+  broker.addForwarder(createLogForwarder({ db, log: logger }));
   const mqtt = createLiveMqttForwarder({ broker, settings: () => config.mqtt, log: logger, clock });
+  const webhooks = createWebhookService({
+    db,
+    broker,
+    clock,
+    hooks: () => config.raw.webhooks ?? [],
+    managerName: () => config.managerName,
+    log: logger,
+    timing: opts.webhookTiming,
+  });
   /** Makes `next` the configuration in effect; services that set up timers or connections follow it. */
   const applyConfig = (next: ManagerConfig): ManagerConfig => {
     config = next;
     timeoutChecker.settingsChanged();
     mqtt.settingsChanged();
+    webhooks.settingsChanged();
     return next;
   };
 
   const access = createAccessControl({ db, clock, broker, log, settings: () => config.auth });
   const { app, unimplemented } = createApp({
     log: (msg) => logger("error", msg),
+    requestLog: config.raw.log_level === "debug" ? (msg) => logger("debug", msg) : undefined,
     meta: {
       config: () => config,
       reloadConfig: () => (opts.reloadConfig ? applyConfig(opts.reloadConfig()) : config),
@@ -195,13 +222,17 @@ export function createManager(opts: ManagerOptions) {
       blender: createBlenderProbe({ env: opts.env ?? process.env, platform: config.platform }),
     },
     jobs: { jobs, jobTypes, deleter, blocklist, stateMachine },
-    workers: { db, broker, clock, requeue: stateMachine, farmStatus, config: () => config },
+    workers: { db, broker, clock, requeue: stateMachine, farmStatus, config: () => config, log: logger },
     workerAuth: createWorkerAuth({ db, clock }),
-    tasks: { db, clock, scheduler, taskUpdates, mayIRun, taskLogs, lastRendered },
+    tasks: { db, clock, scheduler, longPoll, taskUpdates, mayIRun, taskLogs, lastRendered },
     layout,
     access,
     webAssets: opts.webAssets,
-    extraHandlers: shamanHandlers(shaman),
+    extraHandlers: {
+      ...shamanHandlers(shaman),
+      ...webhookHandlers(webhooks),
+      ...timelineHandlers(createTimeline({ db, clock })),
+    },
   });
   // Started by the server's entry point once it listens: it needs the port and a UDP socket.
   const autodiscovery = createAutodiscovery({ enabled: config.autodiscoverable, log: logger, clock });
@@ -223,10 +254,12 @@ export function createManager(opts: ManagerOptions) {
       deleter,
       stateMachine,
       scheduler,
+      longPoll,
       taskLogs,
       farmStatus,
       timeoutChecker,
       shaman,
+      webhooks,
     },
     mqttStats: () => mqtt.stats(),
     autodiscovery,
@@ -245,16 +278,20 @@ export function createManager(opts: ManagerOptions) {
       timeoutChecker.start();
       maintenance.start();
       shaman?.start();
+      webhooks.start();
       broker.publish(lifecycle("manager-startup"));
     },
 
     /** Tells subscribers the Manager is going down (before the HTTP server stops). */
     announceShutdown(): void {
       broker.publish(lifecycle("manager-shutdown"));
+      // Held scheduleTask requests would keep the HTTP server from stopping.
+      longPoll.close();
     },
 
     /** Stops the loops and forwarders and closes the database; call after the HTTP server stopped. */
     async stop(): Promise<void> {
+      longPoll.close();
       webSocket.closeAll();
       await autodiscovery.stop();
       timeoutChecker.stop();
@@ -268,7 +305,9 @@ export function createManager(opts: ManagerOptions) {
       await lastRendered.idle();
       await taskLogs.close();
       await mqtt.close();
+      await webhooks.stop();
       jobTypes.close();
+      log(describeWriteStats(writeStats(db)));
       database.close();
     },
   };

@@ -8,7 +8,13 @@
 // event is always one line, with `\n` where the newlines were, so grep and log collectors never
 // see a continuation line apart from its event. The escaping is for safety, not reversible: a
 // backslash in the message is kept as it is (Windows paths stay readable).
-export type LogLevel = "debug" | "info" | "warn" | "error";
+//
+// The `json` format writes one JSON object per line (`time`, `level`, `msg`) for log collectors;
+// the same characters are escaped there, as JSON `\u` escapes.
+export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+export const LOG_FORMATS = ["text", "json"] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
 
 export interface Logger {
   (level: LogLevel, msg: string): void;
@@ -32,13 +38,29 @@ export function escapeControlChars(msg: string): string {
   return msg.replace(UNSAFE_CHARS, escapeChar);
 }
 
+/** JSON.stringify leaves DEL, C1 controls and U+2028/U+2029 as they are; these get `\u` escapes too. */
+const UNSAFE_AFTER_JSON = /[\u007f-\u009f\u2028\u2029]/g;
+
+function jsonLine(time: string, level: LogLevel, msg: string): string {
+  return JSON.stringify({ time, level, msg }).replace(
+    UNSAFE_AFTER_JSON,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
+}
+
 export function createLogger(
   minLevel: LogLevel = "info",
   write: (s: string) => unknown = (s) => process.stderr.write(s),
+  format: LogFormat = "text",
 ): Logger {
   return (level, msg) => {
     if (LEVEL_ORDER[level] < LEVEL_ORDER[minLevel]) return;
-    write(`${new Date().toISOString()} ${level.toUpperCase().padEnd(5)} ${escapeControlChars(msg)}\n`);
+    const time = new Date().toISOString();
+    write(
+      format === "json"
+        ? `${jsonLine(time, level, msg)}\n`
+        : `${time} ${level.toUpperCase().padEnd(5)} ${escapeControlChars(msg)}\n`,
+    );
   };
 }
 

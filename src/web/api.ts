@@ -18,9 +18,15 @@ import type {
   WorkerSummary,
   WorkerTag,
 } from "./types";
+import { createStore } from "./store";
 
 /** Recorded as the reason of every status change made from the dashboard. */
 export const WEB_REASON = "requested from web interface";
+
+/** Answers that come from whatever stands between the browser and a Manager that is not there. */
+const GATEWAY_STATUSES = new Set([502, 503, 504]);
+/** The status of an ApiRequestError for a request that got no HTTP answer at all. */
+export const NO_ANSWER_STATUS = 0;
 
 export class ApiRequestError extends Error {
   constructor(
@@ -29,7 +35,20 @@ export class ApiRequestError extends Error {
   ) {
     super(message);
   }
+
+  /** The Manager was not reached: its answer says nothing about what it holds. */
+  get unreachable(): boolean {
+    return this.status === NO_ANSWER_STATUS || GATEWAY_STATUSES.has(this.status);
+  }
 }
+
+/** True for an error meaning "the Manager did not answer", as opposed to an answer. */
+export function isUnreachable(err: unknown): boolean {
+  return err instanceof ApiRequestError && err.unreachable;
+}
+
+/** How many calls to the Manager are running now (the header shows it). */
+export const pendingRequests = createStore(0);
 
 const BASE = "/api/v3";
 const id = (s: string) => encodeURIComponent(s);
@@ -38,6 +57,7 @@ const UNSAFE_METHODS = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 
 let csrfToken: string | undefined;
 let onUnauthorized: () => void = () => {};
+let onOutcome: (reached: boolean) => void = () => {};
 
 /** The session's CSRF token (none for network trust, which has no cookie to forge). */
 export function setCsrfToken(token: string | undefined): void {
@@ -49,16 +69,40 @@ export function handleUnauthorized(handler: () => void): void {
   onUnauthorized = handler;
 }
 
-/** Any call to the Manager, `url` from the origin's root; throws ApiRequestError for a non-2xx. */
+/** Whether each call reached the Manager, so the dashboard can tell "unreachable" from "no such thing". */
+export function handleOutcome(handler: (reached: boolean) => void): void {
+  onOutcome = handler;
+}
+
+/**
+ * Any call to the Manager, `url` from the origin's root; throws ApiRequestError for a non-2xx,
+ * and for no answer at all (status NO_ANSWER_STATUS).
+ */
 export async function request(method: string, url: string, body?: unknown): Promise<Response> {
+  pendingRequests.update((n) => n + 1);
+  try {
+    return await answered(method, url, body);
+  } finally {
+    pendingRequests.update((n) => n - 1);
+  }
+}
+
+async function answered(method: string, url: string, body?: unknown): Promise<Response> {
   const headers: Record<string, string> = {};
   if (body !== undefined) headers["content-type"] = "application/json";
   if (csrfToken && UNSAFE_METHODS.has(method)) headers["x-csrf-token"] = csrfToken;
-  const res = await fetch(url, {
-    method,
-    headers,
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
+  let res: Response;
+  try {
+    res = await fetch(url, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch {
+    onOutcome(false);
+    throw new ApiRequestError(NO_ANSWER_STATUS, "the Manager is unreachable");
+  }
+  onOutcome(!GATEWAY_STATUSES.has(res.status));
   if (res.ok) return res;
   let message = `${method} ${url} failed with HTTP ${res.status}`;
   try {

@@ -30,11 +30,6 @@ export function progressPercent(done: number, total: number): number {
   return total > 0 ? Math.min(100, Math.floor((100 * done) / total)) : 0;
 }
 
-/** Orders wire objects by their `updated` timestamp, newest first. */
-export function byUpdatedDesc(a: { updated: string }, b: { updated: string }): number {
-  return Date.parse(b.updated) - Date.parse(a.updated);
-}
-
 /**
  * Whether `candidate` is at least as recent as `current` (equal counts: events repeat state).
  * Without timestamps to compare, the candidate wins.
@@ -45,4 +40,21 @@ export function isNotOlder(
 ): boolean {
   if (!current?.updated || !candidate.updated) return true;
   return Date.parse(candidate.updated) >= Date.parse(current.updated);
+}
+
+const pad2 = (n: number) => String(n).padStart(2, "0");
+
+/** "HH:MM:SS" in 24-hour local time, whatever the browser's locale prefers. */
+export function clockTime(ms: number): string {
+  const d = new Date(ms);
+  return `${pad2(d.getHours())}:${pad2(d.getMinutes())}:${pad2(d.getSeconds())}`;
+}
+
+/** "850 ms", "42 s", "3 min 05 s", "2 h 04 min": a duration short enough for a table cell. */
+export function durationText(ms: number): string {
+  if (ms < SECOND_MS) return `${Math.round(ms)} ms`;
+  if (ms < MINUTE_MS) return `${(ms / SECOND_MS).toFixed(ms < 10 * SECOND_MS ? 1 : 0)} s`;
+  if (ms < HOUR_MS)
+    return `${Math.floor(ms / MINUTE_MS)} min ${pad2(Math.floor((ms % MINUTE_MS) / SECOND_MS))} s`;
+  return `${Math.floor(ms / HOUR_MS)} h ${pad2(Math.floor((ms % HOUR_MS) / MINUTE_MS))} min`;
 }

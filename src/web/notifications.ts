@@ -23,10 +23,18 @@ export function jobUpdateMessage(u: JobUpdate): string | null {
   return null;
 }
 
-export function taskUpdateMessage(u: TaskUpdate): string {
+/**
+ * Names the task's job when known (task names such as "echo" repeat across jobs), and says how
+ * far a running task is: a worker's progress activity alone ("Progress") tells nobody anything.
+ */
+export function taskUpdateMessage(u: TaskUpdate, jobName?: string): string {
   let msg = `Task ${u.name}`;
+  if (jobName) msg += ` of job ${JSON.stringify(jobName)}`;
   if (u.previous_status && u.previous_status !== u.status) msg += ` ${arrow(u.previous_status, u.status)}`;
   if (u.activity) msg += `: ${u.activity}`;
+  if (u.status === "active" && u.steps_total > 0) {
+    msg += ` (${Math.floor((u.steps_completed / u.steps_total) * 100)} %)`;
+  }
   return msg;
 }
 

@@ -53,3 +53,13 @@ export function canRequeueTask(task: TaskStatus): boolean {
 
 /** Statuses a person may ask a worker to go to. */
 export const REQUESTABLE_WORKER_STATUSES: readonly WorkerStatus[] = ["awake", "asleep", "offline", "restart"];
+
+/**
+ * How a worker's pending status change reads. A worker that signs off keeps the status it had as
+ * the one to take at its next sign-on (as in Flamenco), which is not a request waiting to be
+ * carried out, so an offline worker's "change" says when it applies.
+ */
+export function pendingChangeText(status: string, change: { status: string; is_lazy: boolean }): string {
+  if (status === "offline") return `${change.status} when it signs on again`;
+  return `➜ ${change.status}${change.is_lazy ? " (lazy)" : ""}`;
+}

@@ -18,8 +18,20 @@ export const FETCH_ERROR_WAIT_MS = 3_000;
 export const FETCH_ERROR_WAIT_MAX_MS = 45_000;
 /** Waits are spread by ± this fraction, so a farm does not poll in lockstep. */
 export const POLL_JITTER_FRACTION = 0.1;
-/** Pause after a task before fetching the next one. */
+/**
+ * Pause after a task that did not complete (failed, aborted, not run) before fetching the next,
+ * so a worker that fails everything does not empty the queue at full speed. Flamenco pauses
+ * after every task, as rate limiting and because its updates travel separately from the task
+ * loop, so an immediate poll could be handed the same task again before the Manager heard it
+ * completed. This worker delivers its queued updates before every poll, so after a completed
+ * task it asks for the next one at once.
+ */
 export const PAUSE_AFTER_TASK_MS = 2_000;
+/**
+ * How long a poll asks the Manager to hold it while there is no task (the `wait` extension of
+ * scheduleTask); the Manager may hold it for less. Below HTTP_REQUEST_TIMEOUT_MS.
+ */
+export const LONG_POLL_WAIT_S = 25;
 /** How often a running task asks may-i-run (first check one period after the start). */
 export const MAY_I_RUN_PERIOD_MS = 10_000;
 /** How often an asleep worker asks for its state (Flamenco's code; its docs say 30 s). */

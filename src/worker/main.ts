@@ -52,6 +52,8 @@ import { openUpdateQueueDb, Upstream } from "./upstream";
 
 /** Makes every wait of the worker shorter or longer (tests, demos); 1 is Flamenco's timing. */
 export const TIME_SCALE_ENV = "TABLAO_WORKER_TIME_SCALE";
+/** `1`: poll for tasks exactly as Flamenco's worker does (no long-poll, a pause after every task). */
+export const FLAMENCO_POLLING_ENV = "TABLAO_WORKER_FLAMENCO_POLLING";
 
 const USAGE = `Usage: npm run worker -- [-manager URL] [flags]
 
@@ -65,7 +67,7 @@ const USAGE = `Usage: npm run worker -- [-manager URL] [flags]
 Reads ${CONFIG_FILENAME} in the working directory (manager_url, worker_name, task_types,
 restart_exit_code, oom_score_adjust, registration_secret). Keeps its credentials and queue in
 $FLAMENCO_HOME, or the working directory. Environment: FLAMENCO_HOME, FLAMENCO_WORKER_NAME,
-${REGISTRATION_SECRET_ENV}, ${TIME_SCALE_ENV}.
+${REGISTRATION_SECRET_ENV}, ${TIME_SCALE_ENV}, ${FLAMENCO_POLLING_ENV}.
 Without a Manager URL the worker looks for one by UPnP/SSDP (UDP multicast, port 1900).`;
 
 const SOFTWARE_VERSION = `${PRODUCT_NAME}-worker ${PRODUCT_VERSION}`;
@@ -158,6 +160,8 @@ async function main(): Promise<number> {
 
   if (env[TIME_SCALE_ENV])
     log("warn", `${TIME_SCALE_ENV}=${env[TIME_SCALE_ENV]}: every wait is scaled by that factor`);
+  const flamencoPolling = env[FLAMENCO_POLLING_ENV]?.trim() === "1";
+  if (flamencoPolling) log("info", `${FLAMENCO_POLLING_ENV}=1: polling for tasks as Flamenco's worker does`);
 
   const which = (exe: string) => Bun.which(exe);
   for (const [what, probe] of [
@@ -293,6 +297,7 @@ async function main(): Promise<number> {
       ),
     signOnAgain: (signal) => registerOrSignOn(registration, signal),
     timings,
+    flamencoPolling,
     log,
   });
 

@@ -5,7 +5,8 @@
 import type { Logger } from "../shared/log";
 import type { AssignedTask, ManagerApi, WorkerStatus } from "./client";
 import { errorText } from "./client";
-import type { WorkerTimings } from "./constants";
+import { LONG_POLL_HEADER } from "../shared/long-poll";
+import { LONG_POLL_WAIT_S, type WorkerTimings } from "./constants";
 import type { TaskOutcome } from "./task-runner";
 import type { FlushResult } from "./upstream";
 import { Backoff, jitter, sleepUnlessAborted } from "./wait";
@@ -20,6 +21,11 @@ export interface StateMachineDeps {
   /** Signs on again (registering anew if the credentials are rejected); null on shutdown. */
   signOnAgain(shutdown: AbortSignal): Promise<WorkerStatus | null>;
   timings: WorkerTimings;
+  /**
+   * Poll for tasks exactly as Flamenco's worker does: no long-poll, and the pause after every
+   * task (for comparisons; see PAUSE_AFTER_TASK_MS).
+   */
+  flamencoPolling?: boolean;
   log: Logger;
   random?: () => number;
 }
@@ -81,6 +87,9 @@ export class WorkerStateMachine {
     const { api, upstream, timings, log } = this.deps;
     const random = this.deps.random ?? Math.random;
     const errorBackoff = new Backoff(timings.fetchErrorWaitMs, timings.fetchErrorWaitMaxMs);
+    const flamencoPolling = this.deps.flamencoPolling ?? false;
+    // Sent to any Manager: one without the extension ignores it and answers at once, without the header.
+    const query = flamencoPolling ? {} : { wait: LONG_POLL_WAIT_S };
     let wait = jitter(timings.fetchFirstWaitMs, random);
     for (;;) {
       if (!(await sleepUnlessAborted(wait, shutdown))) return null;
@@ -100,7 +109,7 @@ export class WorkerStateMachine {
 
       let result;
       try {
-        result = await api.POST("/api/v3/worker/task", { signal: shutdown });
+        result = await api.POST("/api/v3/worker/task", { params: { query }, signal: shutdown });
       } catch (err) {
         if (shutdown.aborted) return null;
         wait = jitter(errorBackoff.failed(), random);
@@ -120,15 +129,23 @@ export class WorkerStateMachine {
           logOutcome(task, outcome, log);
           if (shutdown.aborted) return null;
           // After a status change request, ask right away: the answer is the new status (423).
+          // After a completed task too: its update is delivered before the next poll (see
+          // PAUSE_AFTER_TASK_MS for why Flamenco waits here).
           wait =
-            outcome.kind === "aborted" && outcome.statusChangeRequested
+            (outcome.kind === "completed" && !flamencoPolling) ||
+            (outcome.kind === "aborted" && outcome.statusChangeRequested)
               ? 0
               : timings.pauseAfterTaskMs + jitter(timings.fetchFirstWaitMs, random);
           break;
         }
         case 204:
           errorBackoff.reset();
-          wait = jitter(timings.fetchNoTaskWaitMs, random);
+          // A Manager that held the poll until now is asked again at once; one that did not wait
+          // (no extension, or too many waiting) is polled as Flamenco does.
+          wait =
+            Number(response.headers.get(LONG_POLL_HEADER) ?? 0) > 0
+              ? 0
+              : jitter(timings.fetchNoTaskWaitMs, random);
           break;
         case 423: {
           const requested = (error as { status_requested?: WorkerStatus } | undefined)?.status_requested;

@@ -5,6 +5,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { parseArgs } from "node:util";
 import createClient from "openapi-fetch";
+import pMap from "p-map";
 import { goPlatformName } from "../shared/platform";
 import { PRODUCT_VERSION } from "../shared/version";
 import { basicAuthHeader, type AssignedTask, type ManagerApi, type TaskUpdate } from "./client";
@@ -30,6 +31,12 @@ export const REPORT_INTERVAL_MS = 2_000;
 /** Registration plus sign-on of one fake worker, as in Flamenco. */
 export const SIGN_ON_LIMIT_MS = 10_000;
 export const SIGN_OFF_LIMIT_MS = 1_000;
+/**
+ * Fake workers signing on at once. They share one address, and the Manager reserves a slot of its
+ * per-address auth throttle for every first sign-on until its secret is verified: a crowd of
+ * hundreds would be refused with 429.
+ */
+export const SIGN_ON_CONCURRENCY = 32;
 /** Fake workers start their loops spread over this much time. */
 export const START_STAGGER_MAX_MS = 500;
 export const NO_TASK_RETRY_MS = 1_000;
@@ -243,10 +250,15 @@ export function createStressClient(
 
 class FatalWorkerError extends Error {}
 
-/** Signs on with `identity`, registering a new worker when the Manager refuses its credentials. */
+/**
+ * Signs on with `identity`, registering a new worker when the Manager refuses its credentials.
+ * One made up here (`stored` false) registers first: the Manager does not know it, and a crowd of
+ * failed sign-ons from one address would be throttled.
+ */
 async function signOn(
   managerURL: string,
   identity: StressIdentity,
+  stored: boolean,
   signal: AbortSignal,
 ): Promise<ManagerApi> {
   const signOnBody = {
@@ -255,9 +267,10 @@ async function signOn(
     software_version: `Tablao stresser ${PRODUCT_VERSION}`,
     can_restart: false,
   };
+  const postSignOn = (api: ManagerApi) => api.POST("/api/v3/worker/sign-on", { body: signOnBody, signal });
   let client = createStressClient(managerURL, identity);
-  let signedOn = await client.POST("/api/v3/worker/sign-on", { body: signOnBody, signal });
-  if (signedOn.response.status !== 200) {
+  let signedOn = stored ? await postSignOn(client) : null;
+  if (signedOn?.response.status !== 200) {
     const secret = Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("hex");
     const registered = await createStressClient(managerURL).POST("/api/v3/worker/register-worker", {
       body: {
@@ -273,7 +286,7 @@ async function signOn(
     identity.uuid = registered.data.uuid;
     identity.secret = secret;
     client = createStressClient(managerURL, identity);
-    signedOn = await client.POST("/api/v3/worker/sign-on", { body: signOnBody, signal });
+    signedOn = await postSignOn(client);
   }
   if (!signedOn.data) throw new FatalWorkerError(`sign-on refused: HTTP ${signedOn.response.status}`);
   if (signedOn.data.status_requested !== "awake") {
@@ -306,18 +319,20 @@ export async function runStress(opts: StressOptions): Promise<StressReport> {
   const workerErrors: string[] = [];
 
   // Each fake worker's sign-on outcome, in the order of the identities, with its name.
-  const startups: (StartedWorker | { name: string; error: string })[] = await Promise.all(
-    identities.slice(0, opts.workers).map(async (identity) => {
+  const startups: (StartedWorker | { name: string; error: string })[] = await pMap(
+    identities.slice(0, opts.workers),
+    async (identity, i) => {
       const limit = AbortSignal.timeout(SIGN_ON_LIMIT_MS);
       const signal = opts.signal ? AbortSignal.any([limit, opts.signal]) : limit;
       const { name } = identity;
       try {
         // signOn() stores a new registration's uuid and secret in `identity`, saved below.
-        return { name, client: await signOn(opts.managerURL, identity, signal) };
+        return { name, client: await signOn(opts.managerURL, identity, i < stored.length, signal) };
       } catch (err) {
         return { name, error: (err as Error).message };
       }
-    }),
+    },
+    { concurrency: SIGN_ON_CONCURRENCY },
   );
   const clients: StartedWorker[] = [];
   for (const s of startups) {

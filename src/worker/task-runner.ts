@@ -1,7 +1,8 @@
 // Runs one assigned task: reports it started, runs its commands in order,
 // counts steps, reports completion or the first failure, and meanwhile asks may-i-run. When the
 // Manager says stop (or refuses an update as reassigned), the running command is killed and
-// nothing more is reported for the task.
+// nothing more is reported for the task. Once the task's end is reported, a refusal is no reason
+// to stop anything: the task is over for this worker either way, and the next one may come.
 import type { Logger } from "../shared/log";
 import type { AssignedTask, ManagerApi, TaskUpdate } from "./client";
 import { runCommand } from "./commands";
@@ -49,13 +50,15 @@ export async function runTask(
   shutdown.addEventListener("abort", onShutdown, { once: true });
   if (shutdown.aborted) onShutdown();
 
+  let ended = false;
   /** Once the task is stopped, nothing more is sent for it. */
   const report = (update: TaskUpdate): Promise<Delivery | null> => {
     if (signal.aborted) return Promise.resolve(null);
+    if (update.taskStatus === "completed" || update.taskStatus === "failed") ended = true;
     return upstream.send(task.uuid, update).then((delivery) => {
-      if (delivery.kind === "refused" && (delivery.status === 409 || delivery.status === 404)) {
-        abort(`the Manager refused an update (${delivery.message})`);
-      }
+      const taskGone = delivery.kind === "refused" && (delivery.status === 409 || delivery.status === 404);
+      if (taskGone && !ended)
+        abort(`the Manager no longer has the task for this worker (${delivery.message})`);
       return delivery;
     });
   };

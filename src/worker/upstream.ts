@@ -65,6 +65,8 @@ export class Upstream {
   private inFlight: AbortController | null = null;
   private retryTimer: ReturnType<typeof setTimeout> | null = null;
   private lastResult: FlushResult = "drained";
+  /** The last task whose updates the Manager refused as not ours: its further refusals go unlogged. */
+  private lastTaskGone: string | null = null;
   private closed = false;
 
   constructor(deps: UpstreamDeps) {
@@ -165,9 +167,7 @@ export class Upstream {
           this.scheduleRetry();
           return outcome;
         }
-        if (outcome.kind === "refused") {
-          this.log("warn", `Manager refused update for task ${row.task_id}: ${outcome.message}`);
-        }
+        if (outcome.kind === "refused") this.logRefusal(row.task_id, outcome);
         this.remove(row.id, outcome);
       }
     } finally {
@@ -210,6 +210,20 @@ export class Upstream {
     } finally {
       this.inFlight = null;
     }
+  }
+
+  /**
+   * A 409 or 404 means the task is no longer this worker's (finished, requeued or given to
+   * another): normal, so said once per task at info. Other refusals are a bug somewhere: warn.
+   */
+  private logRefusal(taskId: string, refusal: { status: number; message: string }): void {
+    if (refusal.status !== 409 && refusal.status !== 404) {
+      this.log("warn", `Manager refused update for task ${taskId}: ${refusal.message}`);
+      return;
+    }
+    if (this.lastTaskGone === taskId) return;
+    this.lastTaskGone = taskId;
+    this.log("info", `task ${taskId} is no longer this worker's (${refusal.message}); dropping its updates`);
   }
 
   private remove(id: number, outcome: Delivery): void {

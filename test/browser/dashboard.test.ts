@@ -574,8 +574,8 @@ describe("web dashboard: workers and tags", () => {
       const form = details.locator("form.sleep-schedule");
       await form.locator('input[type="checkbox"]').check();
       await form.locator("input.days").fill("mo tu");
-      await form.locator('input[type="time"]').first().fill("22:00");
-      await form.locator('input[type="time"]').last().fill("06:00");
+      await form.locator("input.time-of-day").first().fill("22:00");
+      await form.locator("input.time-of-day").last().fill("06:00");
       await form.locator("button", { hasText: "Save schedule" }).click();
       await shows(form, "saved");
       const schedule = (await (

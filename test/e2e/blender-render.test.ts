@@ -218,7 +218,8 @@ describe("Blender end to end", () => {
     // What it tried to run comes first, with the Manager's default variables expanded.
     expect(log).toContain(`going to run:\n\n    blender -b -y ${join(dir, "scene.blend")} --scene Scene`);
     const task = TaskAnswer.parse(await api.get(`/api/v3/tasks/${taskId}`));
-    expect(task.activity).toBe(expected);
+    // The only worker failed it, so the task's reason also says no worker is left to run it.
+    expect(task.activity).toContain(expected);
     expect(["soft-failed", "failed"]).toContain(task.status);
     // The worker said so at start-up already.
     expect(worker.log()).toContain(

@@ -51,3 +51,17 @@ test("messages below the minimum level are not written", () => {
   expect(written).toHaveLength(1);
   expect(written[0]).toMatch(/WARN  loud\n$/);
 });
+
+test("json format: one parseable object per line, the message intact, nothing unsafe left raw", () => {
+  const written: string[] = [];
+  const log = createLogger("info", (s) => void written.push(s), "json");
+  const msg = 'job "a\nb" \x1b[2J\u0085\u2028 C:\\renders';
+  log("warn", msg);
+  log("debug", "below the level");
+  expect(written).toHaveLength(1);
+  const [line] = written;
+  expect(line!.endsWith("\n")).toBe(true);
+  expect(line!.slice(0, -1)).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/);
+  const parsed = JSON.parse(line!) as Record<string, unknown>;
+  expect(parsed).toEqual({ time: expect.stringMatching(/^\d{4}-\d\d-\d\dT/), level: "warn", msg });
+});

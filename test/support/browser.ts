@@ -2,7 +2,7 @@
 // (its own Manager with the dashboard, and a fresh browser context with one page), the errors a
 // page reports, waiting for text to show, and the job they submit to have something to look at.
 import { afterAll, beforeAll, expect } from "bun:test";
-import { chmodSync, existsSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { chromium, type Browser, type BrowserContext, type Locator, type Page } from "playwright-core";
 import { startTestManager, type TestManager, type TestManagerOptions } from "./manager";
@@ -140,4 +140,55 @@ export async function submitEchoJob(
   });
   expect(res.status).toBe(200);
   return ((await res.json()) as { id: string }).id;
+}
+
+/** A worker that registered and signed on through the worker API, driven by the test. */
+export interface SignedOnWorker {
+  id: string;
+  name: string;
+  /** A worker API call (`path` under /api/v3/worker) with this worker's credentials. */
+  call(method: string, path: string, body?: unknown): Promise<Response>;
+}
+
+/** Registers a `misc` worker, signs it on and reports the status it is asked for, as a starting worker does. */
+export async function signOnWorker(managerUrl: string, name: string): Promise<SignedOnWorker> {
+  const secret = crypto.randomUUID();
+  const reg = await fetch(`${managerUrl}/api/v3/worker/register-worker`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ name, secret, platform: "linux", supported_task_types: ["misc"] }),
+  });
+  expect(reg.status).toBe(200);
+  const { uuid } = (await reg.json()) as { uuid: string };
+  const auth = `Basic ${btoa(`${uuid}:${secret}`)}`;
+  const call = (method: string, path: string, body?: unknown) =>
+    fetch(`${managerUrl}/api/v3/worker${path}`, {
+      method,
+      headers: {
+        authorization: auth,
+        ...(body === undefined ? {} : { "content-type": "application/json" }),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  const signOn = await call("POST", "/sign-on", {
+    name,
+    supported_task_types: ["misc"],
+    software_version: "3.9-browser-test",
+  });
+  expect(signOn.status).toBe(200);
+  const { status_requested } = (await signOn.json()) as { status_requested: string };
+  expect((await call("POST", "/state-changed", { status: status_requested })).status).toBe(204);
+  return { id: uuid, name, call };
+}
+
+/** Where browser tests also put screenshots meant for a person to look at (the lead's review). */
+export const SHARED_SCREENSHOTS_DIR = "/tmp/tablao-screenshots";
+
+/** Saves a screenshot of the viewport as `dir/name.png` and a copy in SHARED_SCREENSHOTS_DIR; returns its path. */
+export async function saveScreenshot(page: Page, dir: string, name: string): Promise<string> {
+  const path = join(dir, `${name}.png`);
+  const png = await page.screenshot({ path, fullPage: false });
+  mkdirSync(SHARED_SCREENSHOTS_DIR, { recursive: true });
+  writeFileSync(join(SHARED_SCREENSHOTS_DIR, `${name}.png`), png);
+  return path;
 }

@@ -53,12 +53,29 @@ describe("notification messages", () => {
     expect(jobUpdateMessage(job({ previous_status: "active" }))).toBeNull();
   });
 
-  test("task: always a line, with arrow and activity when present", () => {
-    expect(taskUpdateMessage(task({}))).toBe("Task render-1-10");
+  test("task: always a line, with arrow and activity when present, and the progress of a running task", () => {
+    expect(taskUpdateMessage(task({}))).toBe("Task render-1-10 (0 %)");
     expect(taskUpdateMessage(task({ previous_status: "queued", activity: "Rendering frame 3" }))).toBe(
-      "Task render-1-10 changed status queued ➜ active: Rendering frame 3",
+      "Task render-1-10 changed status queued ➜ active: Rendering frame 3 (0 %)",
     );
-    expect(taskUpdateMessage(task({ previous_status: "active", activity: "x" }))).toBe("Task render-1-10: x");
+    expect(taskUpdateMessage(task({ status: "failed", previous_status: "active", activity: "x" }))).toBe(
+      "Task render-1-10 changed status active ➜ failed: x",
+    );
+  });
+
+  test("task: named with its job, so that 'echo' of one job is told from another's", () => {
+    expect(
+      taskUpdateMessage(
+        task({ name: "echo", activity: "Progress", steps_completed: 1, steps_total: 2 }),
+        "hello",
+      ),
+    ).toBe('Task echo of job "hello": Progress (50 %)');
+    expect(
+      taskUpdateMessage(
+        task({ status: "completed", previous_status: "active", activity: "Completed" }),
+        "hello",
+      ),
+    ).toBe('Task render-1-10 of job "hello" changed status active ➜ completed: Completed');
   });
 
   test("worker: exact status-change wording, removal, else nothing", () => {

@@ -47,6 +47,8 @@ export function startFaultProxy(targetUrl: string): FaultProxy {
       headers.delete("host");
       const res = await fetch(`${targetUrl}${url.pathname}${url.search}`, {
         method: req.method,
+        // A client that hangs up is gone for the Manager too, as behind a real reverse proxy.
+        signal: req.signal,
         headers,
         body: req.method === "GET" || req.method === "HEAD" ? undefined : body,
       });

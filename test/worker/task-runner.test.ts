@@ -1,10 +1,13 @@
 import { afterEach, expect, test } from "bun:test";
+import { writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { silentLogger } from "../../src/shared/log";
+import { createLogger, silentLogger } from "../../src/shared/log";
 import { runTask, type TaskRunnerDeps } from "../../src/worker/task-runner";
 import { tempDirs } from "../support/temp-dirs";
+import { waitFor } from "../support/wait";
 import {
   cancelJob,
+  managerClient,
   sentJson,
   submitCommands,
   takeTask,
@@ -104,6 +107,32 @@ test("the first failing command fails the task with its error; later commands do
   expect(log).toMatch(/pid=\d+ > oops/);
   expect(log).not.toContain("never");
   expect(["failed", "soft-failed"]).toContain((await taskJson(farm.manager.url, task.uuid)).status);
+});
+
+test("a refused failure report (the task is no longer this worker's) is no reason to stop anything", async () => {
+  const h = await harness();
+  const lines: string[] = [];
+  // The watchdog must not notice the requeue first: only the failure report may meet it.
+  h.deps = { ...h.deps, mayIRunPeriodMs: 60_000, log: createLogger("debug", (s) => void lines.push(s)) };
+  const go = join(tempDir(), "go");
+  const task = await assigned(h, [
+    {
+      name: "exec",
+      parameters: { exe: "/bin/sh", args: ["-c", `while [ ! -e '${go}' ]; do sleep 0.05; done; exit 4`] },
+    },
+  ]);
+  const run = runTask(task, h.deps, running);
+  await waitFor("the command to start", () => updatesSent(task.uuid).some((u) => typeof u.log === "string"));
+  const requeued = await managerClient(farm.manager.url).POST("/api/v3/tasks/{task_id}/setstatus", {
+    params: { path: { task_id: task.uuid } },
+    body: { status: "queued", reason: "given to another worker" },
+  });
+  expect(requeued.response.status).toBe(204);
+  writeFileSync(go, "");
+  expect(await run).toEqual({ kind: "failed", message: "command exited abnormally with code 4" });
+  expect(updatesSent(task.uuid).at(-1)).toMatchObject({ taskStatus: "failed" });
+  expect((await taskJson(farm.manager.url, task.uuid)).status).toBe("queued");
+  expect(lines.filter((l) => l.includes("stopping"))).toEqual([]);
 });
 
 test("an unknown command fails the task and says which commands exist", async () => {

@@ -1,8 +1,9 @@
 import { beforeAll, describe, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { createLogger } from "../../src/shared/log";
 import { createManagerClient, type ManagerApi } from "../../src/worker/client";
-import { openUpdateQueueDb, type Upstream } from "../../src/worker/upstream";
+import { openUpdateQueueDb, Upstream } from "../../src/worker/upstream";
 import { freePort } from "../support/processes";
 import { tempDirs } from "../support/temp-dirs";
 import { waitFor } from "../support/wait";
@@ -85,6 +86,28 @@ describe("with the Manager reachable", () => {
     expect(await upstream.send(mine.uuid, { log: "mine" })).toEqual({ kind: "delivered" });
     expect(upstream.pending()).toBe(0);
     expect(await taskLog(farm.manager.url, othersTask.uuid)).not.toContain("not mine");
+    await upstream.close(100);
+  });
+
+  test("late updates for a finished task are dropped, said once at info", async () => {
+    await submitCommands(farm.manager.url, [{ name: "echo", parameters: { message: "x" } }]);
+    const task = await takeTask(worker);
+    const lines: string[] = [];
+    const upstream = new Upstream({
+      db: openUpdateQueueDb(join(tempDir(), "q.sqlite")),
+      api: worker.api,
+      log: createLogger("debug", (s) => void lines.push(s)),
+      retryMinMs: 10,
+      retryMaxMs: 40,
+    });
+    await upstream.send(task.uuid, { activity: "Completed", taskStatus: "completed" });
+    for (const text of ["late 1", "late 2", "late 3"]) {
+      expect(await upstream.send(task.uuid, { log: text })).toMatchObject({ kind: "refused", status: 409 });
+    }
+    const said = lines.filter((l) => l.includes(task.uuid));
+    expect(said).toHaveLength(1);
+    expect(said[0]).toContain(`INFO  task ${task.uuid} is no longer this worker's (`);
+    expect(upstream.pending()).toBe(0);
     await upstream.close(100);
   });
 

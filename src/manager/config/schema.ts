@@ -11,6 +11,9 @@ import ipaddr from "ipaddr.js";
 import { WINDOWS_PLATFORM } from "../../shared/platform";
 import { ROLES, isRole, type Role } from "../auth/roles";
 import { FLAMENCO_VERSION_FORMAT } from "../../shared/version";
+import { LOG_FORMATS, LOG_LEVELS } from "../../shared/log";
+import { WEBHOOK_EVENTS, isWebhookEvent, type WebhookEvent } from "../webhooks/events";
+import { WEBHOOK_FORMATS, type WebhookFormat } from "../webhooks/formats";
 
 export const CONFIG_VERSION = 3;
 export const DEFAULT_MQTT_CLIENT_ID = "flamenco";
@@ -70,6 +73,22 @@ export interface ConfigFile {
   backup?: { period?: string; keep?: number; path?: string };
   /** Tablao addition: the version `GET /api/v3/version` reports; absent means DEFAULT_FLAMENCO_VERSION. */
   flamenco_version?: string;
+  /** Tablao addition: `json` writes the log as JSON lines; read at start-up. */
+  log_format?: "text" | "json";
+  /** Tablao addition: the least important log messages written; read at start-up. */
+  log_level?: "debug" | "info" | "warn" | "error";
+  /** Tablao addition: HTTP notifications of farm events (docs/webhooks.md). */
+  webhooks?: WebhookSetting[];
+}
+
+/** One entry of `webhooks:`. */
+export interface WebhookSetting {
+  name: string;
+  url: string;
+  events: WebhookEvent[];
+  format: WebhookFormat;
+  secret: string;
+  enabled: boolean;
 }
 
 export const DEFAULT_VARIABLES = {
@@ -278,6 +297,59 @@ const authSchema = z.strictObject({
   worker_registration_secret: text().optional(),
 });
 
+const webhookSchema = z.strictObject({
+  name: text()
+    .transform((n) => n.trim())
+    .refine((n) => n !== "", "must not be empty"),
+  url: text().superRefine((url, ctx) => {
+    if (!URL.canParse(url) || !["http:", "https:"].includes(new URL(url).protocol)) {
+      ctx.addIssue({
+        code: "custom",
+        message: `invalid URL ${JSON.stringify(url)} (use an http:// or https:// URL)`,
+      });
+    }
+  }),
+  events: z
+    .array(
+      z.unknown().transform((input, ctx): WebhookEvent => {
+        if (typeof input === "string" && isWebhookEvent(input)) return input;
+        ctx.addIssue({
+          code: "custom",
+          message: `expected one of ${WEBHOOK_EVENTS.join(", ")}, got ${describe(input)}`,
+        });
+        return z.NEVER;
+      }),
+    )
+    .min(1, "name at least one event"),
+  format: z
+    .unknown()
+    .transform((input, ctx): WebhookFormat => {
+      if ((WEBHOOK_FORMATS as readonly unknown[]).includes(input)) return input as WebhookFormat;
+      ctx.addIssue({
+        code: "custom",
+        message: `expected one of ${WEBHOOK_FORMATS.join(", ")}, got ${describe(input)}`,
+      });
+      return z.NEVER;
+    })
+    .default("json"),
+  secret: text().default(""),
+  enabled: flag().default(true),
+});
+
+const webhooksSchema = z.array(webhookSchema).superRefine((hooks, ctx) => {
+  const seen = new Set<string>();
+  hooks.forEach((hook, i) => {
+    if (seen.has(hook.name)) {
+      ctx.addIssue({
+        code: "custom",
+        path: [i, "name"],
+        message: `another webhook is named ${JSON.stringify(hook.name)}`,
+      });
+    }
+    seen.add(hook.name);
+  });
+});
+
 const backupSchema = z.strictObject({
   period: duration().optional(),
   keep: wholeNumber(1).optional(),
@@ -325,6 +397,9 @@ const fileSchema = z.strictObject({
   auth: authSchema.optional(),
   backup: backupSchema.optional(),
   flamenco_version: flamencoVersion().optional(),
+  log_format: z.enum(LOG_FORMATS).optional(),
+  log_level: z.enum(LOG_LEVELS).optional(),
+  webhooks: webhooksSchema.optional(),
 });
 
 export function formatKeyPath(path: readonly PropertyKey[]): string {

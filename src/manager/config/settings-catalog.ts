@@ -23,6 +23,7 @@ export const SETTING_GROUPS = [
   "Access",
   "Database and backups",
   "Shaman",
+  "Notifications",
 ] as const;
 export type SettingGroup = (typeof SETTING_GROUPS)[number];
 
@@ -106,9 +107,25 @@ export const SETTINGS: readonly SettingInfo[] = [
     "autodiscoverable",
     "General",
     "boolean",
-    "unused",
-    "Flamenco's UPnP/SSDP discovery. Tablao does not announce itself: give workers the Manager's URL.",
+    "restart",
+    "Announce the Manager on the local network by UPnP/SSDP, so workers started without a Manager URL find it.",
     { default: true },
+  ),
+  setting(
+    "log_format",
+    "General",
+    "text",
+    "restart",
+    "How the Manager writes its log: text (one readable line per message) or json (one JSON object per line, for log collectors).",
+    { default: "text", optional: true },
+  ),
+  setting(
+    "log_level",
+    "General",
+    "text",
+    "restart",
+    "Least important log messages written: debug (also request-level detail), info (the farm's story: workers and jobs coming and going), warn or error.",
+    { default: "info", optional: true },
   ),
   setting(
     "database",
@@ -297,6 +314,14 @@ export const SETTINGS: readonly SettingInfo[] = [
     "restart",
     "Uploaded files no checkout uses and older than this are deleted by a sweep.",
     { default: "744h0m0s" },
+  ),
+  setting(
+    "webhooks",
+    "Notifications",
+    "json",
+    "live",
+    "Webhooks: HTTP POSTs when jobs complete, fail or pause, workers go offline or into error, or the farm runs idle. Each has name, url, events, format (json, slack, discord, matrix), secret (signs the body) and enabled. See docs/webhooks.md.",
+    { default: [], optional: true },
   ),
 ];
 

@@ -1,6 +1,6 @@
 // The database schema: every table of the Manager, in one place. Migrations in
 // src/manager/db/migrations are generated from this file by drizzle-kit (`bun run db:generate`),
-// except the trigger migrations (0002, 0005), which are written by hand (see docs/storage.md).
+// except the trigger migrations (0002, 0005, 0010), which are written by hand (see docs/storage.md).
 import { sql } from "drizzle-orm";
 import type { JobStatus, StoredWorkerStatus, TaskStatus } from "../../shared/statuses";
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
@@ -292,6 +292,62 @@ export const apiSessions = sqliteTable(
   (t) => [index("api_sessions_token_idx").on(t.tokenId)],
 );
 
+/**
+ * Webhook deliveries (docs/webhooks.md): one row per event per configured hook, queued here so
+ * deliveries survive a restart. Hooks live in the config file and are referred to by name.
+ * `dedupe_key` names the event occurrence, so a re-sent event never queues a second delivery.
+ */
+export const webhookDeliveries = sqliteTable(
+  "webhook_deliveries",
+  {
+    ...commonColumns(),
+    uuid: text("uuid").notNull().unique(),
+    hookName: text("hook_name").notNull(),
+    event: text("event").notNull(),
+    dedupeKey: text("dedupe_key").notNull(),
+    /** The format-independent event payload; each attempt formats it for the hook. */
+    payload: text("payload", { mode: "json" }).notNull().$type<Record<string, unknown>>(),
+    /** `failed`: given up; `dropped`: over the limit of pending deliveries of the hook. */
+    status: text("status").$type<"pending" | "delivered" | "failed" | "dropped">().notNull(),
+    attempts: integer("attempts").notNull().default(0),
+    nextAttemptAt: timestamp("next_attempt_at").notNull(),
+    lastAttemptAt: timestamp("last_attempt_at"),
+    responseStatus: integer("response_status"),
+    lastError: text("last_error").notNull().default(""),
+  },
+  (t) => [
+    uniqueIndex("webhook_deliveries_dedupe_idx").on(t.hookName, t.dedupeKey),
+    index("webhook_deliveries_due_idx").on(t.status, t.nextAttemptAt),
+  ],
+);
+
+/**
+ * Every time a task ran on a worker: who, from when until when, and how it ended. Written only
+ * by the triggers of migration 0010 as a task becomes active and leaves `active`, so the
+ * scheduler and the task updates do not know it exists. The worker is copied (not referenced),
+ * so the history outlives a deleted worker. A task keeps its latest runs only (see docs/storage.md).
+ */
+export const taskRuns = sqliteTable(
+  "task_runs",
+  {
+    ...commonColumns(),
+    taskId: integer("task_id")
+      .notNull()
+      .references(() => tasks.id, { onDelete: "cascade" }),
+    jobId: integer("job_id")
+      .notNull()
+      .references(() => jobs.id, { onDelete: "cascade" }),
+    workerUuid: text("worker_uuid").notNull(),
+    workerName: text("worker_name").notNull(),
+    startedAt: timestamp("started_at").notNull(),
+    /** null while it runs. */
+    endedAt: timestamp("ended_at"),
+    /** The task's status when the run ended (completed, failed, soft-failed, queued, ...); `active` while it runs. */
+    outcome: text("outcome").$type<TaskStatus>().notNull(),
+  },
+  (t) => [index("task_runs_job_idx").on(t.jobId, t.startedAt), index("task_runs_task_idx").on(t.taskId)],
+);
+
 export type JobRow = typeof jobs.$inferSelect;
 export type TaskRow = typeof tasks.$inferSelect;
 export type WorkerRow = typeof workers.$inferSelect;
@@ -299,3 +355,5 @@ export type WorkerTagRow = typeof workerTags.$inferSelect;
 export type SleepScheduleRow = typeof sleepSchedules.$inferSelect;
 export type ApiTokenRow = typeof apiTokens.$inferSelect;
 export type ApiSessionRow = typeof apiSessions.$inferSelect;
+export type WebhookDeliveryRow = typeof webhookDeliveries.$inferSelect;
+export type TaskRunRow = typeof taskRuns.$inferSelect;

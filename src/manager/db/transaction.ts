@@ -28,19 +28,77 @@ const asError = (err: unknown) => (err instanceof Error ? err : new Error(String
 interface Batch {
   /** What the kept changes left to do after the COMMIT, in order. */
   actions: AfterCommit[];
+  /** performance.now() at its BEGIN. */
+  startedAt: number;
   done: Promise<void>;
   resolve(): void;
   reject(err: CommitFailedError): void;
 }
 
+/**
+ * How long writes held the database (BEGIN to COMMIT) on this connection: bulk work is cut into
+ * slices so that no single write keeps the worker API's group commits waiting for long.
+ */
+export interface WriteStats {
+  /** Transactions of their own (inTransaction). */
+  writes: number;
+  longestWriteMs: number;
+  /** Shared transactions (group commit: one per event-loop turn with worker changes). */
+  sharedWrites: number;
+  longestSharedWriteMs: number;
+  /** The longest single change inside a shared transaction, and where it was made. */
+  longestSharedChangeMs: number;
+  /** Where the longest transaction and the longest shared change were made (their callers). */
+  longestWriteAt: string;
+  longestSharedChangeAt: string;
+}
+
 interface ConnectionState {
   onCommitFailed: ((msg: string) => void) | null;
+  stats: WriteStats;
   batch: Batch | null;
   /** The after-commit work of the open (nested) changes, innermost last. */
   frames: AfterCommit[][];
 }
 
-const newState = (): ConnectionState => ({ onCommitFailed: null, batch: null, frames: [] });
+const newState = (): ConnectionState => ({
+  onCommitFailed: null,
+  batch: null,
+  frames: [],
+  stats: {
+    writes: 0,
+    longestWriteMs: 0,
+    sharedWrites: 0,
+    longestSharedWriteMs: 0,
+    longestSharedChangeMs: 0,
+    longestWriteAt: "",
+    longestSharedChangeAt: "",
+  },
+});
+
+/** The write timings of this connection since it was opened. */
+export function writeStats(db: Db): Readonly<WriteStats> {
+  return db.memo(newState).stats;
+}
+
+export const describeWriteStats = (s: WriteStats) =>
+  `database writes: ${s.writes} transactions, the longest held the database for ${s.longestWriteMs.toFixed(1)} ms; ` +
+  `${s.sharedWrites} group commits, the longest held it for ${s.longestSharedWriteMs.toFixed(1)} ms ` +
+  `(its longest change ${s.longestSharedChangeMs.toFixed(1)} ms); ` +
+  `the longest transaction came from ${s.longestWriteAt || "-"}, the longest shared change from ${s.longestSharedChangeAt || "-"}`;
+
+/** Frames of the stack that made a change, past this module: taken only for a new longest. */
+function callerOf(): string {
+  const frames = (new Error().stack ?? "").split("\n").slice(1);
+  return frames
+    .filter((f) => !f.includes("/db/transaction.ts"))
+    .slice(0, CALLER_FRAMES)
+    .map((f) => f.trim().replace(/^at /, ""))
+    .join(" < ");
+}
+
+/** How many stack frames name the caller of the longest write. */
+const CALLER_FRAMES = 4;
 
 function statements(db: Db) {
   return db.memo(prepareStatements);
@@ -77,6 +135,9 @@ export function flushGroupCommit(db: Db): void {
   state.batch = null;
   try {
     statements(db).commit();
+    const heldMs = performance.now() - batch.startedAt;
+    state.stats.sharedWrites++;
+    if (heldMs > state.stats.longestSharedWriteMs) state.stats.longestSharedWriteMs = heldMs;
   } catch (err) {
     rollbackQuietly(db);
     state.onCommitFailed?.(
@@ -99,10 +160,11 @@ function rollbackQuietly(db: Db): void {
 
 function openBatch(db: Db, state: ConnectionState): Batch {
   statements(db).begin();
+  const startedAt = performance.now();
   const { promise: done, resolve, reject } = Promise.withResolvers<void>();
   // Nobody may be waiting (a timer's change); the failure is reported by flushGroupCommit.
   done.catch(() => undefined);
-  const batch: Batch = { actions: [], done, resolve, reject };
+  const batch: Batch = { actions: [], startedAt, done, resolve, reject };
   state.batch = batch;
   setImmediate(() => {
     if (state.batch === batch) flushGroupCommit(db);
@@ -166,6 +228,7 @@ export function inTransaction<T>(db: Db, fn: (tx: Tx) => T): T {
   const stmts = statements(db);
   flushGroupCommit(db);
   stmts.begin();
+  const startedAt = performance.now();
   let ran;
   try {
     ran = runChange(db, state, fn);
@@ -178,6 +241,12 @@ export function inTransaction<T>(db: Db, fn: (tx: Tx) => T): T {
   } catch (err) {
     rollbackQuietly(db);
     throw err;
+  }
+  const heldMs = performance.now() - startedAt;
+  state.stats.writes++;
+  if (heldMs > state.stats.longestWriteMs) {
+    state.stats.longestWriteMs = heldMs;
+    state.stats.longestWriteAt = callerOf();
   }
   for (const action of ran.frame) action();
   return ran.result;
@@ -213,8 +282,14 @@ export function inSharedTransaction<T>(db: Db, fn: (tx: Tx) => T): Promise<T> {
   let result: T;
   // The batch stands as the outer change: the savepoint's after-commit work joins it.
   state.frames.push(batch.actions);
+  const startedAt = performance.now();
   try {
     result = nestedChange(db, state, fn);
+    const tookMs = performance.now() - startedAt;
+    if (tookMs > state.stats.longestSharedChangeMs) {
+      state.stats.longestSharedChangeMs = tookMs;
+      state.stats.longestSharedChangeAt = callerOf();
+    }
   } catch (err) {
     return Promise.reject(asError(err));
   } finally {

@@ -5,7 +5,6 @@ import { dirname } from "node:path";
 import type { Clock } from "../../shared/clock";
 import type { Db } from "../db/connection";
 import {
-  deleteJob,
   jobsMarkedForDeletion,
   markJobForDeletion,
   markJobsUpdatedAtOrBeforeForDeletion,
@@ -15,6 +14,7 @@ import { inTransaction } from "../db/transaction";
 import { ApiError, notFound } from "../errors";
 import { emitAfterCommit, type EventBroker } from "../events/broker";
 import { jobDeleted, jobUpdate } from "../events/payloads";
+import { removeJobInSlices } from "./slices";
 
 const DELETER_QUEUE_CAPACITY = 100;
 const DELETER_RESCAN_INTERVAL_MS = 60_000;
@@ -72,11 +72,8 @@ export function createJobDeleter(deps: JobDeleterDeps) {
     await deps.discardTaskLogs(dir);
     await rm(dir, { recursive: true, force: true });
     await rmdir(dirname(dir)).catch(() => undefined); // only succeeds when the job-XXXX folder is empty
-    inTransaction(db, (tx) => {
-      const emit = emitAfterCommit(broker, tx);
-      deleteJob(tx, job.id);
-      emit(jobDeleted(job));
-    });
+    // In slices: a job of many thousand tasks would hold the database for as long as its delete.
+    await removeJobInSlices(db, job.id, (tx) => emitAfterCommit(broker, tx)(jobDeleted(job)));
   }
 
   async function drain() {

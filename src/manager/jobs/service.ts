@@ -1,6 +1,7 @@
 // Jobs: submission (two-way variables, compile, store, announce), queries, and the priority and
 // worker-tag changes. Status changes go through the state machine; deletion through the deleter.
 import type { Clock } from "../../shared/clock";
+import type { Logger } from "../../shared/log";
 import type { JobStatus } from "../../shared/statuses";
 import type { Db } from "../db/connection";
 import { allJobs, jobByUUID, setJobPriority, setJobWorkerTag } from "../db/queries/jobs";
@@ -18,7 +19,7 @@ import { jobUpdate } from "../events/payloads";
 import { replaceTwoWay, type ManagerConfig } from "../config";
 import { JobTypeError, SettingsError, type JobTypeRegistry } from "./job-types";
 import { checkSubmissionSize } from "./limits";
-import { insertCompiledJob } from "./store";
+import { storeCompiledJob } from "./store";
 import { jobView, taskSummaryView, taskView } from "./views";
 
 /** What a client may submit; matches the SubmittedJob schema of the contract. */
@@ -44,7 +45,7 @@ export interface JobServiceDeps {
   clock: Clock;
   jobTypes: JobTypeRegistry;
   config: () => ManagerConfig;
-  log: (msg: string) => void;
+  log: Logger;
 }
 
 export type JobService = ReturnType<typeof createJobService>;
@@ -94,7 +95,7 @@ export function createJobService(deps: JobServiceDeps) {
     const status = initialStatus(body);
     const cfg = deps.config();
     const platform = body.submitter_platform === "manager" ? cfg.platform : body.submitter_platform;
-    if (!body.type_etag) deps.log(`job "${body.name}" submitted without type_etag; not checking it`);
+    if (!body.type_etag) deps.log("debug", `job "${body.name}" submitted without type_etag; not checking it`);
     try {
       if (body.type_etag) {
         const type = await jobTypes.get(body.type);
@@ -123,30 +124,49 @@ export function createJobService(deps: JobServiceDeps) {
           ? badRequest(`type: job type "${body.type}" is unknown`)
           : badRequest(err.message);
       }
-      if (err instanceof SettingsError) throw badRequest(`settings.${err.setting}: ${err.message}`);
+      if (err instanceof SettingsError) throw badRequest(`settings: ${err.message}`);
+      throw err;
+    }
+  }
+
+  /** Runs `step`, logging its refusal (once, here) before the HTTP layer answers it. */
+  async function logRefusal<T>(what: string, body: SubmittedJob, step: () => Promise<T>): Promise<T> {
+    try {
+      return await step();
+    } catch (err) {
+      if (err instanceof ApiError) {
+        deps.log(
+          "info",
+          `${what} of job "${body.name}" (${body.type}) refused: ${err.status} ${err.message}`,
+        );
+      }
       throw err;
     }
   }
 
   return {
     async submit(body: SubmittedJob) {
-      const { compiled, status } = await compile(body);
-      const job = inTransaction(db, (tx) => {
-        const emit = emitAfterCommit(broker, tx);
-        const job = insertCompiledJob(tx, compiled, {
+      const { compiled, job } = await logRefusal("submission", body, async () => {
+        const { compiled, status } = await compile(body);
+        const job = await storeCompiledJob({ db, broker }, compiled, {
           status,
           workerTagId: findTagId(body.worker_tag),
           now: clock.now(),
         });
-        emit(jobUpdate(job));
-        return job;
+        return { compiled, job };
       });
+      deps.log(
+        "info",
+        `job "${job.name}" (${job.jobType}, ${compiled.tasks.length} tasks, priority ${job.priority}) submitted as ${job.uuid}, ${job.status}`,
+      );
       return jobView(job, body.worker_tag || null);
     },
 
     async check(body: SubmittedJob): Promise<void> {
-      findTagId(body.worker_tag);
-      await compile(body);
+      await logRefusal("check", body, async () => {
+        findTagId(body.worker_tag);
+        await compile(body);
+      });
     },
 
     list() {

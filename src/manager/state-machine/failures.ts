@@ -1,6 +1,8 @@
 // What happens when a worker reports a task as failed: the task's failure list, the per-job
 // blocklist, soft versus hard failure, and failing the job when no untried worker is left
 // (docs/state-machines.md). Tablao counts as documented: no off-by-one in either threshold.
+// A task failing for good gets one reason (failureReasons), which its activity, its log and
+// the job's activity all carry.
 import type { Db } from "../db/connection";
 import { requireJob } from "../db/queries/jobs";
 import {
@@ -9,18 +11,12 @@ import {
   countUntriedWorkers,
   recordTaskFailure,
 } from "../db/queries/task-failures";
-import { requireTask, type TaskRef } from "../db/queries/tasks";
+import { requireTask, setTaskActivity, type TaskRef } from "../db/queries/tasks";
 import type { JobRow, TaskRow, WorkerRow } from "../db/schema";
 import type { Emit } from "../events/broker";
 import type { StateMachineDeps } from "./deps";
 import type { JobStateMachine } from "./job-state";
-import {
-  blockedFromTypeReason,
-  catastrophicFailLine,
-  hardFailLine,
-  jobReasons,
-  softFailLine,
-} from "./messages";
+import { blockedFromTypeReason, failureReasons, softFailLine } from "./messages";
 import type { WorkerRequeue } from "./requeue";
 import type { TaskStateMachine } from "./task-state";
 
@@ -41,17 +37,20 @@ export function createFailureHandling(
 ): FailureHandling {
   const { clock, taskLogs, thresholds } = deps;
 
+  /** Fails the task for `reason`, which also becomes the job's reason should the job fail with it. */
+  function failTask(tx: Db, emit: Emit, job: JobRow, task: TaskRef, reason: string): TaskRow {
+    taskLogs.appendManagerLine(job.uuid, task.uuid, reason);
+    const withReason = setTaskActivity(tx, task.id, reason, clock.now());
+    if (!withReason) throw new Error(`task ${task.uuid} does not exist`);
+    return machines.task.taskStatusChange(tx, emit, withReason, "failed", { job, failureReason: reason });
+  }
+
   function failJob(tx: Db, emit: Emit, job: JobRow, task: TaskRef, worker: FailingWorker): TaskRow {
-    taskLogs.appendManagerLine(job.uuid, task.uuid, catastrophicFailLine(worker, task.type));
-    const failed = machines.task.taskStatusChange(tx, emit, task, "failed");
-    // The task's failure may already have failed the job (10 % rule); then this is a no-op.
-    machines.job.jobStatusChange(
-      tx,
-      emit,
-      requireJob(tx, job.id),
-      "failed",
-      jobReasons.noWorkersLeft(task.type),
-    );
+    // Reloaded for the worker's activity, which the caller saved.
+    const reason = failureReasons.noWorkersLeft(requireTask(tx, task.id), worker);
+    const failed = failTask(tx, emit, job, task, reason);
+    // The task's failure may already have failed the job (10 % rule, same reason); then this is a no-op.
+    machines.job.jobStatusChange(tx, emit, requireJob(tx, job.id), "failed", reason);
     return failed;
   }
 
@@ -84,8 +83,7 @@ export function createFailureHandling(
       // Reloaded: the requeue cascade above may have touched it.
       const current = requireTask(tx, task.id);
       if (numFailed >= taskFailAfterSoftfailCount) {
-        taskLogs.appendManagerLine(job.uuid, task.uuid, hardFailLine(numFailed));
-        return machines.task.taskStatusChange(tx, emit, current, "failed");
+        return failTask(tx, emit, job, current, failureReasons.failedTooOften(current, numFailed, worker));
       }
       if ((untried ?? countUntriedWorkers(tx, job, task)) === 0)
         return failJob(tx, emit, job, current, worker);

@@ -1,5 +1,6 @@
 // Every text the state machines write: task/job activities, task-log lines and job-change
-// reasons, as Flamenco writes them (docs/state-machines.md quotes them). Wire strings; change none lightly.
+// reasons, as Flamenco writes them (docs/state-machines.md quotes them), except the failure
+// reasons, which are Tablao's own. Wire strings; change none lightly.
 
 /** Go's %q for the values that occur here (status names, task types). */
 const quoted = (s: string) => JSON.stringify(s);
@@ -34,7 +35,21 @@ export const jobReasons = {
   pausedAfterCompletion: "no more active tasks after task completion",
   // Flamenco's (misleading) text for "a queued job had a task completed".
   moreToDo: "no more tasks to do",
-  noWorkersLeft: (taskType: string) => `no more workers left to run tasks of type ${quoted(taskType)}`,
+} as const;
+
+/** What the worker said when it failed the task; workers may send no activity at all. */
+const lastWords = (activity: string) => activity.trim() || "no reason given";
+
+/**
+ * Why a task failed for good, and with it maybe its job. One text, written as the task's activity,
+ * as a line in its log and as the reason of the job's change, so all three tell the same story.
+ */
+export const failureReasons = {
+  failedTooOften: (task: { name: string; activity: string }, numFailed: number, worker: { name: string }) =>
+    `task ${quoted(task.name)} failed on ${numFailed} ${plural(numFailed, "worker")}, last on ${worker.name}: ${lastWords(task.activity)}`,
+  noWorkersLeft: (task: { name: string; type: string; activity: string }, worker: { name: string }) =>
+    `no workers left that may run ${quoted(task.type)} tasks of this job (the others are blocklisted or failed this task); ` +
+    `task ${quoted(task.name)} last failed on ${worker.name}: ${lastWords(task.activity)}`,
 } as const;
 
 export const STUCK_JOB_REASON = "checking stuck jobs";
@@ -63,10 +78,6 @@ export const softFailLine = (numFailed: number, threshold: number) => {
     `${more} more ${plural(more, "failure")} will cause hard failure.`
   );
 };
-export const hardFailLine = (numFailed: number) =>
-  `Task failed by ${numFailed} ${plural(numFailed, "worker")}, Manager will mark it as hard failure`;
-export const catastrophicFailLine = (worker: { name: string; uuid: string }, taskType: string) =>
-  `Task failed by worker ${workerIdent(worker)}, Manager will fail the entire job as there are no more workers left for tasks of type ${quoted(taskType)}.`;
 
 const UNASSIGNED = "-unassigned-";
 /** RFC 3339 without fractional seconds, as Go's time.RFC3339 prints it. */

@@ -32,6 +32,8 @@ export interface KnownRows {
   job?: JobRow;
   /** The task's worker (after the change). */
   worker?: TaskWorker;
+  /** Why the task failed, for a change to `failed`: the job fails with the same reason. */
+  failureReason?: string;
 }
 
 export interface TaskStateMachine {
@@ -50,7 +52,7 @@ export function createTaskStateMachine(
   const { clock, log, taskLogs } = deps;
 
   /** How the job reacts to its task's new status; the first matching rule wins (docs/state-machines.md). */
-  function reactJob(tx: Db, emit: Emit, job: JobRow, task: TaskRow): void {
+  function reactJob(tx: Db, emit: Emit, job: JobRow, task: TaskRow, failureReason?: string): void {
     const change = (target: JobStatus, reason: string) =>
       void jobMachine.jobStatusChange(tx, emit, job, target, reason);
     const counts = () => countTasksOfJob(tx, job.id);
@@ -79,7 +81,7 @@ export function createTaskStateMachine(
         }
         // Integer form of trunc(failed / total * 100) >= 10.
         if (c.of("failed") * 100 >= c.total * TASK_FAIL_JOB_PERCENTAGE)
-          change("failed", jobReasons.tooManyFailed);
+          change("failed", failureReason ?? jobReasons.tooManyFailed);
         else if (pauseDone(c)) change("paused", jobReasons.pausedAfterFailure);
         else if (job.status === "queued") change("active", jobReasons.failedNotEnough);
         return;
@@ -132,7 +134,7 @@ export function createTaskStateMachine(
       }
       emit(taskUpdate(saved, job.uuid, workerOf(tx, saved, known.worker), oldStatus));
       try {
-        reactJob(tx, emit, job, saved);
+        reactJob(tx, emit, job, saved, known.failureReason);
       } catch (err) {
         throw new Error(`updating job after task status change: ${(err as Error).message}`, { cause: err });
       }

@@ -22,9 +22,13 @@ export function createTaskTimeout(
   return {
     timeOutTask(tx, emit, task, worker) {
       const job = requireJob(tx, task.jobId);
-      const withActivity = setTaskActivity(tx, task.id, timedOutActivity(worker), clock.now());
+      const reason = timedOutActivity(worker);
+      const withActivity = setTaskActivity(tx, task.id, reason, clock.now());
       if (!withActivity) throw new Error(`task ${task.uuid} does not exist`);
-      const failed = taskMachine.taskStatusChange(tx, emit, withActivity, "failed");
+      const failed = taskMachine.taskStatusChange(tx, emit, withActivity, "failed", {
+        job,
+        failureReason: reason,
+      });
       taskLogs.appendManagerLine(job.uuid, task.uuid, timedOutLine(worker, task.lastTouchedAt));
       return failed;
     },

@@ -52,7 +52,7 @@ export function LoginPage({ auth, notice }: { auth: Auth; notice?: string }) {
         )}
         <p class="hint">
           An admin gives out tokens on the Tokens page, or on the Manager's machine with{" "}
-          <code>bun run server token create --name NAME --role ROLE</code>.
+          <code>npm run server -- token create --name NAME --role ROLE</code>.
         </p>
       </Form>
     </main>

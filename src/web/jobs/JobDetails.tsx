@@ -1,5 +1,6 @@
-// Details of one job: what it is, its settings and metadata, progress, priority editing,
-// actions, its last-rendered image and its blocklist; changes only for roles that may make them.
+// One job: its header (name, status, progress and the actions, kept in view by the layout) and
+// its details (settings and metadata, priority editing, last-rendered image, blocklist);
+// changes only for roles that may make them.
 /** @jsxImportSource preact */
 import { useEffect, useState } from "preact/hooks";
 import { api } from "../api";
@@ -9,7 +10,7 @@ import { useStore } from "../store";
 import type { BlocklistEntry, Job, LastRenderedInfo } from "../types";
 import { LastRenderedImage } from "../last-rendered/LastRenderedImage";
 import { useApp } from "../ui/context";
-import { ConfirmButton, Field, Progress, StatusBadge, TimeAgo } from "../ui/widgets";
+import { BusyButton, ConfirmButton, Field, Progress, StatusBadge, TimeAgo } from "../ui/widgets";
 
 const PRIORITY_MIN = 0;
 const PRIORITY_MAX = 100;
@@ -73,14 +74,12 @@ function JobActions({ job, onDeleted }: { job: Job; onDeleted: () => void }) {
   return (
     <div class="toolbar" aria-label="Job actions">
       {(["cancel", "pause", "requeue"] as const).map((a) => (
-        <button
-          type="button"
+        <BusyButton
           key={a}
+          label={JOB_ACTIONS[a].label}
           disabled={!jobActionAllowed(a, job)}
-          onClick={() => void attempt(`${a} the job`, () => api.setJobStatus(job.id, JOB_ACTIONS[a].target!))}
-        >
-          {JOB_ACTIONS[a].label}
-        </button>
+          onClick={() => attempt(`${a} the job`, () => api.setJobStatus(job.id, JOB_ACTIONS[a].target!))}
+        />
       ))}
       <ConfirmButton
         label="Delete"
@@ -142,13 +141,29 @@ function Blocklist({
   );
 }
 
+/** The part of a job that stays in view while its tasks and logs scroll. */
+export function JobHeader({ job, onDeleted }: { job: Job; onDeleted: () => void }) {
+  return (
+    <header class="job-header" aria-label="Job header">
+      <div class="job-title">
+        <h2 title={job.name}>{job.name}</h2>
+        <StatusBadge status={job.status} />
+        {job.delete_requested_at && <span class="hint">deletion requested</span>}
+        <Progress done={job.steps_completed} total={job.steps_total} />
+      </div>
+      <IfAllowed action="changeJobs">
+        <JobActions job={job} onDeleted={onDeleted} />
+      </IfAllowed>
+    </header>
+  );
+}
+
 export function JobDetails(props: {
   job: Job;
   blocklist: BlocklistEntry[];
   lastRendered: LastRenderedInfo | null;
   imageVersion: number;
   onBlocklistChange: () => void;
-  onDeleted: () => void;
 }) {
   const { job } = props;
   const tags = useStore(useApp().state.tags);
@@ -156,11 +171,7 @@ export function JobDetails(props: {
     ? (tags.find((t) => t.id === job.worker_tag)?.name ?? job.worker_tag)
     : "any worker";
   return (
-    <section class="job-details" aria-label="Job details" data-job-id={job.id}>
-      <h2>{job.name}</h2>
-      <IfAllowed action="changeJobs">
-        <JobActions job={job} onDeleted={props.onDeleted} />
-      </IfAllowed>
+    <div class="job-info">
       <div class="details-grid">
         <dl class="fields">
           <Field label="Status">
@@ -168,9 +179,6 @@ export function JobDetails(props: {
             {job.delete_requested_at && <span class="hint"> deletion requested</span>}
           </Field>
           <Field label="Activity">{job.activity || "—"}</Field>
-          <Field label="Progress">
-            <Progress done={job.steps_completed} total={job.steps_total} />
-          </Field>
           <Field label="Type">{job.type}</Field>
           <Field label="Priority">
             <Permitted action="changeJobs">
@@ -195,6 +203,6 @@ export function JobDetails(props: {
       <KeyValues title="Settings" values={job.settings} />
       <KeyValues title="Metadata" values={job.metadata} />
       <Blocklist job={job} entries={props.blocklist} onChange={props.onBlocklistChange} />
-    </section>
+    </div>
   );
 }

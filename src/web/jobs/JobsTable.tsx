@@ -1,178 +1,138 @@
-// The jobs table: status filter, multi-select with bulk cancel/pause/requeue/delete (for roles
-// that may change jobs), and a link to each job's details.
+// The jobs table: sortable columns, a status filter, multi-select with bulk cancel/pause/requeue/
+// delete (for roles that may change jobs), "select preceding jobs", and a link to each job.
 /** @jsxImportSource preact */
-import { useMemo, useState } from "preact/hooks";
+import { useMemo } from "preact/hooks";
 import { api } from "../api";
 import { useCan } from "../auth/Permitted";
-import { byUpdatedDesc } from "../format";
 import type { JobRow } from "../records";
 import { JOB_ACTIONS, jobActionAllowed, JOB_STATUSES, type JobAction } from "../status-rules";
 import { useStore } from "../store";
-import type { JobStatus } from "../types";
 import { useApp } from "../ui/context";
-import { ConfirmButton, Link, Progress, StatusBadge, TimeAgo } from "../ui/widgets";
+import {
+  BulkButton,
+  BulkDeleteButton,
+  DataTable,
+  useBulk,
+  type Column,
+  type Selection,
+} from "../ui/table/DataTable";
+import { timeKey } from "../ui/table/sorting";
+import { Link, Progress, StatusBadge, TimeAgo } from "../ui/widgets";
 
-function StatusFilter(props: {
-  counts: Map<JobStatus, number>;
-  shown: Set<JobStatus>;
-  onChange: (shown: Set<JobStatus>) => void;
-}) {
-  const present = JOB_STATUSES.filter((s) => props.counts.has(s));
-  const toggle = (s: JobStatus) => {
-    const next = new Set(props.shown);
-    if (next.has(s)) next.delete(s);
-    else next.add(s);
-    props.onChange(next);
-  };
-  return (
-    <div class="status-filter" role="group" aria-label="Filter by status">
-      <button
-        type="button"
-        class={props.shown.size === 0 ? "chip on" : "chip"}
-        onClick={() => props.onChange(new Set())}
-      >
-        all
-      </button>
-      {present.map((s) => (
-        <button
-          type="button"
-          key={s}
-          class={`chip status-${s} ${props.shown.has(s) ? "on" : ""}`}
-          aria-pressed={props.shown.has(s)}
-          onClick={() => toggle(s)}
-        >
-          {s} <span class="count">{props.counts.get(s)}</span>
-        </button>
-      ))}
-    </div>
-  );
+const NOUN = { one: "job", many: "jobs" };
+const nameOf = (j: JobRow) => j.name || j.id;
+const statusOf = (j: JobRow) => j.status;
+
+const COLUMNS: Column<JobRow>[] = [
+  {
+    key: "name",
+    label: "Name",
+    class: "col-name",
+    sortValue: nameOf,
+    render: (j) => (
+      <>
+        <Link to={{ view: "jobs", jobId: j.id }}>{nameOf(j)}</Link>
+        {j.delete_requested_at && <span class="hint"> (deleting)</span>}
+      </>
+    ),
+  },
+  { key: "status", label: "Status", sortValue: statusOf, render: (j) => <StatusBadge status={j.status} /> },
+  { key: "type", label: "Type", class: "hide-narrow", sortValue: (j) => j.type, render: (j) => j.type },
+  {
+    key: "priority",
+    label: "Prio",
+    firstDir: "desc",
+    sortValue: (j) => j.priority,
+    render: (j) => j.priority,
+  },
+  {
+    key: "progress",
+    label: "Progress",
+    render: (j) => <Progress done={j.steps_completed} total={j.steps_total} />,
+  },
+  {
+    key: "updated",
+    label: "Updated",
+    class: "hide-narrow",
+    firstDir: "desc",
+    sortValue: (j) => timeKey(j.updated),
+    render: (j) => <TimeAgo iso={j.updated} />,
+  },
+];
+
+/**
+ * The focused job and every shown job last updated at or before it: the jobs the Manager's
+ * mass deletion would take with that job's update time as its limit.
+ */
+export function precedingJobs(shown: readonly JobRow[], focused: JobRow): JobRow[] {
+  const limit = timeKey(focused.updated);
+  return shown.filter((j) => j.id === focused.id || timeKey(j.updated) <= limit);
 }
 
-function BulkActions({ selected, onDone }: { selected: JobRow[]; onDone: (action: JobAction) => void }) {
-  const { attempt } = useApp().state;
+function JobActions({ selection, focused }: { selection: Selection<JobRow>; focused?: JobRow }) {
+  const { busy, run } = useBulk(NOUN, nameOf);
+  const { selected } = selection;
   const eligible = (a: JobAction) => selected.filter((j) => jobActionAllowed(a, j));
-  const run = async (a: JobAction) => {
-    const jobs = eligible(a);
+  const act = async (a: JobAction) => {
     const target = JOB_ACTIONS[a].target;
-    await Promise.all(
-      jobs.map((j) =>
-        attempt(`${JOB_ACTIONS[a].label.toLowerCase()} job ${j.name}`, () =>
-          target ? api.setJobStatus(j.id, target) : api.deleteJob(j.id),
-        ),
-      ),
+    const done = await run(JOB_ACTIONS[a].label.toLowerCase(), eligible(a), (j) =>
+      target ? api.setJobStatus(j.id, target) : api.deleteJob(j.id),
     );
-    onDone(a);
+    if (done && a === "delete") selection.clear();
   };
-  const label = (a: JobAction) =>
-    `${JOB_ACTIONS[a].label}${selected.length ? ` (${eligible(a).length})` : ""}`;
+  const focusedShown = focused && selection.shown.some((j) => j.id === focused.id);
   return (
-    <div class="toolbar" aria-label="Actions on selected jobs">
-      <span class="hint">{selected.length} selected</span>
+    <>
       {(["cancel", "pause", "requeue"] as const).map((a) => (
-        <button type="button" key={a} disabled={eligible(a).length === 0} onClick={() => void run(a)}>
-          {label(a)}
-        </button>
+        <BulkButton
+          key={a}
+          label={JOB_ACTIONS[a].label}
+          eligible={eligible(a).length}
+          busy={busy}
+          onRun={() => void act(a)}
+        />
       ))}
-      <ConfirmButton
-        label={label("delete")}
-        confirmLabel={`Really delete ${eligible("delete").length}?`}
-        disabled={eligible("delete").length === 0}
-        onConfirm={() => void run("delete")}
-      />
-    </div>
+      <BulkDeleteButton eligible={eligible("delete").length} busy={busy} onRun={() => void act("delete")} />
+      <button
+        type="button"
+        class="select-preceding"
+        disabled={!focusedShown}
+        title={
+          focusedShown
+            ? `Select ${focused.name} and every shown job last updated before it`
+            : "Open a job first: this selects it and the jobs updated before it"
+        }
+        onClick={() => focused && selection.select(precedingJobs(selection.shown, focused).map((j) => j.id))}
+      >
+        Select preceding jobs
+      </button>
+    </>
   );
 }
 
 export function JobsTable({ selectedId }: { selectedId?: string }) {
   const jobs = useStore(useApp().state.jobs);
   const canChange = useCan("changeJobs");
-  const [shown, setShown] = useState<Set<JobStatus>>(new Set());
-  const [checked, setChecked] = useState<Set<string>>(new Set());
-
-  const all = useMemo(() => [...jobs.values()].sort(byUpdatedDesc), [jobs]);
-  const counts = useMemo(() => {
-    const c = new Map<JobStatus, number>();
-    for (const j of all) c.set(j.status, (c.get(j.status) ?? 0) + 1);
-    return c;
-  }, [all]);
-  const visible = shown.size ? all.filter((j) => shown.has(j.status)) : all;
-  const selected = all.filter((j) => checked.has(j.id));
-  const allVisibleChecked = visible.length > 0 && visible.every((j) => checked.has(j.id));
-
-  const toggle = (id: string) => {
-    const next = new Set(checked);
-    if (next.has(id)) next.delete(id);
-    else next.add(id);
-    setChecked(next);
-  };
-
+  const rows = useMemo(() => [...jobs.values()], [jobs]);
+  const focused = selectedId ? jobs.get(selectedId) : undefined;
   return (
     <div class="jobs-table">
       <h2>Jobs</h2>
-      <StatusFilter counts={counts} shown={shown} onChange={setShown} />
-      {canChange && (
-        <BulkActions selected={selected} onDone={(a) => a === "delete" && setChecked(new Set())} />
-      )}
-      <div class="table-scroll">
-        <table class="table" aria-label="Jobs">
-          <thead>
-            <tr>
-              {canChange && (
-                <th class="col-check">
-                  <input
-                    type="checkbox"
-                    aria-label="Select all shown jobs"
-                    checked={allVisibleChecked}
-                    onChange={() =>
-                      setChecked(allVisibleChecked ? new Set() : new Set(visible.map((j) => j.id)))
-                    }
-                  />
-                </th>
-              )}
-              <th>Name</th>
-              <th>Status</th>
-              <th class="hide-narrow">Type</th>
-              <th>Prio</th>
-              <th>Progress</th>
-              <th class="hide-narrow">Updated</th>
-            </tr>
-          </thead>
-          <tbody>
-            {visible.map((j) => (
-              <tr key={j.id} data-job-id={j.id} class={j.id === selectedId ? "selected" : ""}>
-                {canChange && (
-                  <td class="col-check">
-                    <input
-                      type="checkbox"
-                      aria-label={`Select job ${j.name}`}
-                      checked={checked.has(j.id)}
-                      onChange={() => toggle(j.id)}
-                    />
-                  </td>
-                )}
-                <td class="col-name">
-                  <Link to={{ view: "jobs", jobId: j.id }}>{j.name || j.id}</Link>
-                  {j.delete_requested_at && <span class="hint"> (deleting)</span>}
-                </td>
-                <td>
-                  <StatusBadge status={j.status} />
-                </td>
-                <td class="hide-narrow">{j.type}</td>
-                <td>{j.priority}</td>
-                <td>
-                  <Progress done={j.steps_completed} total={j.steps_total} />
-                </td>
-                <td class="hide-narrow">
-                  <TimeAgo iso={j.updated} />
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-        {visible.length === 0 && (
-          <p class="hint empty">{all.length ? "No jobs with these statuses." : "No jobs yet."}</p>
-        )}
-      </div>
+      <DataTable
+        label="Jobs"
+        noun={NOUN}
+        nameOf={nameOf}
+        rows={rows}
+        columns={COLUMNS}
+        initialSort={{ key: "updated", dir: "desc" }}
+        statusOf={statusOf}
+        statusOrder={JOB_STATUSES}
+        selectable={canChange}
+        focusedId={selectedId}
+        rowAttrs={(j) => ({ "data-job-id": j.id })}
+        toolbar={(selection) => <JobActions selection={selection} focused={focused} />}
+        empty="No jobs yet."
+      />
     </div>
   );
 }

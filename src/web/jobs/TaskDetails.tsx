@@ -1,5 +1,6 @@
 // Details of one task: status, worker, activity, commands, failures, requeue/cancel (for roles
-// that may change tasks), and a live tail of its log with a link to the full log.
+// that may change tasks), and a live tail of its log with a link to the full log. The pane holds
+// the details and the log one above the other, each scrolling by itself.
 /** @jsxImportSource preact */
 import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import { api } from "../api";
@@ -8,7 +9,7 @@ import { isNotOlder } from "../format";
 import { canCancelTask, canRequeueTask } from "../status-rules";
 import type { JobStatus, Task, TaskLogInfo } from "../types";
 import { useApp } from "../ui/context";
-import { Field, Link, Progress, StatusBadge, TimeAgo } from "../ui/widgets";
+import { BusyButton, Field, Link, Progress, StatusBadge, TimeAgo } from "../ui/widgets";
 import { appendLines, joinTail } from "./task-log";
 
 function useTask(taskId: string) {
@@ -70,7 +71,7 @@ function useTask(taskId: string) {
             : t,
         );
       }),
-      live.connects.subscribe(loadAll),
+      state.resyncs.subscribe(loadAll),
     ];
     loadAll();
     return () => cleanups.forEach((c) => c());
@@ -115,71 +116,63 @@ function TaskLog({ lines, logInfo }: { lines: string[]; logInfo: TaskLogInfo | n
 export function TaskDetails({ taskId, jobStatus }: { taskId: string; jobStatus: JobStatus | undefined }) {
   const { state } = useApp();
   const { task, lines, logInfo } = useTask(taskId);
-  const anchor = useRef<HTMLElement>(null);
-  const loaded = task !== null;
-  // The details sit below the job and its tasks; bring them into view once they have content.
-  useEffect(() => {
-    if (loaded) anchor.current?.scrollIntoView({ block: "start" });
-  }, [loaded]);
-  if (!task) return <section class="task-details hint">Loading task…</section>;
+  if (!task) return <section class="task-details task-pane hint">Loading task…</section>;
   const act = (what: string, status: "queued" | "canceled") =>
     state.attempt(`${what} the task`, () => api.setTaskStatus(task.id, status));
   return (
-    <section ref={anchor} class="task-details" aria-label="Task details" data-task-id={task.id}>
-      <h3>Task {task.name}</h3>
-      <IfAllowed action="changeTasks">
-        <div class="toolbar" aria-label="Task actions">
-          <button
-            type="button"
-            disabled={!canRequeueTask(task.status)}
-            onClick={() => void act("requeue", "queued")}
-          >
-            Requeue task
-          </button>
-          <button
-            type="button"
-            disabled={!canCancelTask(task.status, jobStatus)}
-            onClick={() => void act("cancel", "canceled")}
-          >
-            Cancel task
-          </button>
-        </div>
-      </IfAllowed>
-      <dl class="fields">
-        <Field label="Status">
-          <StatusBadge status={task.status} />
-        </Field>
-        <Field label="Activity">{task.activity || "—"}</Field>
-        <Field label="Worker">
-          {task.worker?.id ? (
-            <Link to={{ view: "workers", workerId: task.worker.id }}>
-              {task.worker.name || task.worker.id}
-            </Link>
-          ) : (
-            "—"
-          )}
-        </Field>
-        <Field label="Progress">
-          <Progress done={task.steps_completed} total={task.steps_total} />
-        </Field>
-        <Field label="Type">{task.task_type}</Field>
-        <Field label="Priority">{task.priority}</Field>
-        <Field label="Last touched">
-          <TimeAgo iso={task.last_touched} />
-        </Field>
-        <Field label="Failed by">
-          {task.failed_by_workers?.length
-            ? task.failed_by_workers.map((w) => w.name || w.id).join(", ")
-            : "—"}
-        </Field>
-        <Field label="Commands">
-          {(task.commands ?? []).map((c, i) => (
-            <div key={i} class="mono command">
-              {c.name} {JSON.stringify(c.parameters)}
-            </div>
-          ))}
-        </Field>
-      </dl>
+    <section class="task-details task-pane" aria-label="Task details" data-task-id={task.id}>
+      <div class="task-info" data-scroll="task">
+        <h3>Task {task.name}</h3>
+        <IfAllowed action="changeTasks">
+          <div class="toolbar" aria-label="Task actions">
+            <BusyButton
+              label="Requeue task"
+              disabled={!canRequeueTask(task.status)}
+              onClick={() => act("requeue", "queued")}
+            />
+            <BusyButton
+              label="Cancel task"
+              disabled={!canCancelTask(task.status, jobStatus)}
+              onClick={() => act("cancel", "canceled")}
+            />
+          </div>
+        </IfAllowed>
+        <dl class="fields">
+          <Field label="Status">
+            <StatusBadge status={task.status} />
+          </Field>
+          <Field label="Activity">{task.activity || "—"}</Field>
+          <Field label="Worker">
+            {task.worker?.id ? (
+              <Link to={{ view: "workers", workerId: task.worker.id }}>
+                {task.worker.name || task.worker.id}
+              </Link>
+            ) : (
+              "—"
+            )}
+          </Field>
+          <Field label="Progress">
+            <Progress done={task.steps_completed} total={task.steps_total} />
+          </Field>
+          <Field label="Type">{task.task_type}</Field>
+          <Field label="Priority">{task.priority}</Field>
+          <Field label="Last touched">
+            <TimeAgo iso={task.last_touched} />
+          </Field>
+          <Field label="Failed by">
+            {task.failed_by_workers?.length
+              ? task.failed_by_workers.map((w) => w.name || w.id).join(", ")
+              : "—"}
+          </Field>
+          <Field label="Commands">
+            {(task.commands ?? []).map((c, i) => (
+              <div key={i} class="mono command">
+                {c.name} {JSON.stringify(c.parameters)}
+              </div>
+            ))}
+          </Field>
+        </dl>
+      </div>
       <TaskLog lines={lines} logInfo={logInfo} />
     </section>
   );

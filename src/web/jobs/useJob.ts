@@ -1,7 +1,7 @@
 // Live data of the selected job: its details, tasks, blocklist and last-rendered image,
 // loaded over REST and kept current through a `job` subscription.
 import { useEffect, useRef, useState } from "preact/hooks";
-import { api } from "../api";
+import { api, ApiRequestError } from "../api";
 import { isNotOlder } from "../format";
 import { taskUpdateMessage } from "../notifications";
 import { applyJobSnapshot, applyTaskUpdate, mergeSnapshot, withKnownActivity } from "../records";
@@ -10,6 +10,7 @@ import type { BlocklistEntry, Job, LastRenderedInfo, TaskSummary } from "../type
 
 export interface JobData {
   job: Job | null;
+  /** Only the Manager's own 404 says so: no answer at all (it is away) proves nothing. */
   missing: boolean;
   tasks: Map<string, TaskSummary>;
   blocklist: BlocklistEntry[];
@@ -45,7 +46,7 @@ export function useJob(
         patch((d) => (isNotOlder(job, d.job ?? undefined) ? { job, missing: false } : { missing: false }));
         state.jobs.update((jobs) => (jobs.has(job.id) ? applyJobSnapshot(jobs, job) : jobs));
       } catch (err) {
-        patch(() => ({ missing: true }));
+        if (err instanceof ApiRequestError && err.status === 404) patch(() => ({ missing: true }));
         throw err;
       }
     });
@@ -108,7 +109,7 @@ export function useJob(
       }),
       live.on("/task", (u) => {
         if (u.job_id !== jobId) return;
-        state.notifications.add(taskUpdateMessage(u));
+        state.notifications.add(taskUpdateMessage(u, current.current.job?.name));
         if (!current.current.tasks.has(u.id)) return void loadTasks();
         patch((d) => ({ tasks: applyTaskUpdate(d.tasks, u) }));
         // A task finishing or being requeued changes the job's progress, which no job event may announce.
@@ -118,7 +119,7 @@ export function useJob(
         if (u.job_id !== jobId) return;
         patch((d) => ({ lastRendered: u.thumbnail, imageVersion: d.imageVersion + 1 }));
       }),
-      live.connects.subscribe(loadAll),
+      state.resyncs.subscribe(loadAll),
     ];
     loadAll();
     return () => cleanups.forEach((c) => c());

@@ -10,6 +10,7 @@ import { useCan } from "../auth/Permitted";
 import { deniedReason } from "../auth/permissions";
 import { useApp } from "../ui/context";
 import { Form } from "../ui/widgets";
+import { WebhooksSection } from "./webhooks/WebhooksSection";
 import {
   FieldError,
   fieldValue,
@@ -26,6 +27,9 @@ import {
   type Settings,
   type SettingsSaved,
 } from "./settings-api";
+
+/** Edited in the Webhooks section (./webhooks), which shows the list as a table and form. */
+const WEBHOOKS_SETTING = "webhooks";
 
 /** The label the Manager puts before every validation message of a settings save. */
 const SERVER_LABEL = "settings: ";
@@ -333,7 +337,7 @@ function SettingsEditor() {
           ))}
         </div>
       )}
-      {groups(loaded.settings).map(([group, settings]) => (
+      {groups(loaded.settings.filter((s) => s.path !== WEBHOOKS_SETTING)).map(([group, settings]) => (
         <fieldset key={group} class="settings-group">
           <legend>{group}</legend>
           {settings.map((s) => (
@@ -395,6 +399,7 @@ function groups(settings: SettingInfo[]): [string, SettingInfo[]][] {
 
 export function SettingsView() {
   const allowed = useCan("changeSettings");
+  const [generation, setGeneration] = useState(0);
   return (
     <section class="pane settings-view">
       <h2>Settings</h2>
@@ -402,7 +407,13 @@ export function SettingsView() {
         The Manager's configuration file (flamenco-manager.yaml). Saving changes only the edited values in the
         file; its comments and key order stay.
       </p>
-      {allowed ? <SettingsEditor /> : <p class="hint empty">{deniedReason("changeSettings")}.</p>}
+      {allowed ? (
+        <SettingsEditor key={generation} />
+      ) : (
+        <p class="hint empty">{deniedReason("changeSettings")}.</p>
+      )}
+      {/* A save there changes the file: the editor above reloads it, so it never saves a stale list. */}
+      {allowed && <WebhooksSection onSaved={() => setGeneration((g) => g + 1)} />}
     </section>
   );
 }

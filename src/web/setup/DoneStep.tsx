@@ -26,8 +26,10 @@ function Workers() {
       </p>
       {workers.length === 0 ? (
         <p class="hint">
-          Start a worker with <code>bun run worker -manager {location.origin}/</code>, or point a Flamenco
-          Worker at the same address: it shows up here by itself.
+          Start a worker on a render node with <code>npm run worker</code>: on the same network it finds this
+          Manager by itself (UPnP/SSDP), elsewhere give it the address with{" "}
+          <code>npm run worker -- -manager {location.origin}/</code>. A Flamenco Worker finds it the same way,
+          or takes that address. Workers show up here as they sign on.
         </p>
       ) : (
         <ul class="setup-workers">

@@ -15,6 +15,7 @@ import { useStore } from "../store";
 import { TagsView } from "../tags/TagsView";
 import { WorkersView } from "../workers/WorkersView";
 import { useApp } from "./context";
+import { ConnectionBanner, ConnectionIndicator, PendingIndicator, VersionLinks } from "./ConnectionBanner";
 import { NotificationBar } from "./NotificationBar";
 import { Link } from "./widgets";
 
@@ -29,24 +30,11 @@ const ADMIN_NAV = { view: "tokens", label: "Tokens" } as const;
 const SETTINGS_NAV = { view: "settings", label: "Settings" } as const;
 const SHAMAN_NAV = { view: "shaman", label: "Shaman" } as const;
 
-function ConnectionIndicator() {
-  const { live, shuttingDown } = useApp().state;
-  const state = useStore(live.state);
-  const stopping = useStore(shuttingDown);
-  const label = stopping ? "Manager shutting down" : state === "open" ? "Live" : "Reconnecting…";
-  return (
-    <span
-      class={`connection connection-${stopping ? "stopping" : state}`}
-      data-state={state}
-      title="Live updates"
-    >
-      {label}
-    </span>
-  );
-}
-
 function FarmStatusIndicator() {
-  const status = useStore(useApp().state.farmStatus);
+  const { farmStatus, reachable } = useApp().state;
+  const known = useStore(farmStatus);
+  // The last status heard is no status at all once the Manager is away.
+  const status = useStore(reachable) ? known : "unknown";
   return (
     <span class={`farm-status farm-${status}`} data-status={status}>
       Farm: <strong>{status}</strong>
@@ -79,6 +67,7 @@ export function App() {
   const { router, state } = useApp();
   const route = useStore(router.route);
   const name = useStore(state.managerName);
+  const reachable = useStore(state.reachable);
   const tokensNav = useCan("manageTokens") ? [...NAV, ADMIN_NAV] : NAV;
   const settingsNav = useCan("changeSettings") ? [...tokensNav, SETTINGS_NAV] : tokensNav;
   const nav = useCan("viewShaman") ? [...settingsNav, SHAMAN_NAV] : settingsNav;
@@ -96,14 +85,20 @@ export function App() {
           ))}
         </nav>
         <span class="indicators">
+          <PendingIndicator />
           <FarmStatusIndicator />
           <ConnectionIndicator />
+          <VersionLinks />
           <WhoAmI />
         </span>
       </header>
-      <main class="main">
+      <main class={reachable ? "main" : "main stale"} aria-busy={!reachable}>
+        <ConnectionBanner />
         <FirstRunNotice route={route} />
-        <CurrentView route={route} />
+        {/* A disabled fieldset turns off every action of the view while its data is stale. */}
+        <fieldset class="stale-guard" disabled={!reachable}>
+          <CurrentView route={route} />
+        </fieldset>
       </main>
       <NotificationBar />
     </div>

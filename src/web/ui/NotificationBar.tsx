@@ -1,6 +1,7 @@
 // The footer: the latest notification for a few seconds, and the full history on demand.
 /** @jsxImportSource preact */
 import { useState } from "preact/hooks";
+import { BrowserNotifyToggle } from "../notify/BrowserNotifyToggle";
 import { useStore } from "../store";
 import { useApp } from "./context";
 
@@ -27,6 +28,7 @@ export function NotificationBar() {
         <span class="notification-line" role="status" aria-live="polite">
           {latest?.message ?? ""}
         </span>
+        <BrowserNotifyToggle />
         <button type="button" class="link-button" aria-expanded={open} onClick={() => setOpen(!open)}>
           {open ? "Hide history" : `History (${history.length})`}
         </button>

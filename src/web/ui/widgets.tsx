@@ -146,3 +146,30 @@ export function TextInput({
 }) {
   return <input type="text" aria-label={label} {...attrs} onInput={(e) => onValue(e.currentTarget.value)} />;
 }
+
+/**
+ * A button for a call to the Manager: disabled and spinning while its call runs, so a slow
+ * answer is not taken for a dead button (nor clicked again).
+ */
+export function BusyButton(props: {
+  label: string;
+  onClick: () => Promise<unknown>;
+  disabled?: boolean;
+  class?: string;
+}) {
+  const [busy, setBusy] = useState(false);
+  return (
+    <button
+      type="button"
+      class={`${props.class ?? ""} ${busy ? "busy" : ""}`}
+      aria-busy={busy}
+      disabled={props.disabled || busy}
+      onClick={() => {
+        setBusy(true);
+        void props.onClick().finally(() => setBusy(false));
+      }}
+    >
+      {props.label}
+    </button>
+  );
+}

@@ -1,4 +1,6 @@
-// Editing a worker's sleep schedule: active flag, days of the week and the daily window.
+// Editing a worker's sleep schedule: active flag, days of the week and the daily window. Times
+// are typed as 24-hour HH:MM text: a native time input follows the browser's locale, which shows
+// en-US users a 12-hour "--:-- --" field.
 /** @jsxImportSource preact */
 import { useEffect, useState } from "preact/hooks";
 import { api } from "../api";
@@ -14,6 +16,38 @@ export function daysOfWeekProblem(days: string): string | null {
   return bad.length ? `Day names need at least two letters: ${bad.join(", ")}` : null;
 }
 
+/** HH:MM, 24-hour, as the Manager stores it; empty means the start (or end) of the day. */
+const TIME_OF_DAY = /^$|^([01]\d|2[0-3]):[0-5]\d$/;
+
+export function timeOfDayProblem(label: string, value: string): string | null {
+  return TIME_OF_DAY.test(value.trim()) ? null : `${label}: use 24-hour HH:MM, e.g. 22:30`;
+}
+
+function TimeOfDay({
+  label,
+  value,
+  onValue,
+}: {
+  label: string;
+  value: string;
+  onValue: (v: string) => void;
+}) {
+  return (
+    <input
+      type="text"
+      class="time-of-day"
+      inputMode="numeric"
+      placeholder="HH:MM"
+      maxLength={5}
+      pattern="([01][0-9]|2[0-3]):[0-5][0-9]"
+      aria-label={label}
+      aria-invalid={timeOfDayProblem(label, value) !== null}
+      value={value}
+      onInput={(e) => onValue(e.currentTarget.value)}
+    />
+  );
+}
+
 export function SleepScheduleForm({ workerId }: { workerId: string }) {
   const { state } = useApp();
   const [schedule, setSchedule] = useState<SleepSchedule>(EMPTY);
@@ -24,15 +58,26 @@ export function SleepScheduleForm({ workerId }: { workerId: string }) {
         setSchedule((await api.sleepSchedule(workerId)) ?? EMPTY),
       );
     void load();
-    return state.live.connects.subscribe(() => void load());
+    return state.resyncs.subscribe(() => void load());
   }, [workerId]);
   const edit = (patch: Partial<SleepSchedule>) => {
     setSaved(false);
     setSchedule({ ...schedule, ...patch });
   };
-  const problem = daysOfWeekProblem(schedule.days_of_week);
+  const problem =
+    daysOfWeekProblem(schedule.days_of_week) ??
+    timeOfDayProblem("Sleep from", schedule.start_time) ??
+    timeOfDayProblem("until", schedule.end_time);
   const save = async () =>
-    setSaved(await state.attempt("save the sleep schedule", () => api.setSleepSchedule(workerId, schedule)));
+    setSaved(
+      await state.attempt("save the sleep schedule", () =>
+        api.setSleepSchedule(workerId, {
+          ...schedule,
+          start_time: schedule.start_time.trim(),
+          end_time: schedule.end_time.trim(),
+        }),
+      ),
+    );
   return (
     <Form
       class="sleep-schedule"
@@ -64,19 +109,15 @@ export function SleepScheduleForm({ workerId }: { workerId: string }) {
       <div class="form-row">
         <label>
           Sleep from
-          <input
-            type="time"
+          <TimeOfDay
+            label="Sleep from"
             value={schedule.start_time}
-            onInput={(e) => edit({ start_time: e.currentTarget.value })}
+            onValue={(v) => edit({ start_time: v })}
           />
         </label>
         <label>
           until
-          <input
-            type="time"
-            value={schedule.end_time}
-            onInput={(e) => edit({ end_time: e.currentTarget.value })}
-          />
+          <TimeOfDay label="until" value={schedule.end_time} onValue={(v) => edit({ end_time: v })} />
         </label>
         <button type="submit" disabled={!!problem}>
           Save schedule

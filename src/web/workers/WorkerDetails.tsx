@@ -2,7 +2,7 @@
 // set its tags, edit its sleep schedule, delete it.
 /** @jsxImportSource preact */
 import { useEffect, useState } from "preact/hooks";
-import { api } from "../api";
+import { api, ApiRequestError } from "../api";
 import { IfAllowed, Permitted } from "../auth/Permitted";
 import { REQUESTABLE_WORKER_STATUSES } from "../status-rules";
 import { useStore } from "../store";
@@ -39,8 +39,16 @@ function StatusRequest({ worker }: { worker: Worker }) {
       </div>
       {pending && (
         <p class="pending">
-          Requested: <StatusBadge status={pending.status} />{" "}
-          {pending.is_lazy ? "after the current task" : "immediately"}
+          {worker.status === "offline" ? (
+            <>
+              At its next sign-on: <StatusBadge status={pending.status} />
+            </>
+          ) : (
+            <>
+              Requested: <StatusBadge status={pending.status} />{" "}
+              {pending.is_lazy ? "after the current task" : "immediately"}
+            </>
+          )}
           {worker.status && (
             <button
               type="button"
@@ -105,14 +113,17 @@ export function WorkerDetails({ workerId }: { workerId: string }) {
   const { state, router } = useApp();
   const [worker, setWorker] = useState<Worker | null>(null);
   const [missing, setMissing] = useState(false);
+  const reachable = useStore(state.reachable);
 
   useEffect(() => {
     const load = () =>
       state.attempt("load the worker", async () => {
         try {
           setWorker(await api.worker(workerId));
+          setMissing(false);
         } catch (err) {
-          setMissing(true);
+          // Only the Manager's own 404 says so: no answer (it is away) proves nothing.
+          if (err instanceof ApiRequestError && err.status === 404) setMissing(true);
           throw err;
         }
       });
@@ -122,14 +133,15 @@ export function WorkerDetails({ workerId }: { workerId: string }) {
         if (u.deleted_at) router.go({ view: "workers" }, { replace: true });
         else void load();
       }),
-      state.live.connects.subscribe(() => void load()),
+      state.resyncs.subscribe(() => void load()),
     ];
     void load();
     return () => cleanups.forEach((c) => c());
   }, [workerId]);
 
   if (missing) return <p class="hint">This worker does not exist (any more).</p>;
-  if (!worker) return <p class="hint">Loading worker…</p>;
+  if (!worker)
+    return <p class="hint">{reachable ? "Loading worker…" : "The worker loads once the Manager answers."}</p>;
   return (
     <section class="worker-details" aria-label="Worker details" data-worker-id={worker.id}>
       <h2>{worker.name}</h2>

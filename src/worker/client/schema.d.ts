@@ -256,7 +256,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Ask for a task to run */
+        /**
+         * Ask for a task to run
+         * @description Tablao's extension: with `wait`, a worker for which there is no task is held until one appears for it, a status change is requested for it, or the wait ends. Without `wait` the answer comes at once, as from Flamenco.
+         */
         post: operations["scheduleTask"];
         delete?: never;
         options?: never;
@@ -905,6 +908,43 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/tablao/webhooks/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List recent webhook deliveries, newest first */
+        get: operations["fetchTablaoWebhookDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tablao/webhooks/{name}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a test delivery to a configured webhook now and say how it went
+         * @description Sent once, without retries, even when the webhook is disabled; the delivery is kept in the delivery log. A receiver that refuses or cannot be reached is reported in the delivery's status and last_error, not as an error of this request.
+         */
+        post: operations["sendTablaoWebhookTest"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/tablao/shaman/status": {
         parameters: {
             query?: never;
@@ -914,6 +954,23 @@ export interface paths {
         };
         /** Shaman's state: running, size of the file store, last garbage collection */
         get: operations["fetchTablaoShamanStatus"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tablao/jobs/{job_id}/timeline": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every run of the job's tasks by worker, and the figures drawn from them */
+        get: operations["fetchTablaoJobTimeline"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1766,7 +1823,7 @@ export interface components {
             /** @description Dotted key path in the file, e.g. `mqtt.client.broker`. */
             path: string;
             /** @enum {string} */
-            group: "General" | "Storage" | "Timeouts and failures" | "Variables" | "MQTT" | "Access" | "Database and backups" | "Shaman";
+            group: "General" | "Storage" | "Timeouts and failures" | "Variables" | "MQTT" | "Access" | "Database and backups" | "Shaman" | "Notifications";
             description: string;
             /**
              * @description How the value is edited; `json` for mappings and lists edited as a whole.
@@ -1803,6 +1860,41 @@ export interface components {
             new?: unknown;
             applies: components["schemas"]["TablaoSettingApplies"];
         };
+        /** @description The webhook delivery log. */
+        TablaoWebhookDeliveries: {
+            /** @description Newest first. */
+            deliveries: components["schemas"]["TablaoWebhookDelivery"][];
+        };
+        /** @description One delivery of a webhook. */
+        TablaoWebhookDelivery: {
+            /** @description The delivery's id, sent as the X-Tablao-Delivery header. */
+            id: string;
+            /** @description Name of the webhook it is for. */
+            hook: string;
+            /** @description job.completed, job.failed, ..., or test. */
+            event: string;
+            /** @description What happened, in one line. */
+            text: string;
+            /**
+             * @description `failed`: given up; `dropped`: too many deliveries were pending for the hook.
+             * @enum {string}
+             */
+            status: "pending" | "delivered" | "failed" | "dropped";
+            attempts: number;
+            /** Format: date-time */
+            created: string;
+            /** Format: date-time */
+            last_attempt?: string;
+            /**
+             * Format: date-time
+             * @description Only while pending.
+             */
+            next_attempt?: string;
+            /** @description HTTP status of the last answer. */
+            response_status?: number;
+            /** @description Why the last attempt failed; empty when it did not. */
+            last_error: string;
+        };
         /** @description What the dashboard shows of Shaman. */
         TablaoShamanStatus: {
             /** @description Shaman runs on this Manager. */
@@ -1835,6 +1927,62 @@ export interface components {
             removed_bytes: number;
             /** @description Old enough, but still referenced by a checkout. */
             kept: number;
+        };
+        /** @description Who ran which task of a job, when and for how long. */
+        TablaoJobTimeline: {
+            /** Format: uuid */
+            job_id: string;
+            /**
+             * Format: date-time
+             * @description The Manager's time of the answer, the end of running bars.
+             */
+            now: string;
+            /** @description Oldest first; a task keeps its 50 latest runs. */
+            runs: components["schemas"]["TablaoTaskRun"][];
+            figures: {
+                completed_runs: number;
+                /** @description Of the completed runs. */
+                average_duration_ms: number | null;
+                /** @description The slowest completed runs, slowest first. */
+                slowest: components["schemas"]["TablaoTaskRun"][];
+                /** @description Most failures first, then by name. */
+                by_worker: components["schemas"]["TablaoWorkerFigures"][];
+            };
+        };
+        /** @description One stretch of a task being active on one worker. */
+        TablaoTaskRun: {
+            /** Format: uuid */
+            task_id: string;
+            task_name: string;
+            task_type: string;
+            /**
+             * Format: uuid
+             * @description The worker's UUID at the time (it may since be deleted).
+             */
+            worker_id: string;
+            worker_name: string;
+            /** Format: date-time */
+            started_at: string;
+            /**
+             * Format: date-time
+             * @description Absent while the run goes on.
+             */
+            ended_at?: string;
+            /** @description Until its end, or until `now` while it runs. */
+            duration_ms: number;
+            /** @description The task's status when the run ended: completed, failed, soft-failed, canceled, paused, queued (taken back: requeued, timed out, worker signed off); `active` while it runs. */
+            outcome: string;
+        };
+        TablaoWorkerFigures: {
+            /** Format: uuid */
+            worker_id: string;
+            worker_name: string;
+            runs: number;
+            completed: number;
+            /** @description Runs that ended failed or soft-failed. */
+            failed: number;
+            /** @description Of its completed runs; null without any. */
+            average_duration_ms: number | null;
         };
     };
     responses: never;
@@ -2406,7 +2554,10 @@ export interface operations {
     };
     scheduleTask: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Seconds to hold the request while there is no task (long-poll). The Manager may hold it for less: at most 25 s and half of `worker_timeout`. */
+                wait?: number | null;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -2425,6 +2576,8 @@ export interface operations {
             /** @description No task is available for this worker. */
             204: {
                 headers: {
+                    /** @description Sent when `wait` was given: the milliseconds the Manager was prepared to hold the request. Above 0 the worker may ask again at once; 0 (too many waiting) or absent (a Manager without the extension) means poll as usual. */
+                    "X-Tablao-Long-Poll-Ms"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -2465,7 +2618,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database is busy; retry after the `Retry-After` delay. */
+            /** @description The database is busy, or the Manager is shutting down; retry after the `Retry-After` delay. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -4826,6 +4979,81 @@ export interface operations {
             };
         };
     };
+    fetchTablaoWebhookDeliveries: {
+        parameters: {
+            query?: {
+                /** @description Only this webhook's. */
+                hook?: string;
+                /** @description How many deliveries at most. */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The delivery log. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TablaoWebhookDeliveries"];
+                };
+            };
+            /** @description The query is invalid. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    sendTablaoWebhookTest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The webhook's name. */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The test delivery, after its attempt. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TablaoWebhookDelivery"];
+                };
+            };
+            /** @description The name is invalid. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No webhook has this name. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     fetchTablaoShamanStatus: {
         parameters: {
             query?: never;
@@ -4842,6 +5070,56 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["TablaoShamanStatus"];
+                };
+            };
+            /** @description An unexpected server-side error occurred. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    fetchTablaoJobTimeline: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description UUID of the job. */
+                job_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The job's task runs and figures. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TablaoJobTimeline"];
+                };
+            };
+            /** @description The job ID is not a UUID. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description There is no job with this ID. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description An unexpected server-side error occurred. */

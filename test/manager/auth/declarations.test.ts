@@ -41,6 +41,7 @@ const EXPECTED: Record<Access, string[]> = {
     "getJobTypes",
     "getJobType",
     "fetchJobs",
+    "fetchTablaoJobTimeline",
     "fetchGlobalLastRenderedInfo",
     "fetchJob",
     "fetchJobLastRenderedInfo",
@@ -88,6 +89,8 @@ const EXPECTED: Record<Access, string[]> = {
     "deleteTablaoToken",
     "fetchTablaoSettings",
     "updateTablaoSettings",
+    "fetchTablaoWebhookDeliveries",
+    "sendTablaoWebhookTest",
   ],
 };
 

@@ -22,6 +22,8 @@ const TRIGGERS = [
   "jobs_start_without_steps",
   "task_dependencies_counted_on_delete",
   "task_dependencies_counted_on_insert",
+  "task_runs_end",
+  "task_runs_start",
   "tasks_counted_on_delete",
   "tasks_counted_on_insert",
   "tasks_counted_on_status",

@@ -12,6 +12,7 @@ import { createStateMachine } from "../../../src/manager/state-machine/state-mac
 import { createWorkerAuth, type WorkerAuthDeps } from "../../../src/manager/farm/auth";
 import { createFarmStatus } from "../../../src/manager/farm/farm-status";
 import { basicAuthHeader } from "../../../src/worker/client";
+import { silentLogger } from "../../../src/shared/log";
 import { createTestFarm, DEFAULT_THRESHOLDS } from "../../support/builders";
 import { FakeClock } from "../../support/fake-clock";
 
@@ -55,7 +56,7 @@ export function createHarness(opts: HarnessOptions = {}) {
   }
   installWorkerAuth(app, auth);
   const config = { auth: { workerRegistrationSecret: opts.registrationSecret ?? "" } };
-  registerHandlers(app, workerHandlers({ db, broker, clock, requeue: sm, farmStatus, config: () => config }));
+  registerHandlers(app, workerHandlers({ db, broker, clock, requeue: sm, farmStatus, config: () => config, log: silentLogger }));
 
   const h = {
     ...farm,

@@ -5,7 +5,7 @@ import { describe, expect, test } from "bun:test";
 import { eq } from "drizzle-orm";
 import { jobs, tasks, type JobRow, type TaskRow } from "../../../src/manager/db/schema";
 import { TASK_STATUSES, type TaskStatus } from "../../../src/shared/statuses";
-import { insertCompiledJob } from "../../../src/manager/jobs/store";
+import { storeCompiledJob } from "../../../src/manager/jobs/store";
 import { countTasksOfJob, touchJob } from "../../../src/manager/db/queries/job-tasks";
 import { counterDrift } from "../db/counters";
 import { createFixture, type Fixture } from "./fixture";
@@ -41,52 +41,50 @@ function change(f: Fixture, task: TaskRow, status: TaskStatus): TaskRow {
 }
 
 describe("per-job counters", () => {
-  test("a submitted job counts its tasks and steps, and its dependents wait", () => {
+  test("a submitted job counts its tasks and steps, and its dependents wait", async () => {
     const f = createFixture();
     const uuid = () => crypto.randomUUID();
     const echoUUID = uuid();
     const command = (total_step_count: number) => ({ name: "echo", parameters: {}, total_step_count });
-    const stored = f.run((tx) =>
-      insertCompiledJob(
-        tx,
-        {
-          id: uuid(),
-          name: "submitted",
-          type: "echo-sleep-test",
-          priority: 50,
-          settings: {},
-          metadata: {},
-          storageShamanCheckoutId: "",
-          workerTagUUID: "",
-          tasks: [
-            {
-              uuid: echoUUID,
-              name: "echo",
-              type: "misc",
-              priority: 50,
-              commands: [command(3)],
-              dependencies: [],
-            },
-            {
-              uuid: uuid(),
-              name: "sleep 1",
-              type: "misc",
-              priority: 50,
-              commands: [command(0)],
-              dependencies: [echoUUID],
-            },
-            {
-              uuid: uuid(),
-              name: "sleep 2",
-              type: "misc",
-              priority: 50,
-              commands: [command(0), command(2)],
-              dependencies: [echoUUID],
-            },
-          ],
-        },
-        { status: "queued", workerTagId: null, now: f.clock.now() },
-      ),
+    const stored = await storeCompiledJob(
+      { db: f.db, broker: f.broker },
+      {
+        id: uuid(),
+        name: "submitted",
+        type: "echo-sleep-test",
+        priority: 50,
+        settings: {},
+        metadata: {},
+        storageShamanCheckoutId: "",
+        workerTagUUID: "",
+        tasks: [
+          {
+            uuid: echoUUID,
+            name: "echo",
+            type: "misc",
+            priority: 50,
+            commands: [command(3)],
+            dependencies: [],
+          },
+          {
+            uuid: uuid(),
+            name: "sleep 1",
+            type: "misc",
+            priority: 50,
+            commands: [command(0)],
+            dependencies: [echoUUID],
+          },
+          {
+            uuid: uuid(),
+            name: "sleep 2",
+            type: "misc",
+            priority: 50,
+            commands: [command(0), command(2)],
+            dependencies: [echoUUID],
+          },
+        ],
+      },
+      { status: "queued", workerTagId: null, now: f.clock.now() },
     );
     const job = f.job(stored);
     expect(stored.stepsTotal).toBe(7);

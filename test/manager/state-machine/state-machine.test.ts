@@ -466,7 +466,7 @@ const table: Row[] = [
     },
   },
   {
-    name: "#26 task already failed by 2 others, 3rd worker fails it | report failed | hard failed, log 'Task failed by 3 workers, …hard failure'",
+    name: "#26 task already failed by 2 others, 3rd worker fails it | report failed | hard failed; its activity and log give the reason (Tablao's text)",
     run(f) {
       const [w1, w2, w3] = [
         f.addWorker({ name: "w1" }),
@@ -475,17 +475,35 @@ const table: Row[] = [
         f.addWorker({ name: "w4" }),
       ];
       const job = f.addJob({ status: "active" });
-      const task = f.addTask(job, { status: "active", worker: w1 });
+      const task = f.addTask(job, { status: "active", worker: w1, activity: "Failed: exit status 1" });
       f.addTasks(job, 19, { status: "queued" });
       f.addFailure(task, w2);
       f.addFailure(task, w3);
       f.run((tx, emit) => f.sm.onTaskFailed(tx, emit, task, w1));
-      expect(f.task(task).status).toBe("failed");
-      expect(f.linesOf(task)).toEqual([
-        "Task failed by 3 workers, Manager will mark it as hard failure",
-        "task changed status active -> failed",
-      ]);
+      const reason = `task "${task.name}" failed on 3 workers, last on w1: Failed: exit status 1`;
+      expect(f.task(task)).toMatchObject({ status: "failed", activity: reason });
+      expect(f.linesOf(task)).toEqual([reason, "task changed status active -> failed"]);
+      expect(f.taskEvents().at(-1)).toMatchObject({ status: "failed", activity: reason });
       expect(f.job(job).status).toBe("active");
+    },
+  },
+  {
+    name: "#26b hard failure that reaches the 10 % rule | report failed | the job fails with the task's reason, not 'too many tasks failed'",
+    run(f) {
+      const [w1, w2, w3] = ["w1", "w2", "w3", "w4"].map((name) => f.addWorker({ name }));
+      const job = f.addJob({ status: "active" });
+      const task = f.addTask(job, { status: "active", worker: w1!, activity: "Failed: out of memory" });
+      f.addTasks(job, 4, { status: "queued" });
+      f.addFailure(task, w2!);
+      f.addFailure(task, w3!);
+      f.run((tx, emit) => f.sm.onTaskFailed(tx, emit, task, w1!));
+      const reason = `task "${task.name}" failed on 3 workers, last on w1: Failed: out of memory`;
+      expect(f.task(task)).toMatchObject({ status: "failed", activity: reason });
+      expect(f.linesOf(task)[0]).toBe(reason);
+      expect(f.job(job)).toMatchObject({
+        status: "failed",
+        activity: `Changed to status "failed": ${reason}`,
+      });
     },
   },
   {
@@ -516,21 +534,21 @@ const table: Row[] = [
       f.addBlock(job, w2, { taskType: "misc" });
       const hardFailed = f.addTask(job, { status: "failed", worker: w1, type: "misc" });
       const softFailed = f.addTask(job, { status: "soft-failed", worker: w1, type: "misc" });
-      const task = f.addTask(job, { status: "active", worker: w1, type: "misc" });
+      const task = f.addTask(job, { status: "active", worker: w1, type: "misc", activity: "Failed: no GPU" });
       const queued = f.addTask(job, { status: "queued" });
       f.addTasks(job, 29, { status: "queued" });
       f.addFailure(hardFailed, w1);
       f.addFailure(softFailed, w1);
       f.run((tx, emit) => f.sm.onTaskFailed(tx, emit, task, w1));
-      expect(f.linesOf(task)).toEqual([
-        `Task failed by worker w1 (${w1.uuid}), Manager will fail the entire job as there are no more workers left for tasks of type "misc".`,
-        "task changed status active -> failed",
-      ]);
-      expect(f.task(task).status).toBe("failed");
+      const reason =
+        'no workers left that may run "misc" tasks of this job (the others are blocklisted or failed this task); ' +
+        `task "${task.name}" last failed on w1: Failed: no GPU`;
+      expect(f.linesOf(task)).toEqual([reason, "task changed status active -> failed"]);
+      expect(f.task(task)).toMatchObject({ status: "failed", activity: reason });
       expect(f.task(hardFailed).status).toBe("failed");
       expect(f.job(job)).toMatchObject({
         status: "failed",
-        activity: 'Changed to status "failed": no more workers left to run tasks of type "misc"',
+        activity: `Changed to status "failed": ${reason}`,
       });
       expect(f.task(queued).status).toBe("canceled");
       expect(f.jobEvents()).toEqual([jobEvent("active", "failed", true)]);
@@ -546,12 +564,8 @@ const table: Row[] = [
       f.addFailure(task, w2);
       f.run((tx, emit) => f.sm.onTaskFailed(tx, emit, task, w1));
       expect(f.task(task).status).toBe("failed");
-      expect(f.linesOf(task)[0]).toStartWith(
-        `Task failed by worker w1 (${w1.uuid}), Manager will fail the entire job`,
-      );
-      expect(f.job(job).activity).toBe(
-        'Changed to status "failed": no more workers left to run tasks of type "misc"',
-      );
+      expect(f.linesOf(task)[0]).toStartWith('no workers left that may run "misc" tasks of this job');
+      expect(f.job(job).activity).toBe(`Changed to status "failed": ${f.linesOf(task)[0]}`);
     },
   },
   {
@@ -565,7 +579,8 @@ const table: Row[] = [
       f.run((tx, emit) => f.sm.onTaskFailed(tx, emit, task, w1));
       expect(f.task(task).status).toBe("failed");
       expect(f.job(job).activity).toBe(
-        'Changed to status "failed": no more workers left to run tasks of type "misc"',
+        'Changed to status "failed": no workers left that may run "misc" tasks of this job ' +
+          `(the others are blocklisted or failed this task); task "${task.name}" last failed on w1: no reason given`,
       );
     },
   },

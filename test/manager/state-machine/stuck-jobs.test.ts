@@ -56,12 +56,23 @@ describe("repairStuckJobs", () => {
 
   test("jobs in resting statuses are left alone", () => {
     const f = createFixture();
-    const jobs = (
-      ["queued", "active", "paused", "completed", "failed", "canceled", "under-construction"] as const
-    ).map((s) => f.addJob({ status: s }));
+    const jobs = (["queued", "active", "paused", "completed", "failed", "canceled"] as const).map((s) =>
+      f.addJob({ status: s }),
+    );
     expect(f.sm.repairStuckJobs()).toBe(0);
     for (const job of jobs) expect(f.job(job)).toEqual(job);
     expect(f.events).toEqual([]);
+  });
+
+  test("a job still under construction is a submission cut short: it is marked for deletion", () => {
+    const f = createFixture();
+    const job = f.addJob({ status: "under-construction" });
+    f.addTasks(job, 3, { status: "queued" });
+    expect(f.sm.repairStuckJobs()).toBe(1);
+    expect(f.job(job).deleteRequestedAt).not.toBeNull();
+    expect(f.jobEvents().map((e) => e.status)).toEqual(["under-construction"]);
+    // Marked once: a second start-up before the deleter ran does not mark it again.
+    expect(f.sm.repairStuckJobs()).toBe(0);
   });
 
   test("a job that cannot be repaired is logged, rolled back, and does not stop the others", () => {

@@ -230,7 +230,7 @@ describe("failures", () => {
     expect((await failOn(a, task)).status).toBe("soft-failed");
     expect((await failOn(b, task)).status).toBe("failed");
     expect(await farm.logLines(job, task)).toContain(
-      "Task failed by 2 workers, Manager will mark it as hard failure",
+      `task "${task.name}" failed on 2 workers, last on b: Failed: exit status 1`,
     );
   });
 
@@ -260,12 +260,17 @@ describe("failures", () => {
   test("no untried worker left: the task fails and takes the job with it", async () => {
     farm = createFarm();
     const { worker, job, task } = await running();
-    await update(worker, task, { taskStatus: "failed" });
-    expect(farm.task(task.id).status).toBe("failed");
-    expect(farm.job(job.id).status).toBe("failed");
-    expect(await farm.logLines(job, task)).toContain(
-      `Task failed by worker Rafa (${worker.uuid}), Manager will fail the entire job as there are no more workers left for tasks of type "blender".`,
-    );
+    await update(worker, task, { taskStatus: "failed", activity: "Failed: exit status 1" });
+    // One reason, in the task's activity and log and in the job's activity.
+    const reason =
+      'no workers left that may run "blender" tasks of this job (the others are blocklisted or failed this task); ' +
+      `task "${task.name}" last failed on Rafa: Failed: exit status 1`;
+    expect(farm.task(task.id)).toMatchObject({ status: "failed", activity: reason });
+    expect(farm.job(job.id)).toMatchObject({
+      status: "failed",
+      activity: `Changed to status "failed": ${reason}`,
+    });
+    expect(await farm.logLines(job, task)).toContain(reason);
   });
 });
 

@@ -22,6 +22,7 @@ import { checkSharedStorage } from "../../config/shared-storage-check";
 import { errorBody } from "../http";
 import type { BlenderPathCheckResult, SetupAssistantConfig } from "../schemas";
 import type { Handlers } from "./registry";
+import { hideSecretsInValue, hideWebhookSecrets, keepWebhookSecrets } from "../../webhooks/secrets";
 
 /**
  * Flamenco hands the MQTT password to anyone who asks. Tablao shows this placeholder
@@ -57,18 +58,24 @@ type SetupChoices = z.infer<typeof SetupAssistantConfig>;
 
 function hidePassword(file: ConfigFile): ConfigFile {
   const client = file.mqtt.client;
-  if (client.password === "") return file;
-  return { ...file, mqtt: { ...file.mqtt, client: { ...client, password: MQTT_PASSWORD_PLACEHOLDER } } };
+  const shown = hideWebhookSecrets(file, MQTT_PASSWORD_PLACEHOLDER);
+  if (client.password === "") return shown;
+  return { ...shown, mqtt: { ...file.mqtt, client: { ...client, password: MQTT_PASSWORD_PLACEHOLDER } } };
 }
 
 function keepPassword(file: ConfigFile, current: ConfigFile): ConfigFile {
   const client = file.mqtt.client;
-  if (client.password !== MQTT_PASSWORD_PLACEHOLDER) return file;
-  return { ...file, mqtt: { ...file.mqtt, client: { ...client, password: current.mqtt.client.password } } };
+  const kept = keepWebhookSecrets(file, current, MQTT_PASSWORD_PLACEHOLDER);
+  if (client.password !== MQTT_PASSWORD_PLACEHOLDER) return kept;
+  return { ...kept, mqtt: { ...file.mqtt, client: { ...client, password: current.mqtt.client.password } } };
 }
 
 /** A change as the page may see it: secrets that are set show as the placeholder. */
 function shownChange(change: SettingChange): SettingChange {
+  if (change.path === "webhooks") {
+    const hide = (value: unknown) => hideSecretsInValue(value, MQTT_PASSWORD_PLACEHOLDER);
+    return { ...change, old: hide(change.old), new: hide(change.new) };
+  }
   if (settingInfo(change.path)?.kind !== "secret") return change;
   const hide = (value: unknown) =>
     typeof value === "string" && value !== "" ? MQTT_PASSWORD_PLACEHOLDER : value;

@@ -7,7 +7,9 @@ import type { Clock } from "../../../shared/clock";
 import type { Db } from "../../db/connection";
 import { taskWithJobByUUID } from "../../db/queries/tasks";
 import { ApiError, notFound } from "../../errors";
+import type { LongPoll, LongPollOutcome } from "../../scheduler/long-poll";
 import type { Scheduler } from "../../scheduler/scheduler";
+import { LONG_POLL_HEADER } from "../../../shared/long-poll";
 import { JOB_FILES_URL_PREFIX, type StorageLayout } from "../../storage/layout";
 import {
   LAST_RENDERED_MAX_BYTES,
@@ -29,6 +31,8 @@ export interface TaskHandlerDeps {
   db: Db;
   clock: Clock;
   scheduler: Scheduler;
+  /** Serves `wait` on scheduleTask; without it the parameter is ignored, as by Flamenco. */
+  longPoll?: Pick<LongPoll, "scheduleOrWait">;
   taskUpdates: TaskUpdates;
   mayIRun: MayIRun;
   taskLogs: TaskLogStore;
@@ -47,16 +51,26 @@ export function taskHandlers(deps: TaskHandlerDeps): Handlers {
 
   return {
     scheduleTask: async (c) => {
-      let result;
+      const { wait } = c.req.valid("query");
+      let outcome: LongPollOutcome;
       try {
-        result = await deps.scheduler.scheduleTask(c.var.worker);
+        outcome =
+          wait === undefined || !deps.longPoll
+            ? { kind: "scheduled", result: await deps.scheduler.scheduleTask(c.var.worker), grantedMs: null }
+            : await deps.longPoll.scheduleOrWait(c.var.worker, wait * 1000, c.req.raw.signal);
       } catch (err) {
         if (!isDatabaseBusy(err)) throw err;
         c.header("Retry-After", String(SCHEDULER_BUSY_RETRY_AFTER_SECONDS));
         throw new ApiError(503, "too busy to find a task for you, try again later");
       }
+      if (outcome.kind === "closed") {
+        c.header("Retry-After", String(SCHEDULER_BUSY_RETRY_AFTER_SECONDS));
+        throw new ApiError(503, "the Manager is shutting down, try again later");
+      }
+      const { result, grantedMs } = outcome;
       switch (result.kind) {
         case "none":
+          if (grantedMs !== null) c.header(LONG_POLL_HEADER, String(grantedMs));
           return c.body(null, 204);
         case "status-change-requested":
           return c.json({ status_requested: result.statusRequested }, 423);

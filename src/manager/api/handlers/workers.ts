@@ -4,6 +4,7 @@
 import type { Context } from "hono";
 import type { Principal } from "../../auth/principal";
 import type { ManagerConfig } from "../../config";
+import type { Logger } from "../../../shared/log";
 import { ApiError } from "../../errors";
 import type { WorkerServiceDeps } from "../../farm/deps";
 import type { FarmStatusService } from "../../farm/farm-status";
@@ -35,6 +36,8 @@ export interface WorkerHandlerDeps extends WorkerServiceDeps {
   farmStatus: Pick<FarmStatusService, "current">;
   /** Read per registration, so a changed registration secret applies at once. */
   config: () => { auth: Pick<ManagerConfig["auth"], "workerRegistrationSecret"> };
+  /** The farm's story: a registration publishes no event, so it is logged here. */
+  log: Logger;
 }
 
 /**
@@ -81,6 +84,10 @@ export function workerHandlers(deps: WorkerHandlerDeps): Handlers {
             supportedTaskTypes: body.supported_task_types,
           },
           clientAddress(c),
+        );
+        deps.log(
+          "info",
+          `worker "${worker.name}" registered from ${worker.address} (${worker.platform}, id ${worker.uuid})`,
         );
         return c.json(registeredWorkerView(worker), 200);
       } catch (err) {

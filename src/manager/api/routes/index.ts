@@ -7,6 +7,8 @@ import * as meta from "./meta";
 import * as shaman from "./shaman";
 import * as tablaoAuth from "./tablao-auth";
 import * as tablaoSettings from "./tablao-settings";
+import * as tablaoTimeline from "./tablao-timeline";
+import * as tablaoWebhooks from "./tablao-webhooks";
 import * as worker from "./worker";
 import * as workerMgt from "./worker-mgt";
 
@@ -15,6 +17,8 @@ export * from "./meta";
 export * from "./shaman";
 export * from "./tablao-auth";
 export * from "./tablao-settings";
+export * from "./tablao-timeline";
+export * from "./tablao-webhooks";
 export * from "./worker";
 export * from "./worker-mgt";
 
@@ -93,5 +97,8 @@ export const tablaoRoutes = [
   tablaoAuth.deleteTablaoToken,
   tablaoSettings.fetchTablaoSettings,
   tablaoSettings.updateTablaoSettings,
+  tablaoWebhooks.fetchTablaoWebhookDeliveries,
+  tablaoWebhooks.sendTablaoWebhookTest,
   shaman.fetchTablaoShamanStatus,
+  tablaoTimeline.fetchTablaoJobTimeline,
 ] as const;

@@ -17,6 +17,10 @@ import {
   uuidPathParam,
 } from "../schemas";
 import { MAX_REQUEST_BODY_BYTES, TASK_UPDATE_MAX_BODY_BYTES } from "../http";
+import { LONG_POLL_MAX_WAIT_MS } from "../../scheduler/long-poll";
+import { LONG_POLL_HEADER } from "../../../shared/long-poll";
+/** Largest `wait` accepted; longer asks are refused rather than silently shortened this much. */
+const LONG_POLL_WAIT_MAX_SECONDS = 3_600;
 
 export const WORKER_AUTH_SCHEME_NAME = "worker_auth";
 
@@ -128,14 +132,45 @@ export const scheduleTask = createRoute({
   tags,
   security,
   summary: "Ask for a task to run",
+  description:
+    "Tablao's extension: with `wait`, a worker for which there is no task is held until one " +
+    "appears for it, a status change is requested for it, or the wait ends. Without `wait` the " +
+    "answer comes at once, as from Flamenco.",
+  request: {
+    query: z.object({
+      wait: z.coerce
+        .number()
+        .min(0)
+        .max(LONG_POLL_WAIT_MAX_SECONDS)
+        .optional()
+        .openapi({
+          description:
+            "Seconds to hold the request while there is no task (long-poll). The Manager may hold " +
+            `it for less: at most ${LONG_POLL_MAX_WAIT_MS / 1000} s and half of \`worker_timeout\`.`,
+        }),
+    }),
+  },
   responses: {
     200: jsonResponse(AssignedTask, "The task to run."),
-    204: emptyResponse("No task is available for this worker."),
+    204: {
+      description: "No task is available for this worker.",
+      headers: z.object({
+        [LONG_POLL_HEADER]: z
+          .string()
+          .optional()
+          .openapi({
+            description:
+              "Sent when `wait` was given: the milliseconds the Manager was prepared to hold the " +
+              "request. Above 0 the worker may ask again at once; 0 (too many waiting) or absent " +
+              "(a Manager without the extension) means poll as usual.",
+          }),
+      }),
+    },
     ...errorResponses({
       ...authFailed,
       409: "The worker is not `awake`, so it may not run tasks.",
       500: true,
-      503: "The database is busy; retry after the `Retry-After` delay.",
+      503: "The database is busy, or the Manager is shutting down; retry after the `Retry-After` delay.",
     }),
     423: jsonResponse(WorkerStateChange, "The worker must first switch to the given status."),
   },

@@ -39,3 +39,22 @@ export function jobsMarkedForDeletion(db: Db, limit: number): string[] {
 export function deleteJob(tx: Tx, jobId: number): void {
   tx.orm.delete(jobs).where(eq(jobs.id, jobId)).run();
 }
+
+/**
+ * Deletes up to `limit` tasks of the job (their dependencies, failures and logs rows go by
+ * cascade); returns how many. Highest index first: a task's dependencies are added before it, so
+ * the tasks left never wait on a deleted one and none becomes runnable on the way.
+ */
+export function deleteTasksOfJob(tx: Tx, jobId: number, limit: number): number {
+  return tx.memo(prepare).deleteTasks.all({ jobId, limit }).length;
+}
+
+function prepare(db: Db) {
+  return {
+    deleteTasks: db.prepare<{ id: number }>(
+      `DELETE FROM tasks WHERE id IN (
+         SELECT id FROM tasks WHERE job_id = $jobId ORDER BY index_in_job DESC LIMIT $limit)
+       RETURNING id`,
+    ),
+  };
+}

@@ -1,11 +1,17 @@
 // Queries over all tasks of one job: status counts, the bulk status updates of a job status
 // change, and the job's own status and touch. Counts and step sums are kept by triggers
 // (migration 0002), so reading them costs the same however large the job.
-import { and, asc, eq, inArray, sql } from "drizzle-orm";
-import type { JobStatus, TaskStatus } from "../../../shared/statuses";
+import { asc, eq, inArray, sql } from "drizzle-orm";
+import { TASK_STATUSES, type JobStatus, type TaskStatus } from "../../../shared/statuses";
 import type { Db } from "../connection";
-import { jobs, jobTaskCounts, tasks, type JobRow } from "../schema";
+import { jobs, jobTaskCounts, type JobRow } from "../schema";
 import { requireJob } from "./jobs";
+
+/** The statuses sit behind a scalar subquery so the statement keeps one plan (the job index). */
+const bulkStatusSql = (alsoSet: string) => `
+    UPDATE tasks SET status = $to, activity = $activity, updated_at = $nowMs${alsoSet}
+    WHERE job_id = $jobId AND index_in_job > $after AND index_in_job <= $upTo
+      AND status IN (SELECT value FROM json_each((SELECT $statuses)))`;
 
 function prepare(db: Db) {
   return {
@@ -14,6 +20,18 @@ function prepare(db: Db) {
       .from(jobTaskCounts)
       .where(eq(jobTaskCounts.jobId, sql.placeholder("jobId")))
       .prepare(),
+    setStatusOfTasks: db.prepare(bulkStatusSql("")),
+    requeueTasks: db.prepare(bulkStatusSql(", steps_completed = 0")),
+    recountSteps: db.prepare(`
+      UPDATE tasks SET
+        steps_completed = CASE status WHEN 'completed' THEN steps_total ELSE 0 END,
+        updated_at = $nowMs
+      WHERE job_id = $jobId AND index_in_job > $after AND index_in_job <= $upTo
+        AND ((status = 'completed' AND steps_completed <> steps_total)
+          OR (status = 'queued' AND steps_completed <> 0))`),
+    lastTaskIndex: db.prepare<{ last: number | null }>(
+      "SELECT max(index_in_job) AS last FROM tasks WHERE job_id = $jobId",
+    ),
     // No RETURNING: SQLite buffers returned rows in a temporary table, which made the touch cost
     // more than the update itself plus reading the row back.
     touchJob: db.orm
@@ -52,9 +70,22 @@ export function saveJobStatus(db: Db, jobId: number, status: JobStatus, activity
   db.orm.update(jobs).set({ status, activity, updatedAt: now }).where(eq(jobs.id, jobId)).run();
 }
 
+/** Tasks of a job by their place in it: `index_in_job` in (after, upTo]. */
+export interface TaskRange {
+  after: number;
+  upTo: number;
+}
+
+/** The highest `index_in_job` of the job's tasks (0 for none): where a walk over them ends. */
+export function lastTaskIndex(db: Db, jobId: number): number {
+  return db.memo(prepare).lastTaskIndex.get({ jobId })?.last ?? 0;
+}
+
 /**
- * Moves the job's tasks in `from` (or all of them) to `to` in one statement. Bulk changes write
- * no task-log lines and send no task events: the job event's `refresh_tasks` covers them.
+ * Moves the job's tasks in `range` whose status is in `from` (or any) to `to`. A range bounds
+ * the rows a slice visits, however many of the job's tasks earlier slices already moved. Queueing
+ * a task starts its steps over. Bulk changes write no task-log lines and send no task events:
+ * the job event's `refresh_tasks` covers them.
  */
 export function setStatusOfJobTasks(
   db: Db,
@@ -63,30 +94,24 @@ export function setStatusOfJobTasks(
   to: TaskStatus,
   activity: string,
   now: Date,
+  range: TaskRange,
 ): void {
-  const which =
-    from === "all" ? eq(tasks.jobId, jobId) : and(eq(tasks.jobId, jobId), inArray(tasks.status, [...from]));
-  db.orm.update(tasks).set({ status: to, activity, updatedAt: now }).where(which).run();
+  const statuses = (from === "all" ? TASK_STATUSES : from).filter((s) => s !== to);
+  const statement = db.memo(prepare)[to === "queued" ? "requeueTasks" : "setStatusOfTasks"];
+  statement.run({
+    jobId,
+    statuses: JSON.stringify(statuses),
+    to,
+    activity,
+    nowMs: now.getTime(),
+    after: range.after,
+    upTo: range.upTo,
+  });
 }
 
-/** After a requeue: completed tasks count all their steps, queued ones none. */
-export function recountTaskSteps(db: Db, jobId: number, now: Date): void {
-  db.orm
-    .update(tasks)
-    .set({ stepsCompleted: sql`${tasks.stepsTotal}`, updatedAt: now })
-    .where(
-      and(
-        eq(tasks.jobId, jobId),
-        eq(tasks.status, "completed"),
-        sql`${tasks.stepsCompleted} <> ${tasks.stepsTotal}`,
-      ),
-    )
-    .run();
-  db.orm
-    .update(tasks)
-    .set({ stepsCompleted: 0, updatedAt: now })
-    .where(and(eq(tasks.jobId, jobId), eq(tasks.status, "queued"), sql`${tasks.stepsCompleted} <> 0`))
-    .run();
+/** After a requeue, for the tasks in `range`: completed tasks count all their steps, queued ones none. */
+export function recountTaskSteps(db: Db, jobId: number, now: Date, range: TaskRange): void {
+  db.memo(prepare).recountSteps.run({ jobId, nowMs: now.getTime(), after: range.after, upTo: range.upTo });
 }
 
 /** Jobs in one of these statuses, oldest first (start-up repair). */

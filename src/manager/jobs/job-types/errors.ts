@@ -16,14 +16,17 @@ export class JobTypeError extends Error {
   }
 }
 
-/** A submitted setting that breaks its job type's rules (missing required, not one of the choices, …). */
+/** One setting that breaks its job type's rules, and how. */
+export interface SettingProblem {
+  setting: string;
+  problem: string;
+}
+
+/** Submitted settings that break their job type's rules: every problem found, in one error. */
 export class SettingsError extends Error {
   override name = "SettingsError";
-  constructor(
-    readonly setting: string,
-    message: string,
-  ) {
-    super(message);
+  constructor(readonly problems: readonly SettingProblem[]) {
+    super(problems.map((p) => `${p.setting}: ${p.problem}`).join("; "));
   }
 }
 
@@ -35,10 +38,10 @@ export type SerializedError =
       line: number | undefined;
       message: string;
     }
-  | { kind: "settings"; setting: string; message: string };
+  | { kind: "settings"; problems: SettingProblem[] };
 
 export function serializeError(err: unknown): SerializedError {
-  if (err instanceof SettingsError) return { kind: "settings", setting: err.setting, message: err.message };
+  if (err instanceof SettingsError) return { kind: "settings", problems: [...err.problems] };
   if (err instanceof JobTypeError) {
     return { kind: "job-type", code: err.code, file: err.file, line: err.line, message: err.message };
   }
@@ -54,6 +57,6 @@ export function serializeError(err: unknown): SerializedError {
 
 export function deserializeError(e: SerializedError): JobTypeError | SettingsError {
   return e.kind === "settings"
-    ? new SettingsError(e.setting, e.message)
+    ? new SettingsError(e.problems)
     : new JobTypeError(e.code, e.file, e.line, e.message);
 }

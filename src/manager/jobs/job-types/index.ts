@@ -7,7 +7,7 @@ import { SCRIPT_TIMEOUT_MS } from "./limits";
 import type { AvailableJobType, CompiledJob, SubmittedJobInput } from "./types";
 import { ScriptWorkerClient } from "./sandbox-thread-client";
 
-export { JobTypeError, SettingsError, type JobTypeErrorCode } from "./errors";
+export { JobTypeError, SettingsError, type JobTypeErrorCode, type SettingProblem } from "./errors";
 export { checkJobSettings } from "./settings-check";
 export { SCRIPT_TIMEOUT_MS } from "./limits";
 export type * from "./types";

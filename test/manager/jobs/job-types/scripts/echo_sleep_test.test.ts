@@ -62,5 +62,8 @@ test("the message is required", async () => {
     .compile(submission("echo-sleep-test", { sleep_repeats: 2 }))
     .catch((e: unknown) => e);
   expect(err).toBeInstanceOf(SettingsError);
-  expect(err).toMatchObject({ setting: "message", message: 'setting "message" is required' });
+  expect(err).toMatchObject({
+    problems: [{ setting: "message", problem: "required" }],
+    message: "message: required",
+  });
 });

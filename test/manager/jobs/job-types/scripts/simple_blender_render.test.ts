@@ -226,11 +226,11 @@ test("video output formats and a missing output path are refused by the script",
   expect(err).toHaveProperty("message", "simple_blender_render.js: no render_output_path setting!");
 });
 
-test("settings checks apply the JOB_TYPE: required settings must be present", async () => {
-  const { scene: _scene, ...withoutScene } = settings();
+test("settings checks apply the JOB_TYPE: required settings without eval must be present", async () => {
+  const { blendfile: _blendfile, ...withoutBlendfile } = settings();
   const err = await registry
-    .compile(submission("simple-blender-render", withoutScene))
+    .compile(submission("simple-blender-render", withoutBlendfile))
     .catch((e: unknown) => e);
   expect(err).toBeInstanceOf(SettingsError);
-  expect(err).toHaveProperty("setting", "scene");
+  expect(err).toHaveProperty("problems", [{ setting: "blendfile", problem: "required" }]);
 });
