@@ -82,8 +82,13 @@ async function massChange(
   });
   if (set.response.status !== 204) throw new Error(`${status} of job ${jobId}: HTTP ${set.response.status}`);
   const deadline = start + STATUS_WAIT_TIMEOUT_MS;
-  while (!ends.includes(await jobStatus(client, jobId))) {
-    if (performance.now() > deadline) throw new Error(`job ${jobId} did not reach ${ends.join("/")} in time`);
+  for (
+    let seen = await jobStatus(client, jobId);
+    !ends.includes(seen);
+    seen = await jobStatus(client, jobId)
+  ) {
+    if (performance.now() > deadline)
+      throw new Error(`job ${jobId} did not reach ${ends.join("/")} in time (still ${seen})`);
     await Bun.sleep(STATUS_POLL_INTERVAL_MS);
   }
   return performance.now() - start;
@@ -203,6 +208,14 @@ async function runPhase(
     stopBulk.abort();
     const tally = await (bulk as Promise<BulkTally> | null);
     await manager.stop();
+    // What the Manager said about bulk work that went wrong is the first thing to read.
+    if (tally?.errors.length) {
+      const troubles = manager
+        .log()
+        .split("\n")
+        .filter((l) => / (WARN|ERROR) |bulk task change/.test(l));
+      console.log(`Manager warnings and errors:\n${troubles.join("\n") || "(none)"}`);
+    }
     return { name, report, bulk: tally, writes: longestWrites(manager) };
   } finally {
     stopBulk.abort();
