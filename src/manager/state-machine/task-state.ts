@@ -59,6 +59,10 @@ export function createTaskStateMachine(
     const pauseDone = (c: ReturnType<typeof counts>) =>
       job.status === "pause-requested" && c.of("active") === 0;
 
+    // A job being cancelled in slices ends `canceled`, as an atomic cancel would, whatever its
+    // not-yet-cancelled tasks report meanwhile (a worker completing the last one must not turn it
+    // `completed`); only the cancelling of its last runnable task speaks for the job.
+    if (job.status === "cancel-requested" && task.status !== "canceled") return;
     switch (task.status) {
       case "queued":
         // Requeueing one task of a finished job requeues the whole job (Flamenco's rule).

@@ -4,7 +4,7 @@
 // in slices while the job stays in its transitional status.
 import { afterEach, describe, expect, test } from "bun:test";
 import { countTasksOfJob } from "../../../src/manager/db/queries/job-tasks";
-import { jobs, tasks } from "../../../src/manager/db/schema";
+import { jobs, tasks, type TaskRow } from "../../../src/manager/db/schema";
 import type { CompiledJob } from "../../../src/manager/jobs/job-types";
 import { removeJobInSlices, TASK_DELETE_SLICE_ROWS } from "../../../src/manager/jobs/slices";
 import { JOB_STORE_SLICE_ROWS, storeCompiledJob } from "../../../src/manager/jobs/store";
@@ -108,6 +108,8 @@ describe("storing a submitted job", () => {
   test("a worker's poll during a large submission is answered before the submission ends", async () => {
     const f = (farm = createFarm());
     const worker = f.addWorker();
+    // As below: the first poll's slow secret check is out of the way.
+    await f.app.request("/api/v3/worker/task", { method: "POST", headers: f.auth(worker) });
     const order: string[] = [];
     const submission = storeCompiledJob({ db: f.db, broker: f.broker }, compiledJob(10_000), {
       status: "queued",
@@ -147,8 +149,11 @@ describe("removing a job", () => {
   test("its tasks go in slices, a worker's poll is answered in between, then the job row", async () => {
     const f = (farm = createFarm());
     const worker = f.addWorker();
+    // A first poll checks the worker's secret (a slow hash, off the event loop); the measured one
+    // below is then as quick as a working farm's polls.
+    await f.app.request("/api/v3/worker/task", { method: "POST", headers: f.auth(worker) });
     const job = f.addJob({ status: "paused" });
-    f.addTasks(job, 2 * TASK_DELETE_SLICE_ROWS + 1, { status: "paused" });
+    f.addTasks(job, 4 * TASK_DELETE_SLICE_ROWS + 1, { status: "paused" });
     const order: string[] = [];
     const removal = removeJobInSlices(f.db, job.id).then(() => order.push("removal"));
     const poll = Promise.resolve(
@@ -209,6 +214,23 @@ describe("a job-wide status change of more tasks than one slice", () => {
     await waitFor("the job to be canceled", () => f.job(job).status === "canceled");
     expect(countTasksOfJob(f.db, job.id).of("canceled")).toBe(JOB_TASKS_SLICE_ROWS + 1);
     expect(counterDrift(f.sqlite)).toEqual([]);
+  });
+
+  test("a task completing during the walk does not turn the cancelled job completed", async () => {
+    const f = createFixture();
+    const job = f.addJob({ status: "active" });
+    const worker = f.addWorker();
+    f.addTasks(job, JOB_TASKS_SLICE_ROWS, { status: "completed" });
+    // Past the first slice: still active when the cancel request comes in.
+    const [late] = f.addTasks(job, 1, { status: "active", worker });
+    f.run((tx, emit) => f.sm.jobStatusChange(tx, emit, f.job(job), "cancel-requested", "test"));
+    expect(f.job(job).status).toBe("cancel-requested");
+    // Its worker reports it done before the walk reaches it: every task is now completed.
+    f.run((tx, emit) => f.sm.taskStatusChange(tx, emit, late as TaskRow, "completed"));
+    expect(f.job(job).status).toBe("cancel-requested");
+
+    await waitFor("the job to be canceled", () => f.job(job).status === "canceled");
+    expect(f.jobEvents().map((e) => e.status)).not.toContain("completed");
   });
 
   test("a job a crash left cancel-requested mid-way is finished by the start-up repair, in slices", async () => {
