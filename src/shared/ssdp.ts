@@ -16,7 +16,7 @@ export const DESCRIPTION_PATH = "/upnp/description.xml";
 /** SSDP messages are a few hundred bytes; anything larger is not one we answer or accept. */
 export const SSDP_MAX_DATAGRAM_BYTES = 2048;
 /** What Flamenco's workers put in MX: answer within this many seconds. */
-export const FLAMENCO_SEARCH_MX_S = 3;
+const FLAMENCO_SEARCH_MX_S = 3;
 
 export interface SsdpRequest {
   kind: "request";

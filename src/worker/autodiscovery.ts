@@ -26,6 +26,8 @@ export const DISCOVERY_TIMEOUT_MS = 10 * 60_000;
 export const FIND_MANAGER_TIMEOUT_MS = 60_000;
 /** A candidate URL that does not answer its version within this is not the one to use. */
 export const CANDIDATE_PROBE_TIMEOUT_MS = 3_000;
+/** Distinct URLs kept from answers: anyone on the network can answer, and each is probed. */
+export const MAX_CANDIDATES = 16;
 
 export class DiscoveryError extends Error {}
 
@@ -74,7 +76,7 @@ export async function discoverManager(deps: DiscoveryDeps): Promise<string> {
   const candidates: string[] = [];
   const socket = await deps.openSocket((text) => {
     const url = candidateFromAnswer(text);
-    if (url && !candidates.includes(url)) {
+    if (url && !candidates.includes(url) && candidates.length < MAX_CANDIDATES) {
       log("debug", `autodiscovery: ${url} answered`);
       candidates.push(url);
     }

@@ -17,6 +17,7 @@ import {
   newPage,
   onPageErrors,
   shows,
+  signOnWorker,
   submitEchoJob,
   useChromium,
 } from "../support/browser";
@@ -156,77 +157,6 @@ async function jpegFrame(): Promise<Blob> {
   return new Blob([new Uint8Array(frame)]);
 }
 
-/** A worker driven step by step through the worker API, as the Flamenco Worker would. */
-class ScriptedWorker {
-  private constructor(
-    private readonly d: Dashboard,
-    readonly id: string,
-    readonly name: string,
-    private readonly auth: string,
-  ) {}
-
-  /** Registers, signs on and reports the requested status, as a worker starting up does. */
-  static async start(d: Dashboard, name: string): Promise<ScriptedWorker> {
-    const secret = crypto.randomUUID();
-    const res = await api(d, "POST", "/worker/register-worker", {
-      name,
-      secret,
-      platform: "linux",
-      supported_task_types: ["misc"],
-    });
-    expect(res.status).toBe(200);
-    const { uuid } = (await res.json()) as { uuid: string };
-    const worker = new ScriptedWorker(d, uuid, name, `Basic ${btoa(`${uuid}:${secret}`)}`);
-    await worker.signOn();
-    return worker;
-  }
-
-  call(method: string, path: string, body?: unknown): Promise<Response> {
-    return fetch(`${this.d.manager.url}/api/v3/worker${path}`, {
-      method,
-      headers: {
-        authorization: this.auth,
-        ...(body === undefined ? {} : { "content-type": "application/json" }),
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-  }
-
-  private async signOn(): Promise<void> {
-    const res = await this.call("POST", "/sign-on", {
-      name: this.name,
-      supported_task_types: ["misc"],
-      software_version: "3.9-browser-test",
-    });
-    expect(res.status).toBe(200);
-    const { status_requested } = (await res.json()) as { status_requested: string };
-    await this.changedState(status_requested);
-  }
-
-  async changedState(status: string): Promise<void> {
-    expect((await this.call("POST", "/state-changed", { status })).status).toBe(204);
-  }
-
-  async nextTask(): Promise<{ uuid: string; name: string }> {
-    const res = await this.call("POST", "/task");
-    expect(res.status).toBe(200);
-    return (await res.json()) as { uuid: string; name: string };
-  }
-
-  async update(taskId: string, body: Record<string, unknown>): Promise<void> {
-    expect((await this.call("POST", `/task/${taskId}`, body)).status).toBe(204);
-  }
-
-  async outputProduced(taskId: string, jpeg: Blob): Promise<void> {
-    const res = await fetch(`${this.d.manager.url}/api/v3/worker/task/${taskId}/output-produced`, {
-      method: "POST",
-      headers: { authorization: this.auth, "content-type": "image/jpeg" },
-      body: jpeg,
-    });
-    expect(res.status).toBe(202);
-  }
-}
-
 async function imageLoaded(img: Locator): Promise<void> {
   await img.waitFor({ timeout: UI_TIMEOUT_MS });
   await until("the image to load", () =>
@@ -324,7 +254,7 @@ describe("web dashboard: the app", () => {
     async () => {
       const d = await openDashboard({ viewport: { width: 768, height: 1024 } });
       const jobId = await submitEchoJob(d.manager.url, "browser-narrow");
-      const worker = await ScriptedWorker.start(d, "browser-narrow-worker");
+      const worker = await signOnWorker(d.manager.url, "browser-narrow-worker");
       await visit(d, "/app/jobs");
       const { page } = d;
       await jobRow(page, jobId).locator("a").click();
@@ -361,7 +291,7 @@ describe("web dashboard: jobs", () => {
       const d = await openDashboard();
       const { page } = d;
       const jobId = await submitEchoJob(d.manager.url, "browser-live");
-      const worker = await ScriptedWorker.start(d, "browser-live-worker");
+      const worker = await signOnWorker(d.manager.url, "browser-live-worker");
       await visit(d, "/app/jobs");
 
       await jobRow(page, jobId).locator("a").click();
@@ -424,7 +354,7 @@ describe("web dashboard: jobs", () => {
       const { page } = d;
       const jobId = await submitEchoJob(d.manager.url, "browser-cancel");
       // One task finishes first: cancelling must leave it completed.
-      const worker = await ScriptedWorker.start(d, "browser-cancel-worker");
+      const worker = await signOnWorker(d.manager.url, "browser-cancel-worker");
       const task = await worker.nextTask();
       await worker.update(task.uuid, { taskStatus: "completed" });
       await visit(d, `/app/jobs/${jobId}`);
@@ -449,7 +379,7 @@ describe("web dashboard: jobs", () => {
     async () => {
       const d = await openDashboard();
       await submitEchoJob(d.manager.url, "browser-last-rendered");
-      const worker = await ScriptedWorker.start(d, "browser-last-rendered-worker");
+      const worker = await signOnWorker(d.manager.url, "browser-last-rendered-worker");
       const task = await worker.nextTask();
       await worker.update(task.uuid, { taskStatus: "completed" });
       await worker.outputProduced(task.uuid, await jpegFrame());
@@ -468,7 +398,7 @@ describe("web dashboard: jobs", () => {
       const d = await openDashboard({ config: { blocklist_threshold: 1 } });
       const { page } = d;
       const jobId = await submitEchoJob(d.manager.url, "browser-blocklist");
-      const worker = await ScriptedWorker.start(d, "browser-blocklist-worker");
+      const worker = await signOnWorker(d.manager.url, "browser-blocklist-worker");
       const task = await worker.nextTask();
       await worker.update(task.uuid, { taskStatus: "failed", log: "it broke" });
 
@@ -528,7 +458,7 @@ describe("web dashboard: workers and tags", () => {
     async () => {
       const d = await openDashboard();
       const { page } = d;
-      const worker = await ScriptedWorker.start(d, "browser-status-worker");
+      const worker = await signOnWorker(d.manager.url, "browser-status-worker");
       await visit(d, "/app/jobs");
       await nav(page, "Workers");
       const row = page.locator(`tr[data-worker-id="${worker.id}"]`);
@@ -559,7 +489,7 @@ describe("web dashboard: workers and tags", () => {
     "a worker's tags and sleep schedule are edited in its details",
     async () => {
       const d = await openDashboard();
-      const worker = await ScriptedWorker.start(d, "browser-tagged-worker");
+      const worker = await signOnWorker(d.manager.url, "browser-tagged-worker");
       await createTag(d, "render-gpu-fast", "machines with a GPU");
       await visit(d, `/app/workers/${worker.id}`);
       const details = d.page.locator("section.worker-details");

@@ -11,6 +11,7 @@ import {
   closeBrowserWorld,
   openBrowserWorld,
   shows,
+  signOnWorker,
   submitEchoJob,
   useChromium,
   type BrowserWorld,
@@ -39,35 +40,9 @@ afterEach(async () => {
   expect(w.consoleErrors.filter((e) => !expected.some((re) => re.test(e)))).toEqual([]);
 });
 
-/** Registers a worker through the worker API, signs it on and has it take one task; returns the task's ID. */
+/** A worker signed on through the worker API takes one task; returns the task's ID. */
 async function workerTakesTask(url: string): Promise<string> {
-  const secret = crypto.randomUUID();
-  const reg = await fetch(`${url}/api/v3/worker/register-worker`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ name: "quiet", secret, platform: "linux", supported_task_types: ["misc"] }),
-  });
-  expect(reg.status).toBe(200);
-  const { uuid } = (await reg.json()) as { uuid: string };
-  const call = (path: string, body?: unknown) =>
-    fetch(`${url}/api/v3/worker${path}`, {
-      method: "POST",
-      headers: {
-        authorization: `Basic ${btoa(`${uuid}:${secret}`)}`,
-        ...(body === undefined ? {} : { "content-type": "application/json" }),
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-  const signOn = await call("/sign-on", {
-    name: "quiet",
-    supported_task_types: ["misc"],
-    software_version: "3.9",
-  });
-  expect(signOn.status).toBe(200);
-  expect((await call("/state-changed", { status: "awake" })).status).toBe(204);
-  const task = await call("/task");
-  expect(task.status).toBe(200);
-  return ((await task.json()) as { uuid: string }).uuid;
+  return (await (await signOnWorker(url, "quiet")).nextTask()).uuid;
 }
 
 const row = (page: Page, path: string) => page.locator(`.setting[data-path="${path}"]`);

@@ -16,6 +16,7 @@ import {
   closeBrowserWorld,
   openBrowserWorld,
   shows,
+  signOnWorker,
   useChromium,
   type BrowserWorld,
 } from "../support/browser";
@@ -53,33 +54,6 @@ function envWithBlenderOnPath(): { env: Record<string, string | undefined>; onPa
   const bin = freshDir();
   const onPath = standInBlender(bin, "blender");
   return { env: { ...process.env, PATH: `${bin}:${process.env.PATH ?? ""}` }, onPath };
-}
-
-/** A worker signed on over the worker protocol, as a Flamenco Worker would. */
-async function signOnWorker(url: string, name: string, version: string) {
-  const secret = `secret-of-${name}`;
-  const register = await fetch(`${url}/api/v3/worker/register-worker`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ name, secret, platform: "linux", supported_task_types: ["misc"] }),
-  });
-  expect(register.status).toBe(200);
-  const { uuid } = (await register.json()) as Schemas["RegisteredWorker"];
-  const call = (path: string, body?: unknown) =>
-    fetch(`${url}/api/v3/worker${path}`, {
-      method: "POST",
-      headers: { "content-type": "application/json", authorization: `Basic ${btoa(`${uuid}:${secret}`)}` },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-  const signOn = await call("/sign-on", {
-    name,
-    supported_task_types: ["misc"],
-    software_version: version,
-    can_restart: false,
-  });
-  expect(signOn.status).toBe(200);
-  expect((await call("/state-changed", { status: "awake" })).status).toBe(204);
-  return { nextTask: async () => (await (await call("/task")).json()) as Schemas["AssignedTask"] };
 }
 
 const verdict = (page: Page, id: string) => page.locator(`#${id}`);
@@ -159,7 +133,7 @@ test(
     expect(await page.getByRole("link", { name: "Interactive API documentation" }).getAttribute("href")).toBe(
       "/api/v3/docs",
     );
-    const worker = await signOnWorker(manager.url, "render-01", "3.9-setup");
+    const worker = await signOnWorker(manager.url, "render-01", { version: "3.9-setup" });
     await shows(
       page.locator(".setup-worker-count"),
       "1 worker known to this Manager, running version 3.9-setup",

@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { chromium, type Browser, type BrowserContext, type Locator, type Page } from "playwright-core";
 import { startTestManager, type TestManager, type TestManagerOptions } from "./manager";
 import { tempDirs } from "./temp-dirs";
+import type { Schemas } from "../../src/worker/client";
 
 const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 /** How long the UI gets to reflect a change. */
@@ -148,10 +149,25 @@ export interface SignedOnWorker {
   name: string;
   /** A worker API call (`path` under /api/v3/worker) with this worker's credentials. */
   call(method: string, path: string, body?: unknown): Promise<Response>;
+  /** Reports a status change (`state-changed`), as the worker does when it carries out a request. */
+  changedState(status: string): Promise<void>;
+  /** Asks for a task and expects one. */
+  nextTask(): Promise<Schemas["AssignedTask"]>;
+  /** A task update the Manager accepts (204). */
+  update(taskId: string, body: Record<string, unknown>): Promise<void>;
+  /** Uploads a rendered image of the task, as the worker's preview upload does. */
+  outputProduced(taskId: string, jpeg: Blob): Promise<void>;
 }
 
-/** Registers a `misc` worker, signs it on and reports the status it is asked for, as a starting worker does. */
-export async function signOnWorker(managerUrl: string, name: string): Promise<SignedOnWorker> {
+/**
+ * Registers a worker through the worker API, signs it on and reports the status the Manager
+ * asks for, as a Flamenco Worker starting up does.
+ */
+export async function signOnWorker(
+  managerUrl: string,
+  name: string,
+  opts: { version?: string } = {},
+): Promise<SignedOnWorker> {
   const secret = crypto.randomUUID();
   const reg = await fetch(`${managerUrl}/api/v3/worker/register-worker`, {
     method: "POST",
@@ -159,7 +175,7 @@ export async function signOnWorker(managerUrl: string, name: string): Promise<Si
     body: JSON.stringify({ name, secret, platform: "linux", supported_task_types: ["misc"] }),
   });
   expect(reg.status).toBe(200);
-  const { uuid } = (await reg.json()) as { uuid: string };
+  const { uuid } = (await reg.json()) as Schemas["RegisteredWorker"];
   const auth = `Basic ${btoa(`${uuid}:${secret}`)}`;
   const call = (method: string, path: string, body?: unknown) =>
     fetch(`${managerUrl}/api/v3/worker${path}`, {
@@ -170,15 +186,38 @@ export async function signOnWorker(managerUrl: string, name: string): Promise<Si
       },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
+  const changedState = async (status: string) => {
+    expect((await call("POST", "/state-changed", { status })).status).toBe(204);
+  };
   const signOn = await call("POST", "/sign-on", {
     name,
     supported_task_types: ["misc"],
-    software_version: "3.9-browser-test",
+    software_version: opts.version ?? "3.9-browser-test",
   });
   expect(signOn.status).toBe(200);
-  const { status_requested } = (await signOn.json()) as { status_requested: string };
-  expect((await call("POST", "/state-changed", { status: status_requested })).status).toBe(204);
-  return { id: uuid, name, call };
+  await changedState(((await signOn.json()) as Schemas["WorkerStateChange"]).status_requested);
+  return {
+    id: uuid,
+    name,
+    call,
+    changedState,
+    async nextTask() {
+      const res = await call("POST", "/task");
+      expect(res.status).toBe(200);
+      return (await res.json()) as Schemas["AssignedTask"];
+    },
+    async update(taskId, body) {
+      expect((await call("POST", `/task/${taskId}`, body)).status).toBe(204);
+    },
+    async outputProduced(taskId, jpeg) {
+      const res = await fetch(`${managerUrl}/api/v3/worker/task/${taskId}/output-produced`, {
+        method: "POST",
+        headers: { authorization: auth, "content-type": "image/jpeg" },
+        body: jpeg,
+      });
+      expect(res.status).toBe(202);
+    },
+  };
 }
 
 /** Where browser tests also put screenshots meant for a person to look at (the lead's review). */

@@ -5,6 +5,7 @@ import {
   candidateFromAnswer,
   discoverManager,
   DiscoveryError,
+  MAX_CANDIDATES,
   probeManager,
   type OpenSearchSocket,
 } from "../../src/worker/autodiscovery";
@@ -125,6 +126,26 @@ describe("discoverManager", () => {
     // The same unusable candidate is reported once, not on every search.
     expect(warnings).toHaveLength(1);
     expect(socket.closed()).toBe(true);
+  });
+
+  test("keeps at most MAX_CANDIDATES of the URLs that answer", async () => {
+    const flood = Array.from({ length: MAX_CANDIDATES + 5 }, (_, i) => answer(`http://10.1.0.${i}:8080/x`));
+    const socket = answering(flood);
+    const probed = new Set<string>();
+    await rejectedBy(DiscoveryError, () =>
+      discoverManager({
+        openSocket: socket.open,
+        interfaceAddresses: () => [],
+        probe: async (url) => {
+          probed.add(url);
+          return { ok: false, why: "refused" };
+        },
+        log: silentLogger,
+        timeoutMs: 50,
+        searchIntervalMs: 10,
+      }),
+    );
+    expect(probed.size).toBe(MAX_CANDIDATES);
   });
 
   test("with no answer at all it gives up after its time limit", async () => {

@@ -16,11 +16,11 @@ import { PRODUCT_NAME, PRODUCT_VERSION } from "../../shared/version";
 import { inNetwork, type AdvertisedUrl } from "./advertised-urls";
 
 /** How long an announcement or answer stays valid (Flamenco's value). */
-export const SSDP_MAX_AGE_S = 3600;
+const SSDP_MAX_AGE_S = 3600;
 /** Announced again well before the max-age runs out: at half of it, as UPnP recommends. */
 export const NOTIFY_INTERVAL_MS = (SSDP_MAX_AGE_S * 1000) / 2;
 /** UDP datagrams get lost: the first announcement is sent again this long after start. */
-export const NOTIFY_REPEAT_DELAYS_MS: readonly number[] = [1_000, 3_000];
+const NOTIFY_REPEAT_DELAYS_MS: readonly number[] = [1_000, 3_000];
 /**
  * Answers to one search go out after a random delay up to the searcher's MX, so that many
  * devices do not answer at once; capped, because a worker waits for this answer to start.
@@ -29,7 +29,7 @@ export const SEARCH_REPLY_MAX_DELAY_MS = 1_000;
 /** Searches waiting for their delayed answer; further ones are dropped until these went out. */
 export const MAX_PENDING_SEARCHES = 32;
 
-export const SERVER_HEADER = `${process.platform}/0 UPnP/1.0 ${PRODUCT_NAME}/${PRODUCT_VERSION}`;
+const SERVER_HEADER = `${process.platform}/0 UPnP/1.0 ${PRODUCT_NAME}/${PRODUCT_VERSION}`;
 
 const SEARCH_TARGETS = new Set([
   "ssdp:all",

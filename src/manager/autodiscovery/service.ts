@@ -43,7 +43,7 @@ export function createAutodiscovery(deps: AutodiscoveryDeps) {
       const advertiser = createAdvertiser({
         urls,
         clock: deps.clock,
-        log: (level, msg) => log(level, msg),
+        log,
       });
       let transport: SsdpTransport;
       try {

@@ -12,7 +12,7 @@ export interface SocketHandlers {
 }
 
 /** UPnP's hop limit for SSDP multicasts: the local network and one router at most. */
-export const SSDP_MULTICAST_TTL = 2;
+const SSDP_MULTICAST_TTL = 2;
 
 export async function openSsdpSocket(
   interfaceAddresses: readonly string[],

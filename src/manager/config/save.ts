@@ -129,12 +129,7 @@ function applyEdit(doc: YAML.Document, { path, value }: Edit): void {
  * The file's text with the changes from `before` to `after` made in place, or null when there is
  * no change (the file stays byte for byte). Throws ConfigError when the text is no longer YAML.
  */
-export function editedConfigText(
-  text: string,
-  before: ConfigFile,
-  after: ConfigFile,
-  label: string,
-): string | null {
+function editedConfigText(text: string, before: ConfigFile, after: ConfigFile, label: string): string | null {
   const doc = YAML.parseDocument(text);
   const [firstError] = doc.errors;
   if (firstError) {

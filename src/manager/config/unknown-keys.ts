@@ -44,7 +44,7 @@ export function knownKeysAt(schema: z.ZodType, path: readonly PropertyKey[]): st
 }
 
 /** The known key closest to `key`, or undefined when none is close enough to be a misspelling. */
-export function closestKey(key: string, known: readonly string[]): string | undefined {
+function closestKey(key: string, known: readonly string[]): string | undefined {
   const wanted = key.toLowerCase();
   const allowed = Math.min(MAX_SUGGESTION_EDITS, Math.max(1, Math.floor(key.length / KEY_CHARS_PER_EDIT)));
   let best: { key: string; edits: number } | undefined;

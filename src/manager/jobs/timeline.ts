@@ -40,31 +40,25 @@ export function createTimeline({ db, clock }: TimelineDeps) {
         outcome: r.outcome,
       }));
       const completed = runs.filter((r) => r.outcome === "completed");
-      const workers = new Map<
-        string,
-        {
-          worker_id: string;
-          worker_name: string;
-          runs: number;
-          completed: number;
-          failed: number;
-          total_ms: number;
-        }
-      >();
+      type WorkerTally = {
+        worker_id: string;
+        worker_name: string;
+        runs: number;
+        completed: number;
+        failed: number;
+        total_ms: number;
+      };
+      const workers = new Map<string, WorkerTally>();
       for (const r of runs) {
-        let w = workers.get(r.worker_id);
-        if (!w)
-          workers.set(
-            r.worker_id,
-            (w = {
-              worker_id: r.worker_id,
-              worker_name: r.worker_name,
-              runs: 0,
-              completed: 0,
-              failed: 0,
-              total_ms: 0,
-            }),
-          );
+        const w = workers.get(r.worker_id) ?? {
+          worker_id: r.worker_id,
+          worker_name: r.worker_name,
+          runs: 0,
+          completed: 0,
+          failed: 0,
+          total_ms: 0,
+        };
+        workers.set(r.worker_id, w);
         w.runs++;
         if (FAILED_OUTCOMES.has(r.outcome)) w.failed++;
         if (r.outcome === "completed") {

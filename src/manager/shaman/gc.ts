@@ -19,9 +19,8 @@ export interface GcResult {
   ranAt: Date;
   threshold: Date;
   dryRun: boolean;
-  /** Blobs found in the store, and how many bytes they hold. */
+  /** Blobs found in the store. */
   blobs: number;
-  blobBytes: number;
   /** Blobs deleted (or, in a dry run, that would be), with their sizes. */
   removed: GcBlob[];
   removedBytes: number;
@@ -49,23 +48,18 @@ async function readdirOrEmpty(dir: string) {
   }
 }
 
-/** Every regular file under `dir`, at any depth (symbolic links are not followed). */
-async function* walkFiles(dir: string): AsyncGenerator<string> {
-  for (const entry of await readdirOrEmpty(dir)) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) yield* walkFiles(path);
-    else if (entry.isFile()) yield path;
-  }
-}
+type Entry = Awaited<ReturnType<typeof readdirOrEmpty>>[number];
 
-/** Every symbolic link under `dir`, at any depth. */
-async function* walkLinks(dir: string): AsyncGenerator<string> {
+/** Every entry under `dir`, at any depth, that `pick` selects (symbolic links are not followed). */
+async function* walk(dir: string, pick: (entry: Entry) => boolean): AsyncGenerator<string> {
   for (const entry of await readdirOrEmpty(dir)) {
     const path = join(dir, entry.name);
-    if (entry.isDirectory()) yield* walkLinks(path);
-    else if (entry.isSymbolicLink()) yield path;
+    if (entry.isDirectory()) yield* walk(path, pick);
+    else if (pick(entry)) yield path;
   }
 }
+const isFile = (entry: Entry) => entry.isFile();
+const isLink = (entry: Entry) => entry.isSymbolicLink();
 
 interface Candidate {
   bytes: number;
@@ -76,7 +70,7 @@ interface Candidate {
 export async function storeUsage(layout: ShamanLayout): Promise<{ blobs: number; bytes: number }> {
   let blobs = 0;
   let bytes = 0;
-  for await (const path of walkFiles(layout.stored)) {
+  for await (const path of walk(layout.stored, isFile)) {
     const st = await stat(path).catch(() => null);
     if (!st) continue;
     blobs++;
@@ -91,19 +85,17 @@ export async function collectGarbage(opts: GcOptions): Promise<GcResult> {
   const storedRoot = await realpath(layout.stored).catch(() => layout.stored);
   const candidates = new Map<string, Candidate>();
   let blobs = 0;
-  let blobBytes = 0;
   let kept = 0;
-  for await (const path of walkFiles(storedRoot)) {
+  for await (const path of walk(storedRoot, isFile)) {
     const st = await lstat(path).catch(() => null);
     if (!st) continue;
     blobs++;
-    blobBytes += st.size;
     if (st.mtimeMs >= threshold.getTime()) continue;
     if (st.nlink > 1) kept++;
     else candidates.set(path, { bytes: st.size, mtimeMs: st.mtimeMs });
   }
   if (candidates.size > 0) {
-    for await (const link of walkLinks(layout.checkouts)) {
+    for await (const link of walk(layout.checkouts, isLink)) {
       const target = await realpath(link).catch(() => null); // broken links reference nothing
       if (target !== null && candidates.delete(target)) kept++;
     }
@@ -133,7 +125,6 @@ export async function collectGarbage(opts: GcOptions): Promise<GcResult> {
     threshold,
     dryRun: opts.dryRun,
     blobs,
-    blobBytes,
     removed,
     removedBytes: removed.reduce((sum, b) => sum + b.bytes, 0),
     kept,

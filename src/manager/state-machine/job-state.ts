@@ -40,10 +40,15 @@ export interface JobStateMachine {
 /** Tasks (by their place in the job) one transaction of a job's bulk task change walks at most. */
 export const JOB_TASKS_SLICE_ROWS = 500;
 
+/** How long after a failed slice of a job's bulk task change the next try comes. */
+export const JOB_TASKS_RETRY_MS = 1000;
+
 interface TaskReaction {
   /** The status the job moves on to, or null. */
   next: JobStatus | null;
   refreshTasks: boolean;
+  /** Tasks are left to walk: the change goes on after this commit, the job keeps its status. */
+  walking?: boolean;
 }
 
 /** A bulk task change: the tasks in `from` (or any) go to `to`; a requeue also recounts steps. */
@@ -66,11 +71,35 @@ interface PendingReaction {
   doneUpTo: number;
 }
 
+const WALKING: TaskReaction = { next: null, refreshTasks: true, walking: true };
+
 export function createJobStateMachine(
   deps: Pick<StateMachineDeps, "clock" | "log" | "db" | "broker">,
 ): JobStateMachine {
   const { clock, log } = deps;
+  // Only what committed changes left to walk: entries are set and taken by after-commit work, so
+  // a change that rolls back leaves the map as it was (and the continuation it had, if any).
   const pending = new Map<number, PendingReaction>();
+  /** Jobs with a continuation waiting to run (at most one each). */
+  const scheduled = new Set<number>();
+
+  function schedule(jobId: number, delayMs = 0): void {
+    if (scheduled.has(jobId)) return;
+    scheduled.add(jobId);
+    const run = () => {
+      scheduled.delete(jobId);
+      continueReaction(jobId);
+    };
+    if (delayMs === 0) setImmediate(run);
+    else setTimeout(run, delayMs).unref?.();
+  }
+
+  /** Once `tx` commits, `p` (if still the job's entry) is done with. */
+  function takeOnCommit(tx: Db, jobId: number, p: PendingReaction): void {
+    afterCommit(tx, () => {
+      if (pending.get(jobId) === p) pending.delete(jobId);
+    });
+  }
 
   function applyMove(tx: Db, jobId: number, move: TaskMove, range: TaskRange): void {
     setStatusOfJobTasks(tx, jobId, move.from, move.to, move.activity, clock.now(), range);
@@ -92,9 +121,11 @@ export function createJobStateMachine(
     const range = { after, upTo: after + JOB_TASKS_SLICE_ROWS };
     applyMove(tx, job.id, move, range);
     if (range.upTo >= lastTaskIndex(tx, job.id)) return true;
-    const wasPending = pending.has(job.id);
-    pending.set(job.id, { status: job.status, oldStatus, reason, move, doneUpTo: range.upTo });
-    if (!wasPending) afterCommit(tx, () => setImmediate(() => continueReaction(job.id)));
+    const p: PendingReaction = { status: job.status, oldStatus, reason, move, doneUpTo: range.upTo };
+    afterCommit(tx, () => {
+      pending.set(job.id, p);
+      schedule(job.id);
+    });
     return false;
   }
 
@@ -106,29 +137,35 @@ export function createJobStateMachine(
   function finishPendingMove(tx: Db, jobId: number): void {
     const p = pending.get(jobId);
     if (!p) return;
-    pending.delete(jobId);
+    takeOnCommit(tx, jobId, p);
     applyMove(tx, jobId, p.move, { after: p.doneUpTo, upTo: lastTaskIndex(tx, jobId) });
   }
 
-  /** The next slice of a pending bulk change; once none is left, the job's chain goes on. */
+  /**
+   * The next slice of a pending bulk change; once none is left, the job's chain goes on. A slice
+   * that fails is tried again after JOB_TASKS_RETRY_MS (its entry stays: it was not committed).
+   */
   function continueReaction(jobId: number): void {
     const p = pending.get(jobId);
-    pending.delete(jobId);
     if (!p) return;
     try {
       inTransaction(deps.db, (tx) => {
+        takeOnCommit(tx, jobId, p);
         const job = jobById(tx, jobId);
         // Deleted, or moved on by another change (which made its own reaction).
         if (!job || job.status !== p.status) return;
         const emit = emitAfterCommit(deps.broker, tx);
-        const { next, refreshTasks } = reactTasks(tx, job, p.oldStatus, p.reason, p.doneUpTo);
-        if (pending.has(jobId)) return;
+        const { next, refreshTasks, walking } = reactTasks(tx, job, p.oldStatus, p.reason, p.doneUpTo);
+        if (walking) return;
         emit(jobUpdate(requireJob(tx, jobId), { refreshTasks }));
         if (next) machine.jobStatusChange(tx, emit, requireJob(tx, jobId), next, p.reason);
       });
     } catch (err) {
-      // The job keeps its transitional status; the start-up repair takes it up again.
-      log(`job ${jobId}: continuing its bulk task change failed: ${(err as Error).message}`);
+      log(
+        `job ${jobId}: continuing its bulk task change failed, trying again in ${JOB_TASKS_RETRY_MS} ms: ` +
+          (err as Error).message,
+      );
+      schedule(jobId, JOB_TASKS_RETRY_MS);
     }
   }
 
@@ -147,17 +184,17 @@ export function createJobStateMachine(
           to: "canceled" as const,
           activity: bulkCanceledActivity(job.status),
         };
-        if (!moveTasks(tx, job, oldStatus, reason, after, move)) return { next: null, refreshTasks: true };
+        if (!moveTasks(tx, job, oldStatus, reason, after, move)) return WALKING;
         return { next: job.status === "cancel-requested" ? "canceled" : null, refreshTasks: true };
       }
       case "pause-requested": {
         const move: TaskMove = { from: PAUSE_SET, to: "paused", activity: bulkPausedActivity(job.status) };
-        if (!moveTasks(tx, job, oldStatus, reason, after, move)) return { next: null, refreshTasks: true };
+        if (!moveTasks(tx, job, oldStatus, reason, after, move)) return WALKING;
         const pauseDone = countTasksOfJob(tx, job.id).of("active") === 0;
         return { next: pauseDone ? "paused" : null, refreshTasks: true };
       }
       case "requeueing":
-        return { next: requeueTasks(tx, job, oldStatus, reason, after), refreshTasks: true };
+        return requeueTasks(tx, job, oldStatus, reason, after);
       case "queued": {
         const counts = countTasksOfJob(tx, job.id);
         return { next: counts.of("completed") === counts.total ? "completed" : null, refreshTasks: true };
@@ -171,20 +208,22 @@ export function createJobStateMachine(
     }
   }
 
-  /** Requeues the tasks a requeue covers; returns the next job status. */
+  /** Requeues the tasks a requeue covers. */
   function requeueTasks(
     tx: Db,
     job: JobRow,
     oldStatus: JobStatus,
     reason: string,
     after: number,
-  ): JobStatus | null {
+  ): TaskReaction {
     // The compiler just stored these tasks as queued; there is nothing to requeue.
-    if (oldStatus === "under-construction") return null;
+    if (oldStatus === "under-construction") return { next: null, refreshTasks: true };
     const from: readonly TaskStatus[] | "all" = oldStatus === "completed" ? "all" : REQUEUE_SET;
     const activity = bulkRequeuedActivity(oldStatus, job.status);
     const move: TaskMove = { from, to: "queued", activity, recountSteps: true };
-    return moveTasks(tx, job, oldStatus, reason, after, move) ? "queued" : null;
+    return moveTasks(tx, job, oldStatus, reason, after, move)
+      ? { next: "queued", refreshTasks: true }
+      : WALKING;
   }
 
   /** One round of the loop: save, react, announce. Returns the saved job and the next status. */

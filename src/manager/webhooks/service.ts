@@ -51,12 +51,12 @@ export const WEBHOOK_TIMING: WebhookTiming = {
   requestTimeoutMs: 10_000,
 };
 /** Hooks being delivered to at the same time. */
-export const WEBHOOK_MAX_CONCURRENT_DELIVERIES = 4;
+const WEBHOOK_MAX_CONCURRENT_DELIVERIES = 4;
 /** Beyond this, a hook's oldest pending deliveries are dropped (counted and logged). */
 export const WEBHOOK_MAX_PENDING_PER_HOOK = 1_000;
 /** Occurrences buffered before they are written; more than the pending limit is never useful. */
 const WEBHOOK_MAX_BUFFERED_OCCURRENCES = WEBHOOK_MAX_PENDING_PER_HOOK;
-export const WEBHOOK_MAX_BODY_BYTES = 64 * 1024;
+const WEBHOOK_MAX_BODY_BYTES = 64 * 1024;
 const WEBHOOK_ERROR_MAX_CHARS = 500;
 
 /** Answers worth trying again: the receiver is busy, down or overloaded; other 4xx are refusals. */
@@ -88,7 +88,7 @@ export interface DeliveryView {
   last_error: string;
 }
 
-export function deliveryView(row: WebhookDeliveryRow): DeliveryView {
+function deliveryView(row: WebhookDeliveryRow): DeliveryView {
   return {
     id: row.uuid,
     hook: row.hookName,
@@ -128,11 +128,11 @@ export function createWebhookService(deps: WebhookServiceDeps) {
   const enabledHooks = () => deps.hooks().filter((h) => h.enabled);
   const hookNamed = (name: string) => deps.hooks().find((h) => h.name === name);
 
-  function payloadOf(o: WebhookOccurrence, id: string, at: Date): WebhookPayload {
+  /** The payload without its id: read once per occurrence, whatever number of hooks it goes to. */
+  function payloadOf(o: WebhookOccurrence, at: Date): Omit<WebhookPayload, "id"> {
     // The job's activity is its failure or pause reason, the same text its page shows.
     const job = o.job ? { ...o.job, activity: jobByUUID(db, o.job.id)?.activity ?? "" } : undefined;
     return {
-      id,
       event: o.event,
       occurred_at: iso(at),
       manager: deps.managerName(),
@@ -155,14 +155,17 @@ export function createWebhookService(deps: WebhookServiceDeps) {
     const hooks = enabledHooks();
     const rows: NewWebhookDelivery[] = [];
     for (const { occurrence, at } of batch) {
-      for (const hook of hooks.filter((h) => h.events.includes(occurrence.event))) {
+      const subscribed = hooks.filter((h) => h.events.includes(occurrence.event));
+      if (subscribed.length === 0) continue;
+      const payload = payloadOf(occurrence, at);
+      for (const hook of subscribed) {
         const uuid = crypto.randomUUID();
         rows.push({
           uuid,
           hookName: hook.name,
           event: occurrence.event,
           dedupeKey: occurrence.dedupeKey,
-          payload: { ...payloadOf(occurrence, uuid, at) },
+          payload: { id: uuid, ...payload },
           status: "pending",
           nextAttemptAt: at,
           createdAt: at,
@@ -392,7 +395,7 @@ export function createWebhookService(deps: WebhookServiceDeps) {
         updatedAt: attempt.lastAttemptAt,
       };
       inTransaction(db, (tx) => insertWebhookDeliveries(tx, [row]));
-      return deliveryView({ id: 0, ...row, ...attempt });
+      return deliveryView({ id: 0, ...row });
     },
 
     deliveries(opts: { hookName?: string; limit: number }): DeliveryView[] {

@@ -35,7 +35,7 @@ function JobPane({ jobId, taskId }: { jobId: string; taskId?: string }) {
           onBlocklistChange={data.reloadBlocklist}
         />
         <JobTimeline jobId={jobId} />
-        <TasksTable jobId={jobId} tasks={data.tasks} selectedId={taskId} />
+        <TasksTable jobId={jobId} jobStatus={data.job.status} tasks={data.tasks} selectedId={taskId} />
       </div>
       {taskId && <TaskDetails key={taskId} taskId={taskId} jobStatus={data.job.status} />}
     </section>

@@ -6,9 +6,7 @@ import { api } from "../api";
 import { useCan } from "../auth/Permitted";
 import { canCancelTask, canRequeueTask } from "../status-rules";
 import { TASK_STATUSES } from "../../shared/statuses";
-import { useStore } from "../store";
 import type { JobStatus, TaskSummary } from "../types";
-import { useApp } from "../ui/context";
 import { BulkButton, DataTable, useBulk, type Column, type Selection } from "../ui/table/DataTable";
 import { timeKey } from "../ui/table/sorting";
 import { Link, Progress, StatusBadge, TimeAgo } from "../ui/widgets";
@@ -53,7 +51,7 @@ function columns(jobId: string): Column<TaskSummary>[] {
   ];
 }
 
-function TaskActions({ selection, jobStatus }: { selection: Selection<TaskSummary>; jobStatus?: JobStatus }) {
+function TaskActions({ selection, jobStatus }: { selection: Selection<TaskSummary>; jobStatus: JobStatus }) {
   const { busy, run } = useBulk(NOUN, nameOf);
   const requeue = selection.selected.filter((t) => canRequeueTask(t.status));
   const cancel = selection.selected.filter((t) => canCancelTask(t.status, jobStatus));
@@ -75,9 +73,13 @@ function TaskActions({ selection, jobStatus }: { selection: Selection<TaskSummar
   );
 }
 
-export function TasksTable(props: { jobId: string; tasks: Map<string, TaskSummary>; selectedId?: string }) {
+export function TasksTable(props: {
+  jobId: string;
+  jobStatus: JobStatus;
+  tasks: Map<string, TaskSummary>;
+  selectedId?: string;
+}) {
   const canChange = useCan("changeTasks");
-  const jobStatus = useStore(useApp().state.jobs).get(props.jobId)?.status;
   const rows = useMemo(() => [...props.tasks.values()], [props.tasks]);
   const cols = useMemo(() => columns(props.jobId), [props.jobId]);
   return (
@@ -95,7 +97,7 @@ export function TasksTable(props: { jobId: string; tasks: Map<string, TaskSummar
         selectable={canChange}
         focusedId={props.selectedId}
         rowAttrs={(t) => ({ "data-task-id": t.id })}
-        toolbar={(selection) => <TaskActions selection={selection} jobStatus={jobStatus} />}
+        toolbar={(selection) => <TaskActions selection={selection} jobStatus={props.jobStatus} />}
         empty="This job has no tasks."
       />
     </section>

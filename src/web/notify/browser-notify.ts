@@ -4,7 +4,7 @@
 import type { JobUpdate } from "../types";
 
 /** The opt-in is per browser, like the permission it goes with. */
-export const BROWSER_NOTIFY_STORAGE_KEY = "tablao.browser-notifications";
+const BROWSER_NOTIFY_STORAGE_KEY = "tablao.browser-notifications";
 
 export interface BrowserNotice {
   title: string;

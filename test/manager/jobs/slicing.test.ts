@@ -8,7 +8,7 @@ import { jobs, tasks, type TaskRow } from "../../../src/manager/db/schema";
 import type { CompiledJob } from "../../../src/manager/jobs/job-types";
 import { removeJobInSlices, TASK_DELETE_SLICE_ROWS } from "../../../src/manager/jobs/slices";
 import { JOB_STORE_SLICE_ROWS, storeCompiledJob } from "../../../src/manager/jobs/store";
-import { JOB_TASKS_SLICE_ROWS } from "../../../src/manager/state-machine/job-state";
+import { JOB_TASKS_RETRY_MS, JOB_TASKS_SLICE_ROWS } from "../../../src/manager/state-machine/job-state";
 import { counterDrift } from "../db/counters";
 import { createFarm, type Farm } from "../../support/task-farm";
 import { waitFor } from "../../support/wait";
@@ -231,6 +231,42 @@ describe("a job-wide status change of more tasks than one slice", () => {
 
     await waitFor("the job to be canceled", () => f.job(job).status === "canceled");
     expect(f.jobEvents().map((e) => e.status)).not.toContain("completed");
+  });
+
+  test("a change that rolls back after its first slice leaves no walk behind", async () => {
+    const f = createFixture();
+    const job = f.addJob({ status: "queued" });
+    f.addTasks(job, JOB_TASKS_SLICE_ROWS + 1, { status: "queued" });
+    expect(() =>
+      f.run((tx, emit) => {
+        f.sm.jobStatusChange(tx, emit, f.job(job), "cancel-requested", "test");
+        throw new Error("rolled back");
+      }),
+    ).toThrow("rolled back");
+    expect(f.job(job).status).toBe("queued");
+    // A later change of the job does not finish the cancel that never was.
+    f.run((tx, emit) => f.sm.jobStatusChange(tx, emit, f.job(job), "pause-requested", "test"));
+    expect(countTasksOfJob(f.db, job.id).of("canceled")).toBe(0);
+    await waitFor("the job to be paused", () => f.job(job).status === "paused");
+    expect(countTasksOfJob(f.db, job.id).of("paused")).toBe(JOB_TASKS_SLICE_ROWS + 1);
+    expect(counterDrift(f.sqlite)).toEqual([]);
+  });
+
+  test("a slice that fails is tried again, and the walk ends", async () => {
+    const f = createFixture();
+    const job = f.addJob({ status: "queued" });
+    f.addTasks(job, JOB_TASKS_SLICE_ROWS + 1, { status: "queued" });
+    f.run((tx, emit) => f.sm.jobStatusChange(tx, emit, f.job(job), "cancel-requested", "test"));
+    // The next slice's writes fail until the trigger is dropped.
+    f.sqlite.exec(
+      "CREATE TRIGGER break_tasks BEFORE UPDATE ON tasks BEGIN SELECT RAISE(ABORT, 'disk says no'); END",
+    );
+    await waitFor("the slice to fail", () => f.warnings.some((w) => w.includes("disk says no")));
+    expect(f.job(job).status).toBe("cancel-requested");
+    f.sqlite.exec("DROP TRIGGER break_tasks");
+    await waitFor("the job to be canceled", () => f.job(job).status === "canceled", 5 * JOB_TASKS_RETRY_MS);
+    expect(countTasksOfJob(f.db, job.id).of("canceled")).toBe(JOB_TASKS_SLICE_ROWS + 1);
+    expect(counterDrift(f.sqlite)).toEqual([]);
   });
 
   test("a job a crash left cancel-requested mid-way is finished by the start-up repair, in slices", async () => {

@@ -6,8 +6,8 @@ import { errorResponses, jsonResponse } from "../schemas";
 import { TablaoWebhookDeliveries, TablaoWebhookDelivery } from "../schemas/webhooks";
 
 const tags = ["tablao-webhooks"];
-export const WEBHOOK_DELIVERIES_DEFAULT_LIMIT = 100;
-export const WEBHOOK_DELIVERIES_MAX_LIMIT = 1_000;
+const WEBHOOK_DELIVERIES_DEFAULT_LIMIT = 100;
+const WEBHOOK_DELIVERIES_MAX_LIMIT = 1_000;
 /** The test request has no body. */
 const WEBHOOK_TEST_MAX_BODY_BYTES = 1_024;
 /** Hook names are short labels; anything longer cannot be a configured hook. */

@@ -41,12 +41,15 @@ export function createLogForwarder(deps: LogForwarderDeps): Forwarder {
     if (u.deleted_at) return log("info", `${subject} removed`);
     if (u.previous_status === undefined && u.status !== "starting") return;
     if (u.previous_status === u.status) return;
-    const worker = workerByUUID(db, u.id);
-    const from = worker ? ` from ${worker.address}` : "";
+    // Read only for the lines that name the address, not for every status change.
+    const from = () => {
+      const worker = workerByUUID(db, u.id);
+      return worker ? ` from ${worker.address}` : "";
+    };
     switch (u.status) {
       case "starting": {
         const first = !u.previous_status ? " for the first time" : ` (was ${u.previous_status})`;
-        return log("info", `${subject} signed on${first}${from}, version ${u.version}`);
+        return log("info", `${subject} signed on${first}${from()}, version ${u.version}`);
       }
       case "offline":
         return log("info", `${subject} signed off (was ${u.previous_status})`);
@@ -56,8 +59,8 @@ export function createLogForwarder(deps: LogForwarderDeps): Forwarder {
         return log(
           "info",
           timedOut
-            ? `${subject} timed out: not seen since ${u.last_seen}${from}`
-            : `${subject} reported an error state${from}`,
+            ? `${subject} timed out: not seen since ${u.last_seen}${from()}`
+            : `${subject} reported an error state${from()}`,
         );
       }
       default:

@@ -3,7 +3,7 @@
 import type { JobTimelineData, TaskRun, WorkerFigures } from "./timeline-api";
 
 /** A worker whose average completed run is this much slower than the job's average stands out. */
-export const SLOW_WORKER_FACTOR = 1.5;
+const SLOW_WORKER_FACTOR = 1.5;
 
 export interface Bar {
   run: TaskRun;

@@ -45,12 +45,7 @@ function StatusFilter(props: {
 }) {
   // A chosen status stays offered after its last row left, so it can be switched off again.
   const offered = props.order.filter((s) => props.counts.has(s) || props.shown.has(s));
-  const toggle = (s: string) => {
-    const next = new Set(props.shown);
-    if (next.has(s)) next.delete(s);
-    else next.add(s);
-    props.onChange(next);
-  };
+  const toggle = (s: string) => props.onChange(toggled(props.shown, s, !props.shown.has(s)));
   return (
     <div class="status-filter" role="group" aria-label="Filter by status">
       <button
@@ -139,7 +134,10 @@ export function DataTable<T extends { id: string }>(props: {
   const { rows, statusOf, columns } = props;
   const counts = useMemo(() => {
     const c = new Map<string, number>();
-    for (const r of rows) c.set(statusOf(r), (c.get(statusOf(r)) ?? 0) + 1);
+    for (const r of rows) {
+      const s = statusOf(r);
+      c.set(s, (c.get(s) ?? 0) + 1);
+    }
     return c;
   }, [rows, statusOf]);
   const shown = useMemo(() => {

@@ -2,7 +2,7 @@
 // report of what failed, so forty rows neither flood the Manager nor the notification line.
 
 /** Requests in flight at once for one bulk action: enough to be quick, few enough to be gentle. */
-export const BULK_CONCURRENCY = 4;
+const BULK_CONCURRENCY = 4;
 /** How many failures the report names before summarising the rest as a count. */
 const BULK_FAILURES_NAMED = 3;
 
