@@ -105,6 +105,8 @@ export async function startQueuedManager(
   dir: string,
   queued: number,
   jobCount: number,
+  /** Options for Bun itself (a profiler's) when the Manager starts with its queue. */
+  bunArgs: string[] = [],
 ): Promise<{ manager: ManagerProcess; insertS: number }> {
   const manager = await startManager(dir, { database: DATABASE_FILE, local_manager_storage_path: "storage" });
   try {
@@ -113,7 +115,7 @@ export async function startQueuedManager(
     const insertStart = performance.now();
     bulkInsertQueue(join(dir, DATABASE_FILE), templateJob, queued, jobCount);
     const insertS = (performance.now() - insertStart) / 1000;
-    await manager.restart();
+    await manager.restart(bunArgs);
     return { manager, insertS };
   } catch (err) {
     await manager.stop();

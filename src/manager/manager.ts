@@ -9,6 +9,8 @@ import type { WebAsset } from "./web-assets";
 import { systemClock, type Clock } from "../shared/clock";
 import type { ManagerConfig, VariableContext } from "./config";
 import type { Db } from "./db/connection";
+import { startCheckpointer } from "./db/checkpointer";
+import { isFileDatabase } from "./db/files";
 import { openDatabase } from "./db/open";
 import { afterCommit, describeWriteStats, enableGroupCommit, writeStats } from "./db/transaction";
 import { createEventBroker, type EventBroker } from "./events/broker";
@@ -123,6 +125,9 @@ export function createManager(opts: ManagerOptions) {
 
   const database = openDatabase(config.databasePath);
   const { db } = database;
+  const checkpointer = isFileDatabase(config.databasePath)
+    ? startCheckpointer(database.sqlite, config.databasePath, warn)
+    : null;
   enableGroupCommit(db, (msg) => logger("error", msg));
   const broker = createEventBroker(warn);
   const layout = createStorageLayout(config.storagePath);
@@ -308,6 +313,7 @@ export function createManager(opts: ManagerOptions) {
       await webhooks.stop();
       jobTypes.close();
       log(describeWriteStats(writeStats(db)));
+      await checkpointer?.stop();
       database.close();
     },
   };

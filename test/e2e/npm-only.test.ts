@@ -510,6 +510,8 @@ describe("scripts that need no Manager", () => {
         rmSync(shm, { recursive: true, force: true });
       }
     },
+    "npm run bench:profile": (command) =>
+      startsAndPrints(command, "Scheduler profile:", { env: { TMPDIR: tempDir() } }),
     "npm run bench:events": (command) =>
       startsAndPrints(command, "10,000 updates", { env: { TMPDIR: tempDir() } }),
     "npm run bench:worker-auth": (command) =>

@@ -143,8 +143,8 @@ export interface ManagerProcess {
   logPath: string;
   /** The end of the current run's output and error output. */
   log(): string;
-  /** Starts it again on the same folder, database and port. */
-  restart(): Promise<void>;
+  /** Starts it again on the same folder, database and port; `bunArgs` are options for Bun itself (a profiler's, say). */
+  restart(bunArgs?: string[]): Promise<void>;
   /** Sends `signal` and waits for the exit (see stopProcess). */
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
@@ -169,9 +169,10 @@ export async function startManager(
   const url = `http://${network.reachAt ?? "127.0.0.1"}:${port}`;
   const logPath = join(dir, "manager.log");
   let run = 0;
-  const launch = async () => {
+  /** `bunArgs`: options for Bun itself, before the entry point (a profiler's, say). */
+  const launch = async (bunArgs: string[] = []) => {
     const inNamespace = network.netns ? ["ip", "netns", "exec", network.netns] : [];
-    const proc = Bun.spawn([...inNamespace, process.execPath, SERVER_ENTRY, ...configArgs], {
+    const proc = Bun.spawn([...inNamespace, process.execPath, ...bunArgs, SERVER_ENTRY, ...configArgs], {
       cwd: dir,
       stdin: "ignore",
       stdout: Bun.file(`${logPath}.${run}`),
@@ -199,8 +200,8 @@ export async function startManager(
     logPath,
     proc: await launch(),
     log: () => [`${logPath}.${run - 1}`, `${logPath}.${run - 1}.err`].map((path) => tail(path)).join("\n"),
-    async restart() {
-      manager.proc = await launch();
+    async restart(bunArgs) {
+      manager.proc = await launch(bunArgs);
     },
     async stop(signal = "SIGTERM") {
       await stopProcess(manager.proc, signal);

@@ -1,5 +1,6 @@
 // Opens the Manager's SQLite database (the bun:sqlite edge adapter): pragmas the way Flamenco
-// learned the hard way, migrations at start-up, and periodic WAL checkpoints.
+// learned the hard way, migrations at start-up, and the last WAL checkpoint at close (the
+// Manager's running ones are src/manager/db/checkpointer.ts).
 import { Database } from "bun:sqlite";
 import { mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -11,7 +12,6 @@ import { isFileDatabase } from "./files";
 import { flushGroupCommit } from "./transaction";
 
 export const BUSY_TIMEOUT_MS = 20_000;
-export const WAL_CHECKPOINT_INTERVAL_MS = 15 * 60_000;
 /**
  * SQLite's page cache (its default is 2 MiB). A farm's hot pages (the tasks being assigned and
  * updated, their indexes, job rows) outgrow 2 MiB at some ten thousand queued tasks, and each
@@ -23,7 +23,7 @@ export const MIGRATIONS_DIR = join(import.meta.dir, "migrations");
 export interface OpenedDatabase {
   db: Db;
   sqlite: Database;
-  /** Stops the checkpoint timer, checkpoints and closes the file. */
+  /** Commits what is pending, checkpoints (emptying the WAL) and closes the file. */
   close(): void;
 }
 
@@ -44,22 +44,13 @@ export function openDatabase(path: string): OpenedDatabase {
   migrate(orm, { migrationsFolder: MIGRATIONS_DIR });
   const db = createDb(orm, (sqlText) => rawStatement(sqlite, sqlText));
 
-  // Skipped while a transaction is open (a group commit waiting for the end of its turn):
-  // the next round catches up. While running, the periodic one is PASSIVE: a TRUNCATE waits for
-  // every reader, and a backup or integrity check reading on another connection would hold the
-  // event loop for as long as it runs. Only the last one, at close, truncates the WAL.
-  const checkpoint = (mode: "PASSIVE" | "TRUNCATE") => {
-    if (!sqlite.inTransaction) sqlite.exec(`PRAGMA wal_checkpoint(${mode})`);
-  };
-  const timer = setInterval(() => checkpoint("PASSIVE"), WAL_CHECKPOINT_INTERVAL_MS);
-  timer.unref?.();
   return {
     db,
     sqlite,
     close() {
-      clearInterval(timer);
       flushGroupCommit(db);
-      checkpoint("TRUNCATE");
+      // Only at close: a TRUNCATE waits for every reader, such as a backup on another connection.
+      if (!sqlite.inTransaction) sqlite.exec("PRAGMA wal_checkpoint(TRUNCATE)");
       sqlite.close();
     },
   };
