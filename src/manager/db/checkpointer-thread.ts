@@ -21,7 +21,8 @@ function checkpoint(): void {
 self.onmessage = (event: MessageEvent<CheckpointerRequest>) => {
   const request = event.data;
   if (request.kind === "start") {
-    conn = new Database(request.path);
+    // Never creates the file: the Manager opened it already (a missing one is an error to report).
+    conn = new Database(request.path, { readwrite: true, create: false });
     timer = setInterval(checkpoint, request.intervalMs);
     return;
   }

@@ -12,6 +12,8 @@ import type { Database } from "bun:sqlite";
 export const WAL_CHECKPOINT_INTERVAL_MS = 100;
 /** The log's size (in pages; 40 MiB at SQLite's 4 KiB page) at which a commit checkpoints itself. */
 export const WAL_AUTOCHECKPOINT_PAGES = 10_000;
+/** SQLite's own threshold, given back to the Manager's connection should the thread fail. */
+export const SQLITE_DEFAULT_AUTOCHECKPOINT_PAGES = 1_000;
 /** How long stopping waits for the thread to close its connection before ending it. */
 export const CHECKPOINTER_STOP_TIMEOUT_MS = 5_000;
 
@@ -49,7 +51,10 @@ export function startCheckpointer(sqlite: Database, path: string, warn: (msg: st
   };
   thread.onerror = (event) => {
     event.preventDefault();
-    warn(`background WAL checkpoint thread failed (commits checkpoint the log themselves): ${event.message}`);
+    sqlite.exec(`PRAGMA wal_autocheckpoint = ${SQLITE_DEFAULT_AUTOCHECKPOINT_PAGES}`);
+    warn(
+      `background WAL checkpoint thread failed (commits checkpoint the log themselves again): ${event.message}`,
+    );
     stopped.resolve();
   };
   thread.postMessage({

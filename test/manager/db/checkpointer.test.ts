@@ -1,7 +1,11 @@
 import { expect, test } from "bun:test";
 import { statSync } from "node:fs";
 import { join } from "node:path";
-import { startCheckpointer, WAL_AUTOCHECKPOINT_PAGES } from "../../../src/manager/db/checkpointer";
+import {
+  SQLITE_DEFAULT_AUTOCHECKPOINT_PAGES,
+  startCheckpointer,
+  WAL_AUTOCHECKPOINT_PAGES,
+} from "../../../src/manager/db/checkpointer";
 import { openDatabase } from "../../../src/manager/db/open";
 import { tempDirs } from "../../support/temp-dirs";
 import { waitFor } from "../../support/wait";
@@ -34,7 +38,7 @@ test("the thread copies the WAL into the database file while the Manager's conne
   expect(warnings).toEqual([]);
 });
 
-test("a database the thread cannot open is reported once, and the Manager's connection keeps working", async () => {
+test("a thread that cannot open the database is reported once, and commits checkpoint as SQLite's default again", async () => {
   const dir = newDir();
   const path = join(dir, "flamenco-manager.sqlite");
   const opened = openDatabase(path);
@@ -45,6 +49,8 @@ test("a database the thread cannot open is reported once, and the Manager's conn
   try {
     await waitFor("a warning", () => warnings.length > 0);
     expect(warnings[0]).toContain("background WAL checkpoint");
+    const pragma = opened.sqlite.query<{ wal_autocheckpoint: number }, []>("PRAGMA wal_autocheckpoint");
+    expect(pragma.get()?.wal_autocheckpoint).toBe(SQLITE_DEFAULT_AUTOCHECKPOINT_PAGES);
     opened.sqlite.exec("CREATE TABLE scratch (n INTEGER)");
   } finally {
     await checkpointer.stop();
