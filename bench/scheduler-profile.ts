@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { runStress } from "../src/worker/stress";
+import { readThreadCpuSeconds } from "./proc-stats";
 import { formatTable } from "./report";
 import { startQueuedManager } from "./tablao-queue";
 
@@ -19,8 +20,6 @@ const JOBS_PER_QUEUE = 10;
 const UPDATES_PER_TASK = 3;
 const WARMUP_MS = 1_000;
 const MEASURE_MS = 10_000;
-/** Linux's USER_HZ: /proc reports thread CPU time in these ticks. */
-const CLOCK_TICKS_PER_S = 100;
 /** Rows of the "which Tablao function ran the statement" table. */
 const TOP_SQL_CALLERS = 8;
 
@@ -91,22 +90,6 @@ function summarize(profile: CpuProfile) {
   return { busy, layers, sqlCallers };
 }
 
-/** CPU ticks per thread of `pid`, by thread id, with the thread's name. */
-function threadTicks(pid: number): Map<string, { name: string; ticks: number }> {
-  const out = new Map<string, { name: string; ticks: number }>();
-  for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
-      const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      out.set(tid, { name, ticks: Number(fields[11]) + Number(fields[12]) });
-    } catch {
-      // The thread ended meanwhile.
-    }
-  }
-  return out;
-}
-
 async function main() {
   const { values } = parseArgs({
     args: Bun.argv.slice(2),
@@ -129,7 +112,7 @@ async function main() {
       "--cpu-prof-dir",
       profileDir,
     ]);
-    let before = new Map<string, { name: string; ticks: number }>();
+    let before = new Map<string, { name: string; cpuSeconds: number }>();
     let startedAt = 0;
     const report = await runStress({
       managerURL: manager.url,
@@ -141,11 +124,11 @@ async function main() {
       maxAssignments: queued / 2,
       credentialsPath: null,
       onMeasuring: () => {
-        before = threadTicks(manager.proc.pid);
+        before = readThreadCpuSeconds(manager.proc.pid);
         startedAt = performance.now();
       },
     });
-    const after = threadTicks(manager.proc.pid);
+    const after = readThreadCpuSeconds(manager.proc.pid);
     const wallS = (performance.now() - startedAt) / 1000;
     await manager.stop();
     const [file] = readdirSync(profileDir);
@@ -159,13 +142,15 @@ async function main() {
         `(assigned, ${UPDATES_PER_TASK} updates, completed), p50 ${report.latency.all.p50Ms} ms, p99 ${report.latency.all.p99Ms} ms.\n`,
     );
     const threadRows = [...after]
-      .map(([tid, t]) => ({ tid, name: t.name, ticks: t.ticks - (before.get(tid)?.ticks ?? 0) }))
-      .filter((t) => t.ticks > 0)
-      .sort((a, b) => b.ticks - a.ticks)
-      .map((t) => {
-        const cpuS = t.ticks / CLOCK_TICKS_PER_S;
-        return [t.name, t.tid, `${((cpuS / wallS) * 100).toFixed(0)}%`, ((cpuS * 1e6) / tasks).toFixed(0)];
-      });
+      .map(([tid, t]) => ({ tid, name: t.name, cpuS: t.cpuSeconds - (before.get(tid)?.cpuSeconds ?? 0) }))
+      .filter((t) => t.cpuS > 0)
+      .sort((a, b) => b.cpuS - a.cpuS)
+      .map(({ tid, name, cpuS }) => [
+        name,
+        tid,
+        `${((cpuS / wallS) * 100).toFixed(0)}%`,
+        ((cpuS * 1e6) / tasks).toFixed(0),
+      ]);
     console.log(
       `The Manager's threads over the ${wallS.toFixed(1)} s measured (the main one answers every request):\n` +
         formatTable(["thread", "id", "cpu", "µs/task"], threadRows, 2),
@@ -173,8 +158,8 @@ async function main() {
     const share = (us: number) => `${((us / busy) * 100).toFixed(1)}%`;
     // The profile's shares applied to the main thread's CPU per task as /proc measured it.
     const mainTid = String(manager.proc.pid);
-    const mainTicks = (after.get(mainTid)?.ticks ?? 0) - (before.get(mainTid)?.ticks ?? 0);
-    const mainUsPerTask = ((mainTicks / CLOCK_TICKS_PER_S) * 1e6) / tasks;
+    const mainCpuS = (after.get(mainTid)?.cpuSeconds ?? 0) - (before.get(mainTid)?.cpuSeconds ?? 0);
+    const mainUsPerTask = (mainCpuS * 1e6) / tasks;
     const layerRows = [...layers]
       .sort((a, b) => b[1] - a[1])
       .map(([layer, us]) => [layer, share(us), ((us / busy) * mainUsPerTask).toFixed(0)]);

@@ -26,7 +26,7 @@ export const WEB_REASON = "requested from web interface";
 /** Answers that come from whatever stands between the browser and a Manager that is not there. */
 const GATEWAY_STATUSES = new Set([502, 503, 504]);
 /** The status of an ApiRequestError for a request that got no HTTP answer at all. */
-export const NO_ANSWER_STATUS = 0;
+const NO_ANSWER_STATUS = 0;
 
 export class ApiRequestError extends Error {
   constructor(

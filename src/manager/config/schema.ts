@@ -9,10 +9,10 @@ import { canonicalListen, parseListen } from "./listen";
 import { knownKeysAt, unknownKeyMessage } from "./unknown-keys";
 import ipaddr from "ipaddr.js";
 import { WINDOWS_PLATFORM } from "../../shared/platform";
-import { ROLES, isRole, type Role } from "../auth/roles";
+import { ROLES, type Role } from "../auth/roles";
 import { FLAMENCO_VERSION_FORMAT } from "../../shared/version";
-import { LOG_FORMATS, LOG_LEVELS } from "../../shared/log";
-import { WEBHOOK_EVENTS, isWebhookEvent, type WebhookEvent } from "../webhooks/events";
+import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from "../../shared/log";
+import { WEBHOOK_EVENTS, type WebhookEvent } from "../webhooks/events";
 import { WEBHOOK_FORMATS, type WebhookFormat } from "../webhooks/formats";
 
 export const CONFIG_VERSION = 3;
@@ -74,9 +74,9 @@ export interface ConfigFile {
   /** Tablao addition: the version `GET /api/v3/version` reports; absent means DEFAULT_FLAMENCO_VERSION. */
   flamenco_version?: string;
   /** Tablao addition: `json` writes the log as JSON lines; read at start-up. */
-  log_format?: "text" | "json";
+  log_format?: LogFormat;
   /** Tablao addition: the least important log messages written; read at start-up. */
-  log_level?: "debug" | "info" | "warn" | "error";
+  log_level?: LogLevel;
   /** Tablao addition: HTTP notifications of farm events (docs/webhooks.md). */
   webhooks?: WebhookSetting[];
 }
@@ -112,6 +112,15 @@ function describe(input: unknown): string {
 
 // Scalar fields are built on z.unknown() so each can say exactly what it expected. They also
 // accept the plain-text form, because the YAML loader hands over unquoted scalars as text.
+/** One of `values`, refused with the list otherwise (roles, webhook events and formats). */
+function oneOf<T extends string>(values: readonly T[]) {
+  return z.unknown().transform((input, ctx): T => {
+    if ((values as readonly unknown[]).includes(input)) return input as T;
+    ctx.addIssue({ code: "custom", message: `expected one of ${values.join(", ")}, got ${describe(input)}` });
+    return z.NEVER;
+  });
+}
+
 function text() {
   return z.unknown().transform((input, ctx) => {
     if (typeof input === "string") return input;
@@ -280,19 +289,7 @@ function cidr() {
 }
 
 const authSchema = z.strictObject({
-  trusted_networks: z
-    .record(
-      cidr(),
-      z.unknown().transform((input, ctx): Role => {
-        if (isRole(input)) return input;
-        ctx.addIssue({
-          code: "custom",
-          message: `expected one of ${ROLES.join(", ")}, got ${describe(input)}`,
-        });
-        return z.NEVER;
-      }),
-    )
-    .optional(),
+  trusted_networks: z.record(cidr(), oneOf(ROLES)).optional(),
   trusted_proxies: z.array(cidr()).optional(),
   worker_registration_secret: text().optional(),
 });
@@ -309,29 +306,8 @@ const webhookSchema = z.strictObject({
       });
     }
   }),
-  events: z
-    .array(
-      z.unknown().transform((input, ctx): WebhookEvent => {
-        if (typeof input === "string" && isWebhookEvent(input)) return input;
-        ctx.addIssue({
-          code: "custom",
-          message: `expected one of ${WEBHOOK_EVENTS.join(", ")}, got ${describe(input)}`,
-        });
-        return z.NEVER;
-      }),
-    )
-    .min(1, "name at least one event"),
-  format: z
-    .unknown()
-    .transform((input, ctx): WebhookFormat => {
-      if ((WEBHOOK_FORMATS as readonly unknown[]).includes(input)) return input as WebhookFormat;
-      ctx.addIssue({
-        code: "custom",
-        message: `expected one of ${WEBHOOK_FORMATS.join(", ")}, got ${describe(input)}`,
-      });
-      return z.NEVER;
-    })
-    .default("json"),
+  events: z.array(oneOf(WEBHOOK_EVENTS)).min(1, "name at least one event"),
+  format: oneOf(WEBHOOK_FORMATS).default("json"),
   secret: text().default(""),
   enabled: flag().default(true),
 });

@@ -15,6 +15,7 @@ import {
   failPendingOfOtherHooks,
   insertWebhookDeliveries,
   oldestPendingDeliveries,
+  pruneFinishedDeliveries,
   recentDeliveries,
   recordDeliveryAttempt,
   type DeliveryAttempt,
@@ -54,6 +55,11 @@ export const WEBHOOK_TIMING: WebhookTiming = {
 const WEBHOOK_MAX_CONCURRENT_DELIVERIES = 4;
 /** Beyond this, a hook's oldest pending deliveries are dropped (counted and logged). */
 export const WEBHOOK_MAX_PENDING_PER_HOOK = 1_000;
+/**
+ * Finished deliveries kept per hook, newest first (as many as the delivery log shows at most);
+ * older ones are deleted as new ones are queued, so the table does not grow for ever.
+ */
+export const WEBHOOK_MAX_FINISHED_PER_HOOK = 1_000;
 /** Occurrences buffered before they are written; more than the pending limit is never useful. */
 const WEBHOOK_MAX_BUFFERED_OCCURRENCES = WEBHOOK_MAX_PENDING_PER_HOOK;
 const WEBHOOK_MAX_BODY_BYTES = 64 * 1024;
@@ -178,10 +184,11 @@ export function createWebhookService(deps: WebhookServiceDeps) {
       const dropped = inTransaction(db, (tx) => {
         insertWebhookDeliveries(tx, rows);
         const touched = new Set(rows.map((r) => r.hookName));
-        return [...touched].map((name) => ({
-          name,
-          n: dropPendingBeyond(tx, name, WEBHOOK_MAX_PENDING_PER_HOOK, clock.now()),
-        }));
+        return [...touched].map((name) => {
+          const n = dropPendingBeyond(tx, name, WEBHOOK_MAX_PENDING_PER_HOOK, clock.now());
+          pruneFinishedDeliveries(tx, name, WEBHOOK_MAX_FINISHED_PER_HOOK);
+          return { name, n };
+        });
       });
       for (const { name, n } of dropped.filter((d) => d.n > 0)) {
         log(
@@ -199,7 +206,6 @@ export function createWebhookService(deps: WebhookServiceDeps) {
   const forwarder: Forwarder = {
     name: "webhooks",
     forward(e) {
-      if (e.event !== "/jobs" && e.event !== "/workers" && e.event !== "/status") return;
       const occurrence = mapOccurrence(e);
       if (!occurrence || !enabledHooks().some((h) => h.events.includes(occurrence.event))) return;
       if (buffered.length >= WEBHOOK_MAX_BUFFERED_OCCURRENCES) {

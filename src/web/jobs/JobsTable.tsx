@@ -66,7 +66,7 @@ const COLUMNS: Column<JobRow>[] = [
  */
 export function precedingJobs(shown: readonly JobRow[], focused: JobRow): JobRow[] {
   const limit = timeKey(focused.updated);
-  return shown.filter((j) => j.id === focused.id || timeKey(j.updated) <= limit);
+  return shown.filter((j) => timeKey(j.updated) <= limit);
 }
 
 function JobActions({ selection, focused }: { selection: Selection<JobRow>; focused?: JobRow }) {

@@ -26,7 +26,7 @@ export function LastRenderedView() {
       state.live.on("/last-rendered", (u) =>
         setShown((s) => ({ jobId: u.job_id, info: u.thumbnail, version: (s?.version ?? 0) + 1 })),
       ),
-      state.live.connects.subscribe(() => void load()),
+      state.resyncs.subscribe(() => void load()),
     ];
     void load();
     return () => cleanups.forEach((c) => c());

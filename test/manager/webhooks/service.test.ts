@@ -4,6 +4,7 @@ import { afterEach, expect, test } from "bun:test";
 import { join } from "node:path";
 import { jobUpdate, farmStatus } from "../../../src/manager/events/payloads";
 import {
+  WEBHOOK_MAX_FINISHED_PER_HOOK,
   WEBHOOK_MAX_PENDING_PER_HOOK,
   WEBHOOK_TIMING,
   createWebhookService,
@@ -217,6 +218,32 @@ test("publishing 10,000 events while the receiver hangs returns before the recei
   expect(pending.length).toBeLessThanOrEqual(WEBHOOK_MAX_PENDING_PER_HOOK);
   receiver.release();
   await waitFor("the next delivery after the release", () => receiver.received.length >= 2);
+});
+
+test("a hook keeps its newest finished deliveries only: older ones are deleted as events are queued", async () => {
+  const receiver = startReceiver();
+  cleanups.push(() => receiver.stop());
+  receiver.hold();
+  const { farm, service, logged } = setUp([hook(receiver)]);
+  const job = farm.addJob({ status: "completed" });
+  const drops = () => logged.filter((l) => l.msg.includes("dropped")).length;
+  const pending = () => service.deliveries({ limit: 10_000 }).filter((d) => d.status === "pending").length;
+  // Three batches of distinct events, each queued before the next: the second and the third
+  // each push the pending limit's worth of the oldest out as dropped (finished), twice the
+  // number of finished deliveries a hook keeps.
+  for (let batch = 0; batch < 3; batch++) {
+    for (let i = 0; i < WEBHOOK_MAX_PENDING_PER_HOOK; i++) {
+      const at = new Date(job.updatedAt.getTime() + batch * WEBHOOK_MAX_PENDING_PER_HOOK + i);
+      farm.broker.publish(jobUpdate({ ...job, updatedAt: at }, { previousStatus: "active" }));
+    }
+    await waitFor(`batch ${batch + 1} to be queued`, () =>
+      batch === 0 ? pending() >= WEBHOOK_MAX_PENDING_PER_HOOK - 1 : drops() >= batch,
+    );
+  }
+  const all = service.deliveries({ limit: 10_000 });
+  expect(all.filter((d) => d.status !== "pending").length).toBeLessThanOrEqual(WEBHOOK_MAX_FINISHED_PER_HOOK);
+  expect(all.filter((d) => d.status === "pending").length).toBeLessThanOrEqual(WEBHOOK_MAX_PENDING_PER_HOOK);
+  receiver.release();
 });
 
 test("a send test delivers at once and is logged; deliveries of removed hooks are given up", async () => {

@@ -1,5 +1,6 @@
 // Queries on the webhook delivery queue and log (src/manager/webhooks): queueing deliveries once
-// per occurrence, the oldest pending delivery of each hook, recording attempts, the delivery log.
+// per occurrence, the oldest pending delivery of each hook, recording attempts, the delivery log
+// and its pruning.
 import { and, desc, eq, inArray, notInArray, sql } from "drizzle-orm";
 import type { Db, Tx } from "../connection";
 import { webhookDeliveries, type WebhookDeliveryRow } from "../schema";
@@ -38,6 +39,20 @@ export function dropPendingBeyond(tx: Tx, hookName: string, keep: number, now: D
     .returning({ id: webhookDeliveries.id })
     .all();
   return dropped.length;
+}
+
+/** Deletes a hook's finished deliveries (delivered, failed, dropped) but its newest `keep`. */
+export function pruneFinishedDeliveries(tx: Tx, hookName: string, keep: number): void {
+  tx.orm
+    .delete(webhookDeliveries)
+    .where(
+      and(
+        eq(webhookDeliveries.hookName, hookName),
+        sql`${webhookDeliveries.status} <> 'pending'`,
+        sql`${webhookDeliveries.id} not in (select id from ${webhookDeliveries} where hook_name = ${hookName} and status <> 'pending' order by id desc limit ${keep})`,
+      ),
+    )
+    .run();
 }
 
 /** The oldest pending delivery of each of these hooks: deliveries of one hook go out in order. */

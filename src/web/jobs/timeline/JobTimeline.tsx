@@ -104,16 +104,26 @@ export function JobTimeline({ jobId }: { jobId: string }) {
   const [data, setData] = useState<JobTimelineData | null>(null);
   useEffect(() => {
     let reloadTimer: ReturnType<typeof setTimeout> | undefined;
+    // An answer for a job no longer shown (or a pane gone meanwhile) is not shown.
+    let shown = true;
     const load = () =>
-      void state.attempt("load the job timeline", async () => setData(await timelineApi.ofJob(jobId)));
+      void state.attempt("load the job timeline", async () => {
+        const timeline = await timelineApi.ofJob(jobId);
+        if (shown) setData(timeline);
+      });
     const cleanups = [
       state.live.on("/task", (u) => {
         if (u.job_id !== jobId || u.previous_status === u.status) return;
-        clearTimeout(reloadTimer);
-        reloadTimer = setTimeout(load, TIMELINE_RELOAD_DELAY_MS);
+        // A reload already due takes this change along: restarting it at every change would
+        // hold the timeline still for as long as the changes come faster than the delay.
+        reloadTimer ??= setTimeout(() => {
+          reloadTimer = undefined;
+          load();
+        }, TIMELINE_RELOAD_DELAY_MS);
       }),
       state.resyncs.subscribe(load),
       () => clearTimeout(reloadTimer),
+      () => (shown = false),
     ];
     load();
     return () => cleanups.forEach((c) => c());

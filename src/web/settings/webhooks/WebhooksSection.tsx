@@ -186,7 +186,7 @@ export function WebhooksSection({ onSaved }: { onSaved: () => void }) {
   const sendTest = (name: string) =>
     attempt(`send a test to ${name}`, async () => {
       const delivery = await webhooksApi.sendTest(name);
-      setResults({ ...results, [name]: outcome(delivery) });
+      setResults((shown) => ({ ...shown, [name]: outcome(delivery) }));
       setLog((await webhooksApi.deliveries()).deliveries);
     });
 
